@@ -1,0 +1,187 @@
+// Copyright (c) the kvstore developers.
+//
+// kvstore: an embeddable, thread-safe, in-memory key-value store with crash
+// durability through a checksummed write-ahead log (WAL) and JSON snapshots.
+//
+//   auto store = kvstore::KvStore::open("data.wal").value();
+//   store.set("key", "value").value();
+//   store.save_to_file("store.json").value();   // snapshot + WAL checkpoint
+//   auto again = kvstore::KvStore::load_from_file("store.json", "data.wal");
+//
+// Keys and values are arbitrary bytes (NUL, newlines, invalid UTF-8 included).
+
+#ifndef KVSTORE_KVSTORE_H_
+#define KVSTORE_KVSTORE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kvstore/filesystem.h"
+#include "kvstore/result.h"
+
+namespace kvstore {
+
+// When an acknowledged write becomes durable. Like Redis's appendfsync.
+//
+// In every mode a write returns only after its WAL record has been handed to
+// the operating system, so a crash of this process (kill -9, abort) loses no
+// write that returned success.
+enum class SyncMode {
+  // The write is also fdatasync'ed before it returns: it survives an OS crash
+  // or power loss. Concurrent writers share one fdatasync (group commit), so
+  // throughput grows with the number of writers.
+  kAlways,
+  // A background thread fdatasyncs the WAL about once a second: an OS crash or
+  // power loss can lose roughly the last second of acknowledged writes.
+  kEverySecond,
+  // The store never syncs the WAL; the OS writes it back when it chooses (on
+  // Linux typically within 30 s). An OS crash can lose more.
+  kNever,
+};
+
+// What open()/load_from_file() do when the WAL is damaged before its tail.
+// A torn final record (the process or machine died mid-append) is always
+// dropped silently in both modes: it was never acknowledged.
+enum class RecoveryMode {
+  // Damage before the tail (a checksum mismatch followed by valid records, a
+  // sequence gap) fails the open with ErrorCode::kCorruption naming the file
+  // and byte offset. Nothing is modified on disk.
+  kStrict,
+  // Point-in-time: keep the valid prefix, copy the dropped bytes to
+  // "<wal>.dropped-<offset>" for inspection, truncate the WAL there and open.
+  // Writes after the damage are lost; recovery_stats() reports how many bytes.
+  kPointInTime,
+};
+
+struct Options {
+  // See SyncMode. Default: bounded (~1 s) exposure to power loss, no fsync on
+  // the write path.
+  SyncMode sync = SyncMode::kEverySecond;
+
+  // See RecoveryMode. Default: refuse to open a damaged WAL.
+  RecoveryMode recovery = RecoveryMode::kStrict;
+
+  // All file I/O goes through this. nullptr means FileSystem::Default()
+  // (POSIX). Tests pass a fault-injecting implementation.
+  std::shared_ptr<FileSystem> fs;
+};
+
+// What the last open()/load_from_file() found. Plain data.
+struct RecoveryStats {
+  uint64_t snapshot_keys = 0;     // entries loaded from the snapshot (0 for open())
+  uint64_t snapshot_sequence = 0; // sequence number the snapshot covers
+  uint64_t records_replayed = 0;  // WAL records applied
+  uint64_t records_skipped = 0;   // WAL records already covered by the snapshot
+  uint64_t bytes_dropped = 0;     // torn tail or (kPointInTime) damaged bytes removed
+  uint64_t drop_offset = 0;       // where the dropped bytes began (if bytes_dropped > 0)
+  bool torn_tail = false;         // a torn final record was dropped
+  bool corruption_dropped = false;  // kPointInTime dropped damage before the tail
+  uint64_t last_sequence = 0;     // highest sequence number after recovery
+  std::chrono::microseconds duration{0};  // wall time of the whole open
+};
+
+// Counters of the running store. Plain data; a snapshot of moving values.
+// (Later work extends this struct; fields are only ever added.)
+struct Stats {
+  uint64_t keys = 0;         // as size()
+  uint64_t wal_records = 0;  // WAL records appended since open
+  uint64_t wal_bytes = 0;    // WAL bytes appended since open
+  uint64_t wal_syncs = 0;    // fdatasync calls on the WAL since open
+};
+
+// A thread-safe in-memory map from byte strings to byte strings, logged to a
+// WAL. Move-only; a moved-from store answers every call with kClosed (reads
+// return nothing).
+//
+// Thread safety: every method may be called from many threads at once on the
+// same object. Reads do not block reads; writes to keys in different shards
+// proceed in parallel; a write never waits for a snapshot to finish.
+class KvStore {
+ public:
+  // Opens (creating if absent) the WAL at wal_path and replays it. The parent
+  // directory must exist. Errors: kIoError / kNoSpace for OS failures (message
+  // names the file and the OS error), kCorruption for a damaged WAL in
+  // RecoveryMode::kStrict (message names the byte offset).
+  static Result<KvStore> open(const std::string& wal_path, const Options& options = {});
+
+  // Loads the snapshot written by save_to_file (either the {"map": {...}} form
+  // or a flat {"key": "value"} object), then replays the records of wal_path
+  // newer than the snapshot. A WAL that starts after the snapshot (records are
+  // missing in between) is kCorruption. A missing WAL is created.
+  static Result<KvStore> load_from_file(const std::string& snapshot_path,
+                                        const std::string& wal_path,
+                                        const Options& options = {});
+
+  KvStore(KvStore&&) noexcept;
+  KvStore& operator=(KvStore&&) noexcept;
+  KvStore(const KvStore&) = delete;
+  KvStore& operator=(const KvStore&) = delete;
+  // Closes the store (see close()); errors are dropped, so call close() first
+  // if you need to see them.
+  ~KvStore();
+
+  // Returns a copy of the value for key, or nullopt if absent.
+  std::optional<std::string> get(std::string_view key) const;
+
+  // Sets key to value, replacing any previous value. On success the write is
+  // logged with the durability of Options::sync. Errors: kInvalidArgument if
+  // key or value exceed kMaxKeySize / kMaxValueSize; kIoError / kNoSpace if the
+  // WAL cannot be written; kClosed after close() or after an earlier WAL sync
+  // failure (the store then refuses all writes until reopened, because a
+  // failed fsync leaves the file in an unknown state).
+  Result<void> set(std::string key, std::string value);
+
+  // Removes key. Returns the removed value, or nullopt if the key was absent
+  // (then nothing is logged). Errors as for set().
+  Result<std::optional<std::string>> remove(std::string_view key);
+
+  // Removes every key (one WAL record). Errors as for set().
+  Result<void> clear();
+
+  std::size_t size() const;  // number of keys
+  bool empty() const;
+
+  // Writes a point-in-time snapshot of the store to snapshot_path as
+  // pretty-printed JSON ({"format", "version", "sequence", "map"}), atomically:
+  // temporary file, fsync, rename, fsync of the directory. Then checkpoints the
+  // WAL so that it keeps only records newer than the snapshot. A crash at any
+  // point leaves the old or the new snapshot, and a WAL holding every
+  // acknowledged write the surviving snapshot lacks. Writers keep running
+  // during the save (each shard is paused only while it is serialised); the
+  // extra memory is one shard's JSON text. Concurrent saves are serialised.
+  Result<void> save_to_file(const std::string& snapshot_path) const;
+
+  // Makes every acknowledged write durable now (fdatasync), whatever the mode.
+  Result<void> sync() const;
+
+  // Syncs and closes the WAL. Later writes fail with kClosed; reads still
+  // work. Idempotent; returns the first error met while closing.
+  Result<void> close();
+
+  // What the open that produced this store found and did.
+  RecoveryStats recovery_stats() const;
+
+  // Current counters; cheap (no store-wide lock).
+  Stats stats() const;
+
+  // Highest sequence number assigned so far (each logged write takes one).
+  uint64_t last_sequence() const;
+
+  static constexpr std::size_t kMaxKeySize = 64u << 20;     // 64 MiB
+  static constexpr std::size_t kMaxValueSize = 512u << 20;  // 512 MiB, as Redis
+
+  class Impl;  // internal
+
+ private:
+  explicit KvStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kvstore
+
+#endif  // KVSTORE_KVSTORE_H_

@@ -1,0 +1,280 @@
+// Copyright (c) the kvstore developers.
+//
+// KvStore: the sharded map plus the WAL. A write takes its shard's lock
+// exclusively, appends its record to the WAL (which assigns the sequence
+// number), applies it to the map, releases the lock, and only then waits for
+// durability (kAlways). Holding the shard lock across append and apply makes
+// the order of writes to a key in memory equal to their order in the log, so
+// replay reproduces the state readers saw.
+
+#include "kvstore/kvstore.h"
+
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+
+#include "error.h"
+#include "shard_map.h"
+#include "snapshot.h"
+#include "wal.h"
+
+namespace kvstore {
+
+class KvStore::Impl {
+ public:
+  Impl(std::shared_ptr<FileSystem> fs, std::string wal_path)
+      : fs_(std::move(fs)), wal_path_(std::move(wal_path)) {}
+
+  static Result<std::unique_ptr<Impl>> Open(const std::string* snapshot_path,
+                                            const std::string& wal_path, const Options& options);
+
+  std::optional<std::string> Get(std::string_view key) const { return map_.Get(key); }
+  Result<void> Set(std::string_view key, std::string_view value);
+  Result<std::optional<std::string>> Remove(std::string_view key);
+  Result<void> Clear();
+  std::size_t Size() const { return map_.Size(); }
+  Result<void> Save(const std::string& snapshot_path);
+  Result<void> Sync() { return wal_->SyncAll(); }
+  Result<void> Close() { return wal_->Close(); }
+  const RecoveryStats& recovery() const { return recovery_; }
+  uint64_t LastSequence() const { return wal_->last_seq(); }
+  Stats GetStats() const {
+    const WalCounters c = wal_->counters();
+    return Stats{Size(), c.records, c.bytes, c.syncs};
+  }
+
+ private:
+  void Apply(const wal::RecordView& rec);
+  Result<void> WriteSnapshotFile(const std::string& path, uint64_t seq);
+
+  const std::shared_ptr<FileSystem> fs_;
+  const std::string wal_path_;
+  ShardMap map_;
+  std::unique_ptr<Wal> wal_;
+  RecoveryStats recovery_;
+  std::mutex save_mu_;  // one save at a time
+};
+
+namespace {
+
+// The per-thread buffer records are encoded into, so a write allocates only
+// its map entry. Large records do not keep their memory.
+std::string& RecordBuffer() {
+  thread_local std::string buf;
+  return buf;
+}
+void TrimRecordBuffer(std::string& buf) {
+  if (buf.capacity() > (1u << 20)) std::string().swap(buf);
+}
+
+Result<void> CheckSizes(std::string_view key, std::string_view value) {
+  if (key.size() > KvStore::kMaxKeySize) {
+    return InvalidArgument("key of " + std::to_string(key.size()) + " bytes exceeds the limit of " +
+                           std::to_string(KvStore::kMaxKeySize));
+  }
+  if (value.size() > KvStore::kMaxValueSize) {
+    return InvalidArgument("value of " + std::to_string(value.size()) +
+                           " bytes exceeds the limit of " + std::to_string(KvStore::kMaxValueSize));
+  }
+  return {};
+}
+
+Error Moved() { return Error(ErrorCode::kClosed, "store was moved from"); }
+
+}  // namespace
+
+void KvStore::Impl::Apply(const wal::RecordView& rec) {
+  switch (rec.type) {
+    case wal::RecordType::kSet: {
+      HashedKey k = ShardMap::HashKey(rec.key);
+      map_.ShardFor(k).Put(k, rec.value);
+      break;
+    }
+    case wal::RecordType::kRemove: {
+      HashedKey k = ShardMap::HashKey(rec.key);
+      (void)map_.ShardFor(k).Erase(k);
+      break;
+    }
+    case wal::RecordType::kClear:
+      for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_.shard(i).Clear();
+      break;
+  }
+}
+
+Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* snapshot_path,
+                                                           const std::string& wal_path,
+                                                           const Options& options) {
+  const auto start = std::chrono::steady_clock::now();
+  auto fs = options.fs ? options.fs : FileSystem::Default();
+  auto impl = std::make_unique<Impl>(fs, wal_path);
+  if (snapshot_path != nullptr) {
+    auto info = snapshot::Load(*fs, *snapshot_path, &impl->map_);
+    if (!info) return std::move(info).error();
+    impl->recovery_.snapshot_keys = info->keys;
+    impl->recovery_.snapshot_sequence = info->sequence;
+  }
+  // Replay applies records single-threaded before the store is shared, so
+  // it needs no locks.
+  auto wal = Wal::Open(
+      fs, wal_path, options, impl->recovery_.snapshot_sequence, snapshot_path != nullptr,
+      [p = impl.get()](const wal::RecordView& rec) { p->Apply(rec); }, &impl->recovery_);
+  if (!wal) return std::move(wal).error();
+  impl->wal_ = std::move(*wal);
+  impl->recovery_.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  return impl;
+}
+
+Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
+  KV_RETURN_IF_ERROR(CheckSizes(key, value));
+  std::string& rec = RecordBuffer();
+  const uint64_t hash = wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
+  const HashedKey k = ShardMap::HashKey(key);
+  Shard& shard = map_.ShardFor(k);
+  Result<uint64_t> seq = uint64_t{0};
+  {
+    std::unique_lock lock(shard.mu);
+    seq = wal_->Append(&rec, hash);
+    if (seq) shard.Put(k, value);
+  }
+  TrimRecordBuffer(rec);
+  if (!seq) return std::move(seq).error();
+  return wal_->Commit(*seq);
+}
+
+Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
+  if (key.size() > kMaxKeySize) return std::optional<std::string>();  // cannot exist
+  const HashedKey k = ShardMap::HashKey(key);
+  Shard& shard = map_.ShardFor(k);
+  std::string& rec = RecordBuffer();
+  std::optional<std::string> old;
+  Result<uint64_t> seq = uint64_t{0};
+  {
+    std::unique_lock lock(shard.mu);
+    if (shard.Find(k) == nullptr) return std::optional<std::string>();
+    const uint64_t hash = wal::EncodeRecord(wal::RecordType::kRemove, key, {}, &rec);
+    seq = wal_->Append(&rec, hash);
+    if (seq) old = shard.Erase(k);
+  }
+  TrimRecordBuffer(rec);
+  if (!seq) return std::move(seq).error();
+  KV_RETURN_IF_ERROR(wal_->Commit(*seq));
+  return old;
+}
+
+Result<void> KvStore::Impl::Clear() {
+  std::string& rec = RecordBuffer();
+  const uint64_t hash = wal::EncodeRecord(wal::RecordType::kClear, {}, {}, &rec);
+  map_.LockAll();
+  auto seq = wal_->Append(&rec, hash);
+  if (seq) {
+    for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_.shard(i).Clear();
+  }
+  map_.UnlockAll();
+  if (!seq) return std::move(seq).error();
+  return wal_->Commit(*seq);
+}
+
+Result<void> KvStore::Impl::WriteSnapshotFile(const std::string& path, uint64_t seq) {
+  auto file = fs_->NewWritableFile(path);
+  if (!file) return std::move(file).error();
+  auto r = snapshot::Write(map_, seq, file->get());
+  if (r) r = (*file)->Sync();
+  auto closed = (*file)->Close();
+  if (r && !closed) r = closed;
+  return r;
+}
+
+// Checkpoint protocol: cut the log at sequence V; write every shard (each as
+// of some moment after V) to a temporary file; fsync it; rename it over the
+// snapshot; fsync the directory; only then drop records <= V from the log.
+// Replaying records > V over a shard captured after V is harmless because
+// set, remove and clear are replayed in order from a record boundary.
+Result<void> KvStore::Impl::Save(const std::string& snapshot_path) {
+  std::lock_guard lock(save_mu_);
+  auto cut = wal_->TakeCut();
+  if (!cut) return std::move(cut).error();
+  const std::string tmp = snapshot_path + ".tmp";
+  auto r = WriteSnapshotFile(tmp, cut->seq);
+  if (r) r = fs_->RenameFile(tmp, snapshot_path);
+  if (!r) {
+    (void)fs_->RemoveFile(tmp);
+    return r;
+  }
+  KV_RETURN_IF_ERROR(fs_->SyncDir(DirName(snapshot_path)));
+  return wal_->Checkpoint(*cut);
+}
+
+// ---- KvStore: thin forwarding to Impl ----
+
+KvStore::KvStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+KvStore::KvStore(KvStore&&) noexcept = default;
+KvStore& KvStore::operator=(KvStore&& other) noexcept {
+  if (this != &other) {
+    if (impl_) (void)impl_->Close();
+    impl_ = std::move(other.impl_);
+  }
+  return *this;
+}
+KvStore::~KvStore() {
+  if (impl_) (void)impl_->Close();
+}
+
+Result<KvStore> KvStore::open(const std::string& wal_path, const Options& options) {
+  auto impl = Impl::Open(nullptr, wal_path, options);
+  if (!impl) return std::move(impl).error();
+  return KvStore(std::move(*impl));
+}
+
+Result<KvStore> KvStore::load_from_file(const std::string& snapshot_path,
+                                        const std::string& wal_path, const Options& options) {
+  auto impl = Impl::Open(&snapshot_path, wal_path, options);
+  if (!impl) return std::move(impl).error();
+  return KvStore(std::move(*impl));
+}
+
+std::optional<std::string> KvStore::get(std::string_view key) const {
+  if (!impl_) return std::nullopt;
+  return impl_->Get(key);
+}
+
+Result<void> KvStore::set(std::string key, std::string value) {
+  if (!impl_) return Moved();
+  return impl_->Set(key, value);
+}
+
+Result<std::optional<std::string>> KvStore::remove(std::string_view key) {
+  if (!impl_) return Moved();
+  return impl_->Remove(key);
+}
+
+Result<void> KvStore::clear() {
+  if (!impl_) return Moved();
+  return impl_->Clear();
+}
+
+std::size_t KvStore::size() const { return impl_ ? impl_->Size() : 0; }
+bool KvStore::empty() const { return size() == 0; }
+
+Result<void> KvStore::save_to_file(const std::string& snapshot_path) const {
+  if (!impl_) return Moved();
+  return impl_->Save(snapshot_path);
+}
+
+Result<void> KvStore::sync() const {
+  if (!impl_) return Moved();
+  return impl_->Sync();
+}
+
+Result<void> KvStore::close() {
+  if (!impl_) return {};
+  return impl_->Close();
+}
+
+RecoveryStats KvStore::recovery_stats() const { return impl_ ? impl_->recovery() : RecoveryStats{}; }
+
+Stats KvStore::stats() const { return impl_ ? impl_->GetStats() : Stats{}; }
+
+uint64_t KvStore::last_sequence() const { return impl_ ? impl_->LastSequence() : 0; }
+
+}  // namespace kvstore

@@ -1,0 +1,272 @@
+// Copyright (c) the kvstore developers.
+//
+// The POSIX FileSystem. Every error names the file and the OS error. Writes
+// retry on EINTR and continue after short writes.
+//
+// The WAL (PosixLogFile) is written through a shared file mapping: a record is
+// memcpy'd into space preallocated with posix_fallocate, which puts it in the
+// kernel's page cache without a system call. It therefore survives a kill -9
+// as soon as the copy ends; Sync() (fdatasync) makes it survive power loss.
+// Preallocation also means a full disk is reported by Append (ENOSPC from
+// fallocate) rather than by a SIGBUS on a later store to the mapping.
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "error.h"
+#include "kvstore/filesystem.h"
+#include "unique_fd.h"
+
+namespace kvstore {
+namespace {
+
+Result<void> WriteAll(int fd, const char* p, std::size_t n, const std::string& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return PosixError("write", path, errno);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return {};
+}
+
+// Buffered sequential writer for snapshots and other whole files.
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {
+    buf_.reserve(kBufferSize);
+  }
+  ~PosixWritableFile() override { (void)Close(); }
+
+  Result<void> Append(std::string_view data) override {
+    if (!fd_.valid()) return Error(ErrorCode::kClosed, "append to closed file '" + path_ + "'");
+    if (buf_.size() + data.size() <= kBufferSize) {
+      buf_.append(data);
+      return {};
+    }
+    KV_RETURN_IF_ERROR(Flush());
+    if (data.size() >= kBufferSize) return WriteAll(fd_.get(), data.data(), data.size(), path_);
+    buf_.append(data);
+    return {};
+  }
+
+  Result<void> Sync() override {
+    KV_RETURN_IF_ERROR(Flush());
+    if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync", path_, errno);
+    return {};
+  }
+
+  Result<void> Close() override {
+    if (!fd_.valid()) return {};
+    auto flushed = Flush();
+    auto closed = fd_.Close(path_);
+    if (!flushed) return flushed;
+    return closed;
+  }
+
+ private:
+  static constexpr std::size_t kBufferSize = 1 << 20;
+
+  Result<void> Flush() {
+    if (buf_.empty()) return {};
+    auto r = WriteAll(fd_.get(), buf_.data(), buf_.size(), path_);
+    buf_.clear();
+    return r;
+  }
+
+  std::string path_;
+  UniqueFd fd_;
+  std::string buf_;
+};
+
+// The mmap-backed WAL file. A large range of address space is reserved once
+// so that growing the mapping never moves it (ReadAt may run concurrently with
+// Append on the store's checkpoint path).
+class PosixLogFile final : public LogFile {
+ public:
+  static Result<std::unique_ptr<LogFile>> Open(const std::string& path, uint64_t valid_size) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    std::unique_ptr<PosixLogFile> f(new PosixLogFile(path, UniqueFd(fd)));
+    // Drop any torn or preallocated bytes past the valid prefix.
+    if (::ftruncate(fd, static_cast<off_t>(valid_size)) != 0) {
+      return PosixError("ftruncate", path, errno);
+    }
+    void* base = ::mmap(nullptr, kReserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                        -1, 0);
+    if (base == MAP_FAILED) return PosixError("mmap (reserve)", path, errno);
+    f->base_ = static_cast<char*>(base);
+    f->size_ = valid_size;
+    KV_RETURN_IF_ERROR(f->Reserve(valid_size + 1));
+    return std::unique_ptr<LogFile>(std::move(f));
+  }
+
+  ~PosixLogFile() override { (void)Close(); }
+
+  Result<void> Append(std::string_view rec) override {
+    if (!fd_.valid()) return Error(ErrorCode::kClosed, "append to closed WAL '" + path_ + "'");
+    const uint64_t at = size_.load(std::memory_order_relaxed);
+    if (at + rec.size() > mapped_) KV_RETURN_IF_ERROR(Reserve(at + rec.size()));
+    char* dst = base_ + at;
+    std::memcpy(dst + 8, rec.data() + 8, rec.size() - 8);
+    uint64_t first;
+    std::memcpy(&first, rec.data(), 8);
+    // Release: the body is in the page cache before the header that makes the
+    // record visible to a reader (dst is 8-byte aligned: records are padded).
+    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(dst)).store(first,
+                                                                        std::memory_order_release);
+    size_.store(size_.load(std::memory_order_relaxed) + rec.size(), std::memory_order_release);
+    ReleaseWrittenPages();
+    return {};
+  }
+
+  Result<void> Sync() override {
+    if (!fd_.valid()) return Error(ErrorCode::kClosed, "sync of closed WAL '" + path_ + "'");
+    if (::fdatasync(fd_.get()) != 0) return PosixError("fdatasync", path_, errno);
+    return {};
+  }
+
+  uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
+
+  Result<void> ReadAt(uint64_t offset, std::size_t n, char* out) const override {
+    if (offset + n > Size()) {
+      return Error(ErrorCode::kInvalidArgument, "read past end of WAL '" + path_ + "'");
+    }
+    std::memcpy(out, base_ + offset, n);
+    return {};
+  }
+
+  Result<void> Close() override {
+    if (!fd_.valid()) return {};
+    ::munmap(base_, kReserve);
+    base_ = nullptr;
+    Result<void> r;
+    if (::ftruncate(fd_.get(), static_cast<off_t>(Size())) != 0) r = PosixError("ftruncate", path_, errno);
+    auto closed = fd_.Close(path_);
+    if (!r) return r;
+    return closed;
+  }
+
+ private:
+  static constexpr uint64_t kReserve = uint64_t{1} << 40;  // 1 TiB of address space
+  static constexpr uint64_t kChunk = uint64_t{64} << 20;   // preallocation step
+  static constexpr uint64_t kReleaseStep = uint64_t{8} << 20;
+
+  PosixLogFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+
+  // Preallocates and maps the file so that at least `need` bytes are mapped.
+  Result<void> Reserve(uint64_t need) {
+    if (need > kReserve) return Error(ErrorCode::kNoSpace, "WAL '" + path_ + "' exceeds 1 TiB");
+    uint64_t target = (need + kChunk - 1) / kChunk * kChunk;
+    int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(mapped_),
+                                static_cast<off_t>(target - mapped_));
+    if (err != 0) return PosixError("fallocate", path_, err);
+    void* p = ::mmap(base_ + mapped_, target - mapped_, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_FIXED, fd_.get(), static_cast<off_t>(mapped_));
+    if (p == MAP_FAILED) return PosixError("mmap", path_, errno);
+    mapped_ = target;
+    return {};
+  }
+
+  // Written pages stay in the page cache but need not stay in this process's
+  // resident set; dropping them keeps RSS to the live data.
+  void ReleaseWrittenPages() {
+    uint64_t done = Size() / kReleaseStep * kReleaseStep;
+    if (done > released_) {
+      ::madvise(base_ + released_, done - released_, MADV_DONTNEED);
+      released_ = done;
+    }
+  }
+
+  std::string path_;
+  UniqueFd fd_;
+  char* base_ = nullptr;
+  std::atomic<uint64_t> size_{0};  // read by ReadAt on the checkpoint thread
+  uint64_t mapped_ = 0;
+  uint64_t released_ = 0;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError("open", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, UniqueFd(fd)));
+  }
+
+  Result<std::unique_ptr<LogFile>> OpenLogFile(const std::string& path,
+                                               uint64_t valid_size) override {
+    return PosixLogFile::Open(path, valid_size);
+  }
+
+  Result<void> ReadFile(const std::string& path, std::string* contents) override {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return PosixError("stat", path, errno);
+    if (S_ISDIR(st.st_mode)) return PosixError("read", path, EISDIR);
+    contents->clear();
+    contents->reserve(static_cast<std::size_t>(st.st_size) + kReadPadding);
+    std::size_t chunk = 1 << 20;
+    for (;;) {
+      std::size_t old = contents->size();
+      if (contents->capacity() < old + chunk + kReadPadding) {
+        contents->reserve(2 * (old + chunk) + kReadPadding);
+      }
+      contents->resize(old + chunk);
+      ssize_t n = ::read(fd.get(), contents->data() + old, chunk);
+      if (n < 0) {
+        contents->resize(old);
+        if (errno == EINTR) continue;
+        return PosixError("read", path, errno);
+      }
+      contents->resize(old + static_cast<std::size_t>(n));
+      if (n == 0) break;
+    }
+    return fd.Close(path);
+  }
+
+  Result<bool> FileExists(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return PosixError("stat", path, errno);
+  }
+
+  Result<void> RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return PosixError("rename to '" + to + "' from", from, errno);
+    }
+    return {};
+  }
+
+  Result<void> RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("unlink", path, errno);
+    return {};
+  }
+
+  Result<void> SyncDir(const std::string& dir) override {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) return PosixError("open directory", dir, errno);
+    if (::fsync(fd.get()) != 0) return PosixError("fsync directory", dir, errno);
+    return fd.Close(dir);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<FileSystem> FileSystem::Default() {
+  static const std::shared_ptr<FileSystem> fs = std::make_shared<PosixFileSystem>();
+  return fs;
+}
+
+}  // namespace kvstore

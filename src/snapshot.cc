@@ -1,0 +1,225 @@
+// Copyright (c) the kvstore developers.
+//
+// Writing uses RapidJSON's PrettyWriter; reading uses simdjson's On-Demand
+// API, which parses in place from the file buffer without building a DOM.
+
+#include "snapshot.h"
+
+#include <absl/strings/escaping.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <simdjson.h>
+
+#include <shared_mutex>
+
+#include "error.h"
+
+namespace kvstore::snapshot {
+namespace {
+
+bool IsPlainText(std::string_view bytes) {
+  return !bytes.starts_with(kBinaryMarker) && simdjson::validate_utf8(bytes.data(), bytes.size());
+}
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+void WriteText(Writer& w, std::string_view bytes, bool is_key, std::string* scratch) {
+  const auto len = static_cast<rapidjson::SizeType>(bytes.size());
+  if (IsPlainText(bytes)) {
+    is_key ? w.Key(bytes.data(), len) : w.String(bytes.data(), len);
+    return;
+  }
+  scratch->clear();
+  EncodeText(bytes, scratch);
+  const auto n = static_cast<rapidjson::SizeType>(scratch->size());
+  is_key ? w.Key(scratch->data(), n) : w.String(scratch->data(), n);
+}
+
+Result<void> Flush(rapidjson::StringBuffer& sb, WritableFile* file) {
+  auto r = file->Append(std::string_view(sb.GetString(), sb.GetSize()));
+  sb.Clear();
+  return r;
+}
+
+}  // namespace
+
+void EncodeText(std::string_view bytes, std::string* out) {
+  if (IsPlainText(bytes)) {
+    out->append(bytes);
+    return;
+  }
+  out->append(kBinaryMarker);
+  out->append(absl::Base64Escape(absl::string_view(bytes.data(), bytes.size())));
+}
+
+bool DecodeText(std::string_view text, std::string* out) {
+  if (!text.starts_with(kBinaryMarker)) {
+    out->assign(text);
+    return true;
+  }
+  text.remove_prefix(kBinaryMarker.size());
+  return absl::Base64Unescape(absl::string_view(text.data(), text.size()), out);
+}
+
+Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.SetIndent(' ', 2);
+  w.StartObject();
+  w.Key("format");
+  w.String("kvstore-snapshot");
+  w.Key("version");
+  w.Uint64(kVersion);
+  w.Key("sequence");
+  w.Uint64(seq);
+  w.Key("map");
+  w.StartObject();
+  std::string scratch;
+  for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+    {
+      const Shard& s = map.shard(i);
+      std::shared_lock lock(s.mu);
+      for (const char* e : s.set) {
+        WriteText(w, Entry::Key(e), true, &scratch);
+        WriteText(w, Entry::Value(e), false, &scratch);
+      }
+    }
+    KV_RETURN_IF_ERROR(Flush(sb, file));
+  }
+  w.EndObject();
+  w.EndObject();
+  sb.Put('\n');
+  return Flush(sb, file);
+}
+
+namespace {
+
+class Loader {
+ public:
+  Loader(std::string path, std::string_view data, ShardMap* map)
+      : path_(std::move(path)), data_(data), map_(map) {}
+
+  Result<LoadInfo> Run(simdjson::ondemand::document& doc) {
+    simdjson::ondemand::object top;
+    if (auto e = doc.get_object().get(top)) return Bad(doc, e, "top level");
+    bool map_form = false;
+    KV_RETURN_IF_ERROR(FindMapObject(doc, top, &map_form));
+    doc.rewind();
+    if (auto e = doc.get_object().get(top)) return Bad(doc, e, "top level");
+    for (auto field : top) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return Bad(doc, e, "key");
+      if (!map_form) {
+        KV_RETURN_IF_ERROR(AddEntry(doc, key, field.value()));
+      } else if (key == "map") {
+        simdjson::ondemand::object m;
+        if (auto e = field.value().get_object().get(m)) return Bad(doc, e, "\"map\"");
+        for (auto inner : m) {
+          if (auto e = inner.unescaped_key().get(key)) return Bad(doc, e, "key");
+          KV_RETURN_IF_ERROR(AddEntry(doc, key, inner.value()));
+        }
+      } else if (key == "sequence" || key == "version") {
+        uint64_t n;
+        if (auto e = field.value().get_uint64().get(n)) return Bad(doc, e, std::string(key));
+        if (key == "sequence") info_.sequence = n;
+        if (key == "version" && n > kVersion) {
+          return Corruption("snapshot '" + path_ + "' has format version " + std::to_string(n) +
+                            "; this build reads up to version " + std::to_string(kVersion));
+        }
+      }
+    }
+    // current_location() fails with OUT_OF_BOUNDS exactly when nothing follows.
+    if (const char* rest = nullptr; doc.current_location().get(rest) == simdjson::SUCCESS) {
+      return Corruption("snapshot '" + path_ + "': data after the JSON object at byte " +
+                        std::to_string(rest - data_.data()));
+    }
+    return info_;
+  }
+
+ private:
+  // The {"map": {...}} form is recognised by a top-level "map" whose value is
+  // an object; anything else is the flat form.
+  Result<void> FindMapObject(simdjson::ondemand::document& doc, simdjson::ondemand::object& top,
+                             bool* found) {
+    for (auto field : top) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) return Bad(doc, e, "key");
+      if (key != "map") continue;
+      simdjson::ondemand::json_type t;
+      if (auto e = field.value().type().get(t)) return Bad(doc, e, "\"map\"");
+      if (t == simdjson::ondemand::json_type::object) *found = true;
+    }
+    return {};
+  }
+
+  Result<void> AddEntry(simdjson::ondemand::document& doc, std::string_view key,
+                     simdjson::simdjson_result<simdjson::ondemand::value> value) {
+    std::string_view text;
+    if (auto e = value.get_string().get(text)) {
+      if (e == simdjson::INCORRECT_TYPE) {
+        return Corruption("snapshot '" + path_ + "': value of key \"" + Printable(key) +
+                          "\" is not a string" + Where(doc));
+      }
+      return Bad(doc, e, "value");
+    }
+    if (!DecodeText(key, &key_) || !DecodeText(text, &value_)) {
+      return Corruption("snapshot '" + path_ + "': bad base64 after the binary marker near key \"" +
+                        Printable(key) + "\"");
+    }
+    HashedKey k = ShardMap::HashKey(key_);
+    map_->ShardFor(k).Put(k, value_);  // not yet shared: no lock needed
+    ++info_.keys;
+    return {};
+  }
+
+  std::string Where(simdjson::ondemand::document& doc) const {
+    const char* loc = nullptr;
+    if (doc.current_location().get(loc) || loc < data_.data() || loc > data_.data() + data_.size()) {
+      return "";
+    }
+    return " near byte " + std::to_string(loc - data_.data());
+  }
+
+  Error Bad(simdjson::ondemand::document& doc, simdjson::error_code e, const std::string& what) {
+    return Corruption("snapshot '" + path_ + "': malformed JSON in " + what + Where(doc) + ": " +
+                      simdjson::error_message(e));
+  }
+
+  static std::string Printable(std::string_view key) {
+    std::string out;
+    EncodeText(key.substr(0, 64), &out);
+    for (char& c : out) {
+      if (static_cast<unsigned char>(c) < 0x20) c = '?';
+    }
+    return out;
+  }
+
+  std::string path_;
+  std::string_view data_;
+  ShardMap* map_;
+  LoadInfo info_;
+  std::string key_, value_;
+};
+
+}  // namespace
+
+Result<LoadInfo> Load(FileSystem& fs, const std::string& path, ShardMap* map) {
+  std::string data;
+  KV_RETURN_IF_ERROR(fs.ReadFile(path, &data));
+  if (data.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Corruption("snapshot '" + path + "' is empty");
+  }
+  if (data.capacity() < data.size() + simdjson::SIMDJSON_PADDING) {
+    data.reserve(data.size() + simdjson::SIMDJSON_PADDING);
+  }
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  if (auto e = parser.iterate(simdjson::padded_string_view(data.data(), data.size(), data.capacity()))
+                   .get(doc)) {
+    return Corruption("snapshot '" + path + "': " + simdjson::error_message(e));
+  }
+  return Loader(path, data, map).Run(doc);
+}
+
+}  // namespace kvstore::snapshot

@@ -1,0 +1,46 @@
+// Copyright (c) the kvstore developers.
+//
+// JSON snapshots (docs/FORMATS.md):
+//   {"format": "kvstore-snapshot", "version": 1, "sequence": N, "map": {...}}
+// pretty-printed with two-space indents. Keys and values that are valid UTF-8
+// and do not start with the marker below are written as JSON strings; all
+// others as the marker followed by their standard base64 (RFC 4648) text.
+
+#ifndef KVSTORE_SRC_SNAPSHOT_H_
+#define KVSTORE_SRC_SNAPSHOT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kvstore/filesystem.h"
+#include "shard_map.h"
+
+namespace kvstore::snapshot {
+
+// NUL, then "b64:". In JSON text it reads "\u0000b64:".
+inline constexpr std::string_view kBinaryMarker{"\0b64:", 5};
+inline constexpr uint64_t kVersion = 1;
+
+// Appends the text form of bytes to *out (see the file comment).
+void EncodeText(std::string_view bytes, std::string* out);
+// Inverse of EncodeText. Returns false if the marker is followed by bad base64.
+bool DecodeText(std::string_view text, std::string* out);
+
+// Serialises the map shard by shard (each under its shared lock, so writers of
+// other shards are never blocked) to file. Extra memory: one shard's JSON.
+Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file);
+
+struct LoadInfo {
+  uint64_t sequence = 0;  // 0 when the snapshot does not say (flat form)
+  uint64_t keys = 0;      // entries read
+};
+
+// Parses path (either form) into map, which must be empty and not yet shared
+// with other threads. Errors: kIoError to read, kCorruption for malformed JSON
+// or a non-string value, naming the file and the byte offset or key.
+Result<LoadInfo> Load(FileSystem& fs, const std::string& path, ShardMap* map);
+
+}  // namespace kvstore::snapshot
+
+#endif  // KVSTORE_SRC_SNAPSHOT_H_

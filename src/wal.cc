@@ -1,0 +1,289 @@
+// Copyright (c) the kvstore developers.
+
+#include "wal.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "error.h"
+
+namespace kvstore {
+
+std::string DirName(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+namespace {
+
+// Writes a log holding only a header (base_seq) to path, durably: a temporary
+// file, fsync, rename over path, fsync of the directory.
+Result<void> CreateEmptyLog(FileSystem& fs, const std::string& path, uint64_t base_seq) {
+  const std::string tmp = path + ".new";
+  {
+    auto f = fs.OpenLogFile(tmp, 0);
+    if (!f) return std::move(f).error();
+    auto r = (*f)->Append(wal::EncodeFileHeader(base_seq));
+    if (r) r = (*f)->Sync();
+    auto c = (*f)->Close();
+    if (r && !c) r = c;
+    if (!r) {
+      (void)fs.RemoveFile(tmp);
+      return r;
+    }
+  }
+  KV_RETURN_IF_ERROR(fs.RenameFile(tmp, path));
+  return fs.SyncDir(DirName(path));
+}
+
+// Keeps the bytes that point-in-time recovery drops, for a human to inspect.
+Result<void> SaveDroppedBytes(FileSystem& fs, const std::string& path, std::string_view bytes,
+                              uint64_t offset) {
+  const std::string out = path + ".dropped-" + std::to_string(offset);
+  auto f = fs.NewWritableFile(out);
+  if (!f) return std::move(f).error();
+  KV_RETURN_IF_ERROR((*f)->Append(bytes));
+  KV_RETURN_IF_ERROR((*f)->Sync());
+  return (*f)->Close();
+}
+
+std::string CorruptionMessage(const std::string& path, const wal::ScanResult& scan) {
+  return "WAL '" + path + "': damaged record at offset " + std::to_string(scan.valid_end) + " (" +
+         scan.problem + ") with " + std::to_string(scan.data_end - scan.valid_end) +
+         " bytes after it; " + std::to_string(scan.records) +
+         " valid records precede it. Open with RecoveryMode::kPointInTime to keep only them.";
+}
+
+}  // namespace
+
+Wal::Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode)
+    : fs_(std::move(fs)), path_(std::move(path)), mode_(mode) {}
+
+Wal::~Wal() { (void)Close(); }
+
+Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std::string& path,
+                                       const Options& options, uint64_t snapshot_seq,
+                                       bool have_snapshot, const ApplyFn& apply,
+                                       RecoveryStats* stats) {
+  std::unique_ptr<Wal> w(new Wal(fs, path, options.sync));
+  auto exists = fs->FileExists(path);
+  if (!exists) return std::move(exists).error();
+  std::string data;
+  if (*exists) KV_RETURN_IF_ERROR(fs->ReadFile(path, &data));
+
+  auto scan = wal::ScanLog(data, path, [&](const wal::RecordView& rec) {
+    if (rec.seq <= snapshot_seq) {
+      ++stats->records_skipped;
+    } else {
+      apply(rec);
+      ++stats->records_replayed;
+    }
+  });
+  if (!scan) return std::move(scan).error();
+  if (scan->end == wal::End::kCorrupt) {
+    if (options.recovery == RecoveryMode::kStrict) return Corruption(CorruptionMessage(path, *scan));
+    KV_RETURN_IF_ERROR(SaveDroppedBytes(
+        *fs, path, std::string_view(data).substr(scan->valid_end, scan->data_end - scan->valid_end),
+        scan->valid_end));
+    stats->corruption_dropped = true;
+  }
+  stats->torn_tail = scan->end == wal::End::kTornTail;
+  if (scan->end != wal::End::kClean) {
+    stats->bytes_dropped = scan->data_end - scan->valid_end;
+    stats->drop_offset = scan->valid_end;
+  }
+  if (have_snapshot && scan->has_header && scan->base_seq > snapshot_seq) {
+    return Corruption("WAL '" + path + "' continues after sequence " +
+                      std::to_string(scan->base_seq) + " but the snapshot covers only up to " +
+                      std::to_string(snapshot_seq) + ": records " +
+                      std::to_string(snapshot_seq + 1) + ".." + std::to_string(scan->base_seq) +
+                      " are missing (is this the snapshot that belongs to this WAL?)");
+  }
+  data.clear();
+  data.shrink_to_fit();
+
+  uint64_t valid_end = scan->valid_end;
+  uint64_t last = std::max(scan->last_seq, snapshot_seq);
+  // A fresh log, a log whose header never completed, or a log that ends before
+  // the snapshot (its tail was lost while the snapshot survived) restarts as an
+  // empty log that continues the snapshot, so sequence numbers stay contiguous.
+  if (!scan->has_header || scan->last_seq < snapshot_seq) {
+    KV_RETURN_IF_ERROR(CreateEmptyLog(*fs, path, last));
+    valid_end = wal::kFileHeaderSize;
+  }
+  auto file = fs->OpenLogFile(path, valid_end);
+  if (!file) return std::move(file).error();
+  w->file_ = std::move(*file);
+  w->last_seq_.store(last);
+  w->synced_seq_ = last;
+  stats->last_sequence = last;
+  if (options.sync == SyncMode::kEverySecond) w->sync_thread_ = std::thread([p = w.get()] { p->SyncLoop(); });
+  return w;
+}
+
+Result<void> Wal::Refuse() const {
+  if (closed_) return Error(ErrorCode::kClosed, "WAL '" + path_ + "' is closed");
+  if (sticky_) {
+    return Error(sticky_->code(), "store refuses writes after a failed WAL sync (reopen to recover): " +
+                                      sticky_->message());
+  }
+  return {};
+}
+
+Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
+  std::lock_guard lock(mu_);
+  KV_RETURN_IF_ERROR(Refuse());
+  const uint64_t seq = last_seq_.load(std::memory_order_relaxed) + 1;
+  wal::FinishRecord(seq, payload_hash, rec);
+  KV_RETURN_IF_ERROR(file_->Append(*rec));
+  last_seq_.store(seq, std::memory_order_release);
+  ++counters_.records;
+  counters_.bytes += rec->size();
+  return seq;
+}
+
+Result<void> Wal::Commit(uint64_t seq) {
+  if (mode_ != SyncMode::kAlways) return {};
+  return SyncUpTo(seq);
+}
+
+Result<void> Wal::SyncAll() { return SyncUpTo(last_seq()); }
+
+// Group commit: the first waiter becomes the leader and syncs everything
+// appended so far, outside every lock; writers arriving meanwhile wait and the
+// next leader syncs all of them at once.
+Result<void> Wal::SyncUpTo(uint64_t seq) {
+  std::unique_lock lock(sync_mu_);
+  while (synced_seq_ < seq) {
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    uint64_t target;
+    std::shared_ptr<LogFile> file;
+    {
+      std::lock_guard append_lock(mu_);
+      if (sticky_ || closed_) return Refuse();
+      target = last_seq_.load(std::memory_order_relaxed);
+      file = file_;
+    }
+    syncing_ = true;
+    lock.unlock();
+    auto r = file->Sync();
+    lock.lock();
+    syncing_ = false;
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (r) {
+      synced_seq_ = std::max(synced_seq_, target);
+    } else {
+      // Never retry: after a failed fsync the file's state is unknown.
+      std::lock_guard append_lock(mu_);
+      if (!sticky_) sticky_ = r.error();
+    }
+    sync_cv_.notify_all();
+    if (!r) return r;
+  }
+  return {};
+}
+
+void Wal::SyncLoop() {
+  std::unique_lock lock(sync_mu_);
+  while (!stop_) {
+    sync_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+    if (stop_) break;
+    const uint64_t last = last_seq();
+    if (synced_seq_ >= last) continue;
+    lock.unlock();
+    (void)SyncUpTo(last);  // a failure is sticky and reported to writers
+    lock.lock();
+  }
+}
+
+Result<Wal::Cut> Wal::TakeCut() {
+  std::lock_guard lock(mu_);
+  KV_RETURN_IF_ERROR(Refuse());
+  return Cut{last_seq_.load(std::memory_order_relaxed), file_->Size(), file_};
+}
+
+Result<void> Wal::CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to) {
+  constexpr uint64_t kChunk = 1 << 20;
+  std::string buf;
+  for (uint64_t off = begin; off < end; off += kChunk) {
+    const auto n = static_cast<std::size_t>(std::min(kChunk, end - off));
+    buf.resize(n);
+    KV_RETURN_IF_ERROR(from.ReadAt(off, n, buf.data()));
+    KV_RETURN_IF_ERROR(to->Append(buf));
+  }
+  return {};
+}
+
+Result<void> Wal::Checkpoint(const Cut& cut) {
+  const std::string tmp = path_ + ".new";
+  auto opened = fs_->OpenLogFile(tmp, 0);
+  if (!opened) return std::move(opened).error();
+  std::shared_ptr<LogFile> next = std::move(*opened);
+  auto fail = [&](Result<void> r) {
+    (void)next->Close();
+    (void)fs_->RemoveFile(tmp);
+    return r;
+  };
+  // Bulk copy without the lock: records between the cut and `mid` are final.
+  uint64_t mid = cut.file->Size();
+  auto r = next->Append(wal::EncodeFileHeader(cut.seq));
+  if (r) r = CopyRange(*cut.file, cut.offset, mid, next.get());
+  if (r) r = next->Sync();
+  if (!r) return fail(std::move(r));
+
+  // Brief exclusive step: copy what arrived meanwhile, make it durable, switch.
+  std::lock_guard lock(mu_);
+  if (file_ != cut.file || closed_) {
+    return fail(Error(ErrorCode::kClosed, "WAL '" + path_ + "' changed during checkpoint"));
+  }
+  r = CopyRange(*cut.file, mid, cut.file->Size(), next.get());
+  if (r) r = next->Sync();
+  if (r) r = fs_->RenameFile(tmp, path_);
+  if (!r) return fail(std::move(r));
+  file_ = next;  // the path names the new log now
+  r = fs_->SyncDir(DirName(path_));
+  if (!r) {
+    // Whether the rename survives a crash is unknown, so appends to either
+    // file might be lost: refuse writes from now on.
+    sticky_ = r.error();
+    return r;
+  }
+  return {};
+}
+
+Result<void> Wal::Close() {
+  {
+    std::lock_guard lock(sync_mu_);
+    stop_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  std::shared_ptr<LogFile> file;
+  bool failed;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_ || file_ == nullptr) return {};
+    closed_ = true;
+    failed = sticky_.has_value();
+    file = file_;
+  }
+  Result<void> r;
+  if (!failed) r = file->Sync();
+  auto c = file->Close();
+  if (!r) return r;
+  return c;
+}
+
+WalCounters Wal::counters() const {
+  std::lock_guard lock(mu_);
+  WalCounters c = counters_;
+  c.syncs = syncs_.load(std::memory_order_relaxed);
+  return c;
+}
+
+}  // namespace kvstore

@@ -1,0 +1,105 @@
+// Copyright (c) the kvstore developers.
+//
+// The write-ahead log: recovery on open, ordered appends, group commit, the
+// background sync of kEverySecond, and the checkpoint that rewrites the log
+// to drop records a snapshot already holds.
+//
+// Locks: mu_ orders appends (sequence numbers are assigned under it, so file
+// order is sequence order). sync_mu_ guards the group-commit state; it may be
+// held while taking mu_, never the reverse. No I/O that can block for long
+// (fdatasync) runs under mu_, except the short final step of a checkpoint.
+
+#ifndef KVSTORE_SRC_WAL_H_
+#define KVSTORE_SRC_WAL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "kvstore/kvstore.h"
+#include "wal_reader.h"
+
+namespace kvstore {
+
+struct WalCounters {
+  uint64_t records = 0;  // records appended by this process
+  uint64_t bytes = 0;    // bytes appended by this process
+  uint64_t syncs = 0;    // fdatasync calls on the log
+};
+
+class Wal {
+ public:
+  using ApplyFn = std::function<void(const wal::RecordView&)>;
+
+  // Opens path and replays the records after snapshot_seq through apply.
+  // With have_snapshot, a log that starts after snapshot_seq is kCorruption.
+  static Result<std::unique_ptr<Wal>> Open(std::shared_ptr<FileSystem> fs, const std::string& path,
+                                           const Options& options, uint64_t snapshot_seq,
+                                           bool have_snapshot, const ApplyFn& apply,
+                                           RecoveryStats* stats);
+  ~Wal();
+
+  // Assigns the next sequence number to rec (built by wal::EncodeRecord) and
+  // hands it to the OS. Returns the sequence number.
+  // REQUIRES: the caller holds the locks that order writes to the keys the
+  // record touches, so that apply order equals sequence order per key.
+  Result<uint64_t> Append(std::string* rec, uint64_t payload_hash);
+  // Waits until record seq is durable as Options::sync requires.
+  Result<void> Commit(uint64_t seq);
+  // Makes every appended record durable.
+  Result<void> SyncAll();
+
+  struct Cut {
+    uint64_t seq;
+    uint64_t offset;
+    std::shared_ptr<LogFile> file;
+  };
+  // The position of the last appended record: records <= seq lie before offset.
+  Result<Cut> TakeCut();
+  // Replaces the log by one holding only the records after cut.seq. A crash at
+  // any point leaves the old log or the new one under the log's name.
+  Result<void> Checkpoint(const Cut& cut);
+
+  Result<void> Close();
+  uint64_t last_seq() const { return last_seq_.load(std::memory_order_acquire); }
+  WalCounters counters() const;
+
+ private:
+  Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode);
+  Result<void> SyncUpTo(uint64_t seq);
+  Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
+  void SyncLoop();
+  Result<void> Refuse() const;  // REQUIRES: mu_ held
+
+  const std::shared_ptr<FileSystem> fs_;
+  const std::string path_;
+  const SyncMode mode_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<LogFile> file_;       // GUARDED_BY(mu_)
+  bool closed_ = false;                 // GUARDED_BY(mu_)
+  std::optional<Error> sticky_;         // GUARDED_BY(mu_): writes refused after this
+  std::atomic<uint64_t> last_seq_{0};   // written under mu_
+  WalCounters counters_;                // GUARDED_BY(mu_), except syncs
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t synced_seq_ = 0;             // GUARDED_BY(sync_mu_)
+  bool syncing_ = false;                // GUARDED_BY(sync_mu_)
+  std::atomic<uint64_t> syncs_{0};
+
+  bool stop_ = false;                   // GUARDED_BY(sync_mu_)
+  std::thread sync_thread_;             // kEverySecond only
+};
+
+std::string DirName(const std::string& path);
+
+}  // namespace kvstore
+
+#endif  // KVSTORE_SRC_WAL_H_

@@ -1,0 +1,45 @@
+// Copyright (c) the kvstore developers.
+
+#include "wal_format.h"
+
+namespace kvstore::wal {
+
+std::string EncodeFileHeader(uint64_t base_seq) {
+  std::string h(kFileHeaderSize, '\0');
+  std::memcpy(h.data(), kMagic, 8);
+  PutFixed32(h.data() + 8, kVersion);
+  PutFixed32(h.data() + 12, 0);
+  PutFixed64(h.data() + 16, base_seq);
+  PutFixed32(h.data() + 24, static_cast<uint32_t>(XXH3_64bits(h.data(), 24)));
+  return h;
+}
+
+uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view value,
+                      std::string* out) {
+  std::size_t body = kBodyPrefixSize;
+  if (type == RecordType::kSet) {
+    body += static_cast<std::size_t>(VarintLength(static_cast<uint32_t>(key.size()))) +
+            key.size() + value.size();
+  } else if (type == RecordType::kRemove) {
+    body += key.size();
+  }
+  out->assign(kRecordHeaderSize + Padded(body), '\0');
+  char* p = out->data() + kRecordHeaderSize;
+  PutFixed32(out->data(), static_cast<uint32_t>(body));
+  p[8] = static_cast<char>(type);
+  char* q = p + kBodyPrefixSize;
+  if (type == RecordType::kSet) q = PutVarint32(q, static_cast<uint32_t>(key.size()));
+  if (type != RecordType::kClear) {
+    std::memcpy(q, key.data(), key.size());
+    q += key.size();
+  }
+  if (type == RecordType::kSet) std::memcpy(q, value.data(), value.size());
+  return XXH3_64bits(p + 8, body - 8);
+}
+
+void FinishRecord(uint64_t seq, uint64_t payload_hash, std::string* rec) {
+  PutFixed64(rec->data() + kRecordHeaderSize, seq);
+  PutFixed32(rec->data() + 4, RecordChecksum(payload_hash, seq));
+}
+
+}  // namespace kvstore::wal

@@ -1,0 +1,3 @@
+#include "kvstore/kvstore.h"
+#include <gtest/gtest.h>
+TEST(Smoke, Works) {}
