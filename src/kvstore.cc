@@ -108,6 +108,7 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* sn
   auto fs = options.fs ? options.fs : FileSystem::Default();
   auto impl = std::make_unique<Impl>(fs, wal_path);
   if (snapshot_path != nullptr) {
+    KV_RETURN_IF_ERROR(RemoveLeftover(*fs, *snapshot_path + ".tmp"));  // a crash mid-save
     auto info = snapshot::Load(*fs, *snapshot_path, &impl->map_);
     if (!info) return std::move(info).error();
     impl->recovery_.snapshot_keys = info->keys;

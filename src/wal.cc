@@ -16,6 +16,13 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+Result<void> RemoveLeftover(FileSystem& fs, const std::string& path) {
+  auto exists = fs.FileExists(path);
+  if (!exists) return std::move(exists).error();
+  if (*exists) return fs.RemoveFile(path);
+  return {};
+}
+
 namespace {
 
 // Writes a log holding only a header (base_seq) to path, durably: a temporary
@@ -68,6 +75,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
                                        bool have_snapshot, const ApplyFn& apply,
                                        RecoveryStats* stats) {
   std::unique_ptr<Wal> w(new Wal(fs, path, options.sync));
+  KV_RETURN_IF_ERROR(RemoveLeftover(*fs, path + ".new"));  // from a crash mid-checkpoint
   auto exists = fs->FileExists(path);
   if (!exists) return std::move(exists).error();
   std::string data;

@@ -99,6 +99,8 @@ class Wal {
 };
 
 std::string DirName(const std::string& path);
+// Removes path if it exists (a temporary file a crash left behind).
+Result<void> RemoveLeftover(FileSystem& fs, const std::string& path);
 
 }  // namespace kvstore
 
