@@ -105,12 +105,18 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* sn
                                                            const std::string& wal_path,
                                                            const Options& options) {
   const auto start = std::chrono::steady_clock::now();
+  if (wal_path.empty() || (snapshot_path != nullptr && snapshot_path->empty())) {
+    return InvalidArgument("empty path given for the " +
+                           std::string(wal_path.empty() ? "WAL" : "snapshot"));
+  }
   auto fs = options.fs ? options.fs : FileSystem::Default();
   auto impl = std::make_unique<Impl>(fs, wal_path);
   if (snapshot_path != nullptr) {
     KV_RETURN_IF_ERROR(RemoveLeftover(*fs, *snapshot_path + ".tmp"));  // a crash mid-save
     auto info = snapshot::Load(*fs, *snapshot_path, &impl->map_);
     if (!info) return std::move(info).error();
+    // The snapshot may have been renamed into place without a directory sync.
+    KV_RETURN_IF_ERROR(fs->SyncDir(DirName(*snapshot_path)));
     impl->recovery_.snapshot_keys = info->keys;
     impl->recovery_.snapshot_sequence = info->sequence;
   }
@@ -192,11 +198,17 @@ Result<void> KvStore::Impl::WriteSnapshotFile(const std::string& path, uint64_t 
 // Replaying records > V over a shard captured after V is harmless because
 // set, remove and clear are replayed in order from a record boundary.
 Result<void> KvStore::Impl::Save(const std::string& snapshot_path) {
+  if (snapshot_path.empty()) return InvalidArgument("empty snapshot path");
   std::lock_guard lock(save_mu_);
   auto cut = wal_->TakeCut();
   if (!cut) return std::move(cut).error();
   const std::string tmp = snapshot_path + ".tmp";
   auto r = WriteSnapshotFile(tmp, cut->seq);
+  // Shards were captured after the cut, so the snapshot may hold writes newer
+  // than V whose log records are not yet durable (kEverySecond, kNever). Make
+  // them durable first: otherwise a power loss could keep a later write (in
+  // the snapshot) while losing an earlier one (in the log's unsynced tail).
+  if (r) r = wal_->SyncAll();
   if (r) r = fs_->RenameFile(tmp, snapshot_path);
   if (!r) {
     (void)fs_->RemoveFile(tmp);

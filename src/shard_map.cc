@@ -2,15 +2,26 @@
 
 #include "shard_map.h"
 
+#include <mutex>
 #include <new>
 
 namespace kvstore {
+
+namespace {
+// Must run before mimalloc maps its first segment for us.
+void ConfigureAllocator() {
+  static std::once_flag once;
+  std::call_once(once, [] { mi_option_enable(mi_option_large_os_pages); });
+}
+}  // namespace
+
+ShardMap::ShardMap() { ConfigureAllocator(); }
 
 char* Entry::Make(std::string_view key, std::string_view value) {
   const auto klen = static_cast<uint32_t>(key.size());
   const auto vlen = static_cast<uint32_t>(value.size());
   const std::size_t n = VarintLength(klen) + VarintLength(vlen) + key.size() + value.size();
-  char* e = static_cast<char*>(std::malloc(n));
+  char* e = static_cast<char*>(mi_malloc(n));
   if (e == nullptr) throw std::bad_alloc();
   char* p = PutVarint32(PutVarint32(e, klen), vlen);
   std::memcpy(p, key.data(), key.size());

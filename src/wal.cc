@@ -41,7 +41,10 @@ Result<void> CreateEmptyLog(FileSystem& fs, const std::string& path, uint64_t ba
       return r;
     }
   }
-  KV_RETURN_IF_ERROR(fs.RenameFile(tmp, path));
+  if (auto r = fs.RenameFile(tmp, path); !r) {
+    (void)fs.RemoveFile(tmp);
+    return r;
+  }
   return fs.SyncDir(DirName(path));
 }
 
@@ -123,6 +126,10 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   }
   auto file = fs->OpenLogFile(path, valid_end);
   if (!file) return std::move(file).error();
+  // The log's name may come from a rename (a checkpoint) whose directory sync
+  // never happened before a crash: make it durable before acknowledging any
+  // write appended to this file.
+  KV_RETURN_IF_ERROR(fs->SyncDir(DirName(path)));
   w->file_ = std::move(*file);
   w->last_seq_.store(last);
   w->synced_seq_ = last;
