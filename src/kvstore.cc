@@ -124,8 +124,10 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* sn
   // it needs no locks.
   auto wal = Wal::Open(
       fs, wal_path, options, impl->recovery_.snapshot_sequence, snapshot_path != nullptr,
+      [p = impl.get()](uint64_t records) { p->map_.Reserve(p->map_.Size() + records); },
       [p = impl.get()](const wal::RecordView& rec) { p->Apply(rec); }, &impl->recovery_);
   if (!wal) return std::move(wal).error();
+  impl->map_.ShrinkToFit();  // the reserve counted overwrites and removes too
   impl->wal_ = std::move(*wal);
   impl->recovery_.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);

@@ -209,6 +209,39 @@ void AdviseHugePages(char* p, std::size_t n) {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
+// A file mapped read-only in place, followed by at least one zero page (the
+// tail of the reserved range), which serves as the parser padding.
+class MappedView final : public FileView {
+ public:
+  static Result<std::unique_ptr<FileView>> Open(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return PosixError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) return PosixError("stat", path, errno);
+    if (S_ISDIR(st.st_mode)) return PosixError("read", path, EISDIR);
+    const auto len = static_cast<std::size_t>(st.st_size);
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t total = (len + page - 1) / page * page + page;
+    void* base = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return PosixError("mmap", path, errno);
+    std::unique_ptr<MappedView> v(new MappedView(static_cast<char*>(base), len, total));
+    if (len > 0 && ::mmap(base, len, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd.get(),
+                          0) == MAP_FAILED) {
+      return PosixError("mmap", path, errno);
+    }
+    KV_RETURN_IF_ERROR(fd.Close(path));
+    return std::unique_ptr<FileView>(std::move(v));
+  }
+  ~MappedView() override { ::munmap(base_, total_); }
+  std::string_view data() const override { return {base_, len_}; }
+
+ private:
+  MappedView(char* base, std::size_t len, std::size_t total) : base_(base), len_(len), total_(total) {}
+  char* base_;
+  std::size_t len_;
+  std::size_t total_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -255,6 +288,10 @@ class PosixFileSystem final : public FileSystem {
     return fd.Close(path);
   }
 
+  Result<std::unique_ptr<FileView>> OpenView(const std::string& path) override {
+    return MappedView::Open(path);
+  }
+
   Result<bool> FileExists(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) return true;
@@ -282,7 +319,20 @@ class PosixFileSystem final : public FileSystem {
   }
 };
 
+// The fallback view: the file read into a string.
+class StringView final : public FileView {
+ public:
+  std::string contents;
+  std::string_view data() const override { return contents; }
+};
+
 }  // namespace
+
+Result<std::unique_ptr<FileView>> FileSystem::OpenView(const std::string& path) {
+  auto v = std::make_unique<StringView>();
+  KV_RETURN_IF_ERROR(ReadFile(path, &v->contents));
+  return std::unique_ptr<FileView>(std::move(v));
+}
 
 std::shared_ptr<FileSystem> FileSystem::Default() {
   static const std::shared_ptr<FileSystem> fs = std::make_shared<PosixFileSystem>();

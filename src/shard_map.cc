@@ -107,6 +107,19 @@ std::optional<std::string> ShardMap::Get(std::string_view key) const {
   return std::string(Entry::Value(e));
 }
 
+void ShardMap::Reserve(uint64_t keys) {
+  const uint64_t per_shard = keys / kShards + keys / kShards / 16 + 8;  // +6% for imbalance
+  for (auto& s : shards_) {
+    if (s.set.capacity() < per_shard) s.set.reserve(static_cast<std::size_t>(per_shard));
+  }
+}
+
+void ShardMap::ShrinkToFit() {
+  for (auto& s : shards_) {
+    if (s.set.capacity() > 4 * (s.set.size() + 8)) s.set.rehash(0);
+  }
+}
+
 std::size_t ShardMap::Size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) n += s.count.load(std::memory_order_relaxed);

@@ -101,6 +101,10 @@ class ShardMap {
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
   std::optional<std::string> Get(std::string_view key) const;
+  // Sizes the tables for about `keys` entries in total. REQUIRES: not shared.
+  void Reserve(uint64_t keys);
+  // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
+  void ShrinkToFit();
   std::size_t Size() const;
 
   // Takes every shard's lock exclusively, in index order.

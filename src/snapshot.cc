@@ -11,6 +11,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstring>
 #include <shared_mutex>
 
 #include "error.h"
@@ -73,6 +75,8 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   w.Uint64(kVersion);
   w.Key("sequence");
   w.Uint64(seq);
+  w.Key("keys");  // a sizing hint for readers: the count when the save began
+  w.Uint64(map.Size());
   w.Key("map");
   w.StartObject();
   std::string scratch;
@@ -107,22 +111,29 @@ class Loader {
     KV_RETURN_IF_ERROR(FindMapObject(doc, top, &map_form));
     doc.rewind();
     if (auto e = doc.get_object().get(top)) return Bad(doc, e, "top level");
-    for (auto field : top) {
+    for (auto field_result : top) {
+      simdjson::ondemand::field field;
+      if (auto e = std::move(field_result).get(field)) return Bad(doc, e, "member");
+      if (!map_form) {
+        KV_RETURN_IF_ERROR(AddEntry(doc, field));
+        continue;
+      }
       std::string_view key;
       if (auto e = field.unescaped_key().get(key)) return Bad(doc, e, "key");
-      if (!map_form) {
-        KV_RETURN_IF_ERROR(AddEntry(doc, key, field.value()));
-      } else if (key == "map") {
+      if (key == "map") {
         simdjson::ondemand::object m;
         if (auto e = field.value().get_object().get(m)) return Bad(doc, e, "\"map\"");
         for (auto inner : m) {
-          if (auto e = inner.unescaped_key().get(key)) return Bad(doc, e, "key");
-          KV_RETURN_IF_ERROR(AddEntry(doc, key, inner.value()));
+          simdjson::ondemand::field f;
+          if (auto e = std::move(inner).get(f)) return Bad(doc, e, "entry");
+          KV_RETURN_IF_ERROR(AddEntry(doc, f));
         }
-      } else if (key == "sequence" || key == "version") {
+      } else if (key == "sequence" || key == "version" || key == "keys") {
         uint64_t n;
         if (auto e = field.value().get_uint64().get(n)) return Bad(doc, e, std::string(key));
         if (key == "sequence") info_.sequence = n;
+        // A hint for sizing the tables; an entry takes at least 6 bytes.
+        if (key == "keys") map_->Reserve(std::min<uint64_t>(n, data_.size() / 6));
         if (key == "version" && n > kVersion) {
           return Corruption("snapshot '" + path_ + "' has format version " + std::to_string(n) +
                             "; this build reads up to version " + std::to_string(kVersion));
@@ -153,15 +164,28 @@ class Loader {
     return {};
   }
 
-  Result<void> AddEntry(simdjson::ondemand::document& doc, std::string_view key,
-                     simdjson::simdjson_result<simdjson::ondemand::value> value) {
-    std::string_view text;
-    if (auto e = value.get_string().get(text)) {
-      if (e == simdjson::INCORRECT_TYPE) {
-        return Corruption("snapshot '" + path_ + "': value of key \"" + Printable(key) +
-                          "\" is not a string" + Where(doc));
-      }
-      return Bad(doc, e, "value");
+  // Reads one "key": "value" member. Strings without escapes (nearly all) are
+  // used in place from the file's bytes; only strings with a backslash are
+  // unescaped through simdjson's string buffer.
+  Result<void> AddEntry(simdjson::ondemand::document& doc, simdjson::ondemand::field& field) {
+    simdjson::ondemand::value& v = field.value();
+    std::string_view tok = v.raw_json_token();
+    while (!tok.empty() && IsSpace(tok.back())) tok.remove_suffix(1);
+    const char* kbegin = field.key().raw();
+    const char* kend = KeyEnd(kbegin, tok.data());
+    std::string_view key, text;
+    if (kend == nullptr || std::memchr(kbegin, '\\', kend - kbegin) != nullptr) {
+      if (auto e = field.unescaped_key().get(key)) return Bad(doc, e, "key");
+    } else {
+      key = {kbegin, static_cast<std::size_t>(kend - kbegin)};
+    }
+    if (tok.size() < 2 || tok.front() != '"' || tok.back() != '"') {
+      return Corruption("snapshot '" + path_ + "': value of key \"" + Printable(key) +
+                        "\" is not a string" + Where(doc));
+    }
+    text = tok.substr(1, tok.size() - 2);
+    if (text.find('\\') != std::string_view::npos) {
+      if (auto e = v.get_string().get(text)) return Bad(doc, e, "value");
     }
     if (!DecodeText(key, &key_) || !DecodeText(text, &value_)) {
       return Corruption("snapshot '" + path_ + "': bad base64 after the binary marker near key \"" +
@@ -171,6 +195,19 @@ class Loader {
     map_->ShardFor(k).Put(k, value_);  // not yet shared: no lock needed
     ++info_.keys;
     return {};
+  }
+
+  static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  // The key's closing quote: walk back from the value over `"  :  `.
+  static const char* KeyEnd(const char* kbegin, const char* value) {
+    const char* p = value;
+    while (p > kbegin && IsSpace(p[-1])) --p;
+    if (p == kbegin || p[-1] != ':') return nullptr;
+    --p;
+    while (p > kbegin && IsSpace(p[-1])) --p;
+    if (p == kbegin || p[-1] != '"') return nullptr;
+    return p - 1;
   }
 
   std::string Where(simdjson::ondemand::document& doc) const {

@@ -75,15 +75,21 @@ Wal::~Wal() { (void)Close(); }
 
 Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std::string& path,
                                        const Options& options, uint64_t snapshot_seq,
-                                       bool have_snapshot, const ApplyFn& apply,
-                                       RecoveryStats* stats) {
+                                       bool have_snapshot, const ReserveFn& reserve,
+                                       const ApplyFn& apply, RecoveryStats* stats) {
   std::unique_ptr<Wal> w(new Wal(fs, path, options.sync));
   KV_RETURN_IF_ERROR(RemoveLeftover(*fs, path + ".new"));  // from a crash mid-checkpoint
   auto exists = fs->FileExists(path);
   if (!exists) return std::move(exists).error();
-  std::string data;
-  if (*exists) KV_RETURN_IF_ERROR(fs->ReadFile(path, &data));
+  std::unique_ptr<FileView> view;
+  if (*exists) {
+    auto v = fs->OpenView(path);
+    if (!v) return std::move(v).error();
+    view = std::move(*v);
+  }
+  const std::string_view data = view ? view->data() : std::string_view();
 
+  reserve(wal::CountFramedRecords(data));
   auto scan = wal::ScanLog(data, path, [&](const wal::RecordView& rec) {
     if (rec.seq <= snapshot_seq) {
       ++stats->records_skipped;
@@ -96,7 +102,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   if (scan->end == wal::End::kCorrupt) {
     if (options.recovery == RecoveryMode::kStrict) return Corruption(CorruptionMessage(path, *scan));
     KV_RETURN_IF_ERROR(SaveDroppedBytes(
-        *fs, path, std::string_view(data).substr(scan->valid_end, scan->data_end - scan->valid_end),
+        *fs, path, data.substr(scan->valid_end, scan->data_end - scan->valid_end),
         scan->valid_end));
     stats->corruption_dropped = true;
   }
@@ -105,6 +111,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
     stats->bytes_dropped = scan->data_end - scan->valid_end;
     stats->drop_offset = scan->valid_end;
   }
+  view.reset();  // before the log is truncated below
   if (have_snapshot && scan->has_header && scan->base_seq > snapshot_seq) {
     return Corruption("WAL '" + path + "' continues after sequence " +
                       std::to_string(scan->base_seq) + " but the snapshot covers only up to " +
@@ -112,8 +119,6 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
                       std::to_string(snapshot_seq + 1) + ".." + std::to_string(scan->base_seq) +
                       " are missing (is this the snapshot that belongs to this WAL?)");
   }
-  data.clear();
-  data.shrink_to_fit();
 
   uint64_t valid_end = scan->valid_end;
   uint64_t last = std::max(scan->last_seq, snapshot_seq);

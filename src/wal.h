@@ -36,13 +36,15 @@ struct WalCounters {
 class Wal {
  public:
   using ApplyFn = std::function<void(const wal::RecordView&)>;
+  using ReserveFn = std::function<void(uint64_t records)>;
 
   // Opens path and replays the records after snapshot_seq through apply.
+  // Before replay, reserve is told an upper bound of the records to come.
   // With have_snapshot, a log that starts after snapshot_seq is kCorruption.
   static Result<std::unique_ptr<Wal>> Open(std::shared_ptr<FileSystem> fs, const std::string& path,
                                            const Options& options, uint64_t snapshot_seq,
-                                           bool have_snapshot, const ApplyFn& apply,
-                                           RecoveryStats* stats);
+                                           bool have_snapshot, const ReserveFn& reserve,
+                                           const ApplyFn& apply, RecoveryStats* stats);
   ~Wal();
 
   // Assigns the next sequence number to rec (built by wal::EncodeRecord) and

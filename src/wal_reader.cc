@@ -132,6 +132,16 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
   return true;
 }
 
+uint64_t CountFramedRecords(std::string_view data) {
+  uint64_t n = 0;
+  for (uint64_t off = kFileHeaderSize; off + kRecordHeaderSize <= data.size(); ++n) {
+    const uint32_t len = GetFixed32(data.data() + off);
+    if (len < kBodyPrefixSize || len > kMaxBodySize) break;
+    off += kRecordHeaderSize + Padded(len);
+  }
+  return n;
+}
+
 Result<ScanResult> ScanLog(std::string_view data, const std::string& path,
                            const std::function<void(const RecordView&)>& fn) {
   ScanResult r;

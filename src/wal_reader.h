@@ -49,6 +49,10 @@ struct ScanResult {
 Result<ScanResult> ScanLog(std::string_view data, const std::string& path,
                            const std::function<void(const RecordView&)>& fn);
 
+// Counts the records that the framing (lengths only, no checksums) suggests:
+// a cheap upper bound used to size tables before replay.
+uint64_t CountFramedRecords(std::string_view data);
+
 // Decodes one record at data[off]; returns false if it is not a valid record
 // with sequence number expected_seq (0 accepts any). On success sets *next to
 // the offset after it. On failure *why says what is wrong.

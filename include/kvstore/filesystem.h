@@ -57,6 +57,14 @@ class LogFile {
   virtual Result<void> Close() = 0;
 };
 
+// Read-only contents of a whole file. data() is followed in memory by at least
+// FileSystem::kReadPadding readable bytes, so SIMD parsers can use it in place.
+class FileView {
+ public:
+  virtual ~FileView() = default;
+  virtual std::string_view data() const = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -75,6 +83,10 @@ class FileSystem {
   // in wide SIMD loads can use the buffer in place.
   static constexpr std::size_t kReadPadding = 64;
   virtual Result<void> ReadFile(const std::string& path, std::string* contents) = 0;
+  // A view of the whole file. The default reads it with ReadFile; the POSIX
+  // implementation maps the page cache instead (no copy, no fresh pages).
+  // The file must not be truncated while the view is alive.
+  virtual Result<std::unique_ptr<FileView>> OpenView(const std::string& path);
   // True if path names an existing file (or directory).
   virtual Result<bool> FileExists(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (rename(2)).

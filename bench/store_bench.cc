@@ -1,0 +1,134 @@
+// Copyright (c) the kvstore developers.
+//
+// Google Benchmark micro-benchmarks: get / set / mixed 90-10 on a store
+// prefilled with N keys (16-byte keys, 100-byte values; N from
+// KVSTORE_BENCH_KEYS, default 1000000), for kvstore (kEverySecond), the seed
+// design and LevelDB (sync=false), with 1 and 2 threads. Sets overwrite
+// present keys (steady state); the fill of fresh keys is in kvstore_compare.
+//
+//   kvstore_bench [--benchmark_filter=REGEX] [--benchmark_min_time=0.2]
+//
+// Stores are built lazily, once per process, in a temporary directory that is
+// removed at exit. Throughput is items_per_second (real time).
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "bench_util.h"
+#include "engines.h"
+
+namespace kvbench {
+namespace {
+
+enum class Kind { kSeed, kKvStore, kLevelDb };
+
+std::size_t KeyCount() {
+  const char* env = std::getenv("KVSTORE_BENCH_KEYS");
+  const std::size_t n = env != nullptr ? std::strtoull(env, nullptr, 10) : 0;
+  return n > 0 ? n : 1000000;
+}
+
+struct World {
+  TempDir dir;
+  KeySet keys{KeyCount()};
+  ValuePool values;
+};
+
+World& TheWorld() {
+  static World world;
+  return world;
+}
+
+std::unique_ptr<Engine> Make(Kind kind) {
+  World& w = TheWorld();
+  switch (kind) {
+    case Kind::kSeed:
+      return std::make_unique<SeedEngine>(w.dir.File("seed.wal"));
+    case Kind::kKvStore:
+      return std::make_unique<KvEngine>(w.dir.File("kv.wal"), kvstore::SyncMode::kEverySecond);
+    case Kind::kLevelDb:
+#ifdef KVBENCH_HAVE_LEVELDB
+      return std::make_unique<LevelDbEngine>(w.dir.File("leveldb"), false);
+#else
+      return nullptr;
+#endif
+  }
+  return nullptr;
+}
+
+// The prefilled store of each kind, built on first use (thread-safe static
+// initialisation: the other benchmark threads wait for it).
+Engine& Prefilled(Kind kind) {
+  // The world first, so that it outlives (is destroyed after) the stores.
+  World& w = TheWorld();
+  static std::unique_ptr<Engine> engines[3];
+  static std::once_flag once[3];
+  const auto i = static_cast<std::size_t>(kind);
+  std::call_once(once[i], [&] {
+    engines[i] = Make(kind);
+    for (std::size_t k = 0; k < w.keys.size(); ++k) engines[i]->Set(w.keys[k], w.values.Get(k));
+  });
+  return *engines[i];
+}
+
+void BM_Get(benchmark::State& state, Kind kind) {
+  Engine& e = Prefilled(kind);
+  const KeySet& keys = TheWorld().keys;
+  Rng rng(100 + state.thread_index());
+  for (auto _ : state) {
+    bool found = e.Get(keys[rng.Uniform(keys.size())]);
+    benchmark::DoNotOptimize(found);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Set(benchmark::State& state, Kind kind) {
+  Engine& e = Prefilled(kind);
+  const KeySet& keys = TheWorld().keys;
+  const ValuePool& values = TheWorld().values;
+  Rng rng(200 + state.thread_index());
+  for (auto _ : state) e.Set(keys[rng.Uniform(keys.size())], values.Get(rng.Next()));
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Mixed(benchmark::State& state, Kind kind) {
+  Engine& e = Prefilled(kind);
+  const KeySet& keys = TheWorld().keys;
+  const ValuePool& values = TheWorld().values;
+  Rng rng(300 + state.thread_index());
+  for (auto _ : state) {
+    const std::size_t k = rng.Uniform(keys.size());
+    if (rng.Uniform(10) == 0) {
+      e.Set(keys[k], values.Get(rng.Next()));
+    } else {
+      bool found = e.Get(keys[k]);
+      benchmark::DoNotOptimize(found);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void Configure(benchmark::internal::Benchmark* b) {
+  b->Threads(1)->Threads(2)->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(BM_Get, seed, Kind::kSeed)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Get, kvstore, Kind::kKvStore)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Set, seed, Kind::kSeed)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Set, kvstore, Kind::kKvStore)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Mixed, seed, Kind::kSeed)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Mixed, kvstore, Kind::kKvStore)->Apply(Configure);
+#ifdef KVBENCH_HAVE_LEVELDB
+BENCHMARK_CAPTURE(BM_Get, leveldb, Kind::kLevelDb)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Set, leveldb, Kind::kLevelDb)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Mixed, leveldb, Kind::kLevelDb)->Apply(Configure);
+#endif
+
+}  // namespace
+}  // namespace kvbench
+
+BENCHMARK_MAIN();
