@@ -163,7 +163,7 @@ class PosixLogFile final : public LogFile {
  private:
   static constexpr uint64_t kReserve = uint64_t{1} << 40;  // 1 TiB of address space
   static constexpr uint64_t kChunk = uint64_t{64} << 20;   // preallocation step
-  static constexpr uint64_t kReleaseStep = uint64_t{8} << 20;
+  static constexpr uint64_t kReleaseStep = uint64_t{1} << 20;
 
   PosixLogFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 
