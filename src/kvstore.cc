@@ -81,6 +81,18 @@ Result<void> CheckSizes(std::string_view key, std::string_view value) {
 
 Error Moved() { return Error(ErrorCode::kClosed, "store was moved from"); }
 
+// Marks a writer on its way to Wal::Append (see Wal::WriterEnter).
+class InFlight {
+ public:
+  explicit InFlight(Wal& wal) : wal_(wal) { wal_.WriterEnter(); }
+  ~InFlight() { wal_.WriterLeave(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  Wal& wal_;
+};
+
 }  // namespace
 
 void KvStore::Impl::Apply(const wal::RecordView& rec) {
@@ -142,6 +154,7 @@ Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
   Shard& shard = map_.ShardFor(k);
   Result<uint64_t> seq = uint64_t{0};
   {
+    InFlight in_flight(*wal_);
     std::unique_lock lock(shard.mu);
     seq = wal_->Append(&rec, hash);
     if (seq) shard.Put(k, value);
@@ -159,6 +172,7 @@ Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
   std::optional<std::string> old;
   Result<uint64_t> seq = uint64_t{0};
   {
+    InFlight in_flight(*wal_);
     std::unique_lock lock(shard.mu);
     if (shard.Find(k) == nullptr) return std::optional<std::string>();
     const uint64_t hash = wal::EncodeRecord(wal::RecordType::kRemove, key, {}, &rec);

@@ -8,12 +8,22 @@
 namespace kvstore {
 
 namespace {
+#ifdef KVSTORE_SYSTEM_MALLOC
+void ConfigureAllocator() {}
+void* AllocateEntry(std::size_t n) { return std::malloc(n); }
+void FreeEntry(void* p) { std::free(p); }
+#else
 // Must run before mimalloc maps its first segment for us.
 void ConfigureAllocator() {
   static std::once_flag once;
   std::call_once(once, [] { mi_option_enable(mi_option_large_os_pages); });
 }
+void* AllocateEntry(std::size_t n) { return mi_malloc(n); }
+void FreeEntry(void* p) { mi_free(p); }
+#endif
 }  // namespace
+
+void Entry::Free(char* e) { FreeEntry(e); }
 
 ShardMap::ShardMap() { ConfigureAllocator(); }
 
@@ -21,7 +31,7 @@ char* Entry::Make(std::string_view key, std::string_view value) {
   const auto klen = static_cast<uint32_t>(key.size());
   const auto vlen = static_cast<uint32_t>(value.size());
   const std::size_t n = VarintLength(klen) + VarintLength(vlen) + key.size() + value.size();
-  char* e = static_cast<char*>(mi_malloc(n));
+  char* e = static_cast<char*>(AllocateEntry(n));
   if (e == nullptr) throw std::bad_alloc();
   char* p = PutVarint32(PutVarint32(e, klen), vlen);
   std::memcpy(p, key.data(), key.size());

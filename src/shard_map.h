@@ -19,7 +19,9 @@
 #define KVSTORE_SRC_SHARD_MAP_H_
 
 #include <absl/container/flat_hash_set.h>
+#ifndef KVSTORE_SYSTEM_MALLOC
 #include <mimalloc.h>
+#endif
 
 #include <atomic>
 #include <cstdint>
@@ -39,7 +41,7 @@ namespace kvstore {
 class Entry {
  public:
   static char* Make(std::string_view key, std::string_view value);
-  static void Free(char* e) { mi_free(e); }
+  static void Free(char* e);
   static std::string_view Key(const char* e);
   static std::string_view Value(const char* e);
 };
@@ -63,7 +65,13 @@ struct EntryEq {
   bool operator()(const HashedKey& a, const char* b) const { return a.key == Entry::Key(b); }
 };
 
-using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, mi_stl_allocator<char*>>;
+// Sanitizer builds use the system allocator, which ASan and TSan can see into.
+#ifdef KVSTORE_SYSTEM_MALLOC
+using EntryAllocator = std::allocator<char*>;
+#else
+using EntryAllocator = mi_stl_allocator<char*>;
+#endif
+using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
 
 struct alignas(64) Shard {
   mutable std::shared_mutex mu;

@@ -181,15 +181,22 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
       sync_cv_.wait(lock);
       continue;
     }
+    syncing_ = true;
+    lock.unlock();
+    AwaitInFlightWriters();
+    lock.lock();
     uint64_t target;
     std::shared_ptr<LogFile> file;
     {
       std::lock_guard append_lock(mu_);
-      if (sticky_ || closed_) return Refuse();
+      if (sticky_ || closed_) {
+        syncing_ = false;
+        sync_cv_.notify_all();
+        return Refuse();
+      }
       target = last_seq_.load(std::memory_order_relaxed);
       file = file_;
     }
-    syncing_ = true;
     lock.unlock();
     auto r = file->Sync();
     lock.lock();
@@ -206,6 +213,18 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
     if (!r) return r;
   }
   return {};
+}
+
+// Writers woken by the previous sync are usually about to append their next
+// record; syncing before they do halves the batch. Wait for them briefly (a
+// bounded time, so a stalled writer cannot hold the group back).
+void Wal::AwaitInFlightWriters() const {
+  if (mode_ != SyncMode::kAlways) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
+  while (in_flight_.load(std::memory_order_acquire) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
 }
 
 void Wal::SyncLoop() {

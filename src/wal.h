@@ -52,6 +52,10 @@ class Wal {
   // REQUIRES: the caller holds the locks that order writes to the keys the
   // record touches, so that apply order equals sequence order per key.
   Result<uint64_t> Append(std::string* rec, uint64_t payload_hash);
+  // Writers call these around the work that leads to Append (kAlways group
+  // commit lets a sync leader wait briefly for them: larger batches).
+  void WriterEnter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void WriterLeave() { in_flight_.fetch_sub(1, std::memory_order_release); }
   // Waits until record seq is durable as Options::sync requires.
   Result<void> Commit(uint64_t seq);
   // Makes every appended record durable.
@@ -75,6 +79,7 @@ class Wal {
  private:
   Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode);
   Result<void> SyncUpTo(uint64_t seq);
+  void AwaitInFlightWriters() const;
   Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
   void SyncLoop();
   Result<void> Refuse() const;  // REQUIRES: mu_ held
@@ -95,6 +100,7 @@ class Wal {
   uint64_t synced_seq_ = 0;             // GUARDED_BY(sync_mu_)
   bool syncing_ = false;                // GUARDED_BY(sync_mu_)
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<int> in_flight_{0};       // writers between WriterEnter and WriterLeave
 
   bool stop_ = false;                   // GUARDED_BY(sync_mu_)
   std::thread sync_thread_;             // kEverySecond only

@@ -131,9 +131,11 @@ class KvStore {
   // Sets key to value, replacing any previous value. On success the write is
   // logged with the durability of Options::sync. Errors: kInvalidArgument if
   // key or value exceed kMaxKeySize / kMaxValueSize; kIoError / kNoSpace if the
-  // WAL cannot be written; kClosed after close() or after an earlier WAL sync
-  // failure (the store then refuses all writes until reopened, because a
-  // failed fsync leaves the file in an unknown state).
+  // WAL cannot be written (nothing is applied then; a later write may succeed
+  // once space returns); kClosed after close(). After a failed WAL fsync
+  // every later write fails with that fsync's error code and a message saying
+  // so, until the store is reopened: a failed fsync leaves the file in an
+  // unknown state, so it is never retried.
   Result<void> set(std::string key, std::string value);
 
   // Removes key. Returns the removed value, or nullopt if the key was absent
