@@ -161,15 +161,26 @@ class PosixLogFile final : public LogFile {
   }
 
  private:
+#ifdef KVSTORE_SANITIZED
+  // Sanitizer runtimes reserve much of the address space for their shadow.
+  static constexpr uint64_t kReserve = uint64_t{16} << 30;
+#else
   static constexpr uint64_t kReserve = uint64_t{1} << 40;  // 1 TiB of address space
-  static constexpr uint64_t kChunk = uint64_t{64} << 20;   // preallocation step
+#endif
+  // Preallocation step. Larger means fewer fallocate calls; smaller means
+  // fewer zeros to scan when reopening after a crash.
+  static constexpr uint64_t kChunk = uint64_t{16} << 20;
   static constexpr uint64_t kReleaseStep = uint64_t{1} << 20;
 
   PosixLogFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 
   // Preallocates and maps the file so that at least `need` bytes are mapped.
   Result<void> Reserve(uint64_t need) {
-    if (need > kReserve) return Error(ErrorCode::kNoSpace, "WAL '" + path_ + "' exceeds 1 TiB");
+    if (need > kReserve) {
+      return Error(ErrorCode::kNoSpace, "WAL '" + path_ + "' exceeds " +
+                                            std::to_string(kReserve >> 30) +
+                                            " GiB; save a snapshot to checkpoint it");
+    }
     uint64_t target = (need + kChunk - 1) / kChunk * kChunk;
     int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(mapped_),
                                 static_cast<off_t>(target - mapped_));

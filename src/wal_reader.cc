@@ -22,8 +22,11 @@ namespace {
 // safe answer: it refuses instead of silently dropping data).
 constexpr uint64_t kSearchHashBudget = uint64_t{256} << 20;
 
+// After a crash the log usually ends in megabytes of preallocated zeros:
+// skip them a word at a time, then find the last non-zero byte.
 uint64_t EndOfData(std::string_view data) {
   std::size_t n = data.size();
+  while (n >= 8 && GetFixed64(data.data() + n - 8) == 0) n -= 8;
   while (n > 0 && data[n - 1] == '\0') --n;
   return n;
 }

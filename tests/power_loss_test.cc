@@ -18,6 +18,7 @@
 #include <random>
 
 #include "kvstore/kvstore.h"
+#include "support/test_scale.h"
 #include "support/fault_injection_fs.h"
 #include "support/store_model.h"
 
@@ -159,7 +160,8 @@ TEST_P(PowerLossTest, RecoveredStateIsAnAcknowledgedPrefixAfterRandomCrashes) {
   const auto start = std::chrono::steady_clock::now();
   int failures = 0;
   int in_flight = 0;
-  for (int t = 0; t < kTrialsPerShard; ++t) {
+  const int trials = Scaled(kTrialsPerShard);
+  for (int t = 0; t < trials; ++t) {
     const uint64_t seed = 1000003ull * static_cast<uint64_t>(GetParam()) + static_cast<uint64_t>(t);
     std::string problem = RunTrial(seed, &in_flight);
     if (!problem.empty()) {
@@ -170,7 +172,7 @@ TEST_P(PowerLossTest, RecoveredStateIsAnAcknowledgedPrefixAfterRandomCrashes) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("[   INFO   ] %d trials in %.2f s; %d recovered the in-flight op\n",
-              kTrialsPerShard, secs, in_flight);
+              trials, secs, in_flight);
 }
 
 // KV_TRIAL_SEED=<seed> replays one trial with a trace of every call.
