@@ -4,6 +4,7 @@
 // API, which parses in place from the file buffer without building a DOM.
 
 #include "snapshot.h"
+#include "wal_format.h"
 
 #include <absl/strings/escaping.h>
 #include <rapidjson/prettywriter.h>
@@ -131,7 +132,13 @@ class Loader {
       } else if (key == "sequence" || key == "version" || key == "keys") {
         uint64_t n;
         if (auto e = field.value().get_uint64().get(n)) return Bad(doc, e, std::string(key));
-        if (key == "sequence") info_.sequence = n;
+        if (key == "sequence") {
+          if (n >= wal::kMaxSequence) {
+            return Corruption("snapshot '" + path_ + "': sequence " + std::to_string(n) +
+                              " is out of range");
+          }
+          info_.sequence = n;
+        }
         // A hint for sizing the tables; an entry takes at least 6 bytes.
         if (key == "keys") map_->Reserve(std::min<uint64_t>(n, data_.size() / 6));
         if (key == "version" && n > kVersion) {

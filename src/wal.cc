@@ -156,6 +156,9 @@ Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
   std::lock_guard lock(mu_);
   KV_RETURN_IF_ERROR(Refuse());
   const uint64_t seq = last_seq_.load(std::memory_order_relaxed) + 1;
+  if (seq >= wal::kMaxSequence) {
+    return Error(ErrorCode::kInvalidArgument, "WAL '" + path_ + "': sequence numbers exhausted");
+  }
   wal::FinishRecord(seq, payload_hash, rec);
   KV_RETURN_IF_ERROR(file_->Append(*rec));
   last_seq_.store(seq, std::memory_order_release);

@@ -37,6 +37,9 @@ inline constexpr std::size_t kRecordHeaderSize = 8;    // length + checksum
 inline constexpr std::size_t kBodyPrefixSize = 9;      // seq + type
 inline constexpr uint32_t kMaxBodySize = 0xF0000000u;  // < 4 GiB, fits u32
 inline constexpr uint64_t kSeqMul = 0x9E3779B97F4A7C15ull;
+// Sequence numbers never exceed this (2^62 writes), so base_seq + 1 never
+// wraps; a file or snapshot claiming more is corrupt.
+inline constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 
 enum class RecordType : uint8_t { kSet = 1, kRemove = 2, kClear = 3 };
 

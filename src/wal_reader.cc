@@ -62,6 +62,10 @@ Result<void> CheckHeader(std::string_view data, const std::string& path, ScanRes
   }
   r->has_header = true;
   r->base_seq = GetFixed64(data.data() + 16);
+  if (r->base_seq >= kMaxSequence) {
+    return Corruption("WAL '" + path + "': base sequence " + std::to_string(r->base_seq) +
+                      " at offset 16 is out of range");
+  }
   return {};
 }
 

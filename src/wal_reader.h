@@ -54,7 +54,8 @@ Result<ScanResult> ScanLog(std::string_view data, const std::string& path,
 uint64_t CountFramedRecords(std::string_view data);
 
 // Decodes one record at data[off]; returns false if it is not a valid record
-// with sequence number expected_seq (0 accepts any). On success sets *next to
+// with sequence number expected_seq (0 accepts any; real expectations are >= 1
+// because sequence numbers stay below kMaxSequence). On success sets *next to
 // the offset after it. On failure *why says what is wrong.
 bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, RecordView* rec,
                   uint64_t* next, std::string* why);

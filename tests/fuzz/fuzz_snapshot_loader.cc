@@ -1,0 +1,117 @@
+// Copyright (c) the kvstore developers.
+//
+// libFuzzer target: the input is a snapshot file (JSON, docs/FORMATS.md).
+//
+// The input is put on an in-memory FaultInjectionFs and loaded with
+// KvStore::load_from_file next to an empty WAL. Invariants:
+//   - loading never crashes; it succeeds exactly when snapshot::Load (the
+//     parser alone) does, and a failure is kCorruption;
+//   - on success the store holds exactly what the parser read (no WAL
+//     records to replay);
+//   - save_to_file succeeds and writes valid UTF-8, which parses back to the
+//     same key/value set and the same sequence number (round trip);
+//   - the saved snapshot loads through the public API again, and a set()
+//     made after that load survives a close and another load (the WAL
+//     continues the snapshot's sequence numbers correctly).
+
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.h"
+#include "shard_map.h"
+#include "snapshot.h"
+
+namespace kvstore::fuzz {
+namespace {
+
+constexpr char kSnap[] = "in.json";
+constexpr char kSnap2[] = "out.json";
+constexpr char kWal[] = "fuzz.wal";
+
+Model Dump(const ShardMap& map) {
+  Model m;
+  for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+    for (const char* e : map.shard(i).set) {
+      auto [it, inserted] = m.emplace(Entry::Key(e), Entry::Value(e));
+      FUZZ_CHECK(inserted);  // a key lives in one shard, once
+    }
+  }
+  return m;
+}
+
+void Check(std::string_view input) {
+  auto fs = std::make_shared<testing::FaultInjectionFs>();
+  fs->PutFile(kSnap, std::string(input));
+  fs->PutFile(kWal, "");
+
+  // The parser alone, as the reference for what the store must hold.
+  ShardMap parsed;
+  auto info = snapshot::Load(*fs, kSnap, &parsed);
+
+  auto loaded = KvStore::load_from_file(kSnap, kWal, MemOptions(fs));
+  if (Verbose() && !loaded) {
+    std::fprintf(stderr, "load failed: %s\n", loaded.error().message().c_str());
+  }
+  FUZZ_CHECK(loaded.has_value() == info.has_value());
+  if (!loaded) {
+    FUZZ_CHECK(loaded.error().code() == ErrorCode::kCorruption);
+    return;
+  }
+  // Known bug (docs/RELIABILITY.md, "Fuzzing"): a sequence within a few
+  // writes of 2^64-1 wraps, and the probe write below is lost on reload.
+  // KVSTORE_FUZZ_SKIP_KNOWN=1 skips such inputs in long runs.
+  static const bool skip_known = std::getenv("KVSTORE_FUZZ_SKIP_KNOWN") != nullptr;
+  if (skip_known && info->sequence >= ~uint64_t{0} - 4096) return;
+  KvStore store = std::move(*loaded);
+  const Model model = Dump(parsed);
+  FUZZ_CHECK(info->keys >= model.size());  // duplicates: the last one wins
+  CheckStoreEquals(store, model);
+  FUZZ_CHECK(store.recovery_stats().snapshot_sequence == info->sequence);
+  FUZZ_CHECK(store.last_sequence() == info->sequence);
+
+  // Round trip through save_to_file.
+  auto saved = store.save_to_file(kSnap2);
+  if (Verbose() && !saved) {
+    std::fprintf(stderr, "save failed: %s\n", saved.error().message().c_str());
+  }
+  FUZZ_CHECK(saved.has_value());
+  auto text = fs->Contents(kSnap2);
+  FUZZ_CHECK(text.has_value());
+  FUZZ_CHECK(simdjson::validate_utf8(text->data(), text->size()));
+  ShardMap reparsed;
+  auto info2 = snapshot::Load(*fs, kSnap2, &reparsed);
+  if (Verbose() && !info2) {
+    std::fprintf(stderr, "reparse failed: %s\n", info2.error().message().c_str());
+  }
+  FUZZ_CHECK(info2.has_value());
+  FUZZ_CHECK(info2->sequence == info->sequence);
+  FUZZ_CHECK(info2->keys == model.size());
+  FUZZ_CHECK(Dump(reparsed) == model);
+
+  // The WAL continues after the snapshot: a write made now survives.
+  const std::string probe_key("fuzz\0probe", 10);
+  const std::string probe_value = "after sequence " + std::to_string(info->sequence);
+  FUZZ_CHECK(store.set(probe_key, probe_value).has_value());
+  FUZZ_CHECK(store.close().has_value());
+  Model after = model;
+  after[probe_key] = probe_value;
+
+  auto again = KvStore::load_from_file(kSnap2, kWal, MemOptions(fs));
+  if (Verbose() && !again) {
+    std::fprintf(stderr, "reload failed: %s\n", again.error().message().c_str());
+  }
+  FUZZ_CHECK(again.has_value());
+  CheckStoreEquals(*again, after);
+}
+
+}  // namespace
+}  // namespace kvstore::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  kvstore::fuzz::Check(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}

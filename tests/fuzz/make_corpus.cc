@@ -1,0 +1,268 @@
+// Copyright (c) the kvstore developers.
+//
+// Writes the seed corpora of the fuzz targets:
+//   fuzz_make_corpus <dir>   ->  <dir>/wal/*  and  <dir>/snapshot/*
+// WAL images and snapshots come from the real store running on the in-memory
+// FaultInjectionFs; damaged variants (torn tails, corruption, sequence gaps,
+// bad headers) are derived from them the way a crash or a bad disk would.
+// A few hand-written snapshots cover the other accepted JSON forms and the
+// errors. Every file stays below 4 KiB. The output is committed under
+// tests/fuzz/corpus/; rerun after a format change.
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "coding.h"
+#include "kvstore/kvstore.h"
+#include "support/fault_injection_fs.h"
+#include "wal_format.h"
+
+namespace {
+
+using kvstore::KvStore;
+using kvstore::testing::FaultInjectionFs;
+
+std::string g_out;
+int g_files = 0;
+
+void Die(const std::string& what) {
+  std::cerr << "fuzz_make_corpus: " << what << "\n";
+  std::exit(1);
+}
+
+template <class R>
+void Ok(const R& r, const char* what) {
+  if (!r.has_value()) Die(std::string(what) + ": " + r.error().message());
+}
+
+void Write(const std::string& kind, const std::string& name, const std::string& data) {
+  if (data.size() >= 4096) Die(kind + "/" + name + " is " + std::to_string(data.size()) + " bytes");
+  std::filesystem::create_directories(g_out + "/" + kind);
+  std::ofstream f(g_out + "/" + kind + "/" + name, std::ios::binary | std::ios::trunc);
+  f.write(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!f) Die("cannot write " + kind + "/" + name);
+  ++g_files;
+}
+
+kvstore::Options Opts(std::shared_ptr<FaultInjectionFs> fs) {
+  kvstore::Options o;
+  o.sync = kvstore::SyncMode::kNever;
+  o.fs = std::move(fs);
+  return o;
+}
+
+// Runs `body` on a fresh store and returns the closed WAL's bytes (and, if
+// snapshot is non-null, the last snapshot written to "snap.json").
+std::string MakeWal(const std::function<void(KvStore&)>& body, std::string* snapshot = nullptr) {
+  auto fs = std::make_shared<FaultInjectionFs>();
+  auto store = KvStore::open("w.wal", Opts(fs));
+  Ok(store, "open");
+  body(*store);
+  Ok(store->close(), "close");
+  if (snapshot != nullptr) *snapshot = fs->Contents("snap.json").value_or("");
+  return fs->Contents("w.wal").value();
+}
+
+// Offsets of the records of a WAL image with a valid framing.
+std::vector<std::size_t> RecordOffsets(const std::string& w) {
+  std::vector<std::size_t> offs;
+  std::size_t off = kvstore::wal::kFileHeaderSize;
+  while (off + 8 <= w.size()) {
+    uint32_t len = kvstore::GetFixed32(w.data() + off);
+    if (len == 0) break;
+    offs.push_back(off);
+    off += 8 + kvstore::wal::Padded(len);
+  }
+  return offs;
+}
+
+void Reseal(std::string* w, std::size_t off) {
+  uint32_t len = kvstore::GetFixed32(w->data() + off);
+  const char* body = w->data() + off + 8;
+  kvstore::PutFixed32(w->data() + off + 4,
+                      kvstore::wal::RecordChecksum(XXH3_64bits(body + 8, len - 8),
+                                                   kvstore::GetFixed64(body)));
+}
+
+void WalCorpus() {
+  auto set = [](KvStore& s, std::string k, std::string v) { Ok(s.set(std::move(k), std::move(v)), "set"); };
+
+  Write("wal", "empty_file", "");
+  Write("wal", "header_only", MakeWal([](KvStore&) {}));
+  const std::string basic = MakeWal([&](KvStore& s) {
+    set(s, "ab", "xyz");
+    set(s, "key", "value");
+    set(s, "ab", "replaced");
+  });
+  Write("wal", "sets", basic);
+  const std::string mixed = MakeWal([&](KvStore& s) {
+    set(s, "a", "1");
+    set(s, "b", "2");
+    Ok(s.remove("a"), "remove");
+    set(s, "c", "3");
+    Ok(s.clear(), "clear");
+    set(s, "d", "4");
+    Ok(s.remove("d"), "remove");
+    set(s, "e", "");
+  });
+  Write("wal", "set_remove_clear", mixed);
+  Write("wal", "binary", MakeWal([&](KvStore& s) {
+          set(s, std::string("\0k\xff\n", 4), std::string("v\0\xfe\r\n", 5));
+          set(s, "", "empty key");
+          set(s, std::string("\0b64:", 5), "marker key");
+          set(s, "text", std::string("\0b64:AAAA", 9));
+          set(s, "utf8 \xc3\xa9\xf0\x9f\x98\x80", "\xe2\x82\xac");
+        }));
+  Write("wal", "long_key_varint", MakeWal([&](KvStore& s) {
+          set(s, std::string(200, 'k'), "two-byte varint");
+          set(s, "big", std::string(1500, 'v'));
+        }));
+  Write("wal", "clears_only", MakeWal([&](KvStore& s) {
+          Ok(s.clear(), "clear");
+          Ok(s.clear(), "clear");
+        }));
+
+  // A checkpointed log (base_seq > 0) holding the writes after the snapshot.
+  std::string snap;
+  const std::string checkpointed = MakeWal(
+      [&](KvStore& s) {
+        set(s, "old1", "x");
+        set(s, "old2", "y");
+        Ok(s.save_to_file("snap.json"), "save");
+        set(s, "new", "z");
+        Ok(s.remove("old1"), "remove");
+      },
+      &snap);
+  Write("wal", "checkpointed", checkpointed);
+
+  // Crash shapes.
+  auto offs = RecordOffsets(mixed);
+  // Interrupted append: the last record's header word is still zero.
+  std::string t = mixed;
+  std::memset(t.data() + offs.back(), 0, 8);
+  Write("wal", "torn_header_zero", t);
+  // A record cut short by the end of the file.
+  Write("wal", "torn_cut_short", basic.substr(0, basic.size() - 5));
+  // Unclean close: preallocated zeros after the last record.
+  Write("wal", "zero_padded", basic + std::string(96, '\0'));
+  // Torn tail followed by zeros.
+  t = basic.substr(0, basic.size() - 3) + std::string(67, '\0');
+  Write("wal", "torn_then_zeros", t);
+  // Crash while creating the file: an incomplete header.
+  Write("wal", "header_incomplete", basic.substr(0, 20));
+  Write("wal", "header_zeros", std::string(32, '\0'));
+
+  // Damage before the tail.
+  std::string c = mixed;
+  c[offs[2] + 18] ^= 0x40;  // a payload byte of the third record
+  Write("wal", "corrupt_middle_checksum", c);
+  c = mixed;
+  c.erase(offs[3], offs[4] - offs[3]);  // a lost record: a sequence gap
+  Write("wal", "sequence_gap", c);
+  c = mixed;
+  c[offs[1] + 16] = 7;  // unknown type, checksum recomputed
+  Reseal(&c, offs[1]);
+  Write("wal", "unknown_type", c);
+  c = mixed;
+  kvstore::PutFixed32(c.data() + offs[1], 0xF0000001u);  // absurd length
+  Write("wal", "bad_length", c);
+
+  // Bad headers.
+  c = basic;
+  c[0] = 'X';
+  Write("wal", "bad_magic", c);
+  c = basic;
+  kvstore::PutFixed32(c.data() + 8, 2);
+  kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
+  Write("wal", "version_2", c);
+  c = basic;
+  c[25] ^= 1;
+  Write("wal", "bad_header_crc", c);
+}
+
+void SnapshotCorpus() {
+  auto save = [](const std::function<void(KvStore&)>& body) {
+    std::string snap;
+    MakeWal(
+        [&](KvStore& s) {
+          body(s);
+          Ok(s.save_to_file("snap.json"), "save");
+        },
+        &snap);
+    return snap;
+  };
+  auto set = [](KvStore& s, std::string k, std::string v) { Ok(s.set(std::move(k), std::move(v)), "set"); };
+
+  Write("snapshot", "empty_store.json", save([](KvStore&) {}));
+  Write("snapshot", "text.json", save([&](KvStore& s) {
+          set(s, "key", "value");
+          set(s, "user:1", "{\"name\": \"quoted\"}");
+          set(s, "tabs\tand\nnewlines", "back\\slash");
+          set(s, "", "");
+        }));
+  Write("snapshot", "binary_markers.json", save([&](KvStore& s) {
+          set(s, std::string("\0k\xff", 3), std::string("v\0\xfe", 3));
+          set(s, std::string("\0b64:", 5), "a text key that starts with the marker");
+          set(s, "value starts with marker", std::string("\0b64:AAAA", 9));
+          set(s, "invalid utf8", "\xc3\x28\xa0\xa1");
+          set(s, "\xed\xa0\x80 surrogate", "x");
+        }));
+  Write("snapshot", "unicode.json", save([&](KvStore& s) {
+          set(s, "caf\xc3\xa9", "\xe2\x82\xac 5");
+          set(s, "emoji \xf0\x9f\x98\x80", "\xe4\xb8\xad\xe6\x96\x87");
+          set(s, "control \x01\x1f", "\x7f");
+        }));
+  Write("snapshot", "after_writes.json", save([&](KvStore& s) {
+          for (int i = 0; i < 20; ++i) set(s, "k" + std::to_string(i), std::to_string(i * i));
+          Ok(s.remove("k3"), "remove");
+          Ok(s.clear(), "clear");
+          set(s, "survivor", "1");
+        }));
+
+  // Other accepted forms, written by hand.
+  Write("snapshot", "seed_map_form.json", "{\"map\": {\"a\": \"1\", \"b\": \"2\"}}");
+  Write("snapshot", "flat_form.json", "{\"name\": \"kvstore\", \"lang\": \"c++\"}\n");
+  Write("snapshot", "flat_with_map_string.json", "{\"map\": \"not an object\", \"k\": \"v\"}");
+  Write("snapshot", "empty_object.json", "{}");
+  Write("snapshot", "escapes.json",
+        "{\"map\": {\"\\u0000b64:AP8=\": \"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\", "
+        "\"k\\u0000\": \"\\u0000b64:\"}}");
+  Write("snapshot", "duplicates.json", "{\"map\": {\"a\": \"1\", \"a\": \"2\", \"b\": \"x\", \"b\": \"y\"}}");
+  Write("snapshot", "metadata_first_and_last.json",
+        "{\"format\": \"kvstore-snapshot\", \"future\": {\"nested\": [1, 2, {\"x\": null}]},\n"
+        " \"map\": {\"k\": \"v\"}, \"version\": 1, \"sequence\": 42, \"keys\": 1, \"extra\": true}");
+  Write("snapshot", "sequence_large.json",
+        "{\"version\": 1, \"sequence\": 18446744073709551614, \"map\": {\"k\": \"v\"}}");
+
+  // Errors.
+  Write("snapshot", "err_non_string_value.json", "{\"map\": {\"a\": 1, \"b\": [\"x\"]}}");
+  Write("snapshot", "err_flat_non_string.json", "{\"a\": \"1\", \"b\": false}");
+  Write("snapshot", "err_bad_base64.json", "{\"map\": {\"k\": \"\\u0000b64:@@@\"}}");
+  Write("snapshot", "err_version_2.json", "{\"version\": 2, \"map\": {}}");
+  Write("snapshot", "err_negative_sequence.json", "{\"sequence\": -1, \"map\": {}}");
+  Write("snapshot", "err_truncated.json", "{\"map\": {\"a\": \"1\", \"b\": \"");
+  Write("snapshot", "err_trailing_data.json", "{\"map\": {}} {}");
+  Write("snapshot", "err_top_array.json", "[\"map\", {}]");
+  Write("snapshot", "err_invalid_utf8.json", "{\"map\": {\"k\": \"\xff\xfe\"}}");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: fuzz_make_corpus <corpus_dir>\n";
+    return 2;
+  }
+  g_out = argv[1];
+  WalCorpus();
+  SnapshotCorpus();
+  std::cout << "wrote " << g_files << " files under " << g_out << "\n";
+  return 0;
+}
