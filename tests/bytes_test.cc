@@ -17,39 +17,17 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore {
 namespace {
 
+using kvstore::testing::TempDir;
+using kvstore::testing::ReadFileBytes;
+
 namespace fs = std::filesystem;
 using namespace std::string_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "kvstore_bytes_XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp failed for " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  std::string data(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
-  in.seekg(0);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  return data;
-}
 
 Options NoSync() {
   Options o;

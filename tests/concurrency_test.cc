@@ -19,30 +19,15 @@
 #include <thread>
 #include <vector>
 
+#include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore {
 namespace {
 
+using kvstore::testing::TempDir;
+
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "kvstore_conc_XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp failed for " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 Options Opts(SyncMode mode = SyncMode::kNever) {
   Options o;

@@ -4,6 +4,7 @@
 // the seed README (set/get/delete/clear/len/save/load, WAL recovery) and of
 // SPEC.md (sequence numbers, checkpointing, closed stores, size limits).
 
+#include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
 
 #include <gtest/gtest.h>
@@ -21,41 +22,11 @@
 namespace kvstore {
 namespace {
 
+using kvstore::testing::TempDir;
+using kvstore::testing::ReadFileBytes;
+using kvstore::testing::WriteFileBytes;
+
 namespace fs = std::filesystem;
-
-// A fresh directory under the gtest temporary directory, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "kvstore_api_XXXXXX";
-    char* p = ::mkdtemp(tmpl.data());
-    EXPECT_NE(p, nullptr) << "mkdtemp failed for " << tmpl;
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  std::string data(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)), '\0');
-  in.seekg(0);
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  return data;
-}
-
-void WriteFileBytes(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
 
 Options NoSync() {
   Options o;

@@ -42,10 +42,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore {
 namespace {
+
+using kvstore::testing::TempDir;
 
 // ------------------------------------------------------------- the checker
 
@@ -260,23 +263,6 @@ TEST(LinearizabilityCheckerTest, HandlesLongConcurrentHistoriesQuickly) {
 }
 
 // ------------------------------------------------------------- the store
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "kvstore_lin_XXXXXX";
-    EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 TEST(LinearizabilityTest, EachKeyIsALinearizableRegister) {
   constexpr int kThreads = 4;
