@@ -249,17 +249,18 @@ class Loader {
 }  // namespace
 
 Result<LoadInfo> Load(FileSystem& fs, const std::string& path, ShardMap* map) {
-  std::string data;
-  KV_RETURN_IF_ERROR(fs.ReadFile(path, &data));
-  if (data.find_first_not_of(" \t\r\n") == std::string::npos) {
+  auto view = fs.OpenView(path);  // mapped in place by the POSIX filesystem
+  if (!view) return std::move(view).error();
+  const std::string_view data = (*view)->data();
+  if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Corruption("snapshot '" + path + "' is empty");
   }
-  if (data.capacity() < data.size() + simdjson::SIMDJSON_PADDING) {
-    data.reserve(data.size() + simdjson::SIMDJSON_PADDING);
-  }
+  static_assert(FileSystem::kReadPadding >= simdjson::SIMDJSON_PADDING);
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
-  if (auto e = parser.iterate(simdjson::padded_string_view(data.data(), data.size(), data.capacity()))
+  if (auto e = parser
+                   .iterate(simdjson::padded_string_view(data.data(), data.size(),
+                                                         data.size() + FileSystem::kReadPadding))
                    .get(doc)) {
     return Corruption("snapshot '" + path + "': " + simdjson::error_message(e));
   }
