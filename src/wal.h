@@ -53,9 +53,14 @@ class Wal {
   // record touches, so that apply order equals sequence order per key.
   Result<uint64_t> Append(std::string* rec, uint64_t payload_hash);
   // Writers call these around the work that leads to Append (kAlways group
-  // commit lets a sync leader wait briefly for them: larger batches).
-  void WriterEnter() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-  void WriterLeave() { in_flight_.fetch_sub(1, std::memory_order_release); }
+  // commit lets a sync leader wait briefly for them: larger batches). Other
+  // modes never read the count, so they skip the shared atomic.
+  void WriterEnter() {
+    if (mode_ == SyncMode::kAlways) in_flight_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void WriterLeave() {
+    if (mode_ == SyncMode::kAlways) in_flight_.fetch_sub(1, std::memory_order_release);
+  }
   // Waits until record seq is durable as Options::sync requires.
   Result<void> Commit(uint64_t seq);
   // Makes every appended record durable.
