@@ -19,6 +19,8 @@ const char* ErrorCodeName(ErrorCode code) noexcept {
       return "no space";
     case ErrorCode::kClosed:
       return "closed";
+    case ErrorCode::kBusy:
+      return "busy";
   }
   return "unknown error";
 }

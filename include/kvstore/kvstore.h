@@ -16,10 +16,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kvstore/filesystem.h"
 #include "kvstore/result.h"
@@ -58,6 +61,32 @@ enum class RecoveryMode {
   kPointInTime,
 };
 
+// Severity of the library's log messages (see Options::log_sink).
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
+
+// When a store opened with open_dir() writes a snapshot by itself (a
+// checkpoint). Any rule that matches triggers one; checkpoints run on a
+// background thread and never block writers beyond a brief per-shard moment.
+struct CheckpointPolicy {
+  // Checkpoint once the WAL holds this many bytes written since the last
+  // snapshot. 0 disables the rule.
+  uint64_t wal_bytes = 64u << 20;
+  // Redis-style "save <seconds> <changes>" rules: checkpoint when at least
+  // `changes` writes happened and `seconds` have passed since the last
+  // snapshot. Empty disables them. Default: Redis's defaults.
+  std::vector<std::pair<std::chrono::seconds, uint64_t>> after_changes = {
+      {std::chrono::seconds(3600), 1},
+      {std::chrono::seconds(300), 100},
+      {std::chrono::seconds(60), 10000}};
+  // Write a final snapshot in close() (and the destructor) if anything
+  // changed since the last one.
+  bool on_close = true;
+  // A failed checkpoint (e.g. full disk) is retried after retry_min, doubling
+  // up to retry_max. The previous snapshot and the WAL stay intact meanwhile.
+  std::chrono::milliseconds retry_min{1000};
+  std::chrono::milliseconds retry_max{60000};
+};
+
 struct Options {
   // See SyncMode. Default: bounded (~1 s) exposure to power loss, no fsync on
   // the write path.
@@ -69,6 +98,21 @@ struct Options {
   // All file I/O goes through this. nullptr means FileSystem::Default()
   // (POSIX). Tests pass a fault-injecting implementation.
   std::shared_ptr<FileSystem> fs;
+
+  // open_dir() only: when to checkpoint automatically.
+  CheckpointPolicy checkpoint;
+
+  // Where log messages go: a callback, called from any thread (keep it
+  // cheap and thread-safe). nullptr means spdlog's default logger (stderr).
+  // Messages at or above log_level are delivered. Default: kInfo (open and
+  // recovery summaries, checkpoints, corruption, I/O errors; nothing per
+  // operation).
+  std::function<void(LogLevel, std::string_view message)> log_sink;
+  LogLevel log_level = LogLevel::kInfo;
+
+  // Count operations, hits and misses for stats() (per-shard counters). The
+  // cost is measured in docs/BENCHMARKS.md; switch off to shave it.
+  bool count_operations = true;
 };
 
 // What the last open()/load_from_file() found. Plain data.
@@ -85,13 +129,76 @@ struct RecoveryStats {
   std::chrono::microseconds duration{0};  // wall time of the whole open
 };
 
+// A histogram with fixed upper bounds (Prometheus style): counts[i] is the
+// number of observations <= bounds[i] and > bounds[i-1]; the last count
+// (counts.size() == bounds.size() + 1) holds those above every bound.
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<uint64_t> counts;
+  uint64_t count = 0;  // all observations
+  double sum = 0;      // of all observations
+};
+
 // Counters of the running store. Plain data; a snapshot of moving values.
-// (Later work extends this struct; fields are only ever added.)
+// Fields are only ever added.
 struct Stats {
-  uint64_t keys = 0;         // as size()
+  uint64_t keys = 0;          // as size()
+  uint64_t memory_bytes = 0;  // approximate bytes held by the map (entries + tables)
+
+  // Operations since open (zero if Options::count_operations is false).
+  uint64_t gets = 0;
+  uint64_t get_hits = 0;
+  uint64_t get_misses = 0;
+  uint64_t sets = 0;
+  uint64_t removes = 0;   // remove() calls, found or not
+  uint64_t clears = 0;
+  uint64_t updates = 0;   // update() calls
+  uint64_t scans = 0;     // scan() calls
+
   uint64_t wal_records = 0;  // WAL records appended since open
   uint64_t wal_bytes = 0;    // WAL bytes appended since open
   uint64_t wal_syncs = 0;    // fdatasync calls on the WAL since open
+  Histogram wal_sync_seconds;       // latency of each WAL fdatasync
+  Histogram group_commit_records;   // records made durable by each fdatasync
+
+  // Snapshots written since open (save_to_file or checkpoints).
+  uint64_t checkpoints = 0;          // successful
+  uint64_t checkpoint_failures = 0;
+  bool checkpoint_running = false;
+  bool last_checkpoint_ok = true;        // false while the last attempt failed
+  std::string last_checkpoint_error;     // its message, if it failed
+  double last_checkpoint_seconds = 0;    // duration of the last successful one
+  uint64_t last_checkpoint_bytes = 0;    // snapshot size written by it
+  int64_t last_checkpoint_unix = 0;      // when it finished (0: none yet;
+                                         // open_dir: the loaded snapshot's time)
+  uint64_t changes_since_checkpoint = 0; // writes since the last snapshot
+  uint64_t wal_bytes_since_checkpoint = 0;
+
+  RecoveryStats recovery;  // as recovery_stats()
+};
+
+// Renders stats in the Prometheus text exposition format (version 0.0.4),
+// metric names prefixed with "kvstore_". Passes `promtool check metrics`.
+std::string FormatPrometheus(const Stats& stats);
+
+class KvStore;
+
+// The view a KvStore::update() callback gets of the keys it declared. Reads
+// see the transaction's own earlier writes. Only declared keys may be read or
+// written (others are a programming error: the update fails with
+// kInvalidArgument and writes nothing).
+class Transaction {
+ public:
+  std::optional<std::string_view> get(std::string_view key) const;
+  void set(std::string_view key, std::string_view value);
+  void remove(std::string_view key);
+
+  class Impl;  // internal
+
+ private:
+  friend class KvStore;
+  explicit Transaction(Impl* impl) : impl_(impl) {}
+  Impl* impl_;
 };
 
 // A thread-safe in-memory map from byte strings to byte strings, logged to a
@@ -148,6 +255,42 @@ class KvStore {
   std::size_t size() const;  // number of keys
   bool empty() const;
 
+  // Opens (creating if absent) a data directory: the snapshot named by its
+  // MANIFEST plus the WAL segments that continue it (docs/FORMATS.md). The
+  // directory is locked (flock on dir/LOCK) for the life of the store; a
+  // directory another process holds is kBusy. Checkpoints follow
+  // options.checkpoint; obsolete files are deleted only after the new
+  // snapshot and manifest are durable.
+  static Result<KvStore> open_dir(const std::string& dir, const Options& options = {});
+
+  // open_dir() stores: writes a snapshot now and switches the manifest to it
+  // (as an automatic checkpoint would), waiting for it to finish. Other
+  // stores: kInvalidArgument (use save_to_file).
+  Result<void> checkpoint();
+
+  // Atomic read-modify-write of one or more keys. Locks the shards of `keys`
+  // (in a fixed order, so concurrent updates cannot deadlock), calls fn with
+  // their current values, then logs the writes fn made as one WAL record
+  // (several keys: one batch record, all-or-nothing after a crash) and applies
+  // them before unlocking. Readers never see part of an update. fn must not
+  // call the store. Returns fn's error-free outcome: kInvalidArgument for an
+  // undeclared key or an oversized key/value, WAL errors as for set().
+  Result<void> update(const std::vector<std::string_view>& keys,
+                      const std::function<void(Transaction&)>& fn);
+
+  // Iterates over the keys in pages, like Redis's SCAN. Start with cursor 0;
+  // fn is called for about `count` entries (never fewer than one shard's
+  // worth of remaining keys would force; may be more); the return value is
+  // the cursor for the next call, 0 when done. Every key present for the
+  // whole iteration is visited exactly once; keys written meanwhile may or may
+  // not be. fn runs under a shard's read lock: it must not call the store.
+  uint64_t scan(uint64_t cursor, std::size_t count,
+                const std::function<void(std::string_view key, std::string_view value)>& fn) const;
+
+  // A uniformly chosen key... approximately (a random shard weighted by its
+  // size, then a random entry); nullopt if empty.
+  std::optional<std::string> random_key() const;
+
   // Writes a point-in-time snapshot of the store to snapshot_path as
   // pretty-printed JSON ({"format", "version", "sequence", "map"}), atomically:
   // temporary file, fsync, rename, fsync of the directory. Then checkpoints the
@@ -161,8 +304,10 @@ class KvStore {
   // Makes every acknowledged write durable now (fdatasync), whatever the mode.
   Result<void> sync() const;
 
-  // Syncs and closes the WAL. Later writes fail with kClosed; reads still
-  // work. Idempotent; returns the first error met while closing.
+  // Syncs and closes the WAL (open_dir stores: after the final checkpoint of
+  // CheckpointPolicy::on_close, and releasing the directory lock). Later
+  // writes fail with kClosed; reads still work. Idempotent; returns the first
+  // error met while closing.
   Result<void> close();
 
   // What the open that produced this store found and did.

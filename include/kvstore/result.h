@@ -25,6 +25,7 @@ enum class ErrorCode {
   kNoSpace,          // the disk is full (ENOSPC / EDQUOT)
   kClosed,           // the store was closed, moved from, or stopped accepting
                      // writes after an earlier failure
+  kBusy,             // the data directory is locked by another process
 };
 
 // Returns a stable, human-readable name such as "IO error" or "corruption".
