@@ -40,7 +40,13 @@ class KvStore::Impl {
   uint64_t LastSequence() const { return wal_->last_seq(); }
   Stats GetStats() const {
     const WalCounters c = wal_->counters();
-    return Stats{Size(), c.records, c.bytes, c.syncs};
+    Stats s;
+    s.keys = Size();
+    s.wal_records = c.records;
+    s.wal_bytes = c.bytes;
+    s.wal_syncs = c.syncs;
+    s.recovery = recovery_;
+    return s;
   }
 
  private:
