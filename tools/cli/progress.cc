@@ -1,0 +1,77 @@
+// Copyright (c) the kvstore developers.
+
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace kvstore::cli {
+namespace {
+
+constexpr int kBarWidth = 30;
+constexpr auto kRedrawInterval = std::chrono::milliseconds(100);
+
+// "12.3 MiB" for byte counts, plain numbers otherwise.
+std::string Amount(uint64_t n, const std::string& unit) {
+  char buf[64];
+  if (unit == "bytes") {
+    static constexpr const char* kSuffix[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(n);
+    int i = 0;
+    while (v >= 1024 && i < 4) v /= 1024, ++i;
+    std::snprintf(buf, sizeof(buf), i == 0 ? "%.0f %s" : "%.1f %s", v, kSuffix[i]);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%llu %s", static_cast<unsigned long long>(n), unit.c_str());
+  }
+  return buf;
+}
+
+}  // namespace
+
+ProgressBar::ProgressBar(std::string label, uint64_t total, std::string unit)
+    : ProgressBar(std::move(label), total, std::move(unit), ::isatty(STDERR_FILENO) == 1) {}
+
+ProgressBar::ProgressBar(std::string label, uint64_t total, std::string unit, bool enabled)
+    : label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+ProgressBar::~ProgressBar() { Finish(); }
+
+std::string ProgressBar::Render(uint64_t done) const {
+  if (done > total_) done = total_;
+  const double frac = total_ == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total_);
+  const int filled = static_cast<int>(frac * kBarWidth);
+  std::string bar(static_cast<std::size_t>(filled), '#');
+  bar.resize(kBarWidth, '-');
+  char pct[16];
+  std::snprintf(pct, sizeof(pct), "%3d%%", static_cast<int>(frac * 100));
+  return label_ + " [" + bar + "] " + pct + " " + Amount(done, unit_) + " / " +
+         Amount(total_, unit_);
+}
+
+void ProgressBar::Update(uint64_t done) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  // Short operations finish before the first redraw and never flash a bar.
+  if (now - last_draw_ < kRedrawInterval) return;
+  last_draw_ = now;
+  // \r returns to the start of the line; \033[K erases what a longer previous
+  // line left behind.
+  std::fprintf(stderr, "\r%s\033[K", Render(done).c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressBar::Finish() {
+  if (!drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
+}
+
+}  // namespace kvstore::cli
