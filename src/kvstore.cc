@@ -9,9 +9,12 @@
 
 #include "kvstore/kvstore.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <random>
 #include <shared_mutex>
+#include <vector>
 
 #include "error.h"
 #include "shard_map.h"
@@ -32,6 +35,11 @@ class KvStore::Impl {
   Result<void> Set(std::string_view key, std::string_view value);
   Result<std::optional<std::string>> Remove(std::string_view key);
   Result<void> Clear();
+  Result<void> Update(const std::vector<std::string_view>& keys,
+                      const std::function<void(Transaction&)>& fn);
+  uint64_t Scan(uint64_t cursor, std::size_t count,
+                const std::function<void(std::string_view, std::string_view)>& fn) const;
+  std::optional<std::string> RandomKey() const;
   std::size_t Size() const { return map_.Size(); }
   Result<void> Save(const std::string& snapshot_path);
   Result<void> Sync() { return wal_->SyncAll(); }
@@ -116,6 +124,18 @@ void KvStore::Impl::Apply(const wal::RecordView& rec) {
     case wal::RecordType::kClear:
       for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_.shard(i).Clear();
       break;
+    case wal::RecordType::kBatch: {
+      std::string why;  // the reader validated the grammar already
+      (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
+        HashedKey k = ShardMap::HashKey(op.key);
+        if (op.type == wal::RecordType::kSet) {
+          map_.ShardFor(k).Put(k, op.value);
+        } else {
+          (void)map_.ShardFor(k).Erase(k);
+        }
+      });
+      break;
+    }
   }
 }
 
@@ -204,6 +224,204 @@ Result<void> KvStore::Impl::Clear() {
   return wal_->Commit(*seq);
 }
 
+// ---- update(): multi-key read-modify-write ----
+
+// What a Transaction sees: the declared keys (hashed, with their shards, all
+// locked exclusively by Update) and the writes made so far, in order.
+class Transaction::Impl {
+ public:
+  struct Declared {
+    HashedKey key;
+    Shard* shard;
+  };
+  struct Write {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: remove
+  };
+
+  const Declared* Find(std::string_view key) {
+    for (const auto& d : declared)
+      if (d.key.key == key) return &d;
+    if (!error) error = InvalidArgument("update() touched an undeclared key");
+    return nullptr;
+  }
+
+  std::vector<Declared> declared;
+  std::vector<Write> writes;
+  std::optional<Error> error;
+};
+
+std::optional<std::string_view> Transaction::get(std::string_view key) const {
+  const Impl::Declared* d = impl_->Find(key);
+  if (d == nullptr) return std::nullopt;
+  for (auto it = impl_->writes.rbegin(); it != impl_->writes.rend(); ++it) {
+    if (it->key == key) {
+      if (!it->value) return std::nullopt;
+      return std::string_view(*it->value);
+    }
+  }
+  const char* e = d->shard->Find(d->key);
+  if (e == nullptr) return std::nullopt;
+  return Entry::Value(e);
+}
+
+void Transaction::set(std::string_view key, std::string_view value) {
+  if (impl_->Find(key) == nullptr) return;
+  if (auto r = CheckSizes(key, value); !r) {
+    if (!impl_->error) impl_->error = r.error();
+    return;
+  }
+  impl_->writes.push_back({std::string(key), std::string(value)});
+}
+
+void Transaction::remove(std::string_view key) {
+  if (impl_->Find(key) == nullptr) return;
+  impl_->writes.push_back({std::string(key), std::nullopt});
+}
+
+Result<void> KvStore::Impl::Update(const std::vector<std::string_view>& keys,
+                                   const std::function<void(Transaction&)>& fn) {
+  Transaction::Impl t;
+  t.declared.reserve(keys.size());
+  std::vector<Shard*> shards;
+  shards.reserve(keys.size());
+  for (std::string_view key : keys) {
+    if (key.size() > kMaxKeySize) return CheckSizes(key, {});
+    const HashedKey k = ShardMap::HashKey(key);
+    Shard* s = &map_.ShardFor(k);
+    t.declared.push_back({k, s});
+    shards.push_back(s);
+  }
+  // Shards are array elements: address order is index order, the order
+  // LockAll (clear) uses too, so updates and clears cannot deadlock.
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+
+  InFlight in_flight(*wal_);
+  for (Shard* s : shards) s->mu.lock();
+  struct Unlock {
+    std::vector<Shard*>& shards;
+    ~Unlock() {
+      for (auto it = shards.rbegin(); it != shards.rend(); ++it) (*it)->mu.unlock();
+    }
+  };
+  Result<uint64_t> seq = uint64_t{0};
+  {
+    Unlock unlock{shards};
+    Transaction txn(&t);
+    fn(txn);
+    if (t.error) return *t.error;
+    if (t.writes.empty()) return {};
+    std::string& rec = RecordBuffer();
+    uint64_t hash;
+    if (t.writes.size() == 1) {
+      const auto& w = t.writes[0];
+      hash = w.value ? wal::EncodeRecord(wal::RecordType::kSet, w.key, *w.value, &rec)
+                     : wal::EncodeRecord(wal::RecordType::kRemove, w.key, {}, &rec);
+    } else {
+      std::vector<wal::BatchOp> ops;
+      ops.reserve(t.writes.size());
+      for (const auto& w : t.writes) {
+        ops.push_back(w.value ? wal::BatchOp{wal::RecordType::kSet, w.key, *w.value}
+                              : wal::BatchOp{wal::RecordType::kRemove, w.key, {}});
+      }
+      hash = wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
+    }
+    seq = wal_->Append(&rec, hash);
+    TrimRecordBuffer(rec);
+    if (seq) {
+      for (const auto& w : t.writes) {
+        const HashedKey k = ShardMap::HashKey(w.key);
+        Shard& s = map_.ShardFor(k);
+        if (w.value) {
+          s.Put(k, *w.value);
+        } else {
+          (void)s.Erase(k);
+        }
+      }
+    }
+  }
+  if (!seq) return std::move(seq).error();
+  return wal_->Commit(*seq);
+}
+
+// ---- scan() and random_key() ----
+//
+// A cursor is (shard index << 56) | h, where h is a lower bound on the top 56
+// bits of the key hashes still to visit in that shard. A page takes the keys
+// of the shard with the smallest hashes >= h, never splitting a group of
+// equal 56-bit hashes, so a key present throughout is visited exactly once
+// whatever the table does meanwhile (rehashing reorders slots, not hashes).
+// Finding a page costs a pass over the shard, so a page is at least 1/16 of
+// the shard: a full iteration costs at most ~16 passes over the data.
+
+namespace {
+constexpr int kCursorShift = 56;
+constexpr uint64_t kHashMask = (uint64_t{1} << kCursorShift) - 1;
+uint64_t Hash56(const char* e) { return Hash64(Entry::Key(e)) >> 8; }
+}  // namespace
+
+uint64_t KvStore::Impl::Scan(
+    uint64_t cursor, std::size_t count,
+    const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::size_t shard = static_cast<std::size_t>(cursor >> kCursorShift);
+  uint64_t from = cursor & kHashMask;
+  std::size_t emitted = 0;
+  count = std::max<std::size_t>(count, 1);
+  std::vector<std::pair<uint64_t, const char*>> page;
+  while (shard < ShardMap::kShards && emitted < count) {
+    const Shard& s = map_.shard(shard);
+    std::shared_lock lock(s.mu);
+    page.clear();
+    for (const char* e : s.set) {
+      const uint64_t h = Hash56(e);
+      if (h >= from) page.emplace_back(h, e);
+    }
+    const std::size_t want = std::max(count - emitted, s.set.size() / 16);
+    if (page.size() > want) {
+      std::nth_element(page.begin(), page.begin() + static_cast<std::ptrdiff_t>(want - 1),
+                       page.end());
+      const uint64_t cut = page[want - 1].first;  // include every key hashing to cut
+      for (const auto& [h, e] : page) {
+        if (h <= cut) {
+          fn(Entry::Key(e), Entry::Value(e));
+          ++emitted;
+        }
+      }
+      if (cut < kHashMask) return (uint64_t{shard} << kCursorShift) | (cut + 1);
+    } else {
+      for (const auto& [h, e] : page) fn(Entry::Key(e), Entry::Value(e));
+      emitted += page.size();
+    }
+    ++shard;
+    from = 0;
+  }
+  return shard < ShardMap::kShards ? uint64_t{shard} << kCursorShift : 0;
+}
+
+std::optional<std::string> KvStore::Impl::RandomKey() const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 0; attempt < 8; ++attempt) {  // retry if keys vanish meanwhile
+    const std::size_t total = map_.Size();
+    if (total == 0) return std::nullopt;
+    uint64_t r = rng() % total;
+    for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+      const Shard& s = map_.shard(i);
+      const std::size_t n = s.count.load(std::memory_order_relaxed);
+      if (r >= n) {
+        r -= n;
+        continue;
+      }
+      std::shared_lock lock(s.mu);
+      if (r >= s.set.size()) break;
+      auto it = s.set.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(r));
+      return std::string(Entry::Key(*it));
+    }
+  }
+  return std::nullopt;
+}
+
 Result<void> KvStore::Impl::WriteSnapshotFile(const std::string& path, uint64_t seq) {
   auto file = fs_->NewWritableFile(path);
   if (!file) return std::move(file).error();
@@ -286,6 +504,21 @@ Result<std::optional<std::string>> KvStore::remove(std::string_view key) {
 Result<void> KvStore::clear() {
   if (!impl_) return Moved();
   return impl_->Clear();
+}
+
+Result<void> KvStore::update(const std::vector<std::string_view>& keys,
+                             const std::function<void(Transaction&)>& fn) {
+  if (!impl_) return Moved();
+  return impl_->Update(keys, fn);
+}
+
+uint64_t KvStore::scan(uint64_t cursor, std::size_t count,
+                       const std::function<void(std::string_view, std::string_view)>& fn) const {
+  return impl_ ? impl_->Scan(cursor, count, fn) : 0;
+}
+
+std::optional<std::string> KvStore::random_key() const {
+  return impl_ ? impl_->RandomKey() : std::nullopt;
 }
 
 std::size_t KvStore::size() const { return impl_ ? impl_->Size() : 0; }

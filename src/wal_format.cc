@@ -37,6 +37,35 @@ uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view va
   return XXH3_64bits(p + 8, body - 8);
 }
 
+uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) {
+  auto vlen = [](std::size_t v) {
+    return static_cast<std::size_t>(VarintLength(static_cast<uint32_t>(v)));
+  };
+  std::size_t body = kBodyPrefixSize + vlen(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    body += 1 + vlen(ops[i].key.size()) + ops[i].key.size();
+    if (ops[i].type == RecordType::kSet) body += vlen(ops[i].value.size()) + ops[i].value.size();
+  }
+  out->assign(kRecordHeaderSize + Padded(body), '\0');
+  char* p = out->data() + kRecordHeaderSize;
+  PutFixed32(out->data(), static_cast<uint32_t>(body));
+  p[8] = static_cast<char>(RecordType::kBatch);
+  char* q = PutVarint32(p + kBodyPrefixSize, static_cast<uint32_t>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const BatchOp& op = ops[i];
+    *q++ = static_cast<char>(op.type);
+    q = PutVarint32(q, static_cast<uint32_t>(op.key.size()));
+    std::memcpy(q, op.key.data(), op.key.size());
+    q += op.key.size();
+    if (op.type == RecordType::kSet) {
+      q = PutVarint32(q, static_cast<uint32_t>(op.value.size()));
+      std::memcpy(q, op.value.data(), op.value.size());
+      q += op.value.size();
+    }
+  }
+  return XXH3_64bits(p + 8, body - 8);
+}
+
 void FinishRecord(uint64_t seq, uint64_t payload_hash, std::string* rec) {
   PutFixed64(rec->data() + kRecordHeaderSize, seq);
   PutFixed32(rec->data() + 4, RecordChecksum(payload_hash, seq));

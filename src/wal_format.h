@@ -10,6 +10,9 @@
 //   set    := varint32 key_len | key | value        (value runs to body end)
 //   remove := key
 //   clear  := (empty)
+//   batch  := varint32 count | op{count}             (one atomic update())
+//   op     := op_type u8 (1 set, 2 remove) | varint32 key_len | key
+//             | [varint32 value_len | value]         (value for set only)
 //
 // Integers are little-endian. The record checksum is
 //   fold32(XXH3_64bits(body[8..length]) ^ (seq * kSeqMul))
@@ -41,7 +44,14 @@ inline constexpr uint64_t kSeqMul = 0x9E3779B97F4A7C15ull;
 // wraps; a file or snapshot claiming more is corrupt.
 inline constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 
-enum class RecordType : uint8_t { kSet = 1, kRemove = 2, kClear = 3 };
+enum class RecordType : uint8_t { kSet = 1, kRemove = 2, kClear = 3, kBatch = 4 };
+
+// One write of a batch record: kSet or kRemove.
+struct BatchOp {
+  RecordType type;
+  std::string_view key;
+  std::string_view value;  // kSet only
+};
 
 inline constexpr std::size_t Padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
@@ -60,6 +70,60 @@ std::string EncodeFileHeader(uint64_t base_seq);
 uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view value,
                       std::string* out);
 void FinishRecord(uint64_t seq, uint64_t payload_hash, std::string* rec);
+
+// As EncodeRecord, for a kBatch record holding ops in order.
+uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out);
+
+// Decodes a kBatch payload, calling fn for each op in order (fn may be empty
+// to only validate). Returns false, with *why set, if the payload does not
+// follow the grammar; fn may have been called for the ops before the fault.
+template <typename Fn>
+bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
+  const char* p = payload.data();
+  const char* end = p + payload.size();
+  uint32_t count;
+  p = GetVarint32(p, end, &count);
+  if (p == nullptr || count == 0) {
+    *why = "bad op count in batch record";
+    return false;
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    if (p == end) {
+      *why = "batch record ends before op " + std::to_string(i);
+      return false;
+    }
+    BatchOp op;
+    op.type = static_cast<RecordType>(*p++);
+    if (op.type != RecordType::kSet && op.type != RecordType::kRemove) {
+      *why = "bad op type in batch record";
+      return false;
+    }
+    uint32_t klen;
+    p = GetVarint32(p, end, &klen);
+    if (p == nullptr || static_cast<std::size_t>(end - p) < klen) {
+      *why = "bad key length in batch record";
+      return false;
+    }
+    op.key = {p, klen};
+    p += klen;
+    if (op.type == RecordType::kSet) {
+      uint32_t vlen;
+      p = GetVarint32(p, end, &vlen);
+      if (p == nullptr || static_cast<std::size_t>(end - p) < vlen) {
+        *why = "bad value length in batch record";
+        return false;
+      }
+      op.value = {p, vlen};
+      p += vlen;
+    }
+    fn(op);
+  }
+  if (p != end) {
+    *why = "trailing bytes in batch record";
+    return false;
+  }
+  return true;
+}
 
 }  // namespace kvstore::wal
 

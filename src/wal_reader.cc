@@ -131,6 +131,10 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
         return false;
       }
       break;
+    case RecordType::kBatch:
+      rec->value = {q, static_cast<std::size_t>(end - q)};
+      if (!ForEachBatchOp(rec->value, why, [](const BatchOp&) {})) return false;
+      break;
     default:
       *why = "unknown record type " + std::to_string(static_cast<int>(body[8]));
       return false;

@@ -19,7 +19,7 @@ struct RecordView {
   uint64_t seq;
   RecordType type;
   std::string_view key;    // set, remove
-  std::string_view value;  // set
+  std::string_view value;  // set; batch: the payload (see wal::ForEachBatchOp)
   uint64_t offset;         // of the record's first byte in the file
 };
 

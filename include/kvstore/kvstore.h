@@ -189,6 +189,8 @@ class KvStore;
 // kInvalidArgument and writes nothing).
 class Transaction {
  public:
+  // The view stays valid until the callback returns or the transaction's
+  // next set()/remove(), whichever comes first.
   std::optional<std::string_view> get(std::string_view key) const;
   void set(std::string_view key, std::string_view value);
   void remove(std::string_view key);

@@ -1,0 +1,299 @@
+// Copyright (c) the kvstore developers.
+//
+// update() (atomic multi-key read-modify-write, logged as one record),
+// scan() (cursor iteration that visits stable keys exactly once) and
+// random_key(): their contracts in kvstore.h, including crash behaviour of
+// the batch record and behaviour under concurrent writers.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kvstore/kvstore.h"
+#include "support/temp_dir.h"
+#include "support/test_scale.h"
+
+namespace kvstore {
+namespace {
+
+using kvstore::testing::ReadFileBytes;
+using kvstore::testing::Scaled;
+using kvstore::testing::TempDir;
+using kvstore::testing::WriteFileBytes;
+
+Options NoSync() {
+  Options o;
+  o.sync = SyncMode::kNever;
+  return o;
+}
+
+std::map<std::string, std::string> Contents(const KvStore& s) {
+  std::map<std::string, std::string> m;
+  uint64_t c = 0;
+  do {
+    c = s.scan(c, 7, [&](std::string_view k, std::string_view v) {
+      EXPECT_TRUE(m.emplace(std::string(k), std::string(v)).second) << "visited twice: " << k;
+    });
+  } while (c != 0);
+  return m;
+}
+
+class UpdateTest : public ::testing::Test {
+ protected:
+  KvStore Open() { return std::move(KvStore::open(wal_, NoSync())).value(); }
+  TempDir dir_;
+  std::string wal_ = dir_.File("u.wal");
+};
+
+TEST_F(UpdateTest, ReadModifyWriteSeesCurrentValueAndOwnWrites) {
+  KvStore s = Open();
+  ASSERT_TRUE(s.set("a", "1"));
+  ASSERT_TRUE(s.update({"a", "b"}, [](Transaction& t) {
+    EXPECT_EQ(t.get("a"), std::optional<std::string_view>("1"));
+    EXPECT_EQ(t.get("b"), std::nullopt);
+    t.set("b", std::string(*t.get("a")) + "2");
+    EXPECT_EQ(t.get("b"), std::optional<std::string_view>("12"));
+    t.remove("a");
+    EXPECT_EQ(t.get("a"), std::nullopt);
+  }));
+  EXPECT_EQ(s.get("a"), std::nullopt);
+  EXPECT_EQ(s.get("b"), "12");
+  EXPECT_EQ(s.last_sequence(), 2u) << "a multi-key update is one WAL record";
+}
+
+TEST_F(UpdateTest, NoWritesLogsNothing) {
+  KvStore s = Open();
+  ASSERT_TRUE(s.update({"x"}, [](Transaction& t) { EXPECT_FALSE(t.get("x")); }));
+  EXPECT_EQ(s.last_sequence(), 0u);
+}
+
+TEST_F(UpdateTest, UndeclaredKeyFailsAndWritesNothing) {
+  KvStore s = Open();
+  auto r = s.update({"a"}, [](Transaction& t) {
+    t.set("a", "1");
+    t.set("zzz", "2");
+  });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_EQ(s.last_sequence(), 0u);
+}
+
+TEST_F(UpdateTest, DuplicateDeclaredKeysAndSharedShardsDoNotDeadlock) {
+  KvStore s = Open();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; ++i) keys.push_back("k" + std::to_string(i));  // > 96 shards
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  views.push_back(keys[0]);
+  ASSERT_TRUE(s.update(views, [&](Transaction& t) {
+    for (const auto& k : keys) t.set(k, k);
+  }));
+  EXPECT_EQ(s.size(), 300u);
+}
+
+TEST_F(UpdateTest, ConcurrentIncrementsAreNotLost) {
+  KvStore s = Open();
+  const int per_thread = Scaled(2000);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < per_thread; ++i) {
+        ASSERT_TRUE(s.update({"counter"}, [](Transaction& txn) {
+          auto v = txn.get("counter");
+          txn.set("counter", std::to_string(v ? std::stoll(std::string(*v)) + 1 : 1));
+        }));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(s.get("counter"), std::to_string(4 * per_thread));
+}
+
+// Transfers between accounts keep the total constant for every reader that
+// reads through update(), and after reopening (batch records replay whole).
+TEST_F(UpdateTest, TransfersKeepTheInvariantLiveAndAfterReplay) {
+  constexpr int kAccounts = 20;
+  std::vector<std::string> names;
+  for (int i = 0; i < kAccounts; ++i) names.push_back("acct" + std::to_string(i));
+  {
+    KvStore s = Open();
+    for (const auto& n : names) ASSERT_TRUE(s.set(n, "100"));
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0};
+    std::thread auditor([&] {
+      std::vector<std::string_view> all(names.begin(), names.end());
+      while (!stop.load()) {
+        long total = 0;
+        ASSERT_TRUE(s.update(all, [&](Transaction& t) {
+          for (const auto& n : names) total += std::stol(std::string(*t.get(n)));
+        }));
+        if (total != 100 * kAccounts) bad.fetch_add(1);
+      }
+    });
+    std::vector<std::thread> movers;
+    for (int m = 0; m < 3; ++m) {
+      movers.emplace_back([&, m] {
+        for (int i = 0; i < Scaled(3000); ++i) {
+          const std::string& from = names[(i * 7 + m) % kAccounts];
+          const std::string& to = names[(i * 13 + m + 1) % kAccounts];
+          if (from == to) continue;
+          ASSERT_TRUE(s.update({from, to}, [&](Transaction& t) {
+            long a = std::stol(std::string(*t.get(from)));
+            long b = std::stol(std::string(*t.get(to)));
+            t.set(from, std::to_string(a - 1));
+            t.set(to, std::to_string(b + 1));
+          }));
+        }
+      });
+    }
+    for (auto& t : movers) t.join();
+    stop = true;
+    auditor.join();
+    EXPECT_EQ(bad.load(), 0);
+  }
+  KvStore again = Open();
+  long total = 0;
+  for (const auto& n : names) total += std::stol(*again.get(n));
+  EXPECT_EQ(total, 100 * kAccounts);
+}
+
+// A batch record cut anywhere is a torn tail: none of its writes survive.
+TEST_F(UpdateTest, TornBatchRecordAppliesNothing) {
+  {
+    KvStore s = Open();
+    ASSERT_TRUE(s.set("before", "1"));
+    ASSERT_TRUE(s.close());
+  }
+  const std::string head = ReadFileBytes(wal_);  // close() trims the log to its records
+  {
+    KvStore s = Open();
+    ASSERT_TRUE(s.update({"p", "q"}, [](Transaction& t) {
+      t.set("p", std::string(100, 'p'));
+      t.set("q", std::string(100, 'q'));
+    }));
+    ASSERT_TRUE(s.close());
+  }
+  const std::string full = ReadFileBytes(wal_);
+  ASSERT_EQ(full.compare(0, head.size(), head), 0);
+  const std::size_t rec = head.size();  // the batch record starts here
+  ASSERT_GT(full.size(), rec + 200);
+  for (std::size_t cut = rec + 1; cut < rec + 200 && cut < full.size(); cut += 13) {
+    WriteFileBytes(wal_, full.substr(0, cut));
+    auto s = KvStore::open(wal_, NoSync());
+    ASSERT_TRUE(s) << cut << ": " << s.error().message();
+    EXPECT_EQ(s->get("before"), "1");
+    EXPECT_EQ(s->get("p"), std::nullopt) << "cut at " << cut;
+    EXPECT_EQ(s->get("q"), std::nullopt) << "cut at " << cut;
+  }
+}
+
+TEST_F(UpdateTest, BatchSurvivesSaveAndLoad) {
+  const std::string snap = dir_.File("u.json");
+  {
+    KvStore s = Open();
+    ASSERT_TRUE(s.update({"a", "b", "c"}, [](Transaction& t) {
+      t.set("a", "1");
+      t.set("b", std::string("\0\xff", 2));
+      t.remove("c");
+    }));
+    ASSERT_TRUE(s.save_to_file(snap));
+    ASSERT_TRUE(s.update({"a", "b"}, [](Transaction& t) {
+      t.remove("a");
+      t.set("b", "2");
+    }));
+  }
+  auto s = KvStore::load_from_file(snap, wal_, NoSync());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->get("a"), std::nullopt);
+  EXPECT_EQ(s->get("b"), "2");
+  EXPECT_EQ(s->size(), 1u);
+}
+
+// ---- scan ----
+
+TEST_F(UpdateTest, ScanVisitsEveryKeyOnceWhateverTheCount) {
+  KvStore s = Open();
+  std::map<std::string, std::string> want;
+  for (int i = 0; i < 5000; ++i) {
+    std::string k = "key" + std::to_string(i), v = std::to_string(i * 3);
+    ASSERT_TRUE(s.set(k, v));
+    want[k] = v;
+  }
+  EXPECT_EQ(Contents(s), want);
+  for (std::size_t count : {1u, 10u, 1000u, 100000u}) {
+    std::set<std::string> seen;
+    uint64_t c = 0;
+    int calls = 0;
+    do {
+      c = s.scan(c, count, [&](std::string_view k, std::string_view) {
+        EXPECT_TRUE(seen.insert(std::string(k)).second);
+      });
+      ++calls;
+    } while (c != 0);
+    EXPECT_EQ(seen.size(), want.size()) << "count " << count;
+    if (count >= 100000) {
+      EXPECT_EQ(calls, 1);
+    }
+  }
+}
+
+TEST_F(UpdateTest, ScanOfEmptyStoreEndsAtOnce) {
+  KvStore s = Open();
+  int n = 0;
+  EXPECT_EQ(s.scan(0, 10, [&](std::string_view, std::string_view) { ++n; }), 0u);
+  EXPECT_EQ(n, 0);
+  EXPECT_EQ(s.random_key(), std::nullopt);
+}
+
+// Keys present for the whole iteration are seen exactly once even while
+// other keys are inserted and removed (forcing rehashes).
+TEST_F(UpdateTest, ScanUnderConcurrentWritesSeesStableKeysOnce) {
+  KvStore s = Open();
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(s.set("stable" + std::to_string(i), "v"));
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      ASSERT_TRUE(s.set("churn" + std::to_string(i), "x"));
+      if (i % 3 == 0) {
+        ASSERT_TRUE(s.remove("churn" + std::to_string(i / 2)));
+      }
+    }
+  });
+  for (int round = 0; round < 5; ++round) {
+    std::map<std::string, int> seen;
+    uint64_t c = 0;
+    do {
+      c = s.scan(c, 17, [&](std::string_view k, std::string_view) { ++seen[std::string(k)]; });
+    } while (c != 0);
+    for (int i = 0; i < 3000; ++i) {
+      ASSERT_EQ(seen["stable" + std::to_string(i)], 1) << "stable" << i << " round " << round;
+    }
+    for (const auto& [k, n] : seen) {
+      ASSERT_EQ(n, 1) << k;
+    }
+  }
+  stop = true;
+  churn.join();
+}
+
+TEST_F(UpdateTest, RandomKeyReturnsPresentKeysAndCoversThem) {
+  KvStore s = Open();
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(s.set("r" + std::to_string(i), "v"));
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {
+    auto k = s.random_key();
+    ASSERT_TRUE(k);
+    ASSERT_TRUE(s.get(*k)) << *k;
+    seen.insert(*k);
+  }
+  EXPECT_GT(seen.size(), 45u) << "random_key should reach nearly every key";
+}
+
+}  // namespace
+}  // namespace kvstore
