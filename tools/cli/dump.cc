@@ -22,23 +22,21 @@ const char* TypeName(wal::RecordType t) {
     case wal::RecordType::kSet: return "set";
     case wal::RecordType::kRemove: return "remove";
     case wal::RecordType::kClear: return "clear";
+    case wal::RecordType::kBatch: return "batch";
   }
   return "unknown";
 }
 
-}  // namespace
-
-std::string FormatRecordText(const wal::RecordView& rec) {
-  std::string line = std::to_string(rec.seq) + " " + TypeName(rec.type);
-  if (rec.type != wal::RecordType::kClear) line += " \"" + EscapeBytes(rec.key) + "\"";
-  if (rec.type == wal::RecordType::kSet) line += " \"" + EscapeBytes(rec.value) + "\"";
-  line += '\n';
-  return line;
+// " set \"key\" \"value\"", " remove \"key\"" or " clear".
+std::string OpText(wal::RecordType type, std::string_view key, std::string_view value) {
+  std::string s = std::string(" ") + TypeName(type);
+  if (type != wal::RecordType::kClear) s += " \"" + EscapeBytes(key) + "\"";
+  if (type == wal::RecordType::kSet) s += " \"" + EscapeBytes(value) + "\"";
+  return s;
 }
 
-std::string FormatRecordJson(const wal::RecordView& rec) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+void PutOpJson(rapidjson::Writer<rapidjson::StringBuffer>& w, wal::RecordType type,
+               std::string_view key, std::string_view value) {
   std::string text;
   const auto put = [&](const char* name, std::string_view bytes) {
     text.clear();
@@ -46,13 +44,48 @@ std::string FormatRecordJson(const wal::RecordView& rec) {
     w.Key(name);
     w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
   };
+  w.Key("type");
+  w.String(TypeName(type));
+  if (type != wal::RecordType::kClear) put("key", key);
+  if (type == wal::RecordType::kSet) put("value", value);
+}
+
+}  // namespace
+
+std::string FormatRecordText(const wal::RecordView& rec) {
+  const std::string seq = std::to_string(rec.seq);
+  if (rec.type != wal::RecordType::kBatch) {
+    return seq + OpText(rec.type, rec.key, rec.value) + "\n";
+  }
+  // One line per op, all with the batch's sequence number.
+  std::string lines, why;
+  wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
+    lines += seq + " batch" + OpText(op.type, op.key, op.value) + "\n";
+  });
+  return lines;
+}
+
+std::string FormatRecordJson(const wal::RecordView& rec) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
   w.StartObject();
   w.Key("seq");
   w.Uint64(rec.seq);
-  w.Key("type");
-  w.String(TypeName(rec.type));
-  if (rec.type != wal::RecordType::kClear) put("key", rec.key);
-  if (rec.type == wal::RecordType::kSet) put("value", rec.value);
+  if (rec.type != wal::RecordType::kBatch) {
+    PutOpJson(w, rec.type, rec.key, rec.value);
+  } else {
+    w.Key("type");
+    w.String("batch");
+    w.Key("ops");
+    w.StartArray();
+    std::string why;
+    wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
+      w.StartObject();
+      PutOpJson(w, op.type, op.key, op.value);
+      w.EndObject();
+    });
+    w.EndArray();
+  }
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize()) + "\n";
 }

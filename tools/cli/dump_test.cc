@@ -77,6 +77,22 @@ TEST_F(DumpTest, CorruptionStopsWithExitOneAfterTheValidRecords) {
   EXPECT_NE(err.find("byte " + std::to_string(offsets[1])), std::string::npos) << err;
 }
 
+TEST(Dump, BatchRecordsListTheirOps) {
+  kvstore::testing::TempDir dir;
+  std::string wal_bytes = wal::EncodeFileHeader(0), rec;
+  const wal::BatchOp ops[] = {{wal::RecordType::kSet, "a", "1"},
+                              {wal::RecordType::kRemove, "b\n", ""}};
+  wal::FinishRecord(1, wal::EncodeBatchRecord(ops, 2, &rec), &rec);
+  kvstore::testing::WriteFileBytes(dir.File("b.wal"), wal_bytes + rec);
+  int rc;
+  EXPECT_EQ(Dump(dir.File("b.wal"), false, &rc),
+            "1 batch set \"a\" \"1\"\n1 batch remove \"b\\n\"\n");
+  EXPECT_EQ(Dump(dir.File("b.wal"), true, &rc),
+            "{\"seq\":1,\"type\":\"batch\",\"ops\":[{\"type\":\"set\",\"key\":\"a\","
+            "\"value\":\"1\"},{\"type\":\"remove\",\"key\":\"b\\n\"}]}\n");
+  EXPECT_EQ(rc, kExitOk);
+}
+
 TEST_F(DumpTest, MissingFileIsAnError) {
   int rc;
   ::testing::internal::CaptureStderr();
