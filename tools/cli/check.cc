@@ -3,10 +3,10 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <simdjson.h>
 #include <unistd.h>
 
-#include <simdjson.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -78,8 +78,9 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
                        true});
   } else if (st.scan.end == wal::End::kCorrupt) {
     damage_.push_back({path, st.scan.valid_end,
-                       "corruption: " + st.scan.problem + " (intact data follows, so this is "
-                                                          "not an interrupted append)",
+                       "corruption: " + st.scan.problem +
+                           " (intact data follows, so this is "
+                           "not an interrupted append)",
                        false});
   }
   return st;
@@ -155,9 +156,10 @@ Result<bool> RepairSegments(const std::vector<WalState>& segs, const std::vector
     if (gap_before[i] || segs[i].corrupt()) bad = i;
   }
   if (bad < segs.size() && !options.point_in_time) {
-    std::printf("not repaired: %s is corrupt before its tail; --point-in-time keeps the valid "
-                "prefix and sets the rest aside\n",
-                segs[bad].path.c_str());
+    std::printf(
+        "not repaired: %s is corrupt before its tail; --point-in-time keeps the valid "
+        "prefix and sets the rest aside\n",
+        segs[bad].path.c_str());
     return true;
   }
   for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -263,8 +265,12 @@ int CheckLockedFile(const std::string& path, const CheckOptions& options) {
       segs.push_back(std::move(*st));
       break;
     }
-    case SingleKind::kSnapshot: r = c.CheckSnapshot(path); break;
-    case SingleKind::kManifest: r = c.CheckManifest(path); break;
+    case SingleKind::kSnapshot:
+      r = c.CheckSnapshot(path);
+      break;
+    case SingleKind::kManifest:
+      r = c.CheckManifest(path);
+      break;
     case SingleKind::kUnknown:
       return Fail("'" + path + "' is neither a kvstore WAL nor a JSON snapshot or manifest");
   }
@@ -302,7 +308,8 @@ Result<std::string> BackupAndTruncate(const std::string& path, uint64_t size) {
   const std::string bak = BackupName(path);
   std::error_code ec;
   std::filesystem::copy_file(path, bak, ec);
-  if (ec) return Error(ErrorCode::kIoError, "copy '" + path + "' to '" + bak + "': " + ec.message());
+  if (ec)
+    return Error(ErrorCode::kIoError, "copy '" + path + "' to '" + bak + "': " + ec.message());
   // The backup must be durable before the original shrinks.
   if (auto r = SyncPath(bak, O_RDONLY); !r) return std::move(r).error();
   if (auto r = SyncPath(ParentDir(path), O_RDONLY | O_DIRECTORY); !r) return std::move(r).error();

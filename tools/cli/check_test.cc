@@ -5,10 +5,9 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 
@@ -56,8 +55,9 @@ TEST(Check, CleanDirectoryExitsZero) {
   TempDir dir;
   WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 5));
   WriteFileBytes(dir.File(WalSegmentName(6)), BuildSets(5, 5));
-  WriteFileBytes(dir.File(SnapshotName(3)),
-                 R"({"format": "kvstore-snapshot", "version": 1, "sequence": 3, "map": {"a": "b"}})");
+  WriteFileBytes(
+      dir.File(SnapshotName(3)),
+      R"({"format": "kvstore-snapshot", "version": 1, "sequence": 3, "map": {"a": "b"}})");
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitOk) << r.out;
   EXPECT_NE(r.out.find("clean: 3 files checked"), std::string::npos) << r.out;
@@ -143,8 +143,7 @@ TEST(Check, SequenceGapBetweenSegmentsIsCorruption) {
   WriteFileBytes(second, BuildSets(7, 2));  // records 6 and 7 are missing
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
-  EXPECT_NE(r.out.find(second + ": byte 16: corruption: sequence gap"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find(second + ": byte 16: corruption: sequence gap"), std::string::npos) << r.out;
 }
 
 TEST(Check, BadHeaderIsCorruption) {

@@ -45,15 +45,18 @@ std::string Numbered(std::string_view prefix, uint64_t seq, std::string_view suf
 FileKind ClassifyName(std::string_view name, uint64_t* seq) {
   if (name == kManifestName) return FileKind::kManifest;
   if (name == kLockName) return FileKind::kLock;
+  // The legacy files sort first: sequence 0.
+  if (name == kLegacyWalName || name == kLegacySnapshotName) {
+    *seq = 0;
+    return name == kLegacyWalName ? FileKind::kWalSegment : FileKind::kSnapshot;
+  }
   if (ParseNumbered(name, kSnapshotPrefix, kSnapshotSuffix, seq)) return FileKind::kSnapshot;
   if (ParseNumbered(name, kWalPrefix, kWalSuffix, seq)) return FileKind::kWalSegment;
   return FileKind::kOther;
 }
 
 std::string WalSegmentName(uint64_t seq) { return Numbered(kWalPrefix, seq, kWalSuffix); }
-std::string SnapshotName(uint64_t seq) {
-  return Numbered(kSnapshotPrefix, seq, kSnapshotSuffix);
-}
+std::string SnapshotName(uint64_t seq) { return Numbered(kSnapshotPrefix, seq, kSnapshotSuffix); }
 
 std::string LockPath(const std::string& dir) { return dir + "/" + std::string(kLockName); }
 
@@ -71,10 +74,17 @@ Result<DirListing> ListDataDir(const std::string& dir) {
     f.path = dir + "/" + f.name;
     f.kind = ClassifyName(f.name, &f.seq);
     switch (f.kind) {
-      case FileKind::kManifest: out.manifest = f; break;
-      case FileKind::kSnapshot: out.snapshots.push_back(f); break;
-      case FileKind::kWalSegment: out.wal_segments.push_back(f); break;
-      default: break;
+      case FileKind::kManifest:
+        out.manifest = f;
+        break;
+      case FileKind::kSnapshot:
+        out.snapshots.push_back(f);
+        break;
+      case FileKind::kWalSegment:
+        out.wal_segments.push_back(f);
+        break;
+      default:
+        break;
     }
   }
   if (ec) {

@@ -17,6 +17,11 @@
 
 namespace kvstore::cli {
 
+// The layout of the first CLI (before open_dir): one WAL and one snapshot.
+// Recognised so that `check` and `dump` work on such directories too.
+inline constexpr std::string_view kLegacyWalName = "kvstore.wal";
+inline constexpr std::string_view kLegacySnapshotName = "snapshot.json";
+
 enum class FileKind { kManifest, kSnapshot, kWalSegment, kLock, kOther };
 
 struct DirFile {

@@ -17,13 +17,16 @@ TEST(DataDir, NamesRoundTripThroughClassify) {
   EXPECT_EQ(seq, 7u);
   EXPECT_EQ(ClassifyName("MANIFEST", &seq), FileKind::kManifest);
   EXPECT_EQ(ClassifyName("LOCK", &seq), FileKind::kLock);
+  EXPECT_EQ(ClassifyName("kvstore.wal", &seq), FileKind::kWalSegment);
+  EXPECT_EQ(ClassifyName("snapshot.json", &seq), FileKind::kSnapshot);
   EXPECT_EQ(ClassifyName("wal-12.log", &seq), FileKind::kOther);  // not 20 digits
   EXPECT_EQ(ClassifyName(WalSegmentName(1) + ".bak-20240101T000000Z", &seq), FileKind::kOther);
 }
 
 TEST(DataDir, ListingSortsBySequence) {
   kvstore::testing::TempDir dir;
-  for (uint64_t s : {30u, 4u, 100u}) kvstore::testing::WriteFileBytes(dir.File(WalSegmentName(s)), "");
+  for (uint64_t s : {30u, 4u, 100u})
+    kvstore::testing::WriteFileBytes(dir.File(WalSegmentName(s)), "");
   kvstore::testing::WriteFileBytes(dir.File(SnapshotName(9)), "{}");
   kvstore::testing::WriteFileBytes(dir.File("MANIFEST"), "{}");
   kvstore::testing::WriteFileBytes(dir.File("notes.txt"), "x");

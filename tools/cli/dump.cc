@@ -19,10 +19,14 @@ namespace {
 
 const char* TypeName(wal::RecordType t) {
   switch (t) {
-    case wal::RecordType::kSet: return "set";
-    case wal::RecordType::kRemove: return "remove";
-    case wal::RecordType::kClear: return "clear";
-    case wal::RecordType::kBatch: return "batch";
+    case wal::RecordType::kSet:
+      return "set";
+    case wal::RecordType::kRemove:
+      return "remove";
+    case wal::RecordType::kClear:
+      return "clear";
+    case wal::RecordType::kBatch:
+      return "batch";
   }
   return "unknown";
 }

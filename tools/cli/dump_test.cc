@@ -63,8 +63,9 @@ TEST_F(DumpTest, JsonUsesTheSnapshotEncoding) {
 TEST_F(DumpTest, CorruptionStopsWithExitOneAfterTheValidRecords) {
   std::string wal = kvstore::testing::ReadFileBytes(path_);
   std::vector<uint64_t> offsets;
-  BuildWal(41, {{wal::RecordType::kSet, "greeting", "hello \"world\"\n"},
-                {wal::RecordType::kSet, "bin\0key"s, "\xFF\x00"s}},
+  BuildWal(41,
+           {{wal::RecordType::kSet, "greeting", "hello \"world\"\n"},
+            {wal::RecordType::kSet, "bin\0key"s, "\xFF\x00"s}},
            &offsets);
   wal[offsets[1] + 18] ^= 1;
   kvstore::testing::WriteFileBytes(path_, wal);

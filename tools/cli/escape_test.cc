@@ -13,9 +13,7 @@ TEST(EscapeBytes, PrintableAsciiIsUnchanged) {
   EXPECT_EQ(EscapeBytes("hello world ~!@#$%^&*()"), "hello world ~!@#$%^&*()");
 }
 
-TEST(EscapeBytes, QuoteAndBackslashAreEscaped) {
-  EXPECT_EQ(EscapeBytes("a\"b\\c"), "a\\\"b\\\\c");
-}
+TEST(EscapeBytes, QuoteAndBackslashAreEscaped) { EXPECT_EQ(EscapeBytes("a\"b\\c"), "a\\\"b\\\\c"); }
 
 TEST(EscapeBytes, ControlBytesBecomeEscapes) {
   EXPECT_EQ(EscapeBytes("a\nb\rc\td"), "a\\nb\\rc\\td");
@@ -29,7 +27,7 @@ TEST(EscapeBytes, ValidUtf8TextStaysReadable) {
 
 TEST(EscapeBytes, InvalidUtf8IsEscapedBytewise) {
   EXPECT_EQ(EscapeBytes("\xFF\xFE"), "\\xff\\xfe");
-  EXPECT_EQ(EscapeBytes("\xC0\x80"), "\\xc0\\x80");          // overlong NUL
+  EXPECT_EQ(EscapeBytes("\xC0\x80"), "\\xc0\\x80");           // overlong NUL
   EXPECT_EQ(EscapeBytes("\xED\xA0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(EscapeBytes("\xC3"), "\\xc3");                    // cut short
   EXPECT_EQ(EscapeBytes("\xC2\x85"), "\\xc2\\x85");           // C1 control NEL

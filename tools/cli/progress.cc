@@ -57,8 +57,9 @@ std::string ProgressBar::Render(uint64_t done) const {
 void ProgressBar::Update(uint64_t done) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
-  // Short operations finish before the first redraw and never flash a bar.
-  if (now - last_draw_ < kRedrawInterval) return;
+  // The first update draws at once (a bar that a fast operation erases
+  // again a moment later is invisible), later ones at most every interval.
+  if (drawn_ && now - last_draw_ < kRedrawInterval) return;
   last_draw_ = now;
   // \r returns to the start of the line; \033[K erases what a longer previous
   // line left behind.

@@ -9,8 +9,7 @@ namespace {
 
 TEST(ProgressBar, RendersFractionAndAmounts) {
   ProgressBar bar("check", 4 << 20, "bytes", false);
-  EXPECT_EQ(bar.Render(1 << 20),
-            "check [#######-----------------------]  25% 1.0 MiB / 4.0 MiB");
+  EXPECT_EQ(bar.Render(1 << 20), "check [#######-----------------------]  25% 1.0 MiB / 4.0 MiB");
   ProgressBar keys("import", 10, "keys", false);
   EXPECT_EQ(keys.Render(10), "import [##############################] 100% 10 keys / 10 keys");
   EXPECT_EQ(keys.Render(99), keys.Render(10));  // clamped
