@@ -138,6 +138,7 @@ check "missing directory exits 2 and names it" "2 yes" "$rc $(grep -q "$tmp/nope
 err=$("$cli" get 2>&1); rc=$?
 check "missing argument: exit 2, one line 'kvstore: ...'" "2 1 yes" "$rc $(wc -l <<<"$err") $([[ $err == kvstore:* ]] && echo yes)"
 "$cli" --dir "$dir" set k 2>/dev/null; check "set without a value exits 2" 2 $?
+"$cli" --dir "$dir" check --point-in-time 2>/dev/null; check "--point-in-time without --repair exits 2" 2 $?
 
 echo "$((total - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -43,6 +43,9 @@ class Checker {
   Result<void> CheckManifest(const std::string& path);
   // Segment `next` must continue where `prev` stopped.
   void CheckContinuity(const WalState& prev, const WalState& next);
+  // The oldest segment must start at or before the newest valid snapshot,
+  // else the records in between are lost.
+  void CheckCoverage(const WalState& first);
   void AddDamage(Damage d) { damage_.push_back(std::move(d)); }
 
   const std::vector<Damage>& damage() const { return damage_; }
@@ -51,6 +54,7 @@ class Checker {
  private:
   std::vector<Damage> damage_;
   int files_ = 0;
+  uint64_t snapshot_seq_ = 0;  // the highest sequence a valid snapshot covers
 };
 
 Result<WalState> Checker::CheckWal(const std::string& path) {
@@ -92,7 +96,10 @@ Result<void> Checker::CheckSnapshot(const std::string& path) {
   // string values, base64 after the binary marker, the version.
   ShardMap map;
   auto info = snapshot::Load(*FileSystem::Default(), path, &map);
-  if (info) return {};
+  if (info) {
+    snapshot_seq_ = std::max(snapshot_seq_, info->sequence);
+    return {};
+  }
   if (info.error().code() != ErrorCode::kCorruption) return info.error();
   damage_.push_back({path, std::nullopt, "corruption: " + info.error().message(), false});
   return {};
@@ -124,6 +131,17 @@ void Checker::CheckContinuity(const WalState& prev, const WalState& next) {
                          std::to_string(next.scan.base_seq) + " but the previous segment ends at " +
                          std::to_string(prev.scan.last_seq),
                      false});
+}
+
+void Checker::CheckCoverage(const WalState& first) {
+  if (!first.header_ok || first.scan.base_seq <= snapshot_seq_) return;
+  damage_.push_back(
+      {first.path, 16,
+       "corruption: records " + std::to_string(snapshot_seq_ + 1) + ".." +
+           std::to_string(first.scan.base_seq) + " are missing: the log starts after seq " +
+           std::to_string(first.scan.base_seq) +
+           " but the newest valid snapshot covers only up to " + std::to_string(snapshot_seq_),
+       false});
 }
 
 void PrintDamage(const Damage& d) {
@@ -216,6 +234,7 @@ int CheckLockedDir(const std::string& dir, const CheckOptions& options) {
     auto st = c.CheckWal(f.path);
     if (!st) return Fail(st.error());
     const std::size_t before = c.damage().size();
+    if (segs.empty()) c.CheckCoverage(*st);
     if (!segs.empty()) c.CheckContinuity(segs.back(), *st);
     gap_before.push_back(c.damage().size() != before);
     segs.push_back(std::move(*st));

@@ -146,6 +146,19 @@ TEST(Check, SequenceGapBetweenSegmentsIsCorruption) {
   EXPECT_NE(r.out.find(second + ": byte 16: corruption: sequence gap"), std::string::npos) << r.out;
 }
 
+TEST(Check, LogStartingAfterTheSnapshotIsCorruption) {
+  TempDir dir;
+  WriteFileBytes(dir.File(SnapshotName(3)), R"({"version": 1, "sequence": 3, "map": {}})");
+  const std::string wal = dir.File(WalSegmentName(6));
+  WriteFileBytes(wal, BuildSets(5, 2));  // records 4 and 5 are nowhere
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(wal + ": byte 16: corruption: records 4..5 are missing"), std::string::npos)
+      << r.out;
+  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {}})");
+  EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
+}
+
 TEST(Check, BadHeaderIsCorruption) {
   TempDir dir;
   std::string wal = BuildSets(0, 2);

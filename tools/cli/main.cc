@@ -87,10 +87,12 @@ void AddFileCommands(CLI::App& app, Args& a) {
   auto* check = app.add_subcommand(
       "check", "verify WAL segments, snapshots and manifest without opening the store");
   check->add_option("--file", a.file, "check this one file instead of the directory");
-  check->add_flag("--repair", a.check.repair,
-                  "cut off a torn WAL tail (after a backup copy <file>.bak-<time>)");
-  check->add_flag("--point-in-time", a.check.point_in_time,
-                  "with --repair: also cut at real corruption, keeping the valid prefix");
+  auto* repair = check->add_flag("--repair", a.check.repair,
+                                 "cut off a torn WAL tail (after a backup copy <file>.bak-<time>)");
+  check
+      ->add_flag("--point-in-time", a.check.point_in_time,
+                 "with --repair: also cut at real corruption, keeping the valid prefix")
+      ->needs(repair);
   auto* dump = app.add_subcommand("dump", "print WAL records as text or JSON lines");
   dump->add_option("--file", a.file, "dump this WAL file instead of the directory's segments");
   dump->add_flag("--json", a.json, "one JSON object per record");
@@ -149,6 +151,7 @@ int Dispatch(CLI::App& app, Args& a) {
 int main(int argc, char** argv) {
   CLI::App app{"kvstore: inspect, check and edit a kvstore data directory (docs/CLI.md)"};
   app.require_subcommand(1);
+  app.footer("Exit codes: 0 success, 1 absent key or damage found, 2 error.");
   Args a;
   AddGlobalFlags(app, a);
   AddStoreCommands(app, a);
