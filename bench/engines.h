@@ -58,6 +58,7 @@ class KvEngine final : public Engine {
   static kvstore::KvStore Open(const std::string& wal_path, kvstore::SyncMode mode) {
     kvstore::Options options;
     options.sync = mode;
+    options.log_level = kvstore::LogLevel::kWarn;
     return kvstore::KvStore::open(wal_path, options).value();
   }
 

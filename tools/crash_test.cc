@@ -187,6 +187,7 @@ bool Exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 kvstore::Result<kvstore::KvStore> OpenStore(const std::string& dir, kvstore::SyncMode mode) {
   kvstore::Options o;
   o.sync = mode;
+  o.log_level = kvstore::LogLevel::kWarn;
   if (Exists(SnapPath(dir))) return kvstore::KvStore::load_from_file(SnapPath(dir), WalPath(dir), o);
   return kvstore::KvStore::open(WalPath(dir), o);
 }
