@@ -115,6 +115,14 @@ flock "$d3/LOCK" "$cli" --dir "$d3" check >/dev/null 2>"$tmp/err"; rc=$?
 check "check refuses while the directory is locked" "2 yes" "$rc $(grep -q locked "$tmp/err" && echo yes)"
 flock "$d3/LOCK" "$cli" --dir "$d3" get key5 >/dev/null 2>&1; check "get refuses while locked" 2 $?
 
+d4=$tmp/manifestdir
+"$cli" --dir "$d4" set k v && "$cli" --dir "$d4" checkpoint
+"$cli" --dir "$d4" check >/dev/null; check "check after a checkpoint (MANIFEST, snapshot, segment)" 0 $?
+sed -i 's/^sequence /sequence 9/' "$d4/MANIFEST"
+out=$("$cli" --dir "$d4" check); rc=$?
+check "check finds a damaged MANIFEST" "1 yes" "$rc $(grep -q "^$d4/MANIFEST: corruption" <<<"$out" && echo yes)"
+"$cli" --dir "$d4" get k >/dev/null 2>&1; check "opening a store with a damaged MANIFEST exits 2" 2 $?
+
 # --- bench / serve -------------------------------------------------------------------
 out=$("$cli" bench --ops 2000 --threads 2 --value-size 16); rc=$?
 check "bench prints ops/s for sets and gets" "0 2" "$rc $(grep -c 'ops/s' <<<"$out")"

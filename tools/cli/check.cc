@@ -3,7 +3,6 @@
 #include "check.h"
 
 #include <fcntl.h>
-#include <simdjson.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +13,8 @@
 #include <filesystem>
 
 #include "cli.h"
-#include "data_dir.h"
+#include "data_dir.h"  // the library's (src/): MANIFEST format
+#include "dir_layout.h"
 #include "dir_lock.h"
 #include "file_map.h"
 #include "progress.h"
@@ -40,12 +40,17 @@ class Checker {
   // Errors (as opposed to damage) stop the check.
   Result<WalState> CheckWal(const std::string& path);
   Result<void> CheckSnapshot(const std::string& path);
-  Result<void> CheckManifest(const std::string& path);
+  // The decoded manifest, or nullopt if it is damaged (reported).
+  Result<std::optional<datadir::Manifest>> CheckManifest(const std::string& path);
   // Segment `next` must continue where `prev` stopped.
   void CheckContinuity(const WalState& prev, const WalState& next);
-  // The oldest segment must start at or before the newest valid snapshot,
-  // else the records in between are lost.
-  void CheckCoverage(const WalState& first);
+  // The first segment needed must start at or before the sequence the
+  // snapshot covers, else the records in between are lost.
+  void CheckCoverage(const WalState& first, uint64_t covered);
+  // The manifest's snapshot and first segment must exist.
+  void CheckManifestTargets(const std::string& dir, const datadir::Manifest& m,
+                            const DirListing& listing);
+  uint64_t newest_snapshot_sequence() const { return snapshot_seq_; }
   void AddDamage(Damage d) { damage_.push_back(std::move(d)); }
 
   const std::vector<Damage>& damage() const { return damage_; }
@@ -69,7 +74,7 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
                            [&](const wal::RecordView& rec) { progress.Update(rec.offset); });
   progress.Finish();
   if (!scan) {  // the header itself is damaged; the message names the offset
-    damage_.push_back({path, std::nullopt, "corruption: " + scan.error().message(), false});
+    damage_.push_back({path, std::nullopt, "corruption: " + scan.error().message(), false, true});
     return st;
   }
   st.header_ok = true;
@@ -79,13 +84,13 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
                        "torn tail: " + st.scan.problem + " (an interrupted append; " +
                            std::to_string(st.scan.data_end - st.scan.valid_end) +
                            " bytes; --repair cuts it off)",
-                       true});
+                       true, true});
   } else if (st.scan.end == wal::End::kCorrupt) {
     damage_.push_back({path, st.scan.valid_end,
                        "corruption: " + st.scan.problem +
                            " (intact data follows, so this is "
                            "not an interrupted append)",
-                       false});
+                       false, true});
   }
   return st;
 }
@@ -105,21 +110,14 @@ Result<void> Checker::CheckSnapshot(const std::string& path) {
   return {};
 }
 
-Result<void> Checker::CheckManifest(const std::string& path) {
+Result<std::optional<datadir::Manifest>> Checker::CheckManifest(const std::string& path) {
   ++files_;
-  auto file = MappedFile::Open(path);
-  if (!file) return std::move(file).error();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  const std::string_view data = file->data();
-  if (auto e = parser.parse(data.data(), data.size(), true).get(doc)) {
-    damage_.push_back({path, std::nullopt,
-                       std::string("corruption: not valid JSON: ") + simdjson::error_message(e),
-                       false});
-  } else if (!doc.is_object()) {
-    damage_.push_back({path, 0, "corruption: not a JSON object", false});
-  }
-  return {};
+  std::string text;
+  if (auto r = FileSystem::Default()->ReadFile(path, &text); !r) return std::move(r).error();
+  auto m = datadir::DecodeManifest(text, path);  // the library's own parser
+  if (m) return std::optional<datadir::Manifest>(*m);
+  damage_.push_back({path, std::nullopt, "corruption: " + m.error().message(), false});
+  return std::optional<datadir::Manifest>();
 }
 
 void Checker::CheckContinuity(const WalState& prev, const WalState& next) {
@@ -130,18 +128,35 @@ void Checker::CheckContinuity(const WalState& prev, const WalState& next) {
                      "corruption: sequence gap: segment continues after seq " +
                          std::to_string(next.scan.base_seq) + " but the previous segment ends at " +
                          std::to_string(prev.scan.last_seq),
-                     false});
+                     false, true});
 }
 
-void Checker::CheckCoverage(const WalState& first) {
-  if (!first.header_ok || first.scan.base_seq <= snapshot_seq_) return;
-  damage_.push_back(
-      {first.path, 16,
-       "corruption: records " + std::to_string(snapshot_seq_ + 1) + ".." +
-           std::to_string(first.scan.base_seq) + " are missing: the log starts after seq " +
-           std::to_string(first.scan.base_seq) +
-           " but the newest valid snapshot covers only up to " + std::to_string(snapshot_seq_),
-       false});
+void Checker::CheckCoverage(const WalState& first, uint64_t covered) {
+  if (!first.header_ok || first.scan.base_seq <= covered) return;
+  damage_.push_back({first.path, 16,
+                     "corruption: records " + std::to_string(covered + 1) + ".." +
+                         std::to_string(first.scan.base_seq) +
+                         " are missing: the log starts after seq " +
+                         std::to_string(first.scan.base_seq) +
+                         " but the snapshot covers only up to " + std::to_string(covered),
+                     false, true});
+}
+
+void Checker::CheckManifestTargets(const std::string& dir, const datadir::Manifest& m,
+                                   const DirListing& listing) {
+  const std::string manifest = dir + "/" + datadir::kManifestName;
+  if (!m.snapshot.empty() && std::none_of(listing.snapshots.begin(), listing.snapshots.end(),
+                                          [&](const DirFile& f) { return f.name == m.snapshot; })) {
+    damage_.push_back({manifest, std::nullopt,
+                       "corruption: names snapshot " + m.snapshot + ", which is missing", false});
+  }
+  if (std::none_of(listing.wal_segments.begin(), listing.wal_segments.end(),
+                   [&](const DirFile& f) { return f.number == m.wal_segment; })) {
+    damage_.push_back({manifest, std::nullopt,
+                       "corruption: names first WAL segment " + WalSegmentName(m.wal_segment) +
+                           ", which is missing",
+                       false});
+  }
 }
 
 void PrintDamage(const Damage& d) {
@@ -222,19 +237,32 @@ int CheckLockedDir(const std::string& dir, const CheckOptions& options) {
   auto listing = ListDataDir(dir);
   if (!listing) return Fail(listing.error());
   Checker c;
+  std::optional<datadir::Manifest> manifest;
   if (listing->manifest) {
-    if (auto r = c.CheckManifest(listing->manifest->path); !r) return Fail(r.error());
+    auto m = c.CheckManifest(listing->manifest->path);
+    if (!m) return Fail(m.error());
+    manifest = *m;
+    if (manifest) c.CheckManifestTargets(dir, *manifest, *listing);
   }
   for (const DirFile& f : listing->snapshots) {
     if (auto r = c.CheckSnapshot(f.path); !r) return Fail(r.error());
   }
+  // What the snapshot in use covers: the manifest says; without one (the
+  // legacy layout) the newest valid snapshot.
+  const uint64_t covered = manifest ? manifest->sequence : c.newest_snapshot_sequence();
   std::vector<WalState> segs;
   std::vector<bool> gap_before;
   for (const DirFile& f : listing->wal_segments) {
+    if (manifest && f.number < manifest->wal_segment) {
+      // Superseded by a checkpoint; the store deletes it at its next open.
+      std::printf("note: %s is obsolete (before the manifest's first segment); not checked\n",
+                  f.path.c_str());
+      continue;
+    }
     auto st = c.CheckWal(f.path);
     if (!st) return Fail(st.error());
     const std::size_t before = c.damage().size();
-    if (segs.empty()) c.CheckCoverage(*st);
+    if (segs.empty()) c.CheckCoverage(*st, covered);
     if (!segs.empty()) c.CheckContinuity(segs.back(), *st);
     gap_before.push_back(c.damage().size() != before);
     segs.push_back(std::move(*st));
@@ -244,9 +272,8 @@ int CheckLockedDir(const std::string& dir, const CheckOptions& options) {
   if (rc != kExitNo || !options.repair) return rc;
   auto unrepaired = RepairSegments(segs, gap_before, options);
   if (!unrepaired) return Fail(unrepaired.error());
-  const bool snapshot_damage = std::any_of(c.damage().begin(), c.damage().end(), [&](auto& d) {
-    return d.path.ends_with(".json") || d.path.ends_with("MANIFEST");
-  });
+  const bool snapshot_damage =
+      std::any_of(c.damage().begin(), c.damage().end(), [&](auto& d) { return !d.in_wal; });
   if (snapshot_damage) std::printf("not repaired: snapshot or manifest damage (restore it)\n");
   if (*unrepaired || snapshot_damage) return kExitNo;
   std::printf("after repair:\n");
@@ -288,7 +315,7 @@ int CheckLockedFile(const std::string& path, const CheckOptions& options) {
       r = c.CheckSnapshot(path);
       break;
     case SingleKind::kManifest:
-      r = c.CheckManifest(path);
+      if (auto m = c.CheckManifest(path); !m) r = std::move(m).error();
       break;
     case SingleKind::kUnknown:
       return Fail("'" + path + "' is neither a kvstore WAL nor a JSON snapshot or manifest");

@@ -29,6 +29,7 @@ struct Damage {
   std::optional<uint64_t> offset;  // absent when the message itself says where
   std::string what;
   bool torn_tail = false;  // an interrupted append: safe to cut off
+  bool in_wal = false;     // in WAL segments (the only files --repair changes)
 };
 
 struct CheckOptions {

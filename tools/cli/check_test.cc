@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "data_dir.h"
+#include "dir_layout.h"
 #include "support/temp_dir.h"
 #include "wal_test_util.h"
 
@@ -157,6 +158,55 @@ TEST(Check, LogStartingAfterTheSnapshotIsCorruption) {
       << r.out;
   WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {}})");
   EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
+}
+
+// A directory as open_dir leaves it after a checkpoint at sequence 5: the
+// snapshot, the manifest naming it and segment 2, and an obsolete segment 1.
+void WriteCheckpointedDir(const TempDir& dir) {
+  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {"k": "v"}})");
+  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 3));
+  WriteFileBytes(dir.File(WalSegmentName(2)), BuildSets(5, 4));
+  datadir::Manifest m{SnapshotName(5), 5, 2};
+  WriteFileBytes(dir.File("MANIFEST"), datadir::EncodeManifest(m));
+}
+
+TEST(Check, ManifestDirectoryIsCleanAndObsoleteSegmentsAreSkipped) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_NE(r.out.find(WalSegmentName(1) + " is obsolete"), std::string::npos) << r.out;
+}
+
+TEST(Check, DamagedManifestIsCorruption) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  std::string text = ReadFileBytes(dir.File("MANIFEST"));
+  text[text.find("sequence 5") + 9] = '4';
+  WriteFileBytes(dir.File("MANIFEST"), text);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(dir.File("MANIFEST") + ": corruption: manifest"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("checksum mismatch"), std::string::npos) << r.out;
+  EXPECT_EQ(RunFile(dir.File("MANIFEST")).rc, kExitNo);
+}
+
+TEST(Check, ManifestNamingMissingFilesIsCorruption) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  std::filesystem::remove(dir.File(SnapshotName(5)));
+  std::filesystem::remove(dir.File(WalSegmentName(2)));
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("names snapshot " + SnapshotName(5) + ", which is missing"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("names first WAL segment " + WalSegmentName(2) + ", which is missing"),
+            std::string::npos)
+      << r.out;
+  // Nothing for --repair to do: the damage is not in a WAL segment.
+  EXPECT_EQ(RunDir(dir.path(), {.repair = true}).rc, kExitNo);
 }
 
 TEST(Check, BadHeaderIsCorruption) {

@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "cli.h"
-#include "data_dir.h"
+#include "dir_layout.h"
 #include "escape.h"
 #include "file_map.h"
 #include "progress.h"

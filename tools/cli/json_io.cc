@@ -127,7 +127,7 @@ int ImportCommand(const GlobalFlags& flags, const ImportArgs& args) {
     }
   }
   progress.Finish();
-  if (auto r = Checkpoint(*store, flags); !r) return Fail(r.error());
+  if (auto r = store->checkpoint(); !r) return Fail(r.error());
   auto closed = store->close();
   if (!closed) return Fail(closed.error());
   std::fprintf(stderr, "imported %llu keys from %s\n", static_cast<unsigned long long>(done),

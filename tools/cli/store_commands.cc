@@ -12,12 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <sstream>
 #include <utility>
 
-#include "data_dir.h"
-#include "dir_lock.h"
 #include "escape.h"
 #include "glob.h"
 
@@ -44,7 +41,7 @@ const char* kShellHelp =
     "  HELP, QUIT\n";
 
 // One shell line; returns false on QUIT.
-bool ShellLine(KvStore& store, const GlobalFlags& flags, const std::string& line) {
+bool ShellLine(KvStore& store, const std::string& line) {
   std::istringstream in(line);
   std::string cmd, key;
   in >> cmd;
@@ -71,7 +68,7 @@ bool ShellLine(KvStore& store, const GlobalFlags& flags, const std::string& line
   } else if (cmd == "CLEAR") {
     report(store.clear());
   } else if (cmd == "SAVE") {
-    report(Checkpoint(store, flags));
+    report(store.checkpoint());
   } else if (cmd == "STATS") {
     auto r = store.recovery_stats();
     auto s = store.stats();
@@ -107,23 +104,7 @@ Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
   // per command; the WAL already holds the write. `checkpoint` does it on
   // demand, and the size/age rules still apply.
   options.checkpoint.on_close = false;
-  // Until KvStore::open_dir lands: the layout of the first CLI, one WAL and
-  // one snapshot (data_dir.h recognises it too), locked as open_dir will lock
-  // it, for the life of this process.
-  static std::optional<DirLock> legacy_lock;
-  if (!legacy_lock) {
-    auto lock = DirLock::Acquire(LockPath(flags.dir));
-    if (!lock) return std::move(lock).error();
-    legacy_lock.emplace(std::move(*lock));
-  }
-  const std::string snapshot = flags.dir + "/" + std::string(kLegacySnapshotName);
-  const std::string wal = flags.dir + "/" + std::string(kLegacyWalName);
-  if (std::filesystem::exists(snapshot, ec)) return KvStore::load_from_file(snapshot, wal, options);
-  return KvStore::open(wal, options);
-}
-
-Result<void> Checkpoint(KvStore& store, const GlobalFlags& flags) {
-  return store.save_to_file(flags.dir + "/" + std::string(kLegacySnapshotName));
+  return KvStore::open_dir(flags.dir, options);
 }
 
 Result<std::string> ReadAll(const std::string& path) {
@@ -215,7 +196,7 @@ int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
 int CheckpointCommand(const GlobalFlags& flags) {
   auto store = OpenStore(flags, true);
   if (!store) return Fail(store.error());
-  if (auto r = Checkpoint(*store, flags); !r) return Fail(r.error());
+  if (auto r = store->checkpoint(); !r) return Fail(r.error());
   return Close(*store, kExitOk);
 }
 
@@ -231,7 +212,7 @@ int ShellCommand(const GlobalFlags& flags) {
   std::string line;
   while (true) {
     if (tty) std::cout << "kvstore> " << std::flush;
-    if (!std::getline(std::cin, line) || !ShellLine(*store, flags, line)) break;
+    if (!std::getline(std::cin, line) || !ShellLine(*store, line)) break;
   }
   std::cout << std::flush;
   return Close(*store, kExitOk);

@@ -21,9 +21,6 @@ namespace kvstore::cli {
 // (a typo in --dir should not create an empty store and report "not found").
 Result<KvStore> OpenStore(const GlobalFlags& flags, bool create);
 
-// Writes a snapshot now, as the layout of the directory requires.
-Result<void> Checkpoint(KvStore& store, const GlobalFlags& flags);
-
 int GetCommand(const GlobalFlags& flags, const std::string& key, bool no_newline);
 
 struct SetArgs {

@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 
-#include "data_dir.h"
+#include "dir_layout.h"
 
 #include <gtest/gtest.h>
 
@@ -33,8 +33,8 @@ TEST(DataDir, ListingSortsBySequence) {
   auto listing = ListDataDir(dir.path());
   ASSERT_TRUE(listing) << listing.error().ToString();
   ASSERT_EQ(listing->wal_segments.size(), 3u);
-  EXPECT_EQ(listing->wal_segments[0].seq, 4u);
-  EXPECT_EQ(listing->wal_segments[2].seq, 100u);
+  EXPECT_EQ(listing->wal_segments[0].number, 4u);
+  EXPECT_EQ(listing->wal_segments[2].number, 100u);
   ASSERT_EQ(listing->snapshots.size(), 1u);
   EXPECT_TRUE(listing->manifest.has_value());
 }
