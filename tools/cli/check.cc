@@ -195,6 +195,15 @@ Result<bool> RepairSegments(const std::vector<WalState>& segs, const std::vector
         segs[bad].path.c_str());
     return true;
   }
+  if (!segs.empty() && bad == 0 && (gap_before[0] || !segs[0].header_ok)) {
+    // Setting the first segment aside would leave the snapshot with no log
+    // to continue it (and the manifest naming a missing file).
+    std::printf(
+        "not repaired: %s is the first segment the snapshot needs and its start is unusable; "
+        "restore it from a backup\n",
+        segs[0].path.c_str());
+    return true;
+  }
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const WalState& s = segs[i];
     const bool cut_whole = i > bad || (i == bad && (gap_before[i] || !s.header_ok));

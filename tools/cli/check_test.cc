@@ -209,6 +209,18 @@ TEST(Check, ManifestNamingMissingFilesIsCorruption) {
   EXPECT_EQ(RunDir(dir.path(), {.repair = true}).rc, kExitNo);
 }
 
+TEST(Check, PointInTimeNeverSetsTheFirstSegmentAside) {
+  TempDir dir;
+  std::string wal = BuildSets(0, 3);
+  wal[17] ^= 1;  // base_seq: the header checksum fails
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, wal);
+  auto r = RunDir(dir.path(), {.repair = true, .point_in_time = true});
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("restore it from a backup"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadFileBytes(path), wal);
+}
+
 TEST(Check, BadHeaderIsCorruption) {
   TempDir dir;
   std::string wal = BuildSets(0, 2);
