@@ -39,14 +39,20 @@ struct Args {
 };
 
 // CLI11 hands "--" and what follows to the top-level app, not to a
-// subcommand, so `kvstore serve -- --help` is split off here: everything after
-// the first "--" that follows "serve" goes to the server verbatim.
+// subcommand, so `kvstore serve -- --help` is split off here: when the
+// subcommand is serve, everything after the first "--" goes to the server
+// verbatim. Returns the argc left for CLI11.
 int SplitServerArgs(int argc, char** argv, std::vector<std::string>* server_args) {
-  bool serve = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "serve") serve = true;
-    if (arg == "--" && serve) {
+  int i = 1;
+  // Skip the global flags (and the values of those that take one) to reach
+  // the subcommand's name.
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "-d" || flag == "--dir" || flag == "--sync") ++i;
+  }
+  if (i >= argc || std::string_view(argv[i]) != "serve") return argc;
+  for (; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
       server_args->assign(argv + i + 1, argv + argc);
       return i;
     }
