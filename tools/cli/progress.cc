@@ -75,4 +75,38 @@ void ProgressBar::Finish() {
   drawn_ = false;
 }
 
+ElapsedIndicator::ElapsedIndicator(std::string label)
+    : ElapsedIndicator(std::move(label), ::isatty(STDERR_FILENO) == 1,
+                       std::chrono::milliseconds(500)) {}
+
+ElapsedIndicator::ElapsedIndicator(std::string label, bool enabled,
+                                   std::chrono::milliseconds delay) {
+  if (enabled) thread_ = std::thread(&ElapsedIndicator::Run, this, std::move(label), delay);
+}
+
+ElapsedIndicator::~ElapsedIndicator() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void ElapsedIndicator::Run(std::string label, std::chrono::milliseconds delay) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  // Quick steps end within the delay and never show anything.
+  if (cv_.wait_for(lock, delay, [&] { return done_; })) return;
+  do {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "\r%s... %.1f s\033[K", label.c_str(), s);
+    std::fflush(stderr);
+  } while (!cv_.wait_for(lock, kRedrawInterval, [&] { return done_; }));
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+}
+
 }  // namespace kvstore::cli

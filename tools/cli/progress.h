@@ -12,8 +12,11 @@
 #define KVSTORE_TOOLS_CLI_PROGRESS_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace kvstore::cli {
 
@@ -44,6 +47,28 @@ class ProgressBar {
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
+};
+
+// For a step whose progress cannot be measured: opening a store replays its
+// WAL inside the library, which reports no progress. Once the step has taken
+// longer than `delay`, a background thread shows "<label>... <seconds> s" and
+// updates it ten times a second until destruction erases it. Like the bar,
+// only on a terminal.
+class ElapsedIndicator {
+ public:
+  explicit ElapsedIndicator(std::string label);
+  ElapsedIndicator(std::string label, bool enabled, std::chrono::milliseconds delay);
+  ElapsedIndicator(const ElapsedIndicator&) = delete;
+  ElapsedIndicator& operator=(const ElapsedIndicator&) = delete;
+  ~ElapsedIndicator();
+
+ private:
+  void Run(std::string label, std::chrono::milliseconds delay);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
 };
 
 }  // namespace kvstore::cli

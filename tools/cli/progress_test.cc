@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace kvstore::cli {
 namespace {
 
@@ -26,6 +28,23 @@ TEST(ProgressBar, DisabledBarWritesNothing) {
     ProgressBar bar("x", 10, "keys", false);
     for (int i = 0; i <= 10; ++i) bar.Update(i);
   }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(ElapsedIndicator, ShowsElapsedTimeAfterTheDelayThenErasesItself) {
+  ::testing::internal::CaptureStderr();
+  {
+    ElapsedIndicator ind("opening data", true, std::chrono::milliseconds(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.rfind("\ropening data... 0.", 0), 0u) << err;
+  EXPECT_TRUE(err.ends_with("\r\033[K")) << err;
+}
+
+TEST(ElapsedIndicator, QuickStepsShowNothing) {
+  ::testing::internal::CaptureStderr();
+  { ElapsedIndicator ind("opening data", true, std::chrono::milliseconds(10000)); }
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
 

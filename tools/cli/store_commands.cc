@@ -17,6 +17,7 @@
 
 #include "escape.h"
 #include "glob.h"
+#include "progress.h"
 
 namespace kvstore::cli {
 namespace {
@@ -104,6 +105,9 @@ Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
   // per command; the WAL already holds the write. `checkpoint` does it on
   // demand, and the size/age rules still apply.
   options.checkpoint.on_close = false;
+  // The library replays the WAL without reporting progress: show at least
+  // that something is happening when that takes a while.
+  ElapsedIndicator indicator("opening " + flags.dir);
   return KvStore::open_dir(flags.dir, options);
 }
 
