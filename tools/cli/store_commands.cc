@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -99,8 +100,9 @@ Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
   Options options;
   options.sync = flags.sync_mode();
   // One-shot commands: the library's open and checkpoint summaries (kInfo)
-  // would clutter every invocation; warnings and errors still show.
-  options.log_level = LogLevel::kWarn;
+  // would clutter every invocation; warnings and errors still show. An
+  // explicit KVSTORE_LOG_LEVEL (read by the library when this is unset) wins.
+  if (std::getenv("KVSTORE_LOG_LEVEL") == nullptr) options.log_level = LogLevel::kWarn;
   // A final snapshot after every `kvstore set` would rewrite the whole store
   // per command; the WAL already holds the write. `checkpoint` does it on
   // demand, and the size/age rules still apply.
