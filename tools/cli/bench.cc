@@ -52,8 +52,11 @@ int BenchCommand(const GlobalFlags& flags, const BenchArgs& args) {
   GlobalFlags where = flags;
   std::string temp;
   if (!flags.dir_given) {
-    char pattern[] = "/tmp/kvstore-bench-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) return Fail("cannot create a temporary directory");
+    std::error_code ec;  // temp_directory_path honours TMPDIR
+    std::string pattern = (std::filesystem::temp_directory_path(ec) / "kvstore-bench-XXXXXX");
+    if (ec || ::mkdtemp(pattern.data()) == nullptr) {
+      return Fail("cannot create a temporary directory for bench");
+    }
     temp = where.dir = pattern;
   }
   int rc = kExitOk;

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "progress.h"
 #include "shard_map.h"
@@ -82,8 +83,10 @@ class StdinCopy {
   Result<std::string> Make() {
     auto data = ReadAll("-");
     if (!data) return std::move(data).error();
-    char name[] = "/tmp/kvstore-import-XXXXXX";
-    const int fd = ::mkstemp(name);
+    std::error_code ec;  // temp_directory_path honours TMPDIR
+    std::string name = std::filesystem::temp_directory_path(ec) / "kvstore-import-XXXXXX";
+    if (ec) return Error(ErrorCode::kIoError, "no temporary directory: " + ec.message());
+    const int fd = ::mkstemp(name.data());
     if (fd < 0) return Error(ErrorCode::kIoError, std::string("mkstemp: ") + std::strerror(errno));
     path_ = name;
     const bool ok = ::write(fd, data->data(), data->size()) == static_cast<ssize_t>(data->size());
