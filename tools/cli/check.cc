@@ -276,6 +276,10 @@ int CheckLockedDir(const std::string& dir, const CheckOptions& options) {
     gap_before.push_back(c.damage().size() != before);
     segs.push_back(std::move(*st));
   }
+  for (const DirFile& f : listing->leftovers) {
+    std::printf("note: %s is left over from an interrupted write; the next open deletes it\n",
+                f.path.c_str());
+  }
   if (c.files() == 0) std::printf("note: '%s' holds no kvstore files\n", dir.c_str());
   const int rc = Report(c);
   if (rc != kExitNo || !options.repair) return rc;

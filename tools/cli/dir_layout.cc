@@ -25,6 +25,8 @@ FileKind ClassifyName(std::string_view name, uint64_t* number) {
     *number = *n;
     return FileKind::kWalSegment;
   }
+  // As the library's datadir::List classifies temporaries.
+  if (name.ends_with(".tmp") || name.ends_with(".log.new")) return FileKind::kLeftover;
   return FileKind::kOther;
 }
 

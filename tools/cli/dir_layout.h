@@ -22,7 +22,14 @@ namespace kvstore::cli {
 inline constexpr std::string_view kLegacyWalName = "kvstore.wal";
 inline constexpr std::string_view kLegacySnapshotName = "snapshot.json";
 
-enum class FileKind { kManifest, kSnapshot, kWalSegment, kLock, kOther };
+enum class FileKind {
+  kManifest,
+  kSnapshot,
+  kWalSegment,
+  kLock,
+  kLeftover,  // a temporary of an interrupted write; the next open deletes it
+  kOther,
+};
 
 struct DirFile {
   std::string path;  // dir + "/" + name
@@ -38,6 +45,7 @@ struct DirListing {
   std::optional<DirFile> manifest;
   std::vector<DirFile> snapshots;
   std::vector<DirFile> wal_segments;
+  std::vector<DirFile> leftovers;
 };
 
 // Classifies a file name of the directory; sets *number for snapshots and

@@ -19,6 +19,8 @@ TEST(DataDir, NamesRoundTripThroughClassify) {
   EXPECT_EQ(ClassifyName("LOCK", &seq), FileKind::kLock);
   EXPECT_EQ(ClassifyName("kvstore.wal", &seq), FileKind::kWalSegment);
   EXPECT_EQ(ClassifyName("snapshot.json", &seq), FileKind::kSnapshot);
+  EXPECT_EQ(ClassifyName("MANIFEST.tmp", &seq), FileKind::kLeftover);
+  EXPECT_EQ(ClassifyName(WalSegmentName(3) + ".new", &seq), FileKind::kLeftover);
   EXPECT_EQ(ClassifyName("wal-12.log", &seq), FileKind::kOther);  // not 20 digits
   EXPECT_EQ(ClassifyName(WalSegmentName(1) + ".bak-20240101T000000Z", &seq), FileKind::kOther);
 }
