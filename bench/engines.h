@@ -47,17 +47,20 @@ class SeedEngine final : public Engine {
 
 class KvEngine final : public Engine {
  public:
-  KvEngine(const std::string& wal_path, kvstore::SyncMode mode)
-      : store_(Open(wal_path, mode)) {}
+  KvEngine(const std::string& wal_path, kvstore::SyncMode mode, bool count_operations = true)
+      : store_(Open(wal_path, mode, count_operations)) {}
   bool Get(std::string_view key) override { return store_.get(key).has_value(); }
   void Set(std::string_view key, std::string_view value) override {
     store_.set(std::string(key), std::string(value)).value();
   }
   kvstore::KvStore& store() { return store_; }
 
-  static kvstore::KvStore Open(const std::string& wal_path, kvstore::SyncMode mode) {
+  static kvstore::KvStore Open(const std::string& wal_path, kvstore::SyncMode mode,
+                               bool count_operations = true) {
     kvstore::Options options;
     options.sync = mode;
+    options.count_operations = count_operations;
+    options.log_level = kvstore::LogLevel::kWarn;
     return kvstore::KvStore::open(wal_path, options).value();
   }
 

@@ -10,6 +10,10 @@
 //
 // Stores are built lazily, once per process, in a temporary directory that is
 // removed at exit. Throughput is items_per_second (real time).
+//
+// kvstore_nocount is kvstore with Options::count_operations off: the pair
+// shows what the per-shard operation counters of stats() cost
+// (--benchmark_filter='kvstore' runs both).
 
 #include <benchmark/benchmark.h>
 
@@ -24,7 +28,7 @@
 namespace kvbench {
 namespace {
 
-enum class Kind { kSeed, kKvStore, kLevelDb };
+enum class Kind { kSeed, kKvStore, kLevelDb, kKvStoreNoCount };
 
 std::size_t KeyCount() {
   const char* env = std::getenv("KVSTORE_BENCH_KEYS");
@@ -50,6 +54,9 @@ std::unique_ptr<Engine> Make(Kind kind) {
       return std::make_unique<SeedEngine>(w.dir.File("seed.wal"));
     case Kind::kKvStore:
       return std::make_unique<KvEngine>(w.dir.File("kv.wal"), kvstore::SyncMode::kEverySecond);
+    case Kind::kKvStoreNoCount:
+      return std::make_unique<KvEngine>(w.dir.File("kv-nocount.wal"),
+                                        kvstore::SyncMode::kEverySecond, false);
     case Kind::kLevelDb:
 #ifdef KVBENCH_HAVE_LEVELDB
       return std::make_unique<LevelDbEngine>(w.dir.File("leveldb"), false);
@@ -65,8 +72,8 @@ std::unique_ptr<Engine> Make(Kind kind) {
 Engine& Prefilled(Kind kind) {
   // The world first, so that it outlives (is destroyed after) the stores.
   World& w = TheWorld();
-  static std::unique_ptr<Engine> engines[3];
-  static std::once_flag once[3];
+  static std::unique_ptr<Engine> engines[4];
+  static std::once_flag once[4];
   const auto i = static_cast<std::size_t>(kind);
   std::call_once(once[i], [&] {
     engines[i] = Make(kind);
@@ -122,6 +129,9 @@ BENCHMARK_CAPTURE(BM_Set, seed, Kind::kSeed)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Set, kvstore, Kind::kKvStore)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Mixed, seed, Kind::kSeed)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Mixed, kvstore, Kind::kKvStore)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Get, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Set, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Mixed, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
 #ifdef KVBENCH_HAVE_LEVELDB
 BENCHMARK_CAPTURE(BM_Get, leveldb, Kind::kLevelDb)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Set, leveldb, Kind::kLevelDb)->Apply(Configure);

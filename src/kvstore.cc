@@ -10,13 +10,18 @@
 #include "kvstore/kvstore.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <random>
 #include <shared_mutex>
+#include <thread>
 #include <vector>
 
+#include "data_dir.h"
 #include "error.h"
+#include "log.h"
 #include "shard_map.h"
 #include "snapshot.h"
 #include "wal.h"
@@ -25,13 +30,19 @@ namespace kvstore {
 
 class KvStore::Impl {
  public:
-  Impl(std::shared_ptr<FileSystem> fs, std::string wal_path)
-      : fs_(std::move(fs)), wal_path_(std::move(wal_path)) {}
+  Impl(std::shared_ptr<FileSystem> fs, std::string wal_path, const Options& options)
+      : fs_(std::move(fs)),
+        wal_path_(std::move(wal_path)),
+        options_(options),
+        count_ops_(options.count_operations),
+        log_(MakeLogger(options)) {}
+  ~Impl() { (void)Close(); }
 
   static Result<std::unique_ptr<Impl>> Open(const std::string* snapshot_path,
                                             const std::string& wal_path, const Options& options);
+  static Result<std::unique_ptr<Impl>> OpenDir(const std::string& dir, const Options& options);
 
-  std::optional<std::string> Get(std::string_view key) const { return map_.Get(key); }
+  std::optional<std::string> Get(std::string_view key) const;
   Result<void> Set(std::string_view key, std::string_view value);
   Result<std::optional<std::string>> Remove(std::string_view key);
   Result<void> Clear();
@@ -42,31 +53,76 @@ class KvStore::Impl {
   std::optional<std::string> RandomKey() const;
   std::size_t Size() const { return map_.Size(); }
   Result<void> Save(const std::string& snapshot_path);
-  Result<void> Sync() { return wal_->SyncAll(); }
-  Result<void> Close() { return wal_->Close(); }
+  Result<void> Checkpoint();
+  Result<void> Sync() { return Logged(wal_->SyncAll()); }
+  Result<void> Close();
   const RecoveryStats& recovery() const { return recovery_; }
   uint64_t LastSequence() const { return wal_->last_seq(); }
-  Stats GetStats() const {
-    const WalCounters c = wal_->counters();
-    Stats s;
-    s.keys = Size();
-    s.wal_records = c.records;
-    s.wal_bytes = c.bytes;
-    s.wal_syncs = c.syncs;
-    s.recovery = recovery_;
-    return s;
-  }
+  Stats GetStats() const;
 
  private:
+  // The outcome of one snapshot write, for stats().
+  struct SnapshotOutcome {
+    uint64_t seq = 0;
+    uint64_t bytes = 0;
+  };
+
   void Apply(const wal::RecordView& rec);
-  Result<void> WriteSnapshotFile(const std::string& path, uint64_t seq);
+  Result<SnapshotOutcome> WriteSnapshotFile(const std::string& path, uint64_t seq);
+  Result<void> CheckpointLocked();  // REQUIRES: save_mu_ held; dir mode
+  Result<void> ReplaySegments(const datadir::Listing& listing);
+  Result<void> RemoveObsolete(const datadir::Listing& listing);
+  void CheckpointLoop();
+  bool CheckpointDue(std::chrono::steady_clock::time_point now) const;  // REQUIRES: stats_mu_
+  void NoteSnapshot(const Result<SnapshotOutcome>& r, double seconds);
+  void LogOpened(const std::string& snapshot, const std::string& wal) const;
+  // Logs the first failed write (the store refuses writes after a failed
+  // sync, and logging every refusal would flood the log).
+  template <typename T>
+  T Logged(T r) const {
+    if (!r && r.error().code() != ErrorCode::kInvalidArgument &&
+        !write_error_logged_.exchange(true)) {
+      log_->error("write failed: {}", r.error().ToString());
+    }
+    return r;
+  }
 
   const std::shared_ptr<FileSystem> fs_;
-  const std::string wal_path_;
+  const std::string wal_path_;  // path mode: the WAL; dir mode: the first segment replayed
+  const Options options_;
+  const bool count_ops_;
+  std::shared_ptr<spdlog::logger> log_;
   ShardMap map_;
   std::unique_ptr<Wal> wal_;
   RecoveryStats recovery_;
-  std::mutex save_mu_;  // one save at a time
+  std::mutex save_mu_;  // one save or checkpoint at a time
+  mutable std::atomic<bool> write_error_logged_{false};
+  std::atomic<uint64_t> clears_{0}, updates_{0};
+  mutable std::atomic<uint64_t> scans_{0};
+
+  // Data-directory mode (dir_ not empty).
+  std::string dir_;
+  std::unique_ptr<FileLock> dir_lock_;
+  datadir::Manifest manifest_;  // GUARDED_BY(save_mu_)
+  uint64_t segment_ = 0;        // segment taking appends; GUARDED_BY(save_mu_)
+
+  // Snapshot bookkeeping and the background checkpoint thread.
+  mutable std::mutex stats_mu_;
+  std::condition_variable ckpt_cv_;
+  bool stop_ = false;                        // GUARDED_BY(stats_mu_)
+  bool closed_ = false;                      // GUARDED_BY(save_mu_)
+  bool running_ = false;                     // GUARDED_BY(stats_mu_)
+  uint64_t checkpoints_ = 0, failures_ = 0;  // GUARDED_BY(stats_mu_)
+  std::optional<Error> last_error_;          // GUARDED_BY(stats_mu_)
+  double last_seconds_ = 0;                  // GUARDED_BY(stats_mu_)
+  uint64_t last_bytes_ = 0;                  // GUARDED_BY(stats_mu_)
+  int64_t last_unix_ = 0;                    // GUARDED_BY(stats_mu_)
+  uint64_t snap_seq_ = 0;                    // sequence of the last snapshot; GUARDED_BY(stats_mu_)
+  uint64_t snap_wal_bytes_ = 0;              // WAL bytes counter at that snapshot's cut
+  std::chrono::steady_clock::time_point snap_time_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point retry_at_{};  // after a failure
+  std::chrono::milliseconds backoff_{0};
+  std::thread ckpt_thread_;
 };
 
 namespace {
@@ -148,7 +204,7 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* sn
                            std::string(wal_path.empty() ? "WAL" : "snapshot"));
   }
   auto fs = options.fs ? options.fs : FileSystem::Default();
-  auto impl = std::make_unique<Impl>(fs, wal_path);
+  auto impl = std::make_unique<Impl>(fs, wal_path, options);
   if (snapshot_path != nullptr) {
     KV_RETURN_IF_ERROR(RemoveLeftover(*fs, *snapshot_path + ".tmp"));  // a crash mid-save
     auto info = snapshot::Load(*fs, *snapshot_path, &impl->map_);
@@ -169,7 +225,38 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(const std::string* sn
   impl->wal_ = std::move(*wal);
   impl->recovery_.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
+  impl->snap_seq_ = impl->recovery_.snapshot_sequence;
+  impl->LogOpened(snapshot_path ? *snapshot_path : std::string("(none)"), wal_path);
   return impl;
+}
+
+void KvStore::Impl::LogOpened(const std::string& snapshot, const std::string& wal) const {
+  const RecoveryStats& r = recovery_;
+  log_->info(
+      "opened store: snapshot {} ({} keys, sequence {}), WAL {} ({} records replayed, {} "
+      "skipped), {} keys, last sequence {}, {:.3f} s",
+      snapshot, r.snapshot_keys, r.snapshot_sequence, wal, r.records_replayed, r.records_skipped,
+      map_.Size(), r.last_sequence, std::chrono::duration<double>(r.duration).count());
+  if (r.torn_tail) {
+    log_->warn("WAL {}: dropped a torn final record ({} bytes at offset {}): an interrupted write",
+               wal, r.bytes_dropped, r.drop_offset);
+  }
+  if (r.corruption_dropped) {
+    log_->error(
+        "WAL {}: damaged at offset {}; point-in-time recovery dropped {} bytes (saved beside it "
+        "as .dropped-{})",
+        wal, r.drop_offset, r.bytes_dropped, r.drop_offset);
+  }
+}
+
+std::optional<std::string> KvStore::Impl::Get(std::string_view key) const {
+  const HashedKey k = ShardMap::HashKey(key);
+  const Shard& s = map_.ShardFor(k);
+  std::shared_lock lock(s.mu);
+  const char* e = s.Find(k);
+  if (count_ops_) (e ? s.hits : s.misses).fetch_add(1, std::memory_order_relaxed);
+  if (e == nullptr) return std::nullopt;
+  return std::string(Entry::Value(e));
 }
 
 Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
@@ -184,10 +271,11 @@ Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
     std::unique_lock lock(shard.mu);
     seq = wal_->Append(&rec, hash);
     if (seq) shard.Put(k, value);
+    if (count_ops_) Shard::Bump(shard.sets);
   }
   TrimRecordBuffer(rec);
-  if (!seq) return std::move(seq).error();
-  return wal_->Commit(*seq);
+  if (!seq) return Logged(Result<void>(std::move(seq).error()));
+  return Logged(wal_->Commit(*seq));
 }
 
 Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
@@ -200,18 +288,20 @@ Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
   {
     InFlight in_flight(*wal_);
     std::unique_lock lock(shard.mu);
+    if (count_ops_) Shard::Bump(shard.removes);
     if (shard.Find(k) == nullptr) return std::optional<std::string>();
     const uint64_t hash = wal::EncodeRecord(wal::RecordType::kRemove, key, {}, &rec);
     seq = wal_->Append(&rec, hash);
     if (seq) old = shard.Erase(k);
   }
   TrimRecordBuffer(rec);
-  if (!seq) return std::move(seq).error();
-  KV_RETURN_IF_ERROR(wal_->Commit(*seq));
+  if (!seq) return Logged(Result<std::optional<std::string>>(std::move(seq).error()));
+  KV_RETURN_IF_ERROR(Logged(wal_->Commit(*seq)));
   return old;
 }
 
 Result<void> KvStore::Impl::Clear() {
+  if (count_ops_) clears_.fetch_add(1, std::memory_order_relaxed);
   std::string& rec = RecordBuffer();
   const uint64_t hash = wal::EncodeRecord(wal::RecordType::kClear, {}, {}, &rec);
   map_.LockAll();
@@ -220,8 +310,8 @@ Result<void> KvStore::Impl::Clear() {
     for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_.shard(i).Clear();
   }
   map_.UnlockAll();
-  if (!seq) return std::move(seq).error();
-  return wal_->Commit(*seq);
+  if (!seq) return Logged(Result<void>(std::move(seq).error()));
+  return Logged(wal_->Commit(*seq));
 }
 
 // ---- update(): multi-key read-modify-write ----
@@ -281,6 +371,7 @@ void Transaction::remove(std::string_view key) {
 
 Result<void> KvStore::Impl::Update(const std::vector<std::string_view>& keys,
                                    const std::function<void(Transaction&)>& fn) {
+  if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
   Transaction::Impl t;
   t.declared.reserve(keys.size());
   std::vector<Shard*> shards;
@@ -341,8 +432,8 @@ Result<void> KvStore::Impl::Update(const std::vector<std::string_view>& keys,
       }
     }
   }
-  if (!seq) return std::move(seq).error();
-  return wal_->Commit(*seq);
+  if (!seq) return Logged(Result<void>(std::move(seq).error()));
+  return Logged(wal_->Commit(*seq));
 }
 
 // ---- scan() and random_key() ----
@@ -364,6 +455,7 @@ uint64_t Hash56(const char* e) { return Hash64(Entry::Key(e)) >> 8; }
 uint64_t KvStore::Impl::Scan(
     uint64_t cursor, std::size_t count,
     const std::function<void(std::string_view, std::string_view)>& fn) const {
+  if (count_ops_) scans_.fetch_add(1, std::memory_order_relaxed);
   std::size_t shard = static_cast<std::size_t>(cursor >> kCursorShift);
   uint64_t from = cursor & kHashMask;
   std::size_t emitted = 0;
@@ -422,14 +514,59 @@ std::optional<std::string> KvStore::Impl::RandomKey() const {
   return std::nullopt;
 }
 
-Result<void> KvStore::Impl::WriteSnapshotFile(const std::string& path, uint64_t seq) {
+namespace {
+// Counts the bytes a snapshot writes (for stats()).
+class CountingFile final : public WritableFile {
+ public:
+  explicit CountingFile(WritableFile* base) : base_(base) {}
+  Result<void> Append(std::string_view data) override {
+    bytes += data.size();
+    return base_->Append(data);
+  }
+  Result<void> Sync() override { return base_->Sync(); }
+  Result<void> Close() override { return base_->Close(); }
+  uint64_t bytes = 0;
+
+ private:
+  WritableFile* base_;
+};
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Result<KvStore::Impl::SnapshotOutcome> KvStore::Impl::WriteSnapshotFile(const std::string& path,
+                                                                        uint64_t seq) {
   auto file = fs_->NewWritableFile(path);
   if (!file) return std::move(file).error();
-  auto r = snapshot::Write(map_, seq, file->get());
+  CountingFile counted(file->get());
+  auto r = snapshot::Write(map_, seq, &counted);
   if (r) r = (*file)->Sync();
   auto closed = (*file)->Close();
   if (r && !closed) r = closed;
-  return r;
+  if (!r) return std::move(r).error();
+  return SnapshotOutcome{seq, counted.bytes};
+}
+
+void KvStore::Impl::NoteSnapshot(const Result<SnapshotOutcome>& r, double seconds) {
+  std::lock_guard lock(stats_mu_);
+  if (r) {
+    ++checkpoints_;
+    last_error_.reset();
+    last_seconds_ = seconds;
+    last_bytes_ = r->bytes;
+    last_unix_ = UnixNow();
+    backoff_ = std::chrono::milliseconds(0);
+  } else {
+    ++failures_;
+    last_error_ = r.error();
+    backoff_ =
+        std::clamp(backoff_ * 2, options_.checkpoint.retry_min, options_.checkpoint.retry_max);
+    retry_at_ = std::chrono::steady_clock::now() + backoff_;
+  }
 }
 
 // Checkpoint protocol: cut the log at sequence V; write every shard (each as
@@ -437,25 +574,388 @@ Result<void> KvStore::Impl::WriteSnapshotFile(const std::string& path, uint64_t 
 // snapshot; fsync the directory; only then drop records <= V from the log.
 // Replaying records > V over a shard captured after V is harmless because
 // set, remove and clear are replayed in order from a record boundary.
+//
+// In data-directory mode save_to_file is an export: the WAL segments belong
+// to the directory's own snapshots, so the log is left alone.
 Result<void> KvStore::Impl::Save(const std::string& snapshot_path) {
   if (snapshot_path.empty()) return InvalidArgument("empty snapshot path");
   std::lock_guard lock(save_mu_);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard s(stats_mu_);
+    running_ = true;
+  }
   auto cut = wal_->TakeCut();
-  if (!cut) return std::move(cut).error();
+  Result<SnapshotOutcome> out =
+      cut ? Result<SnapshotOutcome>(SnapshotOutcome{}) : Result<SnapshotOutcome>(cut.error());
   const std::string tmp = snapshot_path + ".tmp";
-  auto r = WriteSnapshotFile(tmp, cut->seq);
+  if (out) out = WriteSnapshotFile(tmp, cut->seq);
   // Shards were captured after the cut, so the snapshot may hold writes newer
   // than V whose log records are not yet durable (kEverySecond, kNever). Make
   // them durable first: otherwise a power loss could keep a later write (in
   // the snapshot) while losing an earlier one (in the log's unsynced tail).
-  if (r) r = wal_->SyncAll();
-  if (r) r = fs_->RenameFile(tmp, snapshot_path);
-  if (!r) {
-    (void)fs_->RemoveFile(tmp);
-    return r;
+  auto step = [&](Result<void> r) {
+    if (out && !r) out = r.error();
+  };
+  if (out) step(wal_->SyncAll());
+  if (out) step(fs_->RenameFile(tmp, snapshot_path));
+  if (!out) (void)fs_->RemoveFile(tmp);
+  if (out) step(fs_->SyncDir(DirName(snapshot_path)));
+  if (out && dir_.empty()) {
+    const uint64_t bytes_at_cut = wal_->counters().bytes;
+    step(wal_->Checkpoint(*cut));
+    if (out) {
+      std::lock_guard s(stats_mu_);
+      snap_seq_ = cut->seq;
+      snap_wal_bytes_ = bytes_at_cut;
+      snap_time_ = std::chrono::steady_clock::now();
+    }
   }
-  KV_RETURN_IF_ERROR(fs_->SyncDir(DirName(snapshot_path)));
-  return wal_->Checkpoint(*cut);
+  NoteSnapshot(out,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  {
+    std::lock_guard s(stats_mu_);
+    running_ = false;
+  }
+  if (!out) {
+    log_->error("save to {} failed: {}", snapshot_path, out.error().ToString());
+    return out.error();
+  }
+  log_->info("saved snapshot {} (sequence {}, {} bytes)", snapshot_path, out->seq, out->bytes);
+  return {};
+}
+
+// ---- data-directory mode ----
+
+Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::OpenDir(const std::string& dir,
+                                                              const Options& options) {
+  const auto start = std::chrono::steady_clock::now();
+  if (dir.empty()) return InvalidArgument("empty data directory path");
+  auto fs = options.fs ? options.fs : FileSystem::Default();
+  KV_RETURN_IF_ERROR(fs->MakeDir(dir));
+  auto lock = fs->LockFile(dir + "/" + datadir::kLockName);
+  if (!lock) return std::move(lock).error();
+
+  datadir::Manifest manifest;
+  const std::string manifest_path = dir + "/" + datadir::kManifestName;
+  auto has_manifest = fs->FileExists(manifest_path);
+  if (!has_manifest) return std::move(has_manifest).error();
+  if (*has_manifest) {
+    std::string text;
+    KV_RETURN_IF_ERROR(fs->ReadFile(manifest_path, &text));
+    auto m = datadir::DecodeManifest(text, manifest_path);
+    if (!m) return std::move(m).error();
+    manifest = *m;
+  }
+  // The manifest may have been renamed into place without a directory sync
+  // before a crash: make it durable before deleting what it made obsolete.
+  KV_RETURN_IF_ERROR(fs->SyncDir(dir));
+  auto listing = datadir::List(*fs, dir);
+  if (!listing) return std::move(listing).error();
+
+  auto impl =
+      std::make_unique<Impl>(fs, dir + "/" + datadir::SegmentName(manifest.wal_segment), options);
+  impl->dir_ = dir;
+  impl->dir_lock_ = std::move(*lock);
+  impl->manifest_ = manifest;
+  KV_RETURN_IF_ERROR(impl->RemoveObsolete(*listing));
+
+  if (!manifest.snapshot.empty()) {
+    const std::string path = dir + "/" + manifest.snapshot;
+    auto info = snapshot::Load(*fs, path, &impl->map_);
+    if (!info) return std::move(info).error();
+    if (info->sequence != manifest.sequence) {
+      return Corruption("snapshot '" + path + "' covers sequence " +
+                        std::to_string(info->sequence) + " but the manifest says " +
+                        std::to_string(manifest.sequence));
+    }
+    impl->recovery_.snapshot_keys = info->keys;
+    impl->recovery_.snapshot_sequence = info->sequence;
+  }
+  KV_RETURN_IF_ERROR(impl->ReplaySegments(*listing));
+  impl->map_.ShrinkToFit();
+  impl->recovery_.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  impl->snap_seq_ = manifest.sequence;
+  impl->LogOpened(manifest.snapshot.empty() ? std::string("(none)") : dir + "/" + manifest.snapshot,
+                  dir + "/" + datadir::SegmentName(impl->segment_));
+  if (!manifest.snapshot.empty()) {
+    // LASTSAVE-style figures start from the snapshot we loaded.
+    impl->last_unix_ = UnixNow();
+  }
+  impl->ckpt_thread_ = std::thread([p = impl.get()] { p->CheckpointLoop(); });
+  return impl;
+}
+
+// Removes what an interrupted checkpoint or an earlier manifest left behind.
+Result<void> KvStore::Impl::RemoveObsolete(const datadir::Listing& listing) {
+  for (const std::string& name : listing.leftovers) {
+    KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
+  }
+  for (const std::string& name : listing.snapshots) {
+    if (name != manifest_.snapshot) KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
+  }
+  for (uint64_t n : listing.segments) {
+    if (n < manifest_.wal_segment) {
+      KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + datadir::SegmentName(n)));
+    }
+  }
+  return {};
+}
+
+// Replays the segments from manifest_.wal_segment on, in order. All but the
+// last are sealed (a checkpoint rotated away from them after they were
+// complete): each must continue the previous one and end cleanly. The last is
+// opened through Wal::Open, which handles a torn tail and takes the appends.
+Result<void> KvStore::Impl::ReplaySegments(const datadir::Listing& listing) {
+  std::vector<uint64_t> segs;
+  for (uint64_t n : listing.segments) {
+    if (n >= manifest_.wal_segment) segs.push_back(n);
+  }
+  if (segs.empty()) segs.push_back(manifest_.wal_segment);
+  uint64_t seq = manifest_.sequence;
+  auto apply = [this](const wal::RecordView& rec) { Apply(rec); };
+  for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+    const std::string path = dir_ + "/" + datadir::SegmentName(segs[i]);
+    auto view = fs_->OpenView(path);
+    if (!view) return std::move(view).error();
+    const std::string_view data = (*view)->data();
+    map_.Reserve(map_.Size() + wal::CountFramedRecords(data));
+    auto scan = wal::ScanLog(data, path, [&](const wal::RecordView& rec) {
+      if (rec.seq <= seq) {
+        ++recovery_.records_skipped;
+      } else {
+        Apply(rec);
+        ++recovery_.records_replayed;
+      }
+    });
+    if (!scan) return std::move(scan).error();
+    if (!scan->has_header || scan->base_seq != seq) {
+      return Corruption("WAL segment '" + path + "' does not continue sequence " +
+                        std::to_string(seq) + (scan->has_header ? "" : " (no header)") +
+                        ": records are missing");
+    }
+    if (scan->end != wal::End::kClean) {
+      return Corruption("WAL segment '" + path + "' is damaged at offset " +
+                        std::to_string(scan->valid_end) + " (" + scan->problem +
+                        ") but later segments follow it");
+    }
+    seq = std::max(seq, scan->last_seq);
+  }
+  segment_ = segs.back();
+  const std::string last = dir_ + "/" + datadir::SegmentName(segment_);
+  {
+    // Each segment starts where the previous one (or the snapshot) ended. A
+    // later start is a gap (Wal::Open reports it); an earlier one means the
+    // segment does not belong here.
+    std::string header;
+    auto view = fs_->OpenView(last);
+    if (view && (*view)->data().size() >= wal::kFileHeaderSize &&
+        std::memcmp((*view)->data().data(), wal::kMagic, sizeof wal::kMagic) == 0) {
+      const uint64_t base = GetFixed64((*view)->data().data() + 16);
+      if (base < seq) {
+        return Corruption("WAL segment '" + last + "' starts after sequence " +
+                          std::to_string(base) + " but the segments before it end at " +
+                          std::to_string(seq) + ": it does not continue them");
+      }
+    }
+  }
+  RecoveryStats tail;
+  auto wal = Wal::Open(
+      fs_, last, options_, seq, /*have_snapshot=*/true,
+      [this](uint64_t records) { map_.Reserve(map_.Size() + records); }, apply, &tail);
+  if (!wal) return std::move(wal).error();
+  wal_ = std::move(*wal);
+  recovery_.records_replayed += tail.records_replayed;
+  recovery_.records_skipped += tail.records_skipped;
+  recovery_.bytes_dropped = tail.bytes_dropped;
+  recovery_.drop_offset = tail.drop_offset;
+  recovery_.torn_tail = tail.torn_tail;
+  recovery_.corruption_dropped = tail.corruption_dropped;
+  recovery_.last_sequence = tail.last_sequence;
+  return {};
+}
+
+Result<void> KvStore::Impl::Checkpoint() {
+  if (dir_.empty()) {
+    return InvalidArgument("checkpoint() needs a store opened with open_dir (use save_to_file)");
+  }
+  std::lock_guard lock(save_mu_);
+  if (closed_) return Error(ErrorCode::kClosed, "store is closed");
+  return CheckpointLocked();
+}
+
+// Rotate the WAL to a new segment at sequence V, write snapshot-V, switch the
+// MANIFEST to it, then delete the older snapshot and segments. A crash at any
+// step leaves a MANIFEST naming a complete snapshot and segments that hold
+// every record after it (docs/FORMATS.md walks through each step).
+Result<void> KvStore::Impl::CheckpointLocked() {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard s(stats_mu_);
+    running_ = true;
+  }
+  Result<SnapshotOutcome> out = SnapshotOutcome{};
+  auto step = [&](Result<void> r) {
+    if (out && !r) out = r.error();
+  };
+  const uint64_t next = segment_ + 1;
+  const std::string next_path = dir_ + "/" + datadir::SegmentName(next);
+  std::string snap_name, tmp;
+  uint64_t bytes_at_cut = 0;
+  {
+    auto file = fs_->OpenLogFile(next_path, 0);
+    if (!file) out = file.error();
+    if (out) step(fs_->SyncDir(dir_));  // the new segment's entry, before records go in it
+    if (out) {
+      auto cut = wal_->Rotate(std::move(*file), next_path);
+      if (!cut) {
+        out = cut.error();
+        (void)fs_->RemoveFile(next_path);
+      } else {
+        segment_ = next;
+        bytes_at_cut = wal_->counters().bytes;
+        snap_name = datadir::SnapshotName(cut->seq);
+        tmp = dir_ + "/" + snap_name + ".tmp";
+        out = WriteSnapshotFile(tmp, cut->seq);
+      }
+    }
+  }
+  // As in Save: records the snapshot may contain must be durable first.
+  if (out) step(wal_->SyncAll());
+  if (out) step(fs_->RenameFile(tmp, dir_ + "/" + snap_name));
+  if (!out && !tmp.empty()) (void)fs_->RemoveFile(tmp);
+  if (out) step(fs_->SyncDir(dir_));
+  datadir::Manifest m;
+  if (out) {
+    m.snapshot = snap_name;
+    m.sequence = out->seq;
+    m.wal_segment = segment_;
+    step(datadir::WriteManifest(*fs_, dir_, m));
+  }
+  if (out) {
+    const datadir::Manifest old = manifest_;
+    manifest_ = m;
+    // Only now is the old state obsolete.
+    auto listing = datadir::List(*fs_, dir_);
+    if (listing) {
+      auto removed = RemoveObsolete(*listing);
+      if (!removed)
+        log_->warn("checkpoint: could not remove an obsolete file: {}", removed.error().ToString());
+    }
+    std::lock_guard s(stats_mu_);
+    snap_seq_ = m.sequence;
+    snap_wal_bytes_ = bytes_at_cut;
+    snap_time_ = std::chrono::steady_clock::now();
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  NoteSnapshot(out, seconds);
+  {
+    std::lock_guard s(stats_mu_);
+    running_ = false;
+  }
+  if (!out) {
+    log_->error("checkpoint of {} failed (previous snapshot kept): {}", dir_,
+                out.error().ToString());
+    return out.error();
+  }
+  log_->info("checkpoint: wrote {}/{} (sequence {}, {} bytes) in {:.3f} s", dir_, snap_name,
+             out->seq, out->bytes, seconds);
+  return {};
+}
+
+bool KvStore::Impl::CheckpointDue(std::chrono::steady_clock::time_point now) const {
+  const CheckpointPolicy& p = options_.checkpoint;
+  const uint64_t changes = wal_->last_seq() - std::min(wal_->last_seq(), snap_seq_);
+  if (changes == 0) return false;
+  if (p.wal_bytes > 0 && wal_->counters().bytes - snap_wal_bytes_ >= p.wal_bytes) return true;
+  for (const auto& [seconds, min_changes] : p.after_changes) {
+    if (changes >= min_changes && now - snap_time_ >= seconds) return true;
+  }
+  return false;
+}
+
+void KvStore::Impl::CheckpointLoop() {
+  std::unique_lock lock(stats_mu_);
+  while (!stop_) {
+    ckpt_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; });
+    if (stop_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < retry_at_ || !CheckpointDue(now)) continue;
+    lock.unlock();
+    {
+      std::lock_guard save(save_mu_);
+      if (!closed_) (void)CheckpointLocked();  // failures are logged and counted
+    }
+    lock.lock();
+  }
+}
+
+Result<void> KvStore::Impl::Close() {
+  if (!wal_) return {};
+  {
+    std::lock_guard lock(stats_mu_);
+    stop_ = true;
+  }
+  ckpt_cv_.notify_all();
+  if (ckpt_thread_.joinable()) ckpt_thread_.join();
+  Result<void> r;
+  {
+    std::lock_guard lock(save_mu_);
+    if (closed_) return {};
+    bool changed;
+    {
+      std::lock_guard s(stats_mu_);
+      changed = wal_->last_seq() > snap_seq_;
+    }
+    if (!dir_.empty() && options_.checkpoint.on_close && changed) r = CheckpointLocked();
+    closed_ = true;
+  }
+  auto c = wal_->Close();
+  if (r && !c) r = c;
+  if (!dir_.empty()) {
+    log_->info("closed {}", dir_);
+    dir_lock_.reset();
+  }
+  return r;
+}
+
+Stats KvStore::Impl::GetStats() const {
+  Stats s;
+  s.keys = Size();
+  s.memory_bytes = map_.MemoryBytes();
+  for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+    const Shard& sh = map_.shard(i);
+    s.get_hits += sh.hits.load(std::memory_order_relaxed);
+    s.get_misses += sh.misses.load(std::memory_order_relaxed);
+    s.sets += sh.sets.load(std::memory_order_relaxed);
+    s.removes += sh.removes.load(std::memory_order_relaxed);
+  }
+  s.gets = s.get_hits + s.get_misses;
+  s.clears = clears_.load(std::memory_order_relaxed);
+  s.updates = updates_.load(std::memory_order_relaxed);
+  s.scans = scans_.load(std::memory_order_relaxed);
+  WalCounters c = wal_->counters();
+  s.wal_records = c.records;
+  s.wal_bytes = c.bytes;
+  s.wal_syncs = c.syncs;
+  s.wal_sync_seconds = std::move(c.sync_seconds);
+  s.group_commit_records = std::move(c.sync_records);
+  const uint64_t last = wal_->last_seq();
+  std::lock_guard lock(stats_mu_);
+  s.checkpoints = checkpoints_;
+  s.checkpoint_failures = failures_;
+  s.checkpoint_running = running_;
+  s.last_checkpoint_ok = !last_error_.has_value();
+  if (last_error_) s.last_checkpoint_error = last_error_->ToString();
+  s.last_checkpoint_seconds = last_seconds_;
+  s.last_checkpoint_bytes = last_bytes_;
+  s.last_checkpoint_unix = last_unix_;
+  s.changes_since_checkpoint = last - std::min(last, snap_seq_);
+  s.wal_bytes_since_checkpoint = c.bytes - std::min(c.bytes, snap_wal_bytes_);
+  s.recovery = recovery_;
+  return s;
 }
 
 // ---- KvStore: thin forwarding to Impl ----
@@ -477,6 +977,17 @@ Result<KvStore> KvStore::open(const std::string& wal_path, const Options& option
   auto impl = Impl::Open(nullptr, wal_path, options);
   if (!impl) return std::move(impl).error();
   return KvStore(std::move(*impl));
+}
+
+Result<KvStore> KvStore::open_dir(const std::string& dir, const Options& options) {
+  auto impl = Impl::OpenDir(dir, options);
+  if (!impl) return std::move(impl).error();
+  return KvStore(std::move(*impl));
+}
+
+Result<void> KvStore::checkpoint() {
+  if (!impl_) return Moved();
+  return impl_->Checkpoint();
 }
 
 Result<KvStore> KvStore::load_from_file(const std::string& snapshot_path,
@@ -539,7 +1050,9 @@ Result<void> KvStore::close() {
   return impl_->Close();
 }
 
-RecoveryStats KvStore::recovery_stats() const { return impl_ ? impl_->recovery() : RecoveryStats{}; }
+RecoveryStats KvStore::recovery_stats() const {
+  return impl_ ? impl_->recovery() : RecoveryStats{};
+}
 
 Stats KvStore::stats() const { return impl_ ? impl_->GetStats() : Stats{}; }
 

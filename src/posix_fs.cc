@@ -10,7 +10,9 @@
 // Preallocation also means a full disk is reported by Append (ENOSPC from
 // fallocate) rather than by a SIGBUS on a later store to the mapping.
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +21,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "error.h"
 #include "kvstore/filesystem.h"
@@ -328,6 +332,51 @@ class PosixFileSystem final : public FileSystem {
     if (::fsync(fd.get()) != 0) return PosixError("fsync directory", dir, errno);
     return fd.Close(dir);
   }
+
+  Result<void> MakeDir(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0755) == 0) return {};
+    const int err = errno;
+    struct stat st;
+    if (err == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+    return PosixError("create directory", dir, err == EEXIST ? ENOTDIR : err);
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return PosixError("open directory", dir, errno);
+    std::vector<std::string> names;
+    errno = 0;
+    while (const dirent* e = ::readdir(d)) {
+      std::string_view n(e->d_name);
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0) return PosixError("read directory", dir, err);
+    return names;
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd.valid()) return PosixError("open lock file", path, errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Error(ErrorCode::kBusy, "'" + path +
+                                           "' is locked: another process (or another store in "
+                                           "this one) has the data directory open");
+      }
+      return PosixError("flock", path, errno);
+    }
+    // The lock lives as long as the descriptor (closing it releases the lock).
+    class PosixLock final : public FileLock {
+     public:
+      explicit PosixLock(UniqueFd fd) : fd_(std::move(fd)) {}
+
+     private:
+      UniqueFd fd_;
+    };
+    return std::unique_ptr<FileLock>(new PosixLock(std::move(fd)));
+  }
 };
 
 // The fallback view: the file read into a string.
@@ -343,6 +392,28 @@ Result<std::unique_ptr<FileView>> FileSystem::OpenView(const std::string& path) 
   auto v = std::make_unique<StringView>();
   KV_RETURN_IF_ERROR(ReadFile(path, &v->contents));
   return std::unique_ptr<FileView>(std::move(v));
+}
+
+// The default lock: a registry of held paths in this process.
+Result<std::unique_ptr<FileLock>> FileSystem::LockFile(const std::string& path) {
+  static std::mutex mu;
+  static std::set<std::string> held;
+  std::lock_guard lock(mu);
+  if (!held.insert(path).second) {
+    return Error(ErrorCode::kBusy, "'" + path + "' is locked: the data directory is open");
+  }
+  class RegistryLock final : public FileLock {
+   public:
+    explicit RegistryLock(std::string path) : path_(std::move(path)) {}
+    ~RegistryLock() override {
+      std::lock_guard lock(mu);
+      held.erase(path_);
+    }
+
+   private:
+    std::string path_;
+  };
+  return std::unique_ptr<FileLock>(new RegistryLock(path));
 }
 
 std::shared_ptr<FileSystem> FileSystem::Default() {

@@ -68,8 +68,16 @@ std::string_view Entry::Value(const char* e) {
   return {p + klen, vlen};
 }
 
+std::size_t Entry::Size(const char* e) {
+  uint32_t klen, vlen;
+  const char* p = Lengths(e, &klen, &vlen);
+  return static_cast<std::size_t>(p - e) + klen + vlen;
+}
+
 void Shard::Put(const HashedKey& k, std::string_view value) {
   char* e = Entry::Make(k.key, value);
+  entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e),
+                    std::memory_order_relaxed);
   bool inserted = false;
   // One probe with the precomputed hash: lazy_emplace finds the key or the
   // slot to construct into.
@@ -83,6 +91,8 @@ void Shard::Put(const HashedKey& k, std::string_view value) {
   }
   // Same key, so the same hash and slot: swap the entry in place.
   char*& slot = const_cast<char*&>(*it);
+  entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) - Entry::Size(slot),
+                    std::memory_order_relaxed);
   Entry::Free(slot);
   slot = e;
 }
@@ -92,6 +102,8 @@ std::optional<std::string> Shard::Erase(const HashedKey& k) {
   if (it == set.end()) return std::nullopt;
   char* e = *it;
   std::string old(Entry::Value(e));
+  entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) - Entry::Size(e),
+                    std::memory_order_relaxed);
   set.erase(it);
   Entry::Free(e);
   count.store(set.size(), std::memory_order_relaxed);
@@ -102,6 +114,7 @@ void Shard::Clear() {
   for (char* e : set) Entry::Free(e);
   set.clear();
   count.store(0, std::memory_order_relaxed);
+  entry_bytes.store(0, std::memory_order_relaxed);
 }
 
 ShardMap::~ShardMap() {
@@ -133,6 +146,18 @@ void ShardMap::ShrinkToFit() {
 std::size_t ShardMap::Size() const {
   std::size_t n = 0;
   for (const auto& s : shards_) n += s.count.load(std::memory_order_relaxed);
+  return n;
+}
+
+uint64_t ShardMap::MemoryBytes() const {
+  uint64_t n = sizeof(*this);
+  for (const auto& s : shards_) {
+    std::shared_lock lock(s.mu);
+    // Allocators round blocks up to 16 bytes; a slot is a pointer plus a
+    // control byte.
+    n += s.entry_bytes.load(std::memory_order_relaxed) + 8 * s.set.size() +
+         s.set.capacity() * (sizeof(char*) + 1);
+  }
   return n;
 }
 

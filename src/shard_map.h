@@ -44,6 +44,7 @@ class Entry {
   static void Free(char* e);
   static std::string_view Key(const char* e);
   static std::string_view Value(const char* e);
+  static std::size_t Size(const char* e);  // bytes of the block
 };
 
 // A key with its precomputed hash, for heterogeneous lookup.
@@ -77,6 +78,19 @@ struct alignas(64) Shard {
   mutable std::shared_mutex mu;
   EntrySet set;                          // GUARDED_BY(mu)
   std::atomic<std::size_t> count{0};     // == set.size(), readable without mu
+  std::atomic<uint64_t> entry_bytes{0};  // sum of Entry::Size; written under mu
+
+  // Operation counters for stats() (Options::count_operations). Writers
+  // update theirs under the exclusive lock (a plain load+store); readers,
+  // which share the lock, use one relaxed fetch_add on a line the lock
+  // already made theirs.
+  mutable std::atomic<uint64_t> hits{0};
+  mutable std::atomic<uint64_t> misses{0};
+  std::atomic<uint64_t> sets{0};
+  std::atomic<uint64_t> removes{0};
+  static void Bump(std::atomic<uint64_t>& c) {  // REQUIRES: mu held exclusively
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
   // REQUIRES: mu held exclusively. Inserts or replaces.
   void Put(const HashedKey& k, std::string_view value);
@@ -114,6 +128,9 @@ class ShardMap {
   // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
   void ShrinkToFit();
   std::size_t Size() const;
+  // Approximate bytes: entry blocks plus table slots (takes each shard's lock
+  // shared in turn).
+  uint64_t MemoryBytes() const;
 
   // Takes every shard's lock exclusively, in index order.
   void LockAll();

@@ -68,8 +68,36 @@ std::string CorruptionMessage(const std::string& path, const wal::ScanResult& sc
 
 }  // namespace
 
+namespace {
+// Latency buckets (seconds) for fdatasync: 50 µs .. 5 s.
+const std::vector<double> kSyncBounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                         0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                         0.5,     1,      2.5,     5};
+// Records per fdatasync: 1 .. 4096.
+const std::vector<double> kBatchBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+
+Histogram MakeHistogram(const std::vector<double>& bounds) {
+  Histogram h;
+  h.bounds = bounds;
+  h.counts.assign(bounds.size() + 1, 0);
+  return h;
+}
+
+void Observe(Histogram* h, double v) {
+  std::size_t i = 0;
+  while (i < h->bounds.size() && v > h->bounds[i]) ++i;
+  ++h->counts[i];
+  ++h->count;
+  h->sum += v;
+}
+}  // namespace
+
 Wal::Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode)
-    : fs_(std::move(fs)), path_(std::move(path)), mode_(mode) {}
+    : fs_(std::move(fs)),
+      path_(std::move(path)),
+      mode_(mode),
+      sync_seconds_(MakeHistogram(kSyncBounds)),
+      sync_records_(MakeHistogram(kBatchBounds)) {}
 
 Wal::~Wal() { (void)Close(); }
 
@@ -100,10 +128,11 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   });
   if (!scan) return std::move(scan).error();
   if (scan->end == wal::End::kCorrupt) {
-    if (options.recovery == RecoveryMode::kStrict) return Corruption(CorruptionMessage(path, *scan));
-    KV_RETURN_IF_ERROR(SaveDroppedBytes(
-        *fs, path, data.substr(scan->valid_end, scan->data_end - scan->valid_end),
-        scan->valid_end));
+    if (options.recovery == RecoveryMode::kStrict)
+      return Corruption(CorruptionMessage(path, *scan));
+    KV_RETURN_IF_ERROR(
+        SaveDroppedBytes(*fs, path, data.substr(scan->valid_end, scan->data_end - scan->valid_end),
+                         scan->valid_end));
     stats->corruption_dropped = true;
   }
   stats->torn_tail = scan->end == wal::End::kTornTail;
@@ -139,15 +168,17 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   w->last_seq_.store(last);
   w->synced_seq_ = last;
   stats->last_sequence = last;
-  if (options.sync == SyncMode::kEverySecond) w->sync_thread_ = std::thread([p = w.get()] { p->SyncLoop(); });
+  if (options.sync == SyncMode::kEverySecond)
+    w->sync_thread_ = std::thread([p = w.get()] { p->SyncLoop(); });
   return w;
 }
 
 Result<void> Wal::Refuse() const {
   if (closed_) return Error(ErrorCode::kClosed, "WAL '" + path_ + "' is closed");
   if (sticky_) {
-    return Error(sticky_->code(), "store refuses writes after a failed WAL sync (reopen to recover): " +
-                                      sticky_->message());
+    return Error(
+        sticky_->code(),
+        "store refuses writes after a failed WAL sync (reopen to recover): " + sticky_->message());
   }
   return {};
 }
@@ -190,6 +221,7 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
     lock.lock();
     uint64_t target;
     std::shared_ptr<LogFile> file;
+    std::vector<std::shared_ptr<LogFile>> retired;
     {
       std::lock_guard append_lock(mu_);
       if (sticky_ || closed_) {
@@ -199,13 +231,30 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
       }
       target = last_seq_.load(std::memory_order_relaxed);
       file = file_;
+      retired = retired_;
     }
     lock.unlock();
-    auto r = file->Sync();
+    const auto start = std::chrono::steady_clock::now();
+    // Older segments first: a record must not become durable before an
+    // earlier one.
+    Result<void> r;
+    for (const auto& old : retired) {
+      if (r) r = old->Sync();
+    }
+    if (r) r = file->Sync();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (r && !retired.empty()) {
+      std::lock_guard append_lock(mu_);
+      retired_.erase(retired_.begin(),
+                     retired_.begin() + static_cast<std::ptrdiff_t>(retired.size()));
+    }
     lock.lock();
     syncing_ = false;
     syncs_.fetch_add(1, std::memory_order_relaxed);
+    Observe(&sync_seconds_, seconds);
     if (r) {
+      Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
       synced_seq_ = std::max(synced_seq_, target);
     } else {
       // Never retry: after a failed fsync the file's state is unknown.
@@ -298,6 +347,18 @@ Result<void> Wal::Checkpoint(const Cut& cut) {
   return {};
 }
 
+Result<Wal::Cut> Wal::Rotate(std::shared_ptr<LogFile> next, const std::string& next_path) {
+  std::lock_guard lock(mu_);
+  KV_RETURN_IF_ERROR(Refuse());
+  const uint64_t seq = last_seq_.load(std::memory_order_relaxed);
+  KV_RETURN_IF_ERROR(next->Append(wal::EncodeFileHeader(seq)));
+  Cut cut{seq, file_->Size(), file_};
+  retired_.push_back(file_);
+  file_ = std::move(next);
+  path_ = next_path;
+  return cut;
+}
+
 Result<void> Wal::Close() {
   {
     std::lock_guard lock(sync_mu_);
@@ -306,6 +367,7 @@ Result<void> Wal::Close() {
   sync_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
   std::shared_ptr<LogFile> file;
+  std::vector<std::shared_ptr<LogFile>> retired;
   bool failed;
   {
     std::lock_guard lock(mu_);
@@ -313,18 +375,28 @@ Result<void> Wal::Close() {
     closed_ = true;
     failed = sticky_.has_value();
     file = file_;
+    retired.swap(retired_);
   }
   Result<void> r;
-  if (!failed) r = file->Sync();
+  for (const auto& old : retired) {
+    if (!failed && r) r = old->Sync();
+  }
+  if (!failed && r) r = file->Sync();
   auto c = file->Close();
   if (!r) return r;
   return c;
 }
 
 WalCounters Wal::counters() const {
-  std::lock_guard lock(mu_);
-  WalCounters c = counters_;
+  WalCounters c;
+  {
+    std::lock_guard lock(mu_);
+    c = counters_;
+  }
+  std::lock_guard lock(sync_mu_);
   c.syncs = syncs_.load(std::memory_order_relaxed);
+  c.sync_seconds = sync_seconds_;
+  c.sync_records = sync_records_;
   return c;
 }
 

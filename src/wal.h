@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kvstore/kvstore.h"
 #include "wal_reader.h"
@@ -28,9 +29,11 @@
 namespace kvstore {
 
 struct WalCounters {
-  uint64_t records = 0;  // records appended by this process
-  uint64_t bytes = 0;    // bytes appended by this process
-  uint64_t syncs = 0;    // fdatasync calls on the log
+  uint64_t records = 0;    // records appended by this process
+  uint64_t bytes = 0;      // bytes appended by this process
+  uint64_t syncs = 0;      // fdatasync calls on the log
+  Histogram sync_seconds;  // latency of each fdatasync (group commit or background)
+  Histogram sync_records;  // records each fdatasync made durable
 };
 
 class Wal {
@@ -77,6 +80,13 @@ class Wal {
   // any point leaves the old log or the new one under the log's name.
   Result<void> Checkpoint(const Cut& cut);
 
+  // Data-directory mode: switches appends to `next` (a new, empty segment at
+  // next_path whose directory entry the caller has made durable) and returns
+  // the cut: every record <= cut.seq is in an earlier segment. The old file is
+  // retired: the next group-commit or SyncAll syncs it before the new one, so
+  // durability stays in sequence order. Writers pause only for the header.
+  Result<Cut> Rotate(std::shared_ptr<LogFile> next, const std::string& next_path);
+
   Result<void> Close();
   uint64_t last_seq() const { return last_seq_.load(std::memory_order_acquire); }
   WalCounters counters() const;
@@ -90,25 +100,30 @@ class Wal {
   Result<void> Refuse() const;  // REQUIRES: mu_ held
 
   const std::shared_ptr<FileSystem> fs_;
-  const std::string path_;
+  std::string path_;  // GUARDED_BY(mu_) after Open (Rotate changes it)
   const SyncMode mode_;
 
   mutable std::mutex mu_;
-  std::shared_ptr<LogFile> file_;       // GUARDED_BY(mu_)
-  bool closed_ = false;                 // GUARDED_BY(mu_)
-  std::optional<Error> sticky_;         // GUARDED_BY(mu_): writes refused after this
-  std::atomic<uint64_t> last_seq_{0};   // written under mu_
-  WalCounters counters_;                // GUARDED_BY(mu_), except syncs
+  std::shared_ptr<LogFile> file_;  // GUARDED_BY(mu_)
+  // Earlier segments (Rotate) not yet synced since they stopped taking
+  // appends; GUARDED_BY(mu_).
+  std::vector<std::shared_ptr<LogFile>> retired_;
+  bool closed_ = false;                // GUARDED_BY(mu_)
+  std::optional<Error> sticky_;        // GUARDED_BY(mu_): writes refused after this
+  std::atomic<uint64_t> last_seq_{0};  // written under mu_
+  WalCounters counters_;               // GUARDED_BY(mu_), except syncs
 
-  std::mutex sync_mu_;
+  mutable std::mutex sync_mu_;
   std::condition_variable sync_cv_;
-  uint64_t synced_seq_ = 0;             // GUARDED_BY(sync_mu_)
-  bool syncing_ = false;                // GUARDED_BY(sync_mu_)
+  uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)
+  bool syncing_ = false;     // GUARDED_BY(sync_mu_)
   std::atomic<uint64_t> syncs_{0};
-  std::atomic<int> in_flight_{0};       // writers between WriterEnter and WriterLeave
+  Histogram sync_seconds_;         // GUARDED_BY(sync_mu_)
+  Histogram sync_records_;         // GUARDED_BY(sync_mu_)
+  std::atomic<int> in_flight_{0};  // writers between WriterEnter and WriterLeave
 
-  bool stop_ = false;                   // GUARDED_BY(sync_mu_)
-  std::thread sync_thread_;             // kEverySecond only
+  bool stop_ = false;        // GUARDED_BY(sync_mu_)
+  std::thread sync_thread_;  // kEverySecond only
 };
 
 std::string DirName(const std::string& path);

@@ -18,8 +18,8 @@ uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view va
                       std::string* out) {
   std::size_t body = kBodyPrefixSize;
   if (type == RecordType::kSet) {
-    body += static_cast<std::size_t>(VarintLength(static_cast<uint32_t>(key.size()))) +
-            key.size() + value.size();
+    body += static_cast<std::size_t>(VarintLength(static_cast<uint32_t>(key.size()))) + key.size() +
+            value.size();
   } else if (type == RecordType::kRemove) {
     body += key.size();
   }

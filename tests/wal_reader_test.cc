@@ -74,6 +74,10 @@ class NoSyncFs final : public FileSystem {
   }
   Result<void> RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
   Result<void> SyncDir(const std::string&) override { return {}; }
+  Result<void> MakeDir(const std::string& dir) override { return base_->MakeDir(dir); }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    return base_->ListDir(dir);
+  }
 
  private:
   std::shared_ptr<FileSystem> base_ = FileSystem::Default();

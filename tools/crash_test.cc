@@ -5,11 +5,16 @@
 //
 //   kvstore_crash_test writer --dir D --sync always|everysec|no --threads N --seed S
 //   kvstore_crash_test run --dir D --cycles C --seed S [--sync MODE|mixed]
-//                          [--threads N] [--min-ms A] [--max-ms B]
+//                          [--layout file|dir] [--threads N] [--min-ms A] [--max-ms B]
 //                          [--time-limit SECONDS] [--verbose] [--inject-lost-writes]
 //
 // (--inject-lost-writes is the checker's self-test: the writers skip one set
 // in 500 but log it as acknowledged; the run must report failures.)
+//
+// --layout dir runs the same loop on a data directory D/data (open_dir): the
+// saves are checkpoint() calls, and automatic checkpoints run in the
+// background every 64 KiB of WAL, so kills also land in rotations, manifest
+// switches and deletions of obsolete files.
 //
 // `writer` opens D/kvstore.wal (through D/snapshot.json when it exists) and
 // runs N threads doing random set / remove over a 2000-key space, with rare
@@ -87,6 +92,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
@@ -114,6 +120,7 @@ struct Args {
   std::string role;
   std::string dir;
   std::string sync = "mixed";
+  std::string layout = "file";  // file: kvstore.wal + snapshot.json; dir: open_dir(D/data)
   int threads = 4;
   uint64_t seed = 1;
   int cycles = 200;
@@ -132,7 +139,8 @@ struct Args {
                "%s\nusage: kvstore_crash_test writer --dir D --sync always|everysec|no "
                "--threads N --seed S\n"
                "       kvstore_crash_test run --dir D --cycles C --seed S "
-               "[--sync always|everysec|no|mixed] [--threads N] [--min-ms A] [--max-ms B] "
+               "[--sync always|everysec|no|mixed] [--layout file|dir] [--threads N] "
+               "[--min-ms A] [--max-ms B] "
                "[--time-limit SECONDS] [--verbose] [--inject-lost-writes]\n",
                msg);
   std::exit(2);
@@ -150,6 +158,7 @@ Args Parse(int argc, char** argv) {
     };
     if (f == "--dir") a.dir = next();
     else if (f == "--sync") a.sync = next();
+    else if (f == "--layout") a.layout = next();
     else if (f == "--threads") a.threads = std::atoi(next().c_str());
     else if (f == "--seed") a.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (f == "--cycles") a.cycles = std::atoi(next().c_str());
@@ -162,6 +171,7 @@ Args Parse(int argc, char** argv) {
     else Usage(("unknown flag " + f).c_str());
   }
   if (a.dir.empty()) Usage("--dir is required");
+  if (a.layout != "file" && a.layout != "dir") Usage("--layout must be file or dir");
   if (a.threads < 1 || a.threads > 64) Usage("--threads must be 1..64");
   if (a.min_ms < 0 || a.max_ms < a.min_ms) Usage("bad --min-ms/--max-ms");
   return a;
@@ -176,6 +186,7 @@ bool ParseSync(const std::string& s, kvstore::SyncMode* m) {
 }
 
 std::string WalPath(const std::string& dir) { return dir + "/kvstore.wal"; }
+std::string DataDir(const std::string& dir) { return dir + "/data"; }
 std::string SnapPath(const std::string& dir) { return dir + "/snapshot.json"; }
 std::string LogPath(const std::string& dir, int t) {
   return dir + "/ops." + std::to_string(t) + ".log";
@@ -184,9 +195,17 @@ std::string LogPath(const std::string& dir, int t) {
 bool Exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
 // Opens the store as an application would after a crash.
-kvstore::Result<kvstore::KvStore> OpenStore(const std::string& dir, kvstore::SyncMode mode) {
+kvstore::Result<kvstore::KvStore> OpenStore(const std::string& dir, kvstore::SyncMode mode,
+                                            const std::string& layout) {
   kvstore::Options o;
   o.sync = mode;
+  o.log_level = kvstore::LogLevel::kWarn;
+  if (layout == "dir") {
+    o.checkpoint.wal_bytes = 64 << 10;
+    o.checkpoint.after_changes.clear();
+    o.checkpoint.on_close = false;
+    return kvstore::KvStore::open_dir(DataDir(dir), o);
+  }
   if (Exists(SnapPath(dir))) return kvstore::KvStore::load_from_file(SnapPath(dir), WalPath(dir), o);
   return kvstore::KvStore::open(WalPath(dir), o);
 }
@@ -211,7 +230,7 @@ void WriteAll(int fd, const std::string& s) {
 int Writer(const Args& a) {
   kvstore::SyncMode mode;
   if (!ParseSync(a.sync, &mode)) Usage("writer: --sync must be always|everysec|no");
-  auto opened = OpenStore(a.dir, mode);
+  auto opened = OpenStore(a.dir, mode, a.layout);
   if (!opened) {
     std::fprintf(stderr, "writer: open failed: %s\n", opened.error().message().c_str());
     return 3;
@@ -285,7 +304,7 @@ int Writer(const Args& a) {
           res = store.clear();
           break;
         case 'V':
-          res = store.save_to_file(snap);
+          res = a.layout == "dir" ? store.checkpoint() : store.save_to_file(snap);
           break;
       }
       if (!res) {
@@ -475,6 +494,10 @@ int Run(const Args& a) {
     RemoveIfExists(a.dir + f);
   }
   for (int t = 0; t < 64; ++t) RemoveIfExists(LogPath(a.dir, t));
+  {
+    std::error_code ec;
+    std::filesystem::remove_all(DataDir(a.dir), ec);
+  }
 
   std::vector<kvstore::SyncMode> modes;
   std::vector<std::string> mode_names;
@@ -513,7 +536,8 @@ int Run(const Args& a) {
       return 2;
     }
     std::vector<std::string> argv_s = {"kvstore_crash_test", "writer", "--dir", a.dir,
-                                       "--sync", mode, "--threads", std::to_string(a.threads),
+                                       "--sync", mode, "--layout", a.layout,
+                                       "--threads", std::to_string(a.threads),
                                        "--seed", std::to_string(wseed), "--notify-fd", "3"};
     if (a.inject_lost_writes) argv_s.push_back("--inject-lost-writes");
     const auto t_fork = std::chrono::steady_clock::now();
@@ -601,8 +625,9 @@ int Run(const Args& a) {
 
     // Recover and read everything.
     const auto t_logs = std::chrono::steady_clock::now();
-    const bool had_snapshot = Exists(SnapPath(a.dir));
-    auto opened = OpenStore(a.dir, kvstore::SyncMode::kNever);
+    const bool had_snapshot =
+        Exists(a.layout == "dir" ? DataDir(a.dir) + "/MANIFEST" : SnapPath(a.dir));
+    auto opened = OpenStore(a.dir, kvstore::SyncMode::kNever, a.layout);
     if (!opened) {
       std::fprintf(stderr, "cycle %d (%s): reopen failed: %s\n", cycle, mode.c_str(),
                    opened.error().message().c_str());

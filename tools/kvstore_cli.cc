@@ -146,6 +146,7 @@ int main(int argc, char** argv) {
 
   kvstore::Options options;
   options.sync = ParseSync(sync);
+  options.log_level = kvstore::LogLevel::kWarn;  // quiet unless something is wrong
   if (*shell) return Shell(paths, options);
 
   auto store = OpenFolder(paths, options);

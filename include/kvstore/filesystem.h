@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kvstore/result.h"
 
@@ -65,6 +66,12 @@ class FileView {
   virtual std::string_view data() const = 0;
 };
 
+// An exclusive lock on a file, held until the object is destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -94,6 +101,16 @@ class FileSystem {
   virtual Result<void> RemoveFile(const std::string& path) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual Result<void> SyncDir(const std::string& dir) = 0;
+  // Creates the directory dir (its parent must exist); an existing directory
+  // is success.
+  virtual Result<void> MakeDir(const std::string& dir) = 0;
+  // The names (not paths) of the entries of dir, excluding "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // Takes an exclusive lock on path (creating the file if absent) without
+  // waiting: kBusy if another holder has it. The POSIX implementation uses
+  // flock(2), which also excludes other processes; this default keeps a
+  // registry in this process, enough for file systems that live in memory.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path);
 };
 
 }  // namespace kvstore

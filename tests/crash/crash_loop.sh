@@ -11,6 +11,9 @@
 # (~0.3 s per cycle on 2 cores, ~50 minutes; most of a cycle is the two
 # recoveries). Shorter kill delays and a clean stop after a time budget:
 #   KVSTORE_CRASH_ARGS="--min-ms 5 --max-ms 100 --time-limit 1500" tests/crash/crash_loop.sh 10000
+# The data-directory layout (open_dir; checkpoints, rotations, manifest
+# switches; registered as the ctest test `crash_loop_dir`, 150 cycles):
+#   KVSTORE_CRASH_ARGS="--layout dir" tests/crash/crash_loop.sh 10000
 #
 # Environment: KVSTORE_CRASH_TEST  the kvstore_crash_test binary (default:
 #                                  build/tools/kvstore_crash_test)

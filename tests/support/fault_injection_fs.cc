@@ -327,6 +327,35 @@ Result<void> FaultInjectionFs::RemoveFile(const std::string& path) {
   return {};
 }
 
+// Directories are created durably at once (the store creates its data
+// directory before anything else and the tests do not crash it before that).
+Result<void> FaultInjectionFs::MakeDir(const std::string& dir) {
+  RunHook(OpKind::kOpen, dir);
+  std::lock_guard lock(mu_);
+  if (int err = Account(OpKind::kOpen, dir)) return PosixError("create directory", dir, err);
+  if (files_.count(dir)) return PosixError("create directory", dir, ENOTDIR);
+  if (!dirs_.count(Parent(dir)) && Parent(dir) != dir) {
+    return PosixError("create directory", dir, ENOENT);
+  }
+  dirs_.insert(dir);
+  return {};
+}
+
+Result<std::vector<std::string>> FaultInjectionFs::ListDir(const std::string& dir) {
+  RunHook(OpKind::kRead, dir);
+  std::lock_guard lock(mu_);
+  if (int err = Account(OpKind::kRead, dir)) return PosixError("read directory", dir, err);
+  if (!dirs_.count(dir)) return PosixError("open directory", dir, ENOENT);
+  std::vector<std::string> names;
+  for (const auto& [path, node] : files_) {
+    if (Parent(path) == dir) names.push_back(path.substr(dir.size() + 1));
+  }
+  for (const auto& d : dirs_) {
+    if (d != dir && Parent(d) == dir) names.push_back(d.substr(dir.size() + 1));
+  }
+  return names;
+}
+
 Result<void> FaultInjectionFs::SyncDir(const std::string& dir) {
   RunHook(OpKind::kSyncDir, dir);
   std::lock_guard lock(mu_);

@@ -127,6 +127,8 @@ class FaultInjectionFs final : public FileSystem {
   Result<void> RenameFile(const std::string& from, const std::string& to) override;
   Result<void> RemoveFile(const std::string& path) override;
   Result<void> SyncDir(const std::string& dir) override;
+  Result<void> MakeDir(const std::string& dir) override;
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override;
 
   // ---- crashes ----
   void SimulateCrash(CrashMode mode = CrashMode::kDropUnsynced);

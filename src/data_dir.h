@@ -1,0 +1,61 @@
+// Copyright (c) the kvstore developers.
+//
+// The layout of a data directory (KvStore::open_dir; docs/FORMATS.md):
+//
+//   LOCK                                 flock'ed while a store has it open
+//   MANIFEST                             names the current snapshot
+//   snapshot-<sequence, 20 digits>.json  the snapshot the MANIFEST names
+//   wal-<segment number, 20 digits>.log  WAL segments, replayed in order
+//
+// The MANIFEST is a few text lines ending in an XXH3 checksum of the lines
+// before it; it is only ever replaced by rename, so it is old or new, never
+// torn. A snapshot or segment it does not need is obsolete and removed.
+
+#ifndef KVSTORE_SRC_DATA_DIR_H_
+#define KVSTORE_SRC_DATA_DIR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kvstore/filesystem.h"
+#include "kvstore/result.h"
+
+namespace kvstore::datadir {
+
+inline constexpr char kLockName[] = "LOCK";
+inline constexpr char kManifestName[] = "MANIFEST";
+
+std::string SnapshotName(uint64_t sequence);
+std::string SegmentName(uint64_t number);
+// The number in a well-formed name, else nullopt.
+std::optional<uint64_t> ParseSnapshotName(std::string_view name);
+std::optional<uint64_t> ParseSegmentName(std::string_view name);
+
+struct Manifest {
+  std::string snapshot;      // file name; empty: no snapshot yet
+  uint64_t sequence = 0;     // the snapshot's sequence number
+  uint64_t wal_segment = 1;  // first segment needed: it continues the snapshot
+};
+
+std::string EncodeManifest(const Manifest& m);
+// kCorruption (naming path) unless text is a well-formed, checksummed manifest.
+Result<Manifest> DecodeManifest(std::string_view text, const std::string& path);
+
+// Replaces dir/MANIFEST durably: temporary file, fsync, rename, directory fsync.
+Result<void> WriteManifest(FileSystem& fs, const std::string& dir, const Manifest& m);
+
+// What a directory holds, sorted.
+struct Listing {
+  bool has_manifest = false;
+  std::vector<uint64_t> segments;      // segment numbers
+  std::vector<std::string> snapshots;  // snapshot file names
+  std::vector<std::string> leftovers;  // temporaries of interrupted writes
+};
+Result<Listing> List(FileSystem& fs, const std::string& dir);
+
+}  // namespace kvstore::datadir
+
+#endif  // KVSTORE_SRC_DATA_DIR_H_
