@@ -85,9 +85,13 @@ ParseStatus RespParser::ParseMultibulk(char* buf, std::size_t len, bool authenti
                                        std::size_t* consumed) {
   if (pending_args_ < 0) {
     const std::size_t cr = FindCrlf(buf, 1, len);
+    // The line is too long whether or not its '\r' has arrived yet, so that
+    // the outcome does not depend on how the stream was split into reads.
+    if ((cr == std::string_view::npos && len > limits_.max_inline_len) ||
+        (cr != std::string_view::npos && cr > limits_.max_inline_len)) {
+      return Fail("ERR Protocol error: too big mbulk count string");
+    }
     if (cr == std::string_view::npos) {
-      if (len > limits_.max_inline_len)
-        return Fail("ERR Protocol error: too big mbulk count string");
       needed_ = len + 1;
       return ParseStatus::kIncomplete;
     }
@@ -126,10 +130,11 @@ ParseStatus RespParser::ParseMultibulk(char* buf, std::size_t len, bool authenti
       return Fail(error_buf_);
     }
     const std::size_t cr = FindCrlf(buf, pos_ + 1, len);
+    if ((cr == std::string_view::npos && len - pos_ > limits_.max_inline_len) ||
+        (cr != std::string_view::npos && cr - pos_ > limits_.max_inline_len)) {
+      return Fail("ERR Protocol error: too big bulk count string");
+    }
     if (cr == std::string_view::npos) {
-      if (len - pos_ > limits_.max_inline_len) {
-        return Fail("ERR Protocol error: too big bulk count string");
-      }
       needed_ = len + 1;
       return ParseStatus::kIncomplete;
     }
