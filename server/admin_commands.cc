@@ -409,11 +409,8 @@ void ConfigCommand(CommandContext& ctx) {
   if (EqualsIgnoreCase(sub, "SET")) return ConfigSet(ctx);
   if (EqualsIgnoreCase(sub, "RESETSTAT")) {
     if (ctx.argv.size() != 2) return ReplyArity(ctx, "config|resetstat");
-    // Only this thread's counters can be reset without a race; the others are
-    // owned by their threads. Redis resets everything: documented deviation.
-    for (auto& c : ctx.stats.calls) c.v.store(0);
-    for (auto& c : ctx.stats.usec) c.v.store(0);
-    for (auto& c : ctx.stats.failed) c.v.store(0);
+    // The counters belong to their threads; a baseline resets them for INFO.
+    ctx.server.ResetCommandStats();
     return ctx.reply.Ok();
   }
   if (EqualsIgnoreCase(sub, "HELP")) {

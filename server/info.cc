@@ -112,9 +112,9 @@ void PersistenceSection(ServerState& s, const Stats& st, std::string* out) {
 }
 
 void StatsSection(ServerState& s, const Stats& st, std::string* out) {
-  uint64_t commands = 0, in = 0, outb = 0;
+  const uint64_t commands = s.CommandStatsSinceReset().commands;
+  uint64_t in = 0, outb = 0;
   for (const auto& t : s.thread_stats) {
-    commands += t->commands.Get();
     in += t->net_input_bytes.Get();
     outb += t->net_output_bytes.Get();
   }
@@ -135,19 +135,15 @@ void KeyspaceSection(const Stats& st, std::string* out) {
 
 void CommandstatsSection(ServerState& s, std::string* out) {
   const auto cmds = Commands();
+  const CommandTotals t = s.CommandStatsSinceReset();
   for (std::size_t i = 0; i < cmds.size(); ++i) {
-    uint64_t calls = 0, usec = 0, failed = 0;
-    for (const auto& t : s.thread_stats) {
-      calls += t->calls[i].Get();
-      usec += t->usec[i].Get();
-      failed += t->failed[i].Get();
-    }
-    if (calls == 0) continue;
+    if (t.calls[i] == 0) continue;
     char line[160];
     std::snprintf(line, sizeof(line),
                   "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                   ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64 "\r\n",
-                  cmds[i].name, calls, usec, static_cast<double>(usec) / calls, failed);
+                  cmds[i].name, t.calls[i], t.usec[i],
+                  static_cast<double>(t.usec[i]) / static_cast<double>(t.calls[i]), t.failed[i]);
     out->append(line);
   }
 }

@@ -11,6 +11,7 @@
 #ifndef KVSTORE_SERVER_SERVER_STATE_H_
 #define KVSTORE_SERVER_SERVER_STATE_H_
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -69,6 +70,14 @@ struct ClientInfo {
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
 };
 
+// Sums of every thread's counters. INFO reports them relative to the
+// baseline taken by CONFIG RESETSTAT; /metrics reports the raw sums, because
+// Prometheus counters must never go down.
+struct CommandTotals {
+  std::array<uint64_t, kMaxCommands> calls{}, usec{}, failed{};
+  uint64_t commands = 0;
+};
+
 enum class ShutdownMode { kDefault, kSave, kNoSave };
 
 struct ServerState {
@@ -97,6 +106,40 @@ struct ServerState {
 
   // One per I/O thread, sized before the threads start.
   std::vector<std::unique_ptr<ThreadStats>> thread_stats;
+  std::mutex stats_mu;
+  CommandTotals stats_baseline;  // GUARDED_BY(stats_mu)
+
+  CommandTotals SumCommandStats() const {
+    CommandTotals t;
+    for (const auto& s : thread_stats) {
+      for (std::size_t i = 0; i < kMaxCommands; ++i) {
+        t.calls[i] += s->calls[i].Get();
+        t.usec[i] += s->usec[i].Get();
+        t.failed[i] += s->failed[i].Get();
+      }
+      t.commands += s->commands.Get();
+    }
+    return t;
+  }
+
+  // The totals since the last CONFIG RESETSTAT.
+  CommandTotals CommandStatsSinceReset() {
+    CommandTotals t = SumCommandStats();
+    std::lock_guard<std::mutex> lock(stats_mu);
+    for (std::size_t i = 0; i < kMaxCommands; ++i) {
+      t.calls[i] -= std::min(t.calls[i], stats_baseline.calls[i]);
+      t.usec[i] -= std::min(t.usec[i], stats_baseline.usec[i]);
+      t.failed[i] -= std::min(t.failed[i], stats_baseline.failed[i]);
+    }
+    t.commands -= std::min(t.commands, stats_baseline.commands);
+    return t;
+  }
+
+  void ResetCommandStats() {
+    CommandTotals t = SumCommandStats();
+    std::lock_guard<std::mutex> lock(stats_mu);
+    stats_baseline = t;
+  }
 
   // BGSAVE.
   std::mutex bgsave_mu;
