@@ -625,6 +625,55 @@ std::span<const CommandSpec> Commands() { return kCommands; }
 
 const CommandSpec* LookupCommand(std::string_view name) { return Index().Find(name); }
 
+bool IsBatchableSet(const ClientInfo& client, const ServerState& server,
+                    std::span<const std::string_view> argv) {
+  if (argv.size() != 3 || argv[0].size() != 3) return false;
+  const std::string_view n = argv[0];
+  if ((n[0] | 0x20) != 's' || (n[1] | 0x20) != 'e' || (n[2] | 0x20) != 't') return false;
+  if (!client.authenticated && server.auth_required.load(std::memory_order_relaxed)) return false;
+  // An oversized key must fail alone, not take the batch down with it.
+  return argv[1].size() <= KvStore::kMaxKeySize && argv[2].size() <= KvStore::kMaxValueSize;
+}
+
+void RunSetBatch(SetBatch& batch, ServerState& server, ClientInfo& client, ReplyWriter& reply,
+                 ThreadStats& stats) {
+  const std::size_t n = batch.pairs.size();
+  if (n == 0) return;
+  static const std::size_t kSetIndex = [] {
+    const CommandSpec* set = LookupCommand("set");
+    return static_cast<std::size_t>(set - kCommands);
+  }();
+  const auto start = std::chrono::steady_clock::now();
+  Result<void> r;
+  if (n == 1) {
+    r = server.store->set(std::string(batch.pairs[0].first), std::string(batch.pairs[0].second));
+  } else {
+    std::vector<std::string_view> keys;
+    keys.reserve(n);
+    for (const auto& [k, v] : batch.pairs) keys.push_back(k);
+    // Later SETs of the same key win, as they would one after another.
+    r = server.store->update(UniqueKeys(std::move(keys)), [&](Transaction& tx) {
+      for (const auto& [k, v] : batch.pairs) tx.set(k, v);
+    });
+  }
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (r) {
+      reply.Ok();
+    } else {
+      reply.Error("ERR " + r.error().message());
+    }
+  }
+  client.last_command.store(static_cast<int>(kSetIndex), std::memory_order_relaxed);
+  stats.calls[kSetIndex].Add(n);
+  stats.usec[kSetIndex].Add(static_cast<uint64_t>(us.count()));
+  stats.commands.Add(n);
+  if (!r) stats.failed[kSetIndex].Add(n);
+  batch.pairs.clear();
+  batch.bytes = 0;
+}
+
 void Dispatch(CommandContext& ctx) {
   const CommandSpec* cmd = LookupCommand(ctx.argv[0]);
   if (cmd == nullptr) return ReplyUnknownCommand(ctx);

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "reply.h"
 #include "server_state.h"
@@ -55,6 +57,26 @@ const CommandSpec* LookupCommand(std::string_view name);
 // Runs one parsed command (ctx.argv non-empty), writing exactly one reply
 // (none for a successful SHUTDOWN, which closes the connection).
 void Dispatch(CommandContext& ctx);
+
+// Pipelined writes: a run of plain "SET key value" commands that arrived in
+// one read can be executed as one KvStore::update(), which logs them as one
+// WAL record: one write (and with --sync always one fdatasync) for the run
+// instead of one per command. Replies and statistics are as if each SET had
+// run alone; other clients see the run applied at once, which is a valid
+// order because no reply was sent before all of it was applied.
+struct SetBatch {
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;  // reused
+  std::size_t bytes = 0;
+};
+
+// Whether argv is a SET with no options that may join a batch (the client
+// may run commands, and the key is within the store's limit).
+bool IsBatchableSet(const ClientInfo& client, const ServerState& server,
+                    std::span<const std::string_view> argv);
+
+// Runs and clears the batch, writing one reply per SET.
+void RunSetBatch(SetBatch& batch, ServerState& server, ClientInfo& client, ReplyWriter& reply,
+                 ThreadStats& stats);
 
 }  // namespace kvstore::server
 

@@ -35,6 +35,10 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // Buffers grown past these for one large request are released once idle.
 constexpr std::size_t kKeepInput = 64 * 1024;
 constexpr std::size_t kKeepOutput = 1024 * 1024;
+// A run of pipelined SETs becomes one update() of at most this many keys /
+// bytes, so that the shard locks it holds are held briefly.
+constexpr std::size_t kMaxSetBatch = 128;
+constexpr std::size_t kMaxSetBatchBytes = 1 << 20;
 // epoll data for the loop's own descriptors; connections use their pointer.
 constexpr uint64_t kWakeTag = 0;
 constexpr uint64_t kListenTagBase = 1;  // + listener index
@@ -75,6 +79,7 @@ struct Connection {
   std::string out;       // replies not yet sent, from out_off
   std::size_t out_off = 0;
   bool writing = false;  // waiting for EPOLLOUT (input paused)
+  SetBatch sets;         // pipelined plain SETs not yet run (see commands.h)
 };
 
 class EventLoop {
@@ -305,6 +310,7 @@ class EventLoop {
       }
       c->need = 0;
       if (st == ParseStatus::kError) {
+        RunSetBatch(c->sets, *state_, c->info, reply, *state_->thread_stats[index_]);
         state_->protocol_errors.fetch_add(1, std::memory_order_relaxed);
         spdlog::debug("protocol error from client id={} addr={}: {}", c->info.id, c->info.addr,
                       c->parser.error());
@@ -316,9 +322,22 @@ class EventLoop {
       pos += consumed;
       const auto& args = c->parser.args();
       if (args.empty()) continue;
-      CommandContext ctx{*state_, c->info, args, reply, *state_->thread_stats[index_]};
+      // The views stay valid until the buffer is compacted below: later
+      // parses never write before their own command's first byte.
+      ThreadStats& stats = *state_->thread_stats[index_];
+      if (IsBatchableSet(c->info, *state_, args)) {
+        c->sets.pairs.emplace_back(args[1], args[2]);
+        c->sets.bytes += args[1].size() + args[2].size();
+        if (c->sets.pairs.size() >= kMaxSetBatch || c->sets.bytes >= kMaxSetBatchBytes) {
+          RunSetBatch(c->sets, *state_, c->info, reply, stats);
+        }
+        continue;
+      }
+      RunSetBatch(c->sets, *state_, c->info, reply, stats);  // replies stay in order
+      CommandContext ctx{*state_, c->info, args, reply, stats};
       Dispatch(ctx);
     }
+    RunSetBatch(c->sets, *state_, c->info, reply, *state_->thread_stats[index_]);
     if (c->info.close_after_reply) pos = c->in_len;  // QUIT: drop what follows
     if (pos > 0) {
       std::memmove(c->in.data(), c->in.data() + pos, c->in_len - pos);

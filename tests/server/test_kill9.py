@@ -36,8 +36,9 @@ class Worker(threading.Thread):
         self.port, self.tid = port, tid
         self.rng = random.Random(seed)
         self.acked = {}        # key -> value (bytes) or None (deleted / never written)
-        self.inflight = None   # (key, possible value after the op)
+        self.inflight = []     # [(key, possible value after the op)]: unacknowledged
         self.ops = 0
+        self.failure = None    # a wrong reply seen while the server was alive
 
     def keys(self):
         return ["t%d:k%d" % (self.tid, j) for j in range(KEYS_PER_THREAD)]
@@ -53,30 +54,46 @@ class Worker(threading.Thread):
                 cur = self.acked.get(key)
                 op = self.rng.random()
                 seq += 1
-                if op < 0.5:
+                if op < 0.15:
+                    # A pipeline of SETs (the server runs such runs as one
+                    # batch): acknowledged only once every reply is in.
+                    batch = []
+                    for i in range(10):
+                        k = self.rng.choice(keys)
+                        batch.append((k, b"%d-%d-%d" % (self.tid, seq, i)))
+                    self.inflight = batch
+                    p = r.pipeline(transaction=False)
+                    for k, v in batch:
+                        p.execute_command("SET", k, v)
+                    self.expect(p.execute() == [b"OK"] * len(batch))
+                    for k, v in batch:
+                        self.acked[k] = v
+                elif op < 0.5:
                     val = b"%d-%d" % (self.tid, seq)
-                    self.inflight = (key, val)
+                    self.inflight = [(key, val)]
                     self.expect(r.execute_command("SET", key, val) == b"OK")
                     self.acked[key] = val
                 elif op < 0.85:
                     # INCR needs an integer (or no) value: reset non-integers first.
                     if cur is not None and not cur.lstrip(b"-").isdigit():
-                        self.inflight = (key, None)
+                        self.inflight = [(key, None)]
                         r.execute_command("DEL", key)
                         self.acked[key] = cur = None
                     nxt = int(cur or 0) + 1
-                    self.inflight = (key, b"%d" % nxt)
+                    self.inflight = [(key, b"%d" % nxt)]
                     self.expect(r.execute_command("INCR", key) == nxt)
                     self.acked[key] = b"%d" % nxt
                 else:
-                    self.inflight = (key, None)
+                    self.inflight = [(key, None)]
                     n = r.execute_command("DEL", key)
                     self.expect(n == (0 if cur is None else 1))
                     self.acked[key] = None
-                self.inflight = None
+                self.inflight = []
                 self.ops += 1
         except (redis.ConnectionError, redis.TimeoutError, ConnectionError):
             return  # the server died; self.inflight is the unacknowledged op
+        except AssertionError as e:
+            self.failure = str(e)
 
     def expect(self, cond):
         if not cond:
@@ -96,6 +113,7 @@ class Kill9(unittest.TestCase):
             for w in workers:
                 w.join(15)
                 self.assertFalse(w.is_alive())
+                self.assertIsNone(w.failure)
             total = sum(w.ops for w in workers)
             self.assertGreater(total, 100, "too little load to mean anything")
             with Server(data_dir=srv.dir) as again:
@@ -106,8 +124,7 @@ class Kill9(unittest.TestCase):
                         owned.add(key.encode())
                         got = r.get(key)
                         allowed = {w.acked.get(key)}
-                        if w.inflight and w.inflight[0] == key:
-                            allowed.add(w.inflight[1])
+                        allowed.update(v for k, v in w.inflight if k == key)
                         self.assertIn(got, allowed, "%s: key %s" % (mode, key))
                 phantom = set(r.keys("*")) - owned
                 self.assertEqual(phantom, set(), mode)

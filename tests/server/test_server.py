@@ -350,6 +350,25 @@ class Commands(unittest.TestCase):
         self.assertEqual(recv_exactly(s, len(want)), want)
         s.close()
 
+    def test_pipelined_sets_keep_order_and_stats(self):
+        # Runs of plain SETs are executed as one batch; replies, order and
+        # statistics must be as if each ran alone.
+        self.x.execute_command("CONFIG", "RESETSTAT")
+        s = self.srv.connect()
+        s.sendall(cmd("SET", "a", "1") + cmd("SET", "a", "2") + cmd("GET", "a") +
+                  cmd("SET", "b", "x") + cmd("SET", "a", "3") + cmd("set", "big", "v" * 70000) +
+                  cmd("INCR", "c") + cmd("SET", "a", "4", "XX") + cmd("GET", "a") + cmd("SET", "d"))
+        want = (b"+OK\r\n+OK\r\n$1\r\n2\r\n+OK\r\n+OK\r\n+OK\r\n:1\r\n+OK\r\n$1\r\n4\r\n"
+                b"-ERR wrong number of arguments for 'set' command\r\n")
+        self.assertEqual(recv_exactly(s, len(want)), want)
+        s.close()
+        self.assertEqual(self.r.get("big"), b"v" * 70000)
+        stats = self.r.info("commandstats")["cmdstat_set"]
+        # Six ran (five of them batched); the arity error is rejected before
+        # running, which Redis does not count as a call either.
+        self.assertEqual(stats["calls"], 6)
+        self.assertEqual(stats["failed_calls"], 0)
+
     def test_quit_discards_pipelined_commands(self):
         s = self.srv.connect()
         s.sendall(cmd("SET", "q", "1") + cmd("QUIT") + cmd("SET", "q", "2"))
