@@ -665,6 +665,7 @@ void RunSetBatch(SetBatch& batch, ServerState& server, ClientInfo& client, Reply
       reply.Error("ERR " + r.error().message());
     }
   }
+  client.wrote = true;
   client.last_command.store(static_cast<int>(kSetIndex), std::memory_order_relaxed);
   stats.calls[kSetIndex].Add(n);
   stats.usec[kSetIndex].Add(static_cast<uint64_t>(us.count()));
@@ -687,6 +688,7 @@ void Dispatch(CommandContext& ctx) {
   }
   const auto index = static_cast<std::size_t>(cmd - kCommands);
   ctx.client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
+  if (cmd->flags & kWrite) ctx.client.wrote = true;
   const uint64_t errors_before = ctx.reply.errors();
   const auto start = std::chrono::steady_clock::now();
   cmd->handler(ctx);

@@ -78,8 +78,9 @@ struct Connection {
   std::size_t need = 0;  // parser's hint: in_len needed before re-parsing
   std::string out;       // replies not yet sent, from out_off
   std::size_t out_off = 0;
-  bool writing = false;  // waiting for EPOLLOUT (input paused)
-  SetBatch sets;         // pipelined plain SETs not yet run (see commands.h)
+  bool writing = false;        // waiting for EPOLLOUT (input paused)
+  SetBatch sets;               // pipelined plain SETs not yet run (see commands.h)
+  bool flush_pending = false;  // in EventLoop::pending_ (replies await the batch's end)
 };
 
 class EventLoop {
@@ -153,7 +154,7 @@ class EventLoop {
     while (!stop_.load(std::memory_order_relaxed)) {
       const int n = epoll_wait(epfd_, events, 256, 1000);
       now_ms_ = NowMs();
-      for (int i = 0; i < n && !stop_.load(std::memory_order_relaxed); ++i) {
+      for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64;
         if (tag == kWakeTag) {
           uint64_t v;
@@ -165,6 +166,7 @@ class EventLoop {
           HandleEvent(reinterpret_cast<Connection*>(tag), events[i].events);
         }
       }
+      FlushPending();
       if (now_ms_ - last_sweep >= 1000) {
         last_sweep = now_ms_;
         SweepIdle();
@@ -244,6 +246,7 @@ class EventLoop {
   }
 
   void CloseConnection(Connection* c) {
+    if (c->flush_pending) std::erase(pending_, c);
     epoll_ctl(epfd_, EPOLL_CTL_DEL, c->info.fd, nullptr);
     close(c->info.fd);
     {
@@ -259,7 +262,12 @@ class EventLoop {
       if (!Flush(c)) return;
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-      if (c->writing) return;  // input paused until the replies drain
+      if (c->writing) {
+        // Input is paused until the replies drain; but a dead peer would
+        // keep reporting HUP/ERR (level-triggered) without EPOLLOUT.
+        if (events & (EPOLLHUP | EPOLLERR)) CloseConnection(c);
+        return;
+      }
       ReadAndProcess(c);
     }
   }
@@ -291,7 +299,52 @@ class EventLoop {
       CloseConnection(c);
       return false;
     }
-    return Flush(c);
+    MarkPending(c);
+    return true;
+  }
+
+  // Replies wait until every ready connection of this epoll batch has run
+  // its commands. Then, with --sync always, one fdatasync covers the writes
+  // of all of them before any reply goes out (Redis's beforeSleep; the
+  // group commit across clients that one blocking fsync per write would
+  // lose), and then each connection's replies go out with one send.
+  void MarkPending(Connection* c) {
+    if (c->flush_pending || c->out_off == c->out.size()) {
+      if (c->out_off == c->out.size() && c->info.close_after_reply) CloseConnection(c);
+      return;
+    }
+    c->flush_pending = true;
+    pending_.push_back(c);
+  }
+
+  void FlushPending() {
+    if (pending_.empty()) return;
+    bool wrote = false;
+    for (Connection* c : pending_) {
+      wrote |= c->info.wrote;
+      c->info.wrote = false;
+    }
+    if (wrote && sync_each_batch_) {
+      if (auto r = state_->store->sync(); !r) {
+        // The replies promise durability that the disk refused: never send
+        // them. The clients see the connection drop (outcome unknown), and
+        // the store fails every later write (a failed fsync is sticky).
+        spdlog::error("WAL sync failed; closing {} clients without their replies: {}",
+                      pending_.size(), r.error().message());
+        std::vector<Connection*> doomed;
+        doomed.swap(pending_);
+        for (Connection* c : doomed) CloseConnection(c);
+        return;
+      }
+    }
+    std::vector<Connection*> batch;
+    batch.swap(pending_);
+    for (Connection* c : batch) {
+      c->flush_pending = false;
+      Flush(c);
+    }
+    batch.clear();
+    if (pending_.empty()) pending_.swap(batch);  // keep the capacity
   }
 
   // Parses and runs every complete command in the input buffer, appending
@@ -378,7 +431,7 @@ class EventLoop {
       // Input that arrived while paused may hold whole commands already.
       if (c->in_len > 0) {
         Process(c);
-        return Flush(c);
+        MarkPending(c);
       }
     }
     return true;
@@ -437,6 +490,10 @@ class EventLoop {
   std::mutex inbox_mu_;
   std::vector<int> inbox_;  // GUARDED_BY(inbox_mu_)
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
+  std::vector<Connection*> pending_;  // replies to send at the batch's end
+  // --sync always: the store is opened without per-write fsync and the
+  // loop syncs once per batch instead (see FlushPending).
+  const bool sync_each_batch_ = state_->config.sync_mode() == SyncMode::kAlways;
   int64_t now_ms_ = 0;
 };
 

@@ -68,6 +68,7 @@ struct ClientInfo {
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
+  bool wrote = false;              // ran a write since its replies were last sent
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
