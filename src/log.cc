@@ -5,6 +5,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -66,6 +67,19 @@ class CallbackSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::function<void(LogLevel, std::string_view)> fn_;
 };
 
+LogLevel DefaultLevel() {
+  const char* env = std::getenv("KVSTORE_LOG_LEVEL");
+  if (env == nullptr) return LogLevel::kInfo;
+  const std::string v(env);
+  if (v == "trace") return LogLevel::kTrace;
+  if (v == "debug") return LogLevel::kDebug;
+  if (v == "warn" || v == "warning") return LogLevel::kWarn;
+  if (v == "error") return LogLevel::kError;
+  if (v == "critical") return LogLevel::kCritical;
+  if (v == "off") return LogLevel::kOff;
+  return LogLevel::kInfo;
+}
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> MakeLogger(const Options& options) {
@@ -78,7 +92,7 @@ std::shared_ptr<spdlog::logger> MakeLogger(const Options& options) {
     static const auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
     logger = std::make_shared<spdlog::logger>("kvstore", stderr_sink);
   }
-  logger->set_level(ToSpdlog(options.log_level));
+  logger->set_level(ToSpdlog(options.log_level.value_or(DefaultLevel())));
   logger->flush_on(spdlog::level::warn);
   return logger;
 }

@@ -307,6 +307,22 @@ TEST_F(DataDirTest, LogSinkGetsOpenAndCheckpointMessagesNamingFiles) {
   EXPECT_TRUE(got.empty()) << got[0].second;
 }
 
+TEST_F(DataDirTest, LogLevelDefaultsToInfoOrTheEnvironment) {
+  const char* saved = std::getenv("KVSTORE_LOG_LEVEL");
+  const std::string saved_value = saved ? saved : "";
+  int messages = 0;
+  Options o = Quiet();
+  o.log_level.reset();  // the default
+  o.log_sink = [&](LogLevel, std::string_view) { ++messages; };
+  ::setenv("KVSTORE_LOG_LEVEL", "error", 1);
+  { KvStore s = Open(o); }
+  EXPECT_EQ(messages, 0);
+  ::unsetenv("KVSTORE_LOG_LEVEL");
+  { KvStore s = Open(o); }
+  EXPECT_GE(messages, 2) << "info: the open and close lines";
+  if (saved) ::setenv("KVSTORE_LOG_LEVEL", saved_value.c_str(), 1);
+}
+
 TEST_F(DataDirTest, DamagedManifestIsCorruption) {
   {
     KvStore s = Open(Quiet());

@@ -103,12 +103,13 @@ struct Options {
   CheckpointPolicy checkpoint;
 
   // Where log messages go: a callback, called from any thread (keep it
-  // cheap and thread-safe). nullptr means spdlog's default logger (stderr).
-  // Messages at or above log_level are delivered. Default: kInfo (open and
-  // recovery summaries, checkpoints, corruption, I/O errors; nothing per
-  // operation).
+  // cheap and thread-safe). nullptr means standard error (through spdlog).
   std::function<void(LogLevel, std::string_view message)> log_sink;
-  LogLevel log_level = LogLevel::kInfo;
+  // Messages at or above this level are delivered. Unset: the environment
+  // variable KVSTORE_LOG_LEVEL (trace, debug, info, warn, error, critical,
+  // off) if set, else kInfo: open and recovery summaries, checkpoints,
+  // corruption, I/O errors; nothing per operation.
+  std::optional<LogLevel> log_level;
 
   // Count operations, hits and misses for stats() (per-shard counters). The
   // cost is measured in docs/BENCHMARKS.md; switch off to shave it.

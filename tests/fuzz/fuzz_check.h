@@ -41,6 +41,7 @@ inline Options MemOptions(std::shared_ptr<testing::FaultInjectionFs> fs,
   o.sync = SyncMode::kNever;
   o.recovery = mode;
   o.fs = std::move(fs);
+  o.log_level = LogLevel::kOff;  // millions of opens
   return o;
 }
 
