@@ -137,7 +137,15 @@ class EventLoop {
   void Adopt(int fd) {
     {
       std::lock_guard<std::mutex> lock(inbox_mu_);
-      inbox_.push_back(fd);
+      if (!inbox_closed_) {
+        inbox_.push_back(fd);
+        fd = -1;
+      }
+    }
+    if (fd >= 0) {  // this loop has already shut down (the server is stopping)
+      close(fd);
+      state_->connected_clients.fetch_sub(1);
+      return;
     }
     Wake();
   }
@@ -175,11 +183,13 @@ class EventLoop {
     Shutdown();
   }
 
-  void DrainInbox() {
+  // close_inbox: refuse later hand-offs (shutdown).
+  void DrainInbox(bool close_inbox = false) {
     std::vector<int> fds;
     {
       std::lock_guard<std::mutex> lock(inbox_mu_);
       fds.swap(inbox_);
+      if (close_inbox) inbox_closed_ = true;
     }
     for (int fd : fds) AddConnection(fd);
   }
@@ -465,7 +475,7 @@ class EventLoop {
     for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
       epoll_ctl(epfd_, EPOLL_CTL_DEL, listen_fds_[i], nullptr);
     }
-    DrainInbox();
+    DrainInbox(/*close_inbox=*/true);
     while (!conns_.empty()) {
       Connection* c = conns_.begin()->first;
       // One non-blocking attempt: replies already computed go out if the
@@ -488,7 +498,8 @@ class EventLoop {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex inbox_mu_;
-  std::vector<int> inbox_;  // GUARDED_BY(inbox_mu_)
+  std::vector<int> inbox_;     // GUARDED_BY(inbox_mu_)
+  bool inbox_closed_ = false;  // GUARDED_BY(inbox_mu_)
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> pending_;  // replies to send at the batch's end
   // --sync always: the store is opened without per-write fsync and the
