@@ -83,7 +83,8 @@ int Run(int argc, char** argv) {
   Config config;
   if (const int rc = ParseConfig(argc, argv, &config); rc >= 0) return rc;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [kvstore-server] %v");
+  // The library logs as "[time] [kvstore] [level] message"; match it.
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [kvstore-server] [%l] %v");
 
   // Block the stop signals in every thread (the store's background threads
   // included, hence before opening it); the main thread takes them with
