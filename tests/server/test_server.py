@@ -412,6 +412,10 @@ class Commands(unittest.TestCase):
                                       timeout=5).read().decode()
         self.assertIn("kvstore_server_commands_total", body)
         self.assertIn('kvstore_server_command_calls_total{command="set"}', body)
+        if shutil.which("promtool"):  # Debian's prometheus package (scripts/dev)
+            check = subprocess.run(["promtool", "check", "metrics"], input=body.encode(),
+                                   capture_output=True, timeout=30)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         with self.assertRaises(urllib.error.HTTPError):
             urllib.request.urlopen("http://127.0.0.1:%d/other" % self.metrics_port, timeout=5)
 
