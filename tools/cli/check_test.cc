@@ -1,0 +1,280 @@
+// Copyright (c) the kvstore developers.
+//
+// `kvstore check` on files damaged byte by byte: one test per damage shape.
+
+#include "check.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cli.h"
+#include "data_dir.h"
+#include "dir_layout.h"
+#include "support/temp_dir.h"
+#include "wal_test_util.h"
+
+namespace kvstore::cli {
+namespace {
+
+using kvstore::testing::ReadFileBytes;
+using kvstore::testing::TempDir;
+using kvstore::testing::WriteFileBytes;
+using testing::BuildSets;
+
+struct Outcome {
+  int rc;
+  std::string out;
+};
+
+Outcome RunDir(const std::string& dir, CheckOptions o = {}) {
+  ::testing::internal::CaptureStdout();
+  const int rc = CheckDataDir(dir, o);
+  return {rc, ::testing::internal::GetCapturedStdout()};
+}
+
+Outcome RunFile(const std::string& file, CheckOptions o = {}) {
+  ::testing::internal::CaptureStdout();
+  const int rc = CheckSingleFile(file, o);
+  return {rc, ::testing::internal::GetCapturedStdout()};
+}
+
+std::vector<std::string> Backups(const TempDir& dir) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator(dir.path())) {
+    if (e.path().filename().string().find(".bak-") != std::string::npos) {
+      out.push_back(e.path().string());
+    }
+  }
+  return out;
+}
+
+TEST(Check, CleanDirectoryExitsZero) {
+  TempDir dir;
+  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 5));
+  WriteFileBytes(dir.File(WalSegmentName(6)), BuildSets(5, 5));
+  WriteFileBytes(
+      dir.File(SnapshotName(3)),
+      R"({"format": "kvstore-snapshot", "version": 1, "sequence": 3, "map": {"a": "b"}})");
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_NE(r.out.find("clean: 3 files checked"), std::string::npos) << r.out;
+}
+
+TEST(Check, FlippedByteIsCorruptionWithFileAndOffset) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  std::string wal = BuildSets(0, 10, &offsets);
+  wal[offsets[4] + 20] ^= 0x40;  // inside record 5's body
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, wal);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(path + ": byte " + std::to_string(offsets[4]) + ": corruption"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(Check, TruncatedTailIsReportedAsTorn) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  std::string wal = BuildSets(0, 10, &offsets);
+  wal.resize(wal.size() - 10);  // past the 5 padding bytes, into the value
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, wal);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(path + ": byte " + std::to_string(offsets[9]) + ": torn tail"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(Check, RepairCutsTornTailAndKeepsBackup) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  const std::string full = BuildSets(0, 10, &offsets);
+  const std::string torn = full.substr(0, full.size() - 10);
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, torn);
+  auto r = RunDir(dir.path(), {.repair = true});
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_EQ(ReadFileBytes(path), full.substr(0, offsets[9]));
+  auto baks = Backups(dir);
+  ASSERT_EQ(baks.size(), 1u);
+  EXPECT_EQ(baks[0].rfind(path + ".bak-", 0), 0u);
+  EXPECT_EQ(ReadFileBytes(baks[0]), torn);
+  EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
+}
+
+TEST(Check, RepairRefusesCorruptionBeforeTheTail) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  std::string wal = BuildSets(0, 10, &offsets);
+  wal[offsets[2] + 20] ^= 1;
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, wal);
+  auto r = RunDir(dir.path(), {.repair = true});
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("not repaired"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadFileBytes(path), wal);
+  EXPECT_TRUE(Backups(dir).empty());
+}
+
+TEST(Check, PointInTimeKeepsValidPrefixAndSetsLaterSegmentsAside) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  std::string first = BuildSets(0, 10, &offsets);
+  first[offsets[6] + 20] ^= 1;
+  WriteFileBytes(dir.File(WalSegmentName(1)), first);
+  WriteFileBytes(dir.File(WalSegmentName(11)), BuildSets(10, 3));
+  auto r = RunDir(dir.path(), {.repair = true, .point_in_time = true});
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_EQ(ReadFileBytes(dir.File(WalSegmentName(1))), first.substr(0, offsets[6]));
+  EXPECT_FALSE(std::filesystem::exists(dir.File(WalSegmentName(11))));
+  EXPECT_EQ(Backups(dir).size(), 2u);
+}
+
+TEST(Check, SequenceGapBetweenSegmentsIsCorruption) {
+  TempDir dir;
+  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 5));
+  const std::string second = dir.File(WalSegmentName(8));
+  WriteFileBytes(second, BuildSets(7, 2));  // records 6 and 7 are missing
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(second + ": byte 16: corruption: sequence gap"), std::string::npos) << r.out;
+}
+
+TEST(Check, LogStartingAfterTheSnapshotIsCorruption) {
+  TempDir dir;
+  WriteFileBytes(dir.File(SnapshotName(3)), R"({"version": 1, "sequence": 3, "map": {}})");
+  const std::string wal = dir.File(WalSegmentName(6));
+  WriteFileBytes(wal, BuildSets(5, 2));  // records 4 and 5 are nowhere
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(wal + ": byte 16: corruption: records 4..5 are missing"), std::string::npos)
+      << r.out;
+  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {}})");
+  EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
+}
+
+// A directory as open_dir leaves it after a checkpoint at sequence 5: the
+// snapshot, the manifest naming it and segment 2, and an obsolete segment 1.
+void WriteCheckpointedDir(const TempDir& dir) {
+  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {"k": "v"}})");
+  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 3));
+  WriteFileBytes(dir.File(WalSegmentName(2)), BuildSets(5, 4));
+  datadir::Manifest m{SnapshotName(5), 5, 2};
+  WriteFileBytes(dir.File("MANIFEST"), datadir::EncodeManifest(m));
+}
+
+TEST(Check, ManifestDirectoryIsCleanAndObsoleteSegmentsAreSkipped) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_NE(r.out.find(WalSegmentName(1) + " is obsolete"), std::string::npos) << r.out;
+}
+
+TEST(Check, DamagedManifestIsCorruption) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  std::string text = ReadFileBytes(dir.File("MANIFEST"));
+  text[text.find("sequence 5") + 9] = '4';
+  WriteFileBytes(dir.File("MANIFEST"), text);
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(dir.File("MANIFEST") + ": corruption: manifest"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("checksum mismatch"), std::string::npos) << r.out;
+  EXPECT_EQ(RunFile(dir.File("MANIFEST")).rc, kExitNo);
+}
+
+TEST(Check, ManifestNamingMissingFilesIsCorruption) {
+  TempDir dir;
+  WriteCheckpointedDir(dir);
+  std::filesystem::remove(dir.File(SnapshotName(5)));
+  std::filesystem::remove(dir.File(WalSegmentName(2)));
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("names snapshot " + SnapshotName(5) + ", which is missing"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("names first WAL segment " + WalSegmentName(2) + ", which is missing"),
+            std::string::npos)
+      << r.out;
+  // Nothing for --repair to do: the damage is not in a WAL segment.
+  EXPECT_EQ(RunDir(dir.path(), {.repair = true}).rc, kExitNo);
+}
+
+TEST(Check, PointInTimeNeverSetsTheFirstSegmentAside) {
+  TempDir dir;
+  std::string wal = BuildSets(0, 3);
+  wal[17] ^= 1;  // base_seq: the header checksum fails
+  const std::string path = dir.File(WalSegmentName(1));
+  WriteFileBytes(path, wal);
+  auto r = RunDir(dir.path(), {.repair = true, .point_in_time = true});
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("restore it from a backup"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadFileBytes(path), wal);
+}
+
+TEST(Check, BadHeaderIsCorruption) {
+  TempDir dir;
+  std::string wal = BuildSets(0, 2);
+  wal[17] ^= 1;  // base_seq, covered by the header checksum
+  WriteFileBytes(dir.File("x.wal"), wal);
+  auto r = RunFile(dir.File("x.wal"));
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find("header checksum"), std::string::npos) << r.out;
+}
+
+TEST(Check, MalformedSnapshotIsReported) {
+  TempDir dir;
+  const std::string path = dir.File(SnapshotName(1));
+  WriteFileBytes(path, R"({"map": {"a": "b", "c": 5}})");
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo);
+  EXPECT_NE(r.out.find(path + ": corruption"), std::string::npos) << r.out;
+  WriteFileBytes(path, R"({"map": {"a": "b")");
+  EXPECT_EQ(RunFile(path).rc, kExitNo);
+  WriteFileBytes(path, R"({"a": "\u0000b64:AAE="})");  // flat form, binary value
+  EXPECT_EQ(RunFile(path).rc, kExitOk);
+}
+
+TEST(Check, SingleFileRepairOfTornWal) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  const std::string full = BuildSets(0, 4, &offsets);
+  WriteFileBytes(dir.File("kvstore.wal"), full.substr(0, full.size() - 12));
+  auto r = RunFile(dir.File("kvstore.wal"), {.repair = true});
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_EQ(ReadFileBytes(dir.File("kvstore.wal")), full.substr(0, offsets[3]));
+}
+
+TEST(Check, UnknownFileKindIsAnError) {
+  TempDir dir;
+  WriteFileBytes(dir.File("notes.txt"), "hello, this is not a store file");
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(RunFile(dir.File("notes.txt")).rc, kExitError);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("notes.txt"), std::string::npos);
+}
+
+TEST(Check, RefusesWhileTheDirectoryIsLocked) {
+  TempDir dir;
+  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 2));
+  // Another open file description, as another process would hold.
+  int fd = ::open(LockPath(dir.path()).c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(RunDir(dir.path()).rc, kExitError);
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("locked"), std::string::npos);
+  ::close(fd);
+  EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
+}
+
+}  // namespace
+}  // namespace kvstore::cli

@@ -1,0 +1,53 @@
+// Copyright (c) the kvstore developers.
+//
+// The subcommands that open the data directory as a store (KvStore::open_dir):
+// get, set, del, size, scan, checkpoint and the interactive shell. Each opens
+// the store, acts and closes it; the directory lock makes them fail cleanly
+// (kBusy) while a server or another tool holds the directory.
+
+#ifndef KVSTORE_TOOLS_CLI_STORE_COMMANDS_H_
+#define KVSTORE_TOOLS_CLI_STORE_COMMANDS_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace kvstore::cli {
+
+// The one place the tool opens a store. create: make the directory if it is
+// absent (commands that write); otherwise a missing directory is an error
+// (a typo in --dir should not create an empty store and report "not found").
+Result<KvStore> OpenStore(const GlobalFlags& flags, bool create);
+
+int GetCommand(const GlobalFlags& flags, const std::string& key, bool no_newline);
+
+struct SetArgs {
+  std::string key;
+  std::string value;       // "-": read standard input
+  std::string value_file;  // instead of value
+  bool has_value = false;
+};
+int SetCommand(const GlobalFlags& flags, const SetArgs& args);
+
+int DelCommand(const GlobalFlags& flags, const std::vector<std::string>& keys);
+int SizeCommand(const GlobalFlags& flags);
+
+struct ScanArgs {
+  std::string match;         // glob.h; empty matches everything
+  std::size_t count = 1000;  // keys per KvStore::scan() page (a hint, as in Redis)
+  std::size_t limit = 0;     // stop after this many keys; 0: no limit
+  bool values = false;
+};
+int ScanCommand(const GlobalFlags& flags, const ScanArgs& args);
+
+int CheckpointCommand(const GlobalFlags& flags);
+int ShellCommand(const GlobalFlags& flags);
+
+// Reads a whole file ("-": standard input) as bytes.
+Result<std::string> ReadAll(const std::string& path);
+
+}  // namespace kvstore::cli
+
+#endif  // KVSTORE_TOOLS_CLI_STORE_COMMANDS_H_
