@@ -49,7 +49,7 @@ CC=clang-16 CXX=clang++-16 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DKVSTORE_BUILD_FUZZ=ON -DKVSTORE_BUILD_TESTS=OFF -DKVSTORE_BUILD_BENCH=OFF \
   -DKVSTORE_SANITIZE=address,undefined "${cmake_extra[@]}" >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS" --target fuzz_wal_reader fuzz_snapshot_loader
+cmake --build "$BUILD_DIR" -j "$JOBS" --target fuzz_wal_reader fuzz_snapshot_loader fuzz_resp_parser
 
 # ---- run ----
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kvstore-fuzz.XXXXXX")"
@@ -61,6 +61,7 @@ mkdir -p "$ARTIFACTS"
 TARGETS=(
   "fuzz_wal_reader wal 4096"
   "fuzz_snapshot_loader snapshot 4096 -dict=$ROOT/tests/fuzz/snapshot.dict"
+  "fuzz_resp_parser resp 2048 -dict=$ROOT/tests/fuzz/resp.dict"
 )
 
 failed=0

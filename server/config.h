@@ -1,0 +1,49 @@
+// Copyright (c) the kvstore developers.
+//
+// The server's settings: command-line flags (CLI11) and an optional config
+// file of redis.conf-style "name value" lines using the same names as the
+// long flags (see docs/SERVER.md). Flags given on the command line override
+// the file.
+
+#ifndef KVSTORE_SERVER_CONFIG_H_
+#define KVSTORE_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvstore/kvstore.h"
+
+namespace kvstore::server {
+
+struct Config {
+  std::vector<std::string> bind = {"127.0.0.1"};
+  // 6479, not Redis's 6379, so that a kvstore-server and a Redis on the same
+  // machine do not fight over the port (and a client pointed at one by
+  // mistake fails loudly instead of talking to the other).
+  int port = 6479;
+  std::string dir = "./data";
+  std::string sync = "everysec";  // always | everysec | no
+  std::string requirepass;
+  int threads = 0;  // 0: number of cores
+  uint64_t maxclients = 10000;
+  int metrics_port = 0;  // 0: no metrics endpoint
+  std::string metrics_bind = "127.0.0.1";
+  std::string config_file;
+  uint64_t proto_max_bulk_len = 512ull << 20;
+  uint64_t max_multibulk_len = 1024 * 1024;
+  uint64_t client_query_buffer_limit = 1ull << 30;
+  int64_t timeout = 0;             // idle seconds before a client is closed; 0: never
+  std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+
+  SyncMode sync_mode() const;
+};
+
+// Parses argv (and the --config file it names). Returns -1 when the server
+// should start, otherwise the process exit code (0 after --help, 2 after a
+// usage error, with the message already printed).
+int ParseConfig(int argc, char** argv, Config* out);
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_CONFIG_H_

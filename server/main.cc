@@ -1,0 +1,166 @@
+// Copyright (c) the kvstore developers.
+//
+// kvstore-server: parses the settings, opens the data directory, starts the
+// listeners and I/O threads, then waits for SIGTERM / SIGINT / SHUTDOWN and
+// stops in order: stop accepting and finish the running batches (Server::
+// Stop), wait for a BGSAVE, write the final snapshot unless NOSAVE, sync the
+// WAL, close the store (which releases the directory lock).
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "config.h"
+#include "kvstore/kvstore.h"
+#include "metrics.h"
+#include "server.h"
+#include "server_state.h"
+
+namespace kvstore::server {
+namespace {
+
+// The one place the server opens its store. Automatic checkpoints follow the
+// library's defaults (Redis's save rules, plus a WAL-size rule); the final
+// snapshot at close is taken explicitly by the shutdown sequence instead of
+// CheckpointPolicy::on_close, because SHUTDOWN NOSAVE must be able to skip
+// it and the policy cannot change after open.
+Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
+  Options options;
+  // --sync always: the I/O loops call sync() once per batch of commands,
+  // before sending any reply of the batch (server.cc, FlushPending), which
+  // shares one fdatasync among every client served in that batch. The
+  // store itself then needs no per-write fsync, nor a background one.
+  options.sync = config.sync_mode() == SyncMode::kAlways ? SyncMode::kNever : config.sync_mode();
+  options.checkpoint.on_close = false;
+  options.log_level = spdlog::get_level() == spdlog::level::off
+                          ? LogLevel::kOff
+                          : static_cast<LogLevel>(static_cast<int>(spdlog::get_level()));
+  return KvStore::open_dir(dir, options);
+}
+
+std::string StoreOpenError(const std::string& dir, const Error& e) {
+  if (e.code() == ErrorCode::kBusy) {
+    return "data directory '" + dir +
+           "' is locked by another process (another kvstore-server or kvstore on it?): " +
+           e.message();
+  }
+  return "cannot open data directory '" + dir + "': " + e.message();
+}
+
+// Final snapshot (unless NOSAVE or nothing changed since the last one), then
+// sync and close. Returns the process exit code.
+int CloseStore(ServerState& state, KvStore& store, ShutdownMode mode) {
+  int rc = 0;
+  state.JoinBgsave();
+  const bool changed = store.stats().changes_since_checkpoint > 0;
+  if (mode == ShutdownMode::kSave || (mode == ShutdownMode::kDefault && changed)) {
+    spdlog::info("writing the final snapshot");
+    if (auto r = store.checkpoint(); !r) {
+      // The WAL still holds every acknowledged write: nothing is lost.
+      spdlog::error("final snapshot failed (the WAL keeps the data): {}", r.error().message());
+      rc = 1;
+    }
+  }
+  if (auto r = store.sync(); !r) {
+    spdlog::error("WAL sync failed: {}", r.error().message());
+    rc = 1;
+  }
+  if (auto r = store.close(); !r) {
+    spdlog::error("closing the store failed: {}", r.error().message());
+    rc = 1;
+  }
+  return rc;
+}
+
+int Run(int argc, char** argv) {
+  Config config;
+  if (const int rc = ParseConfig(argc, argv, &config); rc >= 0) return rc;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  // The library logs as "[time] [kvstore] [level] message"; match it.
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [kvstore-server] [%l] %v");
+
+  // Block the stop signals in every thread (the store's background threads
+  // included, hence before opening it); the main thread takes them with
+  // sigwait. SIGUSR1 is the SHUTDOWN command waking the main thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.dir, ec);
+  if (ec) {
+    std::cerr << "kvstore-server: cannot create data directory '" << config.dir
+              << "': " << ec.message() << "\n";
+    return 1;
+  }
+  auto opened = OpenStore(config.dir, config);
+  if (!opened) {
+    std::cerr << "kvstore-server: " << StoreOpenError(config.dir, opened.error()) << "\n";
+    return 1;
+  }
+  KvStore store = std::move(opened).value();
+
+  ServerState state(config, &store);
+  state.maxclients.store(config.maxclients);
+  state.timeout.store(config.timeout);
+  state.requirepass = config.requirepass;
+  state.auth_required.store(!config.requirepass.empty());
+  state.start_ms = NowMs();
+  state.start_unix = state.start_ms / 1000;
+  state.wake_main = [] { kill(getpid(), SIGUSR1); };
+
+  Server server(&state);
+  std::string error;
+  if (!server.Listen(&error)) {
+    std::cerr << "kvstore-server: " << error << "\n";
+    (void)store.close();
+    return 1;
+  }
+  MetricsServer metrics(&state);
+  if (config.metrics_port != 0 && !metrics.Start(&error)) {
+    std::cerr << "kvstore-server: " << error << "\n";
+    (void)store.close();
+    return 1;
+  }
+  server.Start();
+  std::string binds;
+  for (const auto& b : config.bind) binds += (binds.empty() ? "" : ",") + b;
+  spdlog::info(
+      "kvstore-server {} ready: port {} on {}, dir {}, sync {}, {} I/O threads, "
+      "{} keys loaded{}",
+      KVSTORE_SERVER_VERSION, config.port, binds, config.dir, config.sync, config.threads,
+      store.size(),
+      config.metrics_port ? ", metrics on :" + std::to_string(config.metrics_port) : "");
+
+  int sig = 0;
+  while (true) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGUSR1 || state.shutdown_requested.load()) break;
+  }
+  const ShutdownMode mode = state.shutdown_mode.load();
+  spdlog::info(
+      "shutting down ({}{})",
+      sig == SIGUSR1 ? "SHUTDOWN command" : (sig == SIGINT ? "SIGINT" : "SIGTERM"),
+      mode == ShutdownMode::kNoSave ? ", NOSAVE" : (mode == ShutdownMode::kSave ? ", SAVE" : ""));
+  server.Stop();
+  metrics.Stop();
+  const int rc = CloseStore(state, store, mode);
+  spdlog::info(rc == 0 ? "bye" : "stopped with errors");
+  return rc;
+}
+
+}  // namespace
+}  // namespace kvstore::server
+
+int main(int argc, char** argv) { return kvstore::server::Run(argc, argv); }

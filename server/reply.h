@@ -1,0 +1,60 @@
+// Copyright (c) the kvstore developers.
+//
+// ReplyWriter: appends RESP2 or RESP3 replies to a connection's output
+// buffer. The buffer is the connection's own and is reused across batches,
+// so writing a reply allocates only when the buffer must grow. The protocol
+// version only changes how nulls, maps, doubles and verbatim strings are
+// framed; command code calls the same methods either way.
+
+#ifndef KVSTORE_SERVER_REPLY_H_
+#define KVSTORE_SERVER_REPLY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kvstore::server {
+
+class ReplyWriter {
+ public:
+  // `out` must outlive the writer; replies are appended to it.
+  explicit ReplyWriter(std::string* out, int protocol = 2) : out_(out), protocol_(protocol) {}
+
+  void set_protocol(int protocol) { protocol_ = protocol; }
+  int protocol() const { return protocol_; }
+  // Error replies written so far (INFO's failed_calls).
+  uint64_t errors() const { return errors_; }
+
+  // +text (text must not contain CR or LF).
+  void Simple(std::string_view text);
+  void Ok() { Simple("OK"); }
+  // -text: text starts with the error code ("ERR ...", "WRONGPASS ...").
+  // CR and LF inside it are replaced by spaces, as Redis does, so that an
+  // argument quoted in an error cannot break the framing.
+  void Error(std::string_view text);
+  void Integer(int64_t v);
+  void Bulk(std::string_view data);
+  // RESP2 "$-1", RESP3 "_".
+  void Null();
+  // RESP2 "*-1", RESP3 "_".
+  void NullArray();
+  void ArrayHeader(std::size_t n);
+  // RESP3 "%n"; RESP2 a flat array of 2n elements (key, value, ...).
+  void MapHeader(std::size_t n);
+  // RESP3 ",<double>"; RESP2 a bulk string of the same text.
+  void Double(double v);
+  // RESP3 "=<len>\r\ntxt:<text>"; RESP2 a bulk string.
+  void Verbatim(std::string_view text);
+
+ private:
+  void Header(char type, uint64_t n);
+
+  std::string* out_;
+  int protocol_;
+  uint64_t errors_ = 0;
+};
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_REPLY_H_

@@ -1,0 +1,179 @@
+// Copyright (c) the kvstore developers.
+//
+// What the command implementations share across I/O threads: the store, the
+// settings that CONFIG SET may change, counters for INFO and /metrics, the
+// registry of clients (for CLIENT LIST), background saves and the shutdown
+// request. Everything on the request path is either immutable after start or
+// a relaxed atomic written by one thread; the mutexes here are taken only by
+// rare commands (AUTH, CLIENT SETNAME/LIST, CONFIG, BGSAVE) and on connect /
+// disconnect.
+
+#ifndef KVSTORE_SERVER_SERVER_STATE_H_
+#define KVSTORE_SERVER_SERVER_STATE_H_
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "config.h"
+#include "kvstore/kvstore.h"
+
+namespace kvstore::server {
+
+// Upper bound on the command table's size (commands.cc static_asserts it).
+constexpr std::size_t kMaxCommands = 64;
+
+// A counter written by exactly one thread and read by others: a relaxed load
+// and store instead of an atomic read-modify-write, so counting costs no
+// locked instruction on the request path.
+struct OwnedCounter {
+  std::atomic<uint64_t> v{0};
+  void Add(uint64_t n) {
+    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  uint64_t Get() const { return v.load(std::memory_order_relaxed); }
+};
+
+// Per-I/O-thread counters, each on its own cache lines.
+struct alignas(64) ThreadStats {
+  std::array<OwnedCounter, kMaxCommands> calls;
+  std::array<OwnedCounter, kMaxCommands> usec;
+  std::array<OwnedCounter, kMaxCommands> failed;
+  OwnedCounter commands;
+  OwnedCounter net_input_bytes;
+  OwnedCounter net_output_bytes;
+};
+
+// A connected client as commands and CLIENT LIST see it. Owned by its I/O
+// thread's Connection; fields other threads read are atomics or guarded by
+// ServerState::clients_mu.
+struct ClientInfo {
+  uint64_t id = 0;
+  int fd = -1;
+  std::string addr;   // peer "ip:port"
+  std::string laddr;  // local "ip:port"
+  int64_t created_ms = 0;
+  std::atomic<int64_t> last_active_ms{0};
+  std::atomic<int> last_command{-1};  // index into the command table
+  std::atomic<int> protocol{2};       // 2 or 3 (HELLO)
+  std::string name;                   // GUARDED_BY(ServerState::clients_mu)
+  // Only the owning thread touches these.
+  bool authenticated = true;
+  bool close_after_reply = false;  // QUIT, or a fatal protocol error
+  bool wrote = false;              // ran a write since its replies were last sent
+};
+
+// Sums of every thread's counters. INFO reports them relative to the
+// baseline taken by CONFIG RESETSTAT; /metrics reports the raw sums, because
+// Prometheus counters must never go down.
+struct CommandTotals {
+  std::array<uint64_t, kMaxCommands> calls{}, usec{}, failed{};
+  uint64_t commands = 0;
+};
+
+enum class ShutdownMode { kDefault, kSave, kNoSave };
+
+struct ServerState {
+  ServerState(Config cfg, KvStore* s) : config(std::move(cfg)), store(s) {}
+
+  const Config config;  // as started; the mutable settings are below
+  KvStore* store;
+  int64_t start_unix = 0;
+  int64_t start_ms = 0;
+
+  // CONFIG SET-able settings.
+  std::atomic<uint64_t> maxclients{10000};
+  std::atomic<int64_t> timeout{0};
+  std::atomic<bool> auth_required{false};
+  std::mutex auth_mu;
+  std::string requirepass;  // GUARDED_BY(auth_mu)
+
+  // Connections.
+  std::atomic<uint64_t> next_client_id{1};
+  std::atomic<uint64_t> connected_clients{0};
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::mutex clients_mu;
+  std::unordered_map<uint64_t, ClientInfo*> clients;  // GUARDED_BY(clients_mu)
+
+  // One per I/O thread, sized before the threads start.
+  std::vector<std::unique_ptr<ThreadStats>> thread_stats;
+  std::mutex stats_mu;
+  CommandTotals stats_baseline;  // GUARDED_BY(stats_mu)
+
+  CommandTotals SumCommandStats() const {
+    CommandTotals t;
+    for (const auto& s : thread_stats) {
+      for (std::size_t i = 0; i < kMaxCommands; ++i) {
+        t.calls[i] += s->calls[i].Get();
+        t.usec[i] += s->usec[i].Get();
+        t.failed[i] += s->failed[i].Get();
+      }
+      t.commands += s->commands.Get();
+    }
+    return t;
+  }
+
+  // The totals since the last CONFIG RESETSTAT.
+  CommandTotals CommandStatsSinceReset() {
+    CommandTotals t = SumCommandStats();
+    std::lock_guard<std::mutex> lock(stats_mu);
+    for (std::size_t i = 0; i < kMaxCommands; ++i) {
+      t.calls[i] -= std::min(t.calls[i], stats_baseline.calls[i]);
+      t.usec[i] -= std::min(t.usec[i], stats_baseline.usec[i]);
+      t.failed[i] -= std::min(t.failed[i], stats_baseline.failed[i]);
+    }
+    t.commands -= std::min(t.commands, stats_baseline.commands);
+    return t;
+  }
+
+  void ResetCommandStats() {
+    CommandTotals t = SumCommandStats();
+    std::lock_guard<std::mutex> lock(stats_mu);
+    stats_baseline = t;
+  }
+
+  // BGSAVE.
+  std::mutex bgsave_mu;
+  std::thread bgsave_thread;  // GUARDED_BY(bgsave_mu)
+  std::atomic<bool> bgsave_running{false};
+  std::atomic<bool> last_bgsave_ok{true};
+
+  // SHUTDOWN: set by the command, acted on by the main thread.
+  std::atomic<bool> shutdown_requested{false};
+  std::atomic<ShutdownMode> shutdown_mode{ShutdownMode::kDefault};
+  std::function<void()> wake_main;  // set before the threads start
+
+  // Called by the SHUTDOWN command.
+  void RequestShutdown(ShutdownMode mode) {
+    shutdown_mode.store(mode);
+    shutdown_requested.store(true);
+    if (wake_main) wake_main();
+  }
+
+  bool CheckPassword(std::string_view user, std::string_view pass) {
+    std::lock_guard<std::mutex> lock(auth_mu);
+    return user == "default" && pass == requirepass;
+  }
+
+  // Waits for a running BGSAVE to finish (shutdown).
+  void JoinBgsave() {
+    std::lock_guard<std::mutex> lock(bgsave_mu);
+    if (bgsave_thread.joinable()) bgsave_thread.join();
+  }
+};
+
+int64_t NowMs();
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_SERVER_STATE_H_

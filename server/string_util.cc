@@ -1,0 +1,164 @@
+// Copyright (c) the kvstore developers.
+//
+// See string_util.h.
+
+#include "string_util.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace kvstore::server {
+
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool CharEq(char a, char b, bool nocase) { return nocase ? Lower(a) == Lower(b) : a == b; }
+
+// Matches a bracket class starting after '['; advances *p past ']'.
+bool MatchClass(std::string_view pat, std::size_t* p, char c, bool nocase) {
+  std::size_t i = *p;
+  const bool negate = i < pat.size() && pat[i] == '^';
+  if (negate) ++i;
+  bool match = false;
+  while (i < pat.size() && pat[i] != ']') {
+    if (pat[i] == '\\' && i + 1 < pat.size()) {
+      ++i;
+      if (CharEq(pat[i], c, nocase)) match = true;
+    } else if (i + 2 < pat.size() && pat[i + 1] == '-' && pat[i + 2] != ']') {
+      char lo = pat[i], hi = pat[i + 2];
+      if (lo > hi) std::swap(lo, hi);
+      const char x = nocase ? Lower(c) : c;
+      if (nocase) {
+        lo = Lower(lo);
+        hi = Lower(hi);
+      }
+      if (x >= lo && x <= hi) match = true;
+      i += 2;
+    } else if (CharEq(pat[i], c, nocase)) {
+      match = true;
+    }
+    ++i;
+  }
+  *p = i < pat.size() ? i + 1 : i;  // an unclosed class ends the pattern
+  return negate ? !match : match;
+}
+
+// Iterative glob with one-star backtracking: linear in practice and no
+// recursion, so a hostile pattern ("*a*a*a*...") cannot blow the stack.
+bool Glob(std::string_view pat, std::string_view s, bool nocase) {
+  std::size_t p = 0, i = 0;
+  std::size_t star_p = std::string_view::npos, star_i = 0;
+  while (i < s.size()) {
+    if (p < pat.size()) {
+      const char pc = pat[p];
+      if (pc == '*') {
+        while (p < pat.size() && pat[p] == '*') ++p;
+        if (p == pat.size()) return true;
+        star_p = p;
+        star_i = i;
+        continue;
+      }
+      if (pc == '?') {
+        ++p;
+        ++i;
+        continue;
+      }
+      if (pc == '[') {
+        std::size_t q = p + 1;
+        if (MatchClass(pat, &q, s[i], nocase)) {
+          p = q;
+          ++i;
+          continue;
+        }
+      } else {
+        std::size_t q = p;
+        if (pc == '\\' && p + 1 < pat.size()) q = p + 1;
+        if (CharEq(pat[q], s[i], nocase)) {
+          p = q + 1;
+          ++i;
+          continue;
+        }
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p;
+    i = ++star_i;
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase) {
+  return Glob(pattern, s, nocase);
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool ParseLongDouble(std::string_view s, long double* out) {
+  // Redis caps the text at MAX_LONG_DOUBLE_CHARS (5k) and rejects spaces.
+  if (s.empty() || s.size() > 5 * 1024) return false;
+  if (std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  std::string tmp(s);  // strtold needs a terminated string
+  char* end = nullptr;
+  errno = 0;
+  const long double v = std::strtold(tmp.c_str(), &end);
+  if (end != tmp.c_str() + tmp.size() || std::isnan(v)) return false;
+  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
+  *out = v;
+  return true;
+}
+
+std::string FormatLongDouble(long double v) {
+  char buf[5 * 1024 + 64];
+  int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  if (n <= 0 || static_cast<std::size_t>(n) >= sizeof(buf)) return "0";
+  std::string s(buf, static_cast<std::size_t>(n));
+  if (s.find('.') != std::string::npos) {
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+bool ParseMemorySize(std::string_view s, uint64_t* out) {
+  std::size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 19) return false;
+  const std::string_view unit = s.substr(digits);
+  uint64_t mul = 1;
+  if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
+    mul = 1;
+  } else if (EqualsIgnoreCase(unit, "k")) {
+    mul = 1000;
+  } else if (EqualsIgnoreCase(unit, "kb")) {
+    mul = 1024;
+  } else if (EqualsIgnoreCase(unit, "m")) {
+    mul = 1000 * 1000;
+  } else if (EqualsIgnoreCase(unit, "mb")) {
+    mul = 1024 * 1024;
+  } else if (EqualsIgnoreCase(unit, "g")) {
+    mul = 1000ull * 1000 * 1000;
+  } else if (EqualsIgnoreCase(unit, "gb")) {
+    mul = 1024ull * 1024 * 1024;
+  } else {
+    return false;
+  }
+  const uint64_t v = std::strtoull(std::string(s.substr(0, digits)).c_str(), nullptr, 10);
+  if (v > UINT64_MAX / mul) return false;
+  *out = v * mul;
+  return true;
+}
+
+}  // namespace kvstore::server

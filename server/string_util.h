@@ -1,0 +1,35 @@
+// Copyright (c) the kvstore developers.
+//
+// String helpers with Redis's exact semantics, shared by the commands and the
+// configuration: glob matching (KEYS, SCAN MATCH, CONFIG GET), the float
+// parsing and printing of INCRBYFLOAT, and memory sizes such as "512mb".
+
+#ifndef KVSTORE_SERVER_STRING_UTIL_H_
+#define KVSTORE_SERVER_STRING_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kvstore::server {
+
+// Redis's stringmatchlen: '*', '?', '[abc]', '[^a-z]', '\x' escapes.
+// nocase compares ASCII letters case-insensitively.
+bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false);
+
+// Redis's string2ld: the whole string is a finite long double, no spaces.
+bool ParseLongDouble(std::string_view s, long double* out);
+
+// Redis's ld2string in human mode: "%.17Lf" without trailing zeros or point.
+std::string FormatLongDouble(long double v);
+
+// Redis's memtoll: "512mb" = 512*1024*1024, "1k" = 1000, "1kb" = 1024, plain
+// bytes without suffix. Returns false if s is not such a size.
+bool ParseMemorySize(std::string_view s, uint64_t* out);
+
+// ASCII case-insensitive equality.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_STRING_UTIL_H_
