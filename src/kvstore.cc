@@ -713,6 +713,21 @@ Result<void> KvStore::Impl::ReplaySegments(const datadir::Listing& listing) {
     if (n >= manifest_.wal_segment) segs.push_back(n);
   }
   if (segs.empty()) segs.push_back(manifest_.wal_segment);
+  // A checkpoint creates the next segment before it switches appends to it
+  // (writing its header under the append lock). If the process died in
+  // between, that segment holds nothing but zeros and the one before it is
+  // still the live one, possibly with a torn final record: drop the unused
+  // segment so that the live one is replayed as the last (torn tail allowed).
+  while (segs.size() > 1) {
+    const std::string path = dir_ + "/" + datadir::SegmentName(segs.back());
+    auto view = fs_->OpenView(path);
+    if (!view) return std::move(view).error();
+    if ((*view)->data().find_first_not_of('\0') != std::string_view::npos) break;
+    view->reset();
+    KV_RETURN_IF_ERROR(fs_->RemoveFile(path));
+    log_->info("removed {}: created by a checkpoint that never switched to it", path);
+    segs.pop_back();
+  }
   uint64_t seq = manifest_.sequence;
   auto apply = [this](const wal::RecordView& rec) { Apply(rec); };
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {

@@ -369,6 +369,37 @@ TEST_F(DataDirTest, MissingMiddleSegmentIsCorruptionNotSilentLoss) {
       << r.error().message();
 }
 
+// Found by the crash loop (crash_loop_dir, --sync no): a kill -9 during an
+// append to the live segment while a checkpoint had already created the next
+// segment but not yet switched to it. The reopen saw a "sealed" segment with
+// a torn tail followed by another segment and refused it as corruption.
+TEST_F(DataDirTest, KillDuringAppendAfterCheckpointCreatedNextSegmentReopens) {
+  {
+    KvStore s = Open(Quiet());
+    ASSERT_TRUE(s.set("a", "1"));
+    ASSERT_TRUE(s.set("b", std::string(300, 'b')));
+  }
+  const std::string live = dir_ + "/" + datadir::SegmentName(1);
+  std::string data = ReadFileBytes(live);
+  // Tear the last record: zero its header word (written last by an append)
+  // as a kill mid-append leaves it.
+  const std::size_t last = data.size() - 8 - ((9 + 1 + 1 + 300 + 7) & ~std::size_t{7});
+  std::fill(data.begin() + static_cast<std::ptrdiff_t>(last),
+            data.begin() + static_cast<std::ptrdiff_t>(last + 8), '\0');
+  WriteFileBytes(live, data);
+  WriteFileBytes(dir_ + "/" + datadir::SegmentName(2), std::string(4096, '\0'));  // never used
+  KvStore s = Open(Quiet());
+  EXPECT_EQ(s.get("a"), "1");
+  EXPECT_EQ(s.get("b"), std::nullopt) << "the torn record is dropped";
+  EXPECT_TRUE(s.recovery_stats().torn_tail);
+  EXPECT_FALSE(stdfs::exists(dir_ + "/" + datadir::SegmentName(2)));
+  ASSERT_TRUE(s.set("c", "3"));
+  ASSERT_TRUE(s.checkpoint());
+  ASSERT_TRUE(s.close());
+  KvStore again = Open(Quiet());
+  EXPECT_EQ(again.size(), 2u);
+}
+
 // ---- with the fault-injecting filesystem ----
 
 const std::string kDir = "/db";

@@ -83,6 +83,18 @@ void Apply(const Rec& r, Model* m) {
     case wal::RecordType::kClear:
       m->clear();
       break;
+    case wal::RecordType::kBatch: {
+      std::string why;
+      const bool ok = wal::ForEachBatchOp(r.value, &why, [&](const wal::BatchOp& op) {
+        if (op.type == wal::RecordType::kSet) {
+          (*m)[std::string(op.key)] = std::string(op.value);
+        } else {
+          m->erase(std::string(op.key));
+        }
+      });
+      if (!ok) __builtin_trap();  // ScanLog delivered a batch it had not validated
+      break;
+    }
   }
 }
 
@@ -218,14 +230,21 @@ void CheckImage(std::string_view image) {
       FUZZ_CHECK(rec.offset == expect_off);
       FUZZ_CHECK(rec.seq == expect_seq);
       const auto t = static_cast<int>(rec.type);
-      FUZZ_CHECK(t >= 1 && t <= 3);
-      if (rec.type != wal::RecordType::kSet) FUZZ_CHECK(rec.value.empty());
-      if (rec.type == wal::RecordType::kClear) FUZZ_CHECK(rec.key.empty());
+      FUZZ_CHECK(t >= 1 && t <= 4);
+      const bool batch = rec.type == wal::RecordType::kBatch;
+      if (rec.type != wal::RecordType::kSet && !batch) FUZZ_CHECK(rec.value.empty());
+      if (rec.type == wal::RecordType::kClear || batch) FUZZ_CHECK(rec.key.empty());
       const uint32_t len = GetFixed32(image.data() + rec.offset);
       expect_off = rec.offset + wal::kRecordHeaderSize + wal::Padded(len);
       ++expect_seq;
       Apply(rec, &model);
-      if (rec.type != wal::RecordType::kClear) touched.insert(rec.key);
+      if (batch) {
+        std::string why;
+        (void)wal::ForEachBatchOp(rec.value, &why,
+                                  [&](const wal::BatchOp& op) { touched.insert(std::string(op.key)); });
+      } else if (rec.type != wal::RecordType::kClear) {
+        touched.insert(rec.key);
+      }
     }
     if (r.has_header) {
       FUZZ_CHECK(r.valid_end == expect_off);

@@ -120,6 +120,17 @@ void WalCorpus() {
           set(s, "text", std::string("\0b64:AAAA", 9));
           set(s, "utf8 \xc3\xa9\xf0\x9f\x98\x80", "\xe2\x82\xac");
         }));
+  Write("wal", "batch_updates", MakeWal([&](KvStore& s) {
+          set(s, "x", "1");
+          Ok(s.update({"x", "y", "z"},
+                      [](kvstore::Transaction& t) {
+                        t.set("y", std::string(*t.get("x")) + "2");
+                        t.remove("x");
+                        t.set("z", std::string("\0\xff", 2));
+                      }),
+             "update");
+          Ok(s.update({"y"}, [](kvstore::Transaction& t) { t.set("y", "single"); }), "update");
+        }));
   Write("wal", "long_key_varint", MakeWal([&](KvStore& s) {
           set(s, std::string(200, 'k'), "two-byte varint");
           set(s, "big", std::string(1500, 'v'));
