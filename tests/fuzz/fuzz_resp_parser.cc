@@ -69,6 +69,9 @@ Result Run(const uint8_t* data, std::size_t size, std::size_t step, bool authent
     fed += n;
     while (!buf.empty()) {
       std::size_t consumed = 0;
+      // Read the kind before parsing: inline parsing decodes escapes in
+      // place, so afterwards buf[0] may be a '*' decoded from "\x2a" or '"*"'.
+      const bool multibulk = buf[0] == '*';
       const ParseStatus st = parser.Parse(buf.data(), buf.size(), authenticated, &consumed);
       if (st == ParseStatus::kError) {
         out.error = std::string(parser.error());
@@ -81,11 +84,11 @@ Result Run(const uint8_t* data, std::size_t size, std::size_t step, bool authent
       }
       FUZZ_CHECK(consumed > 0 && consumed <= buf.size());
       const auto& args = parser.args();
-      FUZZ_CHECK(args.size() <= limits.max_multibulk_len || buf[0] != '*');
+      FUZZ_CHECK(args.size() <= limits.max_multibulk_len || !multibulk);
       std::vector<std::string> cmd;
       for (auto a : args) {
         FUZZ_CHECK(a.data() >= buf.data() && a.data() + a.size() <= buf.data() + consumed);
-        if (buf[0] == '*') FUZZ_CHECK(a.size() <= limits.max_bulk_len);
+        if (multibulk) FUZZ_CHECK(a.size() <= limits.max_bulk_len);
         cmd.emplace_back(a);
       }
       if (!cmd.empty()) out.commands.push_back(std::move(cmd));
