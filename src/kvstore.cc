@@ -43,11 +43,11 @@ class KvStore::Impl {
   static Result<std::unique_ptr<Impl>> OpenDir(const std::string& dir, const Options& options);
 
   std::optional<std::string> Get(std::string_view key) const;
-  Result<void> Set(std::string_view key, std::string_view value);
-  Result<std::optional<std::string>> Remove(std::string_view key);
-  Result<void> Clear();
+  Result<void> Set(std::string_view key, std::string_view value, const WriteOptions& wo);
+  Result<std::optional<std::string>> Remove(std::string_view key, const WriteOptions& wo);
+  Result<void> Clear(const WriteOptions& wo);
   Result<void> Update(const std::vector<std::string_view>& keys,
-                      const std::function<void(Transaction&)>& fn);
+                      const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
   uint64_t Scan(uint64_t cursor, std::size_t count,
                 const std::function<void(std::string_view, std::string_view)>& fn) const;
   std::optional<std::string> RandomKey() const;
@@ -58,6 +58,10 @@ class KvStore::Impl {
   Result<void> Close();
   const RecoveryStats& recovery() const { return recovery_; }
   uint64_t LastSequence() const { return wal_->last_seq(); }
+  uint64_t DurableSequence() const { return wal_->synced_seq(); }
+  Result<void> WaitDurable(uint64_t seq) {
+    return Logged(wal_->SyncUpTo(std::min(seq, wal_->last_seq())));
+  }
   Stats GetStats() const;
 
  private:
@@ -68,6 +72,9 @@ class KvStore::Impl {
   };
 
   void Apply(const wal::RecordView& rec);
+  // The durability step every write ends with: reports the sequence number
+  // and waits for it as Options::sync and wo require.
+  Result<void> Finish(const Result<uint64_t>& seq, const WriteOptions& wo);
   Result<SnapshotOutcome> WriteSnapshotFile(const std::string& path, uint64_t seq);
   Result<void> CheckpointLocked();  // REQUIRES: save_mu_ held; dir mode
   Result<void> ReplaySegments(const datadir::Listing& listing);
@@ -259,7 +266,15 @@ std::optional<std::string> KvStore::Impl::Get(std::string_view key) const {
   return std::string(Entry::Value(e));
 }
 
-Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
+Result<void> KvStore::Impl::Finish(const Result<uint64_t>& seq, const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = seq ? *seq : 0;
+  if (!seq) return Logged(Result<void>(seq.error()));
+  if (!wo.wait_durable) return {};
+  return Logged(wal_->Commit(*seq));
+}
+
+Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value,
+                                const WriteOptions& wo) {
   KV_RETURN_IF_ERROR(CheckSizes(key, value));
   std::string& rec = RecordBuffer();
   const uint64_t hash = wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
@@ -274,11 +289,12 @@ Result<void> KvStore::Impl::Set(std::string_view key, std::string_view value) {
     if (count_ops_) Shard::Bump(shard.sets);
   }
   TrimRecordBuffer(rec);
-  if (!seq) return Logged(Result<void>(std::move(seq).error()));
-  return Logged(wal_->Commit(*seq));
+  return Finish(seq, wo);
 }
 
-Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
+Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key,
+                                                         const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = 0;
   if (key.size() > kMaxKeySize) return std::optional<std::string>();  // cannot exist
   const HashedKey k = ShardMap::HashKey(key);
   Shard& shard = map_.ShardFor(k);
@@ -295,12 +311,11 @@ Result<std::optional<std::string>> KvStore::Impl::Remove(std::string_view key) {
     if (seq) old = shard.Erase(k);
   }
   TrimRecordBuffer(rec);
-  if (!seq) return Logged(Result<std::optional<std::string>>(std::move(seq).error()));
-  KV_RETURN_IF_ERROR(Logged(wal_->Commit(*seq)));
+  KV_RETURN_IF_ERROR(Finish(seq, wo));
   return old;
 }
 
-Result<void> KvStore::Impl::Clear() {
+Result<void> KvStore::Impl::Clear(const WriteOptions& wo) {
   if (count_ops_) clears_.fetch_add(1, std::memory_order_relaxed);
   std::string& rec = RecordBuffer();
   const uint64_t hash = wal::EncodeRecord(wal::RecordType::kClear, {}, {}, &rec);
@@ -310,8 +325,7 @@ Result<void> KvStore::Impl::Clear() {
     for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_.shard(i).Clear();
   }
   map_.UnlockAll();
-  if (!seq) return Logged(Result<void>(std::move(seq).error()));
-  return Logged(wal_->Commit(*seq));
+  return Finish(seq, wo);
 }
 
 // ---- update(): multi-key read-modify-write ----
@@ -370,7 +384,9 @@ void Transaction::remove(std::string_view key) {
 }
 
 Result<void> KvStore::Impl::Update(const std::vector<std::string_view>& keys,
-                                   const std::function<void(Transaction&)>& fn) {
+                                   const std::function<void(Transaction&)>& fn,
+                                   const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = 0;
   if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
   Transaction::Impl t;
   t.declared.reserve(keys.size());
@@ -432,8 +448,7 @@ Result<void> KvStore::Impl::Update(const std::vector<std::string_view>& keys,
       }
     }
   }
-  if (!seq) return Logged(Result<void>(std::move(seq).error()));
-  return Logged(wal_->Commit(*seq));
+  return Finish(seq, wo);
 }
 
 // ---- scan() and random_key() ----
@@ -1017,25 +1032,27 @@ std::optional<std::string> KvStore::get(std::string_view key) const {
   return impl_->Get(key);
 }
 
-Result<void> KvStore::set(std::string key, std::string value) {
+Result<void> KvStore::set(std::string key, std::string value, const WriteOptions& write) {
   if (!impl_) return Moved();
-  return impl_->Set(key, value);
+  return impl_->Set(key, value, write);
 }
 
-Result<std::optional<std::string>> KvStore::remove(std::string_view key) {
+Result<std::optional<std::string>> KvStore::remove(std::string_view key,
+                                                   const WriteOptions& write) {
   if (!impl_) return Moved();
-  return impl_->Remove(key);
+  return impl_->Remove(key, write);
 }
 
-Result<void> KvStore::clear() {
+Result<void> KvStore::clear(const WriteOptions& write) {
   if (!impl_) return Moved();
-  return impl_->Clear();
+  return impl_->Clear(write);
 }
 
 Result<void> KvStore::update(const std::vector<std::string_view>& keys,
-                             const std::function<void(Transaction&)>& fn) {
+                             const std::function<void(Transaction&)>& fn,
+                             const WriteOptions& write) {
   if (!impl_) return Moved();
-  return impl_->Update(keys, fn);
+  return impl_->Update(keys, fn, write);
 }
 
 uint64_t KvStore::scan(uint64_t cursor, std::size_t count,
@@ -1072,5 +1089,12 @@ RecoveryStats KvStore::recovery_stats() const {
 Stats KvStore::stats() const { return impl_ ? impl_->GetStats() : Stats{}; }
 
 uint64_t KvStore::last_sequence() const { return impl_ ? impl_->LastSequence() : 0; }
+
+uint64_t KvStore::durable_sequence() const { return impl_ ? impl_->DurableSequence() : 0; }
+
+Result<void> KvStore::wait_durable(uint64_t seq) const {
+  if (!impl_) return Moved();
+  return impl_->WaitDurable(seq);
+}
 
 }  // namespace kvstore

@@ -167,6 +167,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   w->file_ = std::move(*file);
   w->last_seq_.store(last);
   w->synced_seq_ = last;
+  w->synced_seq_atomic_.store(last, std::memory_order_release);
   stats->last_sequence = last;
   if (options.sync == SyncMode::kEverySecond)
     w->sync_thread_ = std::thread([p = w.get()] { p->SyncLoop(); });
@@ -256,6 +257,7 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
     if (r) {
       Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
       synced_seq_ = std::max(synced_seq_, target);
+      synced_seq_atomic_.store(synced_seq_, std::memory_order_release);
     } else {
       // Never retry: after a failed fsync the file's state is unknown.
       std::lock_guard append_lock(mu_);

@@ -68,6 +68,11 @@ class Wal {
   Result<void> Commit(uint64_t seq);
   // Makes every appended record durable.
   Result<void> SyncAll();
+  // Group commit: returns once every record <= seq is durable. One waiter
+  // leads the fdatasync for everything appended so far; the others wait.
+  Result<void> SyncUpTo(uint64_t seq);
+  // Every record <= this is durable.
+  uint64_t synced_seq() const { return synced_seq_atomic_.load(std::memory_order_acquire); }
 
   struct Cut {
     uint64_t seq;
@@ -93,7 +98,6 @@ class Wal {
 
  private:
   Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode);
-  Result<void> SyncUpTo(uint64_t seq);
   void AwaitInFlightWriters() const;
   Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
   void SyncLoop();
@@ -116,6 +120,7 @@ class Wal {
   mutable std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)
+  std::atomic<uint64_t> synced_seq_atomic_{0};  // mirrors synced_seq_ for lock-free readers
   bool syncing_ = false;     // GUARDED_BY(sync_mu_)
   std::atomic<uint64_t> syncs_{0};
   Histogram sync_seconds_;         // GUARDED_BY(sync_mu_)

@@ -117,6 +117,23 @@ struct Options {
 };
 
 // What the last open()/load_from_file() found. Plain data.
+// How one write waits for durability (per call; leveldb's WriteOptions is
+// the model). The default is what Options::sync promises.
+struct WriteOptions {
+  // SyncMode::kAlways stores: true (default) returns only once the write is
+  // on stable storage. false returns as soon as the write is logged and
+  // visible to readers, before its fdatasync: it survives a process crash but
+  // NOT yet an OS crash or power loss. Call wait_durable(sequence) before
+  // acknowledging it to anyone who relies on kAlways. Many writers deferring
+  // and then waiting share one fdatasync (group commit across callers and
+  // threads). Other modes: no effect (they never wait on the write path).
+  bool wait_durable = true;
+  // If not null, receives the write's sequence number, or 0 when nothing was
+  // logged (a remove of an absent key, an update that wrote nothing, an
+  // error).
+  uint64_t* sequence = nullptr;
+};
+
 struct RecoveryStats {
   uint64_t snapshot_keys = 0;     // entries loaded from the snapshot (0 for open())
   uint64_t snapshot_sequence = 0; // sequence number the snapshot covers
@@ -246,14 +263,15 @@ class KvStore {
   // every later write fails with that fsync's error code and a message saying
   // so, until the store is reopened: a failed fsync leaves the file in an
   // unknown state, so it is never retried.
-  Result<void> set(std::string key, std::string value);
+  Result<void> set(std::string key, std::string value, const WriteOptions& write = {});
 
   // Removes key. Returns the removed value, or nullopt if the key was absent
   // (then nothing is logged). Errors as for set().
-  Result<std::optional<std::string>> remove(std::string_view key);
+  Result<std::optional<std::string>> remove(std::string_view key,
+                                            const WriteOptions& write = {});
 
   // Removes every key (one WAL record). Errors as for set().
-  Result<void> clear();
+  Result<void> clear(const WriteOptions& write = {});
 
   std::size_t size() const;  // number of keys
   bool empty() const;
@@ -279,7 +297,8 @@ class KvStore {
   // call the store. Returns fn's error-free outcome: kInvalidArgument for an
   // undeclared key or an oversized key/value, WAL errors as for set().
   Result<void> update(const std::vector<std::string_view>& keys,
-                      const std::function<void(Transaction&)>& fn);
+                      const std::function<void(Transaction&)>& fn,
+                      const WriteOptions& write = {});
 
   // Iterates over the keys in pages, like Redis's SCAN. Start with cursor 0;
   // fn is called for about `count` entries (never fewer than one shard's
@@ -321,6 +340,18 @@ class KvStore {
 
   // Highest sequence number assigned so far (each logged write takes one).
   uint64_t last_sequence() const;
+
+  // Highest sequence number known to be on stable storage: every write
+  // numbered at or below it survives an OS crash or power loss.
+  uint64_t durable_sequence() const;
+
+  // Blocks until every write numbered at or below seq is on stable storage,
+  // whatever Options::sync says (a seq above last_sequence() is clamped to
+  // it). Concurrent callers share fdatasyncs: one leader syncs everything
+  // logged so far and wakes the others (group commit). Errors: the failed
+  // fdatasync's code; after one, every later write and wait fails too (see
+  // set()). kClosed after close() if seq is not durable. Thread-safe.
+  Result<void> wait_durable(uint64_t seq) const;
 
   static constexpr std::size_t kMaxKeySize = 64u << 20;     // 64 MiB
   static constexpr std::size_t kMaxValueSize = 512u << 20;  // 512 MiB, as Redis

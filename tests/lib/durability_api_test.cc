@@ -1,0 +1,163 @@
+// Copyright (c) the kvstore developers.
+//
+// The group-commit API: WriteOptions::wait_durable = false, the write's
+// sequence number, durable_sequence() and wait_durable(). A deferred write
+// in a kAlways store is visible at once but survives power loss only after
+// wait_durable() covers it; many deferred writers share one fdatasync.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "kvstore/kvstore.h"
+#include "support/fault_injection_fs.h"
+#include "support/store_model.h"
+
+namespace kvstore::testing {
+namespace {
+
+const std::string kWal = "/db/wal";
+
+class DurabilityApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { fs_->CreateDir("/db"); }
+  KvStore Open(SyncMode mode) {
+    auto s = KvStore::open(kWal, MakeOptions(fs_, mode));
+    EXPECT_TRUE(s) << s.error().ToString();
+    return std::move(*s);
+  }
+  std::shared_ptr<FaultInjectionFs> fs_ = std::make_shared<FaultInjectionFs>();
+};
+
+TEST_F(DurabilityApiTest, WritesReportConsecutiveSequenceNumbers) {
+  KvStore store = Open(SyncMode::kAlways);
+  uint64_t a = 0, b = 0, c = 0, d = 99, e = 0;
+  ASSERT_TRUE(store.set("a", "1", {.sequence = &a}));
+  ASSERT_TRUE(store.set("b", "2", {.wait_durable = false, .sequence = &b}));
+  auto removed = store.remove("a", {.sequence = &c});
+  ASSERT_TRUE(removed);
+  ASSERT_TRUE(removed->has_value());
+  // Removing an absent key logs nothing: sequence 0.
+  ASSERT_TRUE(store.remove("absent", {.sequence = &d}));
+  ASSERT_TRUE(store.update({"x", "y"},
+                           [](Transaction& t) {
+                             t.set("x", "1");
+                             t.set("y", "2");
+                           },
+                           {.sequence = &e}));
+  EXPECT_EQ(b, a + 1);
+  EXPECT_EQ(c, b + 1);
+  EXPECT_EQ(d, 0u);
+  EXPECT_EQ(e, c + 1);  // one batch record, one number
+  EXPECT_EQ(store.last_sequence(), e);
+}
+
+TEST_F(DurabilityApiTest, DeferredWriteIsVisibleButNotDurableUntilWaited) {
+  KvStore store = Open(SyncMode::kAlways);
+  ASSERT_TRUE(store.set("durable", "1"));
+  const uint64_t before = store.durable_sequence();
+  EXPECT_EQ(before, store.last_sequence());  // kAlways waited for it
+
+  uint64_t seq = 0;
+  ASSERT_TRUE(store.set("deferred", "2", {.wait_durable = false, .sequence = &seq}));
+  EXPECT_EQ(store.get("deferred"), "2");
+  EXPECT_LT(store.durable_sequence(), seq);
+
+  // Power loss now: the deferred write is gone, the waited one is not.
+  fs_->SimulateCrash(FaultInjectionFs::CrashMode::kDropUnsynced);
+  {
+    KvStore reopened = Open(SyncMode::kAlways);
+    EXPECT_EQ(reopened.get("durable"), "1");
+    EXPECT_EQ(reopened.get("deferred"), std::nullopt);
+    // Again, this time waiting before the crash.
+    ASSERT_TRUE(reopened.set("deferred", "3", {.wait_durable = false, .sequence = &seq}));
+    ASSERT_TRUE(reopened.wait_durable(seq));
+    EXPECT_GE(reopened.durable_sequence(), seq);
+    fs_->SimulateCrash(FaultInjectionFs::CrashMode::kDropUnsynced);
+  }
+  KvStore after = Open(SyncMode::kAlways);
+  EXPECT_EQ(after.get("deferred"), "3");
+}
+
+TEST_F(DurabilityApiTest, WaitDurableSyncsInEveryMode) {
+  for (SyncMode mode : {SyncMode::kNever, SyncMode::kEverySecond}) {
+    SCOPED_TRACE(ModeName(mode));
+    fs_ = std::make_shared<FaultInjectionFs>();
+    fs_->CreateDir("/db");
+    {
+      KvStore store = Open(mode);
+      uint64_t seq = 0;
+      ASSERT_TRUE(store.set("k", "v", {.sequence = &seq}));
+      ASSERT_TRUE(store.wait_durable(seq));
+      EXPECT_GE(store.durable_sequence(), seq);
+      fs_->SimulateCrash(FaultInjectionFs::CrashMode::kDropUnsynced);
+    }
+    KvStore after = Open(mode);
+    EXPECT_EQ(after.get("k"), "v");
+  }
+}
+
+TEST_F(DurabilityApiTest, WaitBeyondLastSequenceIsClampedAndNothingIsSyncedTwice) {
+  KvStore store = Open(SyncMode::kAlways);
+  uint64_t seq = 0;
+  ASSERT_TRUE(store.set("k", "v", {.wait_durable = false, .sequence = &seq}));
+  fs_->ResetCounters();
+  ASSERT_TRUE(store.wait_durable(seq + 1000));  // clamped: returns, does not hang
+  const uint64_t syncs = fs_->count(OpKind::kSync);
+  EXPECT_EQ(syncs, 1u);
+  ASSERT_TRUE(store.wait_durable(seq));  // already durable: no new fdatasync
+  EXPECT_EQ(fs_->count(OpKind::kSync), syncs);
+}
+
+TEST_F(DurabilityApiTest, DeferredWritersShareFdatasyncs) {
+  KvStore store = Open(SyncMode::kAlways);
+  constexpr int kThreads = 8, kWrites = 200;
+  fs_->ResetCounters();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        uint64_t seq = 0;
+        const std::string key = std::to_string(t) + ":" + std::to_string(i);
+        if (!store.set(key, "v", {.wait_durable = false, .sequence = &seq})) failures++;
+        if (!store.wait_durable(seq)) failures++;
+        if (store.durable_sequence() < seq) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(store.size(), static_cast<std::size_t>(kThreads * kWrites));
+  // Each wait needs at most one fdatasync of its own, and waiters that arrive
+  // while one runs share the next: strictly fewer syncs than writes.
+  EXPECT_LT(fs_->count(OpKind::kSync), static_cast<uint64_t>(kThreads * kWrites));
+  EXPECT_EQ(store.durable_sequence(), store.last_sequence());
+}
+
+TEST_F(DurabilityApiTest, FailedSyncIsReportedToTheWaiterAndSticks) {
+  KvStore store = Open(SyncMode::kAlways);
+  uint64_t seq = 0;
+  ASSERT_TRUE(store.set("k", "v", {.wait_durable = false, .sequence = &seq}));
+  fs_->InjectFault(FaultInjectionFs::Fault::At(OpKind::kSync, 1, EIO));
+  auto r = store.wait_durable(seq);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kIoError);
+  EXPECT_LT(store.durable_sequence(), seq);
+  fs_->ClearFaults();
+  // Never retried: the next write and the next wait fail too.
+  EXPECT_FALSE(store.set("k2", "v"));
+  EXPECT_FALSE(store.wait_durable(seq));
+}
+
+TEST_F(DurabilityApiTest, MovedFromStoreRefusesToWait) {
+  KvStore store = Open(SyncMode::kAlways);
+  KvStore other = std::move(store);
+  EXPECT_FALSE(store.wait_durable(1));  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(store.durable_sequence(), 0u);
+}
+
+}  // namespace
+}  // namespace kvstore::testing
