@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "coding.h"
+#include "durable_file.h"
 #include "error.h"
 
 namespace kvstore::datadir {
@@ -126,20 +127,8 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) 
 }
 
 Result<void> WriteManifest(FileSystem& fs, const std::string& dir, const Manifest& m) {
-  const std::string path = dir + "/" + kManifestName;
-  const std::string tmp = path + ".tmp";
-  auto file = fs.NewWritableFile(tmp);
-  if (!file) return std::move(file).error();
-  auto r = (*file)->Append(EncodeManifest(m));
-  if (r) r = (*file)->Sync();
-  auto closed = (*file)->Close();
-  if (r && !closed) r = closed;
-  if (r) r = fs.RenameFile(tmp, path);
-  if (!r) {
-    (void)fs.RemoveFile(tmp);
-    return r;
-  }
-  return fs.SyncDir(dir);
+  return WriteFileDurably(fs, dir + "/" + kManifestName,
+                          [&](WritableFile* f) { return f->Append(EncodeManifest(m)); });
 }
 
 Result<Listing> List(FileSystem& fs, const std::string& dir) {

@@ -2,8 +2,12 @@
 
 #include "shard_map.h"
 
+#include <algorithm>
 #include <mutex>
 #include <new>
+#include <random>
+#include <utility>
+#include <vector>
 
 namespace kvstore {
 
@@ -117,27 +121,107 @@ void Shard::Clear() {
   entry_bytes.store(0, std::memory_order_relaxed);
 }
 
-ShardMap::~ShardMap() {
+// No other thread can hold a reference any more.
+ShardMap::~ShardMap() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (auto& s : shards_) s.Clear();
 }
 
-std::optional<std::string> ShardMap::Get(std::string_view key) const {
+std::optional<std::string> ShardMap::Get(std::string_view key, bool count) const {
   const HashedKey k = HashKey(key);
   const Shard& s = ShardFor(k);
-  std::shared_lock lock(s.mu);
+  ReaderLock lock(&s.mu);
   const char* e = s.Find(k);
+  if (count) (e ? s.hits : s.misses).fetch_add(1, std::memory_order_relaxed);
   if (e == nullptr) return std::nullopt;
   return std::string(Entry::Value(e));
 }
 
-void ShardMap::Reserve(uint64_t keys) {
+// ---- scan() and random_key() ----
+//
+// A cursor is (shard index << 56) | h, where h is a lower bound on the top 56
+// bits of the key hashes still to visit in that shard. A page takes the keys
+// of the shard with the smallest hashes >= h, never splitting a group of
+// equal 56-bit hashes, so a key present throughout is visited exactly once
+// whatever the table does meanwhile (rehashing reorders slots, not hashes).
+// Finding a page costs a pass over the shard, so a page is at least 1/16 of
+// the shard: a full iteration costs at most ~16 passes over the data.
+
+namespace {
+constexpr int kCursorShift = 56;
+constexpr uint64_t kHashMask = (uint64_t{1} << kCursorShift) - 1;
+uint64_t Hash56(const char* e) { return Hash64(Entry::Key(e)) >> 8; }
+}  // namespace
+
+uint64_t ShardMap::Scan(uint64_t cursor, std::size_t count,
+                        const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::size_t shard = static_cast<std::size_t>(cursor >> kCursorShift);
+  uint64_t from = cursor & kHashMask;
+  std::size_t emitted = 0;
+  count = std::max<std::size_t>(count, 1);
+  std::vector<std::pair<uint64_t, const char*>> page;
+  while (shard < kShards && emitted < count) {
+    const Shard& s = shards_[shard];
+    ReaderLock lock(&s.mu);
+    page.clear();
+    for (const char* e : s.set) {
+      const uint64_t h = Hash56(e);
+      if (h >= from) page.emplace_back(h, e);
+    }
+    const std::size_t want = std::max(count - emitted, s.set.size() / 16);
+    if (page.size() > want) {
+      std::nth_element(page.begin(), page.begin() + static_cast<std::ptrdiff_t>(want - 1),
+                       page.end());
+      const uint64_t cut = page[want - 1].first;  // include every key hashing to cut
+      for (const auto& [h, e] : page) {
+        if (h <= cut) {
+          fn(Entry::Key(e), Entry::Value(e));
+          ++emitted;
+        }
+      }
+      if (cut < kHashMask) return (uint64_t{shard} << kCursorShift) | (cut + 1);
+    } else {
+      for (const auto& [h, e] : page) fn(Entry::Key(e), Entry::Value(e));
+      emitted += page.size();
+    }
+    ++shard;
+    from = 0;
+  }
+  return shard < kShards ? uint64_t{shard} << kCursorShift : 0;
+}
+
+std::optional<std::string> ShardMap::RandomKey() const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 0; attempt < 8; ++attempt) {  // retry if keys vanish meanwhile
+    const std::size_t total = Size();
+    if (total == 0) return std::nullopt;
+    uint64_t r = rng() % total;
+    for (std::size_t i = 0; i < kShards; ++i) {
+      const Shard& s = shards_[i];
+      const std::size_t n = s.count.load(std::memory_order_relaxed);
+      if (r >= n) {
+        r -= n;
+        continue;
+      }
+      ReaderLock lock(&s.mu);
+      if (r >= s.set.size()) break;
+      auto it = s.set.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(r));
+      return std::string(Entry::Key(*it));
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- sizing (before the map is shared) ----
+
+void ShardMap::Reserve(uint64_t keys) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const uint64_t per_shard = keys / kShards + keys / kShards / 16 + 8;  // +6% for imbalance
   for (auto& s : shards_) {
     if (s.set.capacity() < per_shard) s.set.reserve(static_cast<std::size_t>(per_shard));
   }
 }
 
-void ShardMap::ShrinkToFit() {
+void ShardMap::ShrinkToFit() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (auto& s : shards_) {
     if (s.set.capacity() > 4 * (s.set.size() + 8)) s.set.rehash(0);
   }
@@ -152,7 +236,7 @@ std::size_t ShardMap::Size() const {
 uint64_t ShardMap::MemoryBytes() const {
   uint64_t n = sizeof(*this);
   for (const auto& s : shards_) {
-    std::shared_lock lock(s.mu);
+    ReaderLock lock(&s.mu);
     // Allocators round blocks up to 16 bytes; a slot is a pointer plus a
     // control byte.
     n += s.entry_bytes.load(std::memory_order_relaxed) + 8 * s.set.size() +
@@ -161,12 +245,16 @@ uint64_t ShardMap::MemoryBytes() const {
   return n;
 }
 
-void ShardMap::LockAll() {
-  for (auto& s : shards_) s.mu.lock();
-}
-
-void ShardMap::UnlockAll() {
-  for (auto& s : shards_) s.mu.unlock();
+// The analysis cannot follow a loop taking 96 locks; ClearIf is the one
+// place that holds them all, and it releases them before returning.
+bool ShardMap::ClearIf(const std::function<bool()>& fn) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  for (auto& s : shards_) s.mu.Lock();
+  const bool clear = fn();
+  if (clear) {
+    for (auto& s : shards_) s.Clear();
+  }
+  for (auto& s : shards_) s.mu.Unlock();
+  return clear;
 }
 
 }  // namespace kvstore

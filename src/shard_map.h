@@ -14,6 +14,16 @@
 // filling memory 4 KiB page fault by page fault costs ~5x more than with 2 MiB
 // pages on the virtual machines we run on (docs/DESIGN.md), and mimalloc's
 // 128-byte size class fits a 118-byte entry as tightly as glibc does.
+//
+// Reads of the keyspace live here too: get, scan (the cursor walk) and
+// random_key. Writes are applied by the commit path (write_path.cc) and by
+// replay (storage_layout.cc), under the shard locks they take.
+//
+// Locking: Shard::mu is a SharedMutex (mutex.h), std::shared_mutex with
+// thread-safety annotations, so the analysis checks every access to a
+// shard's table. Code that runs before the map is shared (snapshot loading,
+// replay, Reserve) needs no lock and says so with
+// ABSL_NO_THREAD_SAFETY_ANALYSIS.
 
 #ifndef KVSTORE_SRC_SHARD_MAP_H_
 #define KVSTORE_SRC_SHARD_MAP_H_
@@ -27,13 +37,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 
 #include "coding.h"
+#include "mutex.h"
 
 namespace kvstore {
 
@@ -75,8 +84,8 @@ using EntryAllocator = mi_stl_allocator<char*>;
 using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
 
 struct alignas(64) Shard {
-  mutable std::shared_mutex mu;
-  EntrySet set;                          // GUARDED_BY(mu)
+  mutable SharedMutex mu;
+  EntrySet set ABSL_GUARDED_BY(mu);
   std::atomic<std::size_t> count{0};     // == set.size(), readable without mu
   std::atomic<uint64_t> entry_bytes{0};  // sum of Entry::Size; written under mu
 
@@ -88,18 +97,16 @@ struct alignas(64) Shard {
   mutable std::atomic<uint64_t> misses{0};
   std::atomic<uint64_t> sets{0};
   std::atomic<uint64_t> removes{0};
-  static void Bump(std::atomic<uint64_t>& c) {  // REQUIRES: mu held exclusively
+  void Bump(std::atomic<uint64_t>& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
-  // REQUIRES: mu held exclusively. Inserts or replaces.
-  void Put(const HashedKey& k, std::string_view value);
-  // REQUIRES: mu held exclusively. Returns the removed entry's value.
-  std::optional<std::string> Erase(const HashedKey& k);
-  // REQUIRES: mu held exclusively.
-  void Clear();
-  // REQUIRES: mu held (shared or exclusive).
-  const char* Find(const HashedKey& k) const {
+  // Inserts or replaces.
+  void Put(const HashedKey& k, std::string_view value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Returns the removed entry's value.
+  std::optional<std::string> Erase(const HashedKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  const char* Find(const HashedKey& k) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
     auto it = set.find(k);
     return it == set.end() ? nullptr : *it;
   }
@@ -122,7 +129,26 @@ class ShardMap {
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
-  std::optional<std::string> Get(std::string_view key) const;
+  // The value of key, or nullopt. With count, bumps the shard's hit or miss
+  // counter (Options::count_operations).
+  std::optional<std::string> Get(std::string_view key, bool count = false) const;
+  // KvStore::scan: calls fn for about `count` entries from cursor on and
+  // returns the next cursor (0: done). See shard_map.cc for the cursor.
+  uint64_t Scan(uint64_t cursor, std::size_t count,
+                const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // KvStore::random_key.
+  std::optional<std::string> RandomKey() const;
+  // Writes made before the map is shared with other threads (snapshot
+  // loading, WAL replay): no locks taken.
+  void PutUnshared(const HashedKey& k, std::string_view value) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ShardFor(k).Put(k, value);
+  }
+  void EraseUnshared(const HashedKey& k) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    (void)ShardFor(k).Erase(k);
+  }
+  void ClearUnshared() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (auto& s : shards_) s.Clear();
+  }
   // Sizes the tables for about `keys` entries in total. REQUIRES: not shared.
   void Reserve(uint64_t keys);
   // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
@@ -132,9 +158,10 @@ class ShardMap {
   // shared in turn).
   uint64_t MemoryBytes() const;
 
-  // Takes every shard's lock exclusively, in index order.
-  void LockAll();
-  void UnlockAll();
+  // clear(): under every shard's lock (taken in index order, the order
+  // update() uses too), runs fn and, if it returns true, empties every
+  // shard. Returns fn's result.
+  bool ClearIf(const std::function<bool()>& fn);
 
  private:
   static std::size_t Index(uint64_t hash) {

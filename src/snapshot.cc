@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <shared_mutex>
 
 #include "error.h"
 
@@ -84,7 +83,7 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     {
       const Shard& s = map.shard(i);
-      std::shared_lock lock(s.mu);
+      ReaderLock lock(&s.mu);
       for (const char* e : s.set) {
         WriteText(w, Entry::Key(e), true, &scratch);
         WriteText(w, Entry::Value(e), false, &scratch);
@@ -199,7 +198,7 @@ class Loader {
                         Printable(key) + "\"");
     }
     HashedKey k = ShardMap::HashKey(key_);
-    map_->ShardFor(k).Put(k, value_);  // not yet shared: no lock needed
+    map_->PutUnshared(k, value_);
     ++info_.keys;
     return {};
   }

@@ -4,48 +4,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
+#include "durable_file.h"
 #include "error.h"
 
 namespace kvstore {
 
-std::string DirName(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-Result<void> RemoveLeftover(FileSystem& fs, const std::string& path) {
-  auto exists = fs.FileExists(path);
-  if (!exists) return std::move(exists).error();
-  if (*exists) return fs.RemoveFile(path);
-  return {};
-}
-
 namespace {
 
-// Writes a log holding only a header (base_seq) to path, durably: a temporary
-// file, fsync, rename over path, fsync of the directory.
+// Writes a log holding only a header (base_seq) to path, durably.
 Result<void> CreateEmptyLog(FileSystem& fs, const std::string& path, uint64_t base_seq) {
-  const std::string tmp = path + ".new";
-  {
-    auto f = fs.OpenLogFile(tmp, 0);
-    if (!f) return std::move(f).error();
-    auto r = (*f)->Append(wal::EncodeFileHeader(base_seq));
-    if (r) r = (*f)->Sync();
-    auto c = (*f)->Close();
-    if (r && !c) r = c;
-    if (!r) {
-      (void)fs.RemoveFile(tmp);
-      return r;
-    }
-  }
-  if (auto r = fs.RenameFile(tmp, path); !r) {
-    (void)fs.RemoveFile(tmp);
-    return r;
-  }
-  return fs.SyncDir(DirName(path));
+  return WriteFileDurably(
+      fs, path, [&](WritableFile* f) { return f->Append(wal::EncodeFileHeader(base_seq)); },
+      nullptr, ".new");
 }
 
 // Keeps the bytes that point-in-time recovery drops, for a human to inspect.
@@ -94,8 +66,8 @@ void Observe(Histogram* h, double v) {
 
 Wal::Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode)
     : fs_(std::move(fs)),
-      path_(std::move(path)),
       mode_(mode),
+      path_(std::move(path)),
       sync_seconds_(MakeHistogram(kSyncBounds)),
       sync_records_(MakeHistogram(kBatchBounds)) {}
 
@@ -164,13 +136,21 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   // never happened before a crash: make it durable before acknowledging any
   // write appended to this file.
   KV_RETURN_IF_ERROR(fs->SyncDir(DirName(path)));
-  w->file_ = std::move(*file);
-  w->last_seq_.store(last);
-  w->synced_seq_ = last;
-  w->synced_seq_atomic_.store(last, std::memory_order_release);
+  {
+    MutexLock l(&w->mu_);
+    w->file_ = std::move(*file);
+    w->last_seq_.store(last);
+  }
+  {
+    MutexLock l(&w->sync_mu_);
+    w->synced_seq_ = last;
+    w->synced_seq_atomic_.store(last, std::memory_order_release);
+  }
   stats->last_sequence = last;
-  if (options.sync == SyncMode::kEverySecond)
-    w->sync_thread_ = std::thread([p = w.get()] { p->SyncLoop(); });
+  if (options.sync == SyncMode::kEverySecond) {
+    w->sync_task_ = Background::Default().Every(std::chrono::seconds(1),
+                                                [p = w.get()] { p->BackgroundSync(); });
+  }
   return w;
 }
 
@@ -185,7 +165,7 @@ Result<void> Wal::Refuse() const {
 }
 
 Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   KV_RETURN_IF_ERROR(Refuse());
   const uint64_t seq = last_seq_.load(std::memory_order_relaxed) + 1;
   if (seq >= wal::kMaxSequence) {
@@ -210,60 +190,59 @@ Result<void> Wal::SyncAll() { return SyncUpTo(last_seq()); }
 // appended so far, outside every lock; writers arriving meanwhile wait and the
 // next leader syncs all of them at once.
 Result<void> Wal::SyncUpTo(uint64_t seq) {
-  std::unique_lock lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (synced_seq_ < seq) {
     if (syncing_) {
-      sync_cv_.wait(lock);
+      sync_cv_.Wait();
       continue;
     }
     syncing_ = true;
-    lock.unlock();
-    AwaitInFlightWriters();
-    lock.lock();
-    uint64_t target;
-    std::shared_ptr<LogFile> file;
-    std::vector<std::shared_ptr<LogFile>> retired;
-    {
-      std::lock_guard append_lock(mu_);
-      if (sticky_ || closed_) {
-        syncing_ = false;
-        sync_cv_.notify_all();
-        return Refuse();
-      }
-      target = last_seq_.load(std::memory_order_relaxed);
-      file = file_;
-      retired = retired_;
-    }
-    lock.unlock();
-    const auto start = std::chrono::steady_clock::now();
-    // Older segments first: a record must not become durable before an
-    // earlier one.
+    uint64_t target = 0;
     Result<void> r;
-    for (const auto& old : retired) {
-      if (r) r = old->Sync();
+    bool refused = false;
+    double seconds = 0;
+    {
+      MutexUnlock unlocked(&sync_mu_);
+      AwaitInFlightWriters();
+      std::shared_ptr<LogFile> file;
+      std::vector<std::shared_ptr<LogFile>> retired;
+      {
+        MutexLock append_lock(&mu_);
+        r = Refuse();
+        refused = !r;
+        target = last_seq_.load(std::memory_order_relaxed);
+        file = file_;
+        retired = retired_;
+      }
+      if (!refused) {
+        const auto start = std::chrono::steady_clock::now();
+        // Older segments first: a record must not become durable before an
+        // earlier one.
+        for (const auto& old : retired) {
+          if (r) r = old->Sync();
+        }
+        if (r) r = file->Sync();
+        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        MutexLock append_lock(&mu_);
+        if (r) {
+          retired_.erase(retired_.begin(),
+                         retired_.begin() + static_cast<std::ptrdiff_t>(retired.size()));
+        } else if (!sticky_) {
+          sticky_ = r.error();  // never retry: after a failed fsync the file's state is unknown
+        }
+      }
     }
-    if (r) r = file->Sync();
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (r && !retired.empty()) {
-      std::lock_guard append_lock(mu_);
-      retired_.erase(retired_.begin(),
-                     retired_.begin() + static_cast<std::ptrdiff_t>(retired.size()));
-    }
-    lock.lock();
     syncing_ = false;
-    syncs_.fetch_add(1, std::memory_order_relaxed);
-    Observe(&sync_seconds_, seconds);
-    if (r) {
-      Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
-      synced_seq_ = std::max(synced_seq_, target);
-      synced_seq_atomic_.store(synced_seq_, std::memory_order_release);
-    } else {
-      // Never retry: after a failed fsync the file's state is unknown.
-      std::lock_guard append_lock(mu_);
-      if (!sticky_) sticky_ = r.error();
+    if (!refused) {
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+      Observe(&sync_seconds_, seconds);
+      if (r) {
+        Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
+        synced_seq_ = std::max(synced_seq_, target);
+        synced_seq_atomic_.store(synced_seq_, std::memory_order_release);
+      }
     }
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
     if (!r) return r;
   }
   return {};
@@ -281,21 +260,17 @@ void Wal::AwaitInFlightWriters() const {
   }
 }
 
-void Wal::SyncLoop() {
-  std::unique_lock lock(sync_mu_);
-  while (!stop_) {
-    sync_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
-    if (stop_) break;
-    const uint64_t last = last_seq();
-    if (synced_seq_ >= last) continue;
-    lock.unlock();
-    (void)SyncUpTo(last);  // a failure is sticky and reported to writers
-    lock.lock();
+void Wal::BackgroundSync() {
+  const uint64_t last = last_seq();
+  {
+    MutexLock lock(&sync_mu_);
+    if (synced_seq_ >= last) return;
   }
+  (void)SyncUpTo(last);  // a failure is sticky and reported to writers
 }
 
 Result<Wal::Cut> Wal::TakeCut() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   KV_RETURN_IF_ERROR(Refuse());
   return Cut{last_seq_.load(std::memory_order_relaxed), file_->Size(), file_};
 }
@@ -313,7 +288,12 @@ Result<void> Wal::CopyRange(const LogFile& from, uint64_t begin, uint64_t end, L
 }
 
 Result<void> Wal::Checkpoint(const Cut& cut) {
-  const std::string tmp = path_ + ".new";
+  std::string path;
+  {
+    MutexLock lock(&mu_);
+    path = path_;
+  }
+  const std::string tmp = path + ".new";
   auto opened = fs_->OpenLogFile(tmp, 0);
   if (!opened) return std::move(opened).error();
   std::shared_ptr<LogFile> next = std::move(*opened);
@@ -330,10 +310,12 @@ Result<void> Wal::Checkpoint(const Cut& cut) {
   if (!r) return fail(std::move(r));
 
   // Brief exclusive step: copy what arrived meanwhile, make it durable, switch.
-  std::lock_guard lock(mu_);
-  if (file_ != cut.file || closed_) {
-    return fail(Error(ErrorCode::kClosed, "WAL '" + path_ + "' changed during checkpoint"));
+  MutexLock lock(&mu_);
+  if (file_ != cut.file || closed_ || path_ != path) {
+    return fail(Error(ErrorCode::kClosed, "WAL '" + path + "' changed during checkpoint"));
   }
+  // Not WriteFileDurably: the new log keeps taking appends after the rename,
+  // and the switch must happen under mu_.
   r = CopyRange(*cut.file, mid, cut.file->Size(), next.get());
   if (r) r = next->Sync();
   if (r) r = fs_->RenameFile(tmp, path_);
@@ -350,7 +332,7 @@ Result<void> Wal::Checkpoint(const Cut& cut) {
 }
 
 Result<Wal::Cut> Wal::Rotate(std::shared_ptr<LogFile> next, const std::string& next_path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   KV_RETURN_IF_ERROR(Refuse());
   const uint64_t seq = last_seq_.load(std::memory_order_relaxed);
   KV_RETURN_IF_ERROR(next->Append(wal::EncodeFileHeader(seq)));
@@ -362,17 +344,12 @@ Result<Wal::Cut> Wal::Rotate(std::shared_ptr<LogFile> next, const std::string& n
 }
 
 Result<void> Wal::Close() {
-  {
-    std::lock_guard lock(sync_mu_);
-    stop_ = true;
-  }
-  sync_cv_.notify_all();
-  if (sync_thread_.joinable()) sync_thread_.join();
+  sync_task_.Cancel();  // waits for a background sync in progress
   std::shared_ptr<LogFile> file;
   std::vector<std::shared_ptr<LogFile>> retired;
   bool failed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_ || file_ == nullptr) return {};
     closed_ = true;
     failed = sticky_.has_value();
@@ -392,10 +369,10 @@ Result<void> Wal::Close() {
 WalCounters Wal::counters() const {
   WalCounters c;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     c = counters_;
   }
-  std::lock_guard lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   c.syncs = syncs_.load(std::memory_order_relaxed);
   c.sync_seconds = sync_seconds_;
   c.sync_records = sync_records_;

@@ -8,22 +8,23 @@
 // order is sequence order). sync_mu_ guards the group-commit state; it may be
 // held while taking mu_, never the reverse. No I/O that can block for long
 // (fdatasync) runs under mu_, except the short final step of a checkpoint.
+// The once-a-second sync of kEverySecond is a task of the process-wide
+// background pool (background.h), not a thread of its own.
 
 #ifndef KVSTORE_SRC_WAL_H_
 #define KVSTORE_SRC_WAL_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "background.h"
 #include "kvstore/kvstore.h"
+#include "mutex.h"
 #include "wal_reader.h"
 
 namespace kvstore {
@@ -54,7 +55,7 @@ class Wal {
   // hands it to the OS. Returns the sequence number.
   // REQUIRES: the caller holds the locks that order writes to the keys the
   // record touches, so that apply order equals sequence order per key.
-  Result<uint64_t> Append(std::string* rec, uint64_t payload_hash);
+  Result<uint64_t> Append(std::string* rec, uint64_t payload_hash) ABSL_LOCKS_EXCLUDED(mu_);
   // Writers call these around the work that leads to Append (kAlways group
   // commit lets a sync leader wait briefly for them: larger batches). Other
   // modes never read the count, so they skip the shared atomic.
@@ -70,7 +71,7 @@ class Wal {
   Result<void> SyncAll();
   // Group commit: returns once every record <= seq is durable. One waiter
   // leads the fdatasync for everything appended so far; the others wait.
-  Result<void> SyncUpTo(uint64_t seq);
+  Result<void> SyncUpTo(uint64_t seq) ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
   // Every record <= this is durable.
   uint64_t synced_seq() const { return synced_seq_atomic_.load(std::memory_order_acquire); }
 
@@ -80,60 +81,57 @@ class Wal {
     std::shared_ptr<LogFile> file;
   };
   // The position of the last appended record: records <= seq lie before offset.
-  Result<Cut> TakeCut();
+  Result<Cut> TakeCut() ABSL_LOCKS_EXCLUDED(mu_);
   // Replaces the log by one holding only the records after cut.seq. A crash at
   // any point leaves the old log or the new one under the log's name.
-  Result<void> Checkpoint(const Cut& cut);
+  Result<void> Checkpoint(const Cut& cut) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Data-directory mode: switches appends to `next` (a new, empty segment at
   // next_path whose directory entry the caller has made durable) and returns
   // the cut: every record <= cut.seq is in an earlier segment. The old file is
   // retired: the next group-commit or SyncAll syncs it before the new one, so
   // durability stays in sequence order. Writers pause only for the header.
-  Result<Cut> Rotate(std::shared_ptr<LogFile> next, const std::string& next_path);
+  Result<Cut> Rotate(std::shared_ptr<LogFile> next, const std::string& next_path)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
-  Result<void> Close();
+  Result<void> Close() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
   uint64_t last_seq() const { return last_seq_.load(std::memory_order_acquire); }
-  WalCounters counters() const;
+  WalCounters counters() const ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
  private:
   Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode);
   void AwaitInFlightWriters() const;
-  Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
-  void SyncLoop();
-  Result<void> Refuse() const;  // REQUIRES: mu_ held
+  static Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
+  // The kEverySecond task: syncs if anything was appended since the last sync.
+  void BackgroundSync() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
+  Result<void> Refuse() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<FileSystem> fs_;
-  std::string path_;  // GUARDED_BY(mu_) after Open (Rotate changes it)
   const SyncMode mode_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<LogFile> file_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
+  std::string path_ ABSL_GUARDED_BY(mu_);  // Rotate changes it
+  std::shared_ptr<LogFile> file_ ABSL_GUARDED_BY(mu_);
   // Earlier segments (Rotate) not yet synced since they stopped taking
-  // appends; GUARDED_BY(mu_).
-  std::vector<std::shared_ptr<LogFile>> retired_;
-  bool closed_ = false;                // GUARDED_BY(mu_)
-  std::optional<Error> sticky_;        // GUARDED_BY(mu_): writes refused after this
-  std::atomic<uint64_t> last_seq_{0};  // written under mu_
-  WalCounters counters_;               // GUARDED_BY(mu_), except syncs
+  // appends.
+  std::vector<std::shared_ptr<LogFile>> retired_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<Error> sticky_ ABSL_GUARDED_BY(mu_);  // writes refused after this
+  std::atomic<uint64_t> last_seq_{0};                 // written under mu_
+  WalCounters counters_ ABSL_GUARDED_BY(mu_);         // except the sync fields
 
-  mutable std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)
+  mutable Mutex sync_mu_;
+  CondVar sync_cv_{&sync_mu_};
+  uint64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
   std::atomic<uint64_t> synced_seq_atomic_{0};  // mirrors synced_seq_ for lock-free readers
-  bool syncing_ = false;     // GUARDED_BY(sync_mu_)
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;
   std::atomic<uint64_t> syncs_{0};
-  Histogram sync_seconds_;         // GUARDED_BY(sync_mu_)
-  Histogram sync_records_;         // GUARDED_BY(sync_mu_)
+  Histogram sync_seconds_ ABSL_GUARDED_BY(sync_mu_);
+  Histogram sync_records_ ABSL_GUARDED_BY(sync_mu_);
   std::atomic<int> in_flight_{0};  // writers between WriterEnter and WriterLeave
 
-  bool stop_ = false;        // GUARDED_BY(sync_mu_)
-  std::thread sync_thread_;  // kEverySecond only
+  Background::Handle sync_task_;  // kEverySecond only; cancelled by Close
 };
-
-std::string DirName(const std::string& path);
-// Removes path if it exists (a temporary file a crash left behind).
-Result<void> RemoveLeftover(FileSystem& fs, const std::string& path);
 
 }  // namespace kvstore
 

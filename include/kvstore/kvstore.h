@@ -200,6 +200,7 @@ struct Stats {
 std::string FormatPrometheus(const Stats& stats);
 
 class KvStore;
+class WritePath;  // internal
 
 // The view a KvStore::update() callback gets of the keys it declared. Reads
 // see the transaction's own earlier writes. Only declared keys may be read or
@@ -217,6 +218,7 @@ class Transaction {
 
  private:
   friend class KvStore;
+  friend class WritePath;
   explicit Transaction(Impl* impl) : impl_(impl) {}
   Impl* impl_;
 };

@@ -1,0 +1,106 @@
+// Copyright (c) the kvstore developers.
+
+#include "storage_layout.h"
+
+#include <chrono>
+
+#include "durable_file.h"
+#include "error.h"
+#include "snapshot.h"
+
+namespace kvstore {
+
+void ApplyRecord(ShardMap* map, const wal::RecordView& rec) {
+  switch (rec.type) {
+    case wal::RecordType::kSet:
+      map->PutUnshared(ShardMap::HashKey(rec.key), rec.value);
+      break;
+    case wal::RecordType::kRemove:
+      map->EraseUnshared(ShardMap::HashKey(rec.key));
+      break;
+    case wal::RecordType::kClear:
+      map->ClearUnshared();
+      break;
+    case wal::RecordType::kBatch: {
+      std::string why;  // the reader validated the grammar already
+      (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
+        if (op.type == wal::RecordType::kSet) {
+          map->PutUnshared(ShardMap::HashKey(op.key), op.value);
+        } else {
+          map->EraseUnshared(ShardMap::HashKey(op.key));
+        }
+      });
+      break;
+    }
+  }
+}
+
+namespace {
+// Counts the bytes a snapshot writes (for stats()).
+class CountingFile final : public WritableFile {
+ public:
+  explicit CountingFile(WritableFile* base) : base_(base) {}
+  Result<void> Append(std::string_view data) override {
+    bytes += data.size();
+    return base_->Append(data);
+  }
+  Result<void> Sync() override { return base_->Sync(); }
+  Result<void> Close() override { return base_->Close(); }
+  uint64_t bytes = 0;
+
+ private:
+  WritableFile* base_;
+};
+}  // namespace
+
+Result<SnapshotOutcome> WriteSnapshotAt(FileSystem& fs, const ShardMap& map, Wal& wal,
+                                        const std::string& path, uint64_t seq) {
+  uint64_t bytes = 0;
+  // Shards are captured after the cut, so the snapshot may hold records newer
+  // than seq that are not yet durable (kEverySecond, kNever): make the WAL
+  // durable before the snapshot can replace the old one.
+  KV_RETURN_IF_ERROR(WriteFileDurably(
+      fs, path,
+      [&](WritableFile* f) {
+        CountingFile counted(f);
+        auto r = snapshot::Write(map, seq, &counted);
+        bytes = counted.bytes;
+        return r;
+      },
+      [&] { return wal.SyncAll(); }));
+  SnapshotOutcome out;
+  out.path = path;
+  out.seq = seq;
+  out.bytes = bytes;
+  return out;
+}
+
+Result<SavedSnapshot> SaveSnapshot(FileSystem& fs, const ShardMap& map, Wal& wal,
+                                   const std::string& path) {
+  auto cut = wal.TakeCut();
+  if (!cut) return std::move(cut).error();
+  auto out = WriteSnapshotAt(fs, map, wal, path, cut->seq);
+  if (!out) return std::move(out).error();
+  return SavedSnapshot{std::move(*cut), std::move(*out)};
+}
+
+void LogRecovery(spdlog::logger& log, const RecoverInfo& info, const RecoveryStats& r,
+                 std::size_t keys) {
+  log.info(
+      "opened store: snapshot {} ({} keys, sequence {}), WAL {} ({} records replayed, {} "
+      "skipped), {} keys, last sequence {}, {:.3f} s",
+      info.snapshot, r.snapshot_keys, r.snapshot_sequence, info.wal, r.records_replayed,
+      r.records_skipped, keys, r.last_sequence, std::chrono::duration<double>(r.duration).count());
+  if (r.torn_tail) {
+    log.warn("WAL {}: dropped a torn final record ({} bytes at offset {}): an interrupted write",
+             info.wal, r.bytes_dropped, r.drop_offset);
+  }
+  if (r.corruption_dropped) {
+    log.error(
+        "WAL {}: damaged at offset {}; point-in-time recovery dropped {} bytes (saved beside it "
+        "as .dropped-{})",
+        info.wal, r.drop_offset, r.bytes_dropped, r.drop_offset);
+  }
+}
+
+}  // namespace kvstore

@@ -1,0 +1,168 @@
+// Copyright (c) the kvstore developers.
+//
+// The process-wide background pool (src/background.h): periodic tasks run,
+// cancelling waits for a run in progress, and many open stores share a few
+// threads for their once-a-second syncs and checkpoint triggers instead of
+// holding threads of their own.
+
+#include "background.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kvstore/kvstore.h"
+#include "support/fault_injection_fs.h"
+#include "support/store_model.h"
+
+namespace kvstore::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Threads of this process, as the kernel counts them.
+int CountThreads() {
+  DIR* d = ::opendir("/proc/self/task");
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+TEST(BackgroundTest, PoolIsSmallAndFixed) {
+  const int n = Background::Default().threads();
+  EXPECT_GE(n, 2);
+  EXPECT_LE(n, 4);
+}
+
+TEST(BackgroundTest, TaskRunsPeriodicallyUntilCancelled) {
+  std::atomic<int> runs{0};
+  auto h = Background::Default().Every(20ms, [&] { runs.fetch_add(1); });
+  ASSERT_TRUE(WaitFor([&] { return runs.load() >= 3; }, 5000ms)) << runs.load();
+  h.Cancel();
+  const int after = runs.load();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(runs.load(), after);  // no run after Cancel returned
+  EXPECT_FALSE(h.active());
+}
+
+TEST(BackgroundTest, CancelWaitsForTheRunInProgress) {
+  std::atomic<bool> started{false}, finished{false};
+  auto h = Background::Default().Every(1ms, [&] {
+    if (started.exchange(true)) return;
+    std::this_thread::sleep_for(200ms);
+    finished = true;
+  });
+  ASSERT_TRUE(WaitFor([&] { return started.load(); }, 5000ms));
+  h.Cancel();
+  EXPECT_TRUE(finished.load());  // Cancel returned only after the run ended
+}
+
+TEST(BackgroundTest, TaskMayCancelItselfWithoutDeadlock) {
+  std::atomic<int> runs{0};
+  Background::Handle h;
+  std::atomic<bool> ready{false};
+  h = Background::Default().Every(5ms, [&] {
+    if (!ready.load()) return;
+    runs.fetch_add(1);
+    h.Cancel();
+  });
+  ready = true;
+  ASSERT_TRUE(WaitFor([&] { return runs.load() >= 1; }, 5000ms));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(runs.load(), 1);
+}
+
+TEST(BackgroundTest, SlowTaskDoesNotStopOthers) {
+  std::atomic<bool> stop{false};
+  auto slow = Background::Default().Every(1ms, [&] {
+    while (!stop.load()) std::this_thread::sleep_for(1ms);
+  });
+  std::atomic<int> runs{0};
+  auto fast = Background::Default().Every(10ms, [&] { runs.fetch_add(1); });
+  EXPECT_TRUE(WaitFor([&] { return runs.load() >= 5; }, 5000ms)) << runs.load();
+  stop = true;
+  slow.Cancel();
+  fast.Cancel();
+}
+
+// 200 data directories in kEverySecond with checkpoints on: before the pool,
+// each held a checkpoint thread and a sync thread (400 threads). Now the
+// process gains at most the pool's threads, and both kinds of background work
+// still happen for every store.
+TEST(BackgroundTest, ManyStoresShareTheBoundedPool) {
+  constexpr int kStores = 200;
+  auto fs = std::make_shared<FaultInjectionFs>();
+  fs->CreateDir("/s");
+  Options o = MakeOptions(fs, SyncMode::kEverySecond);
+  o.log_level = LogLevel::kWarn;
+  o.checkpoint.wal_bytes = 1;  // any write makes a checkpoint due
+  o.checkpoint.after_changes.clear();
+  o.checkpoint.on_close = false;
+  const int before = CountThreads();
+  ASSERT_GT(before, 0);
+
+  std::vector<KvStore> stores;
+  stores.reserve(kStores);
+  for (int i = 0; i < kStores; ++i) {
+    auto s = KvStore::open_dir("/s/db" + std::to_string(i), o);
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE(s->set("key", "value " + std::to_string(i)));
+    stores.push_back(std::move(*s));
+  }
+  const int during = CountThreads();
+  EXPECT_LE(during, before + Background::Default().threads())
+      << "threads before " << before << ", with " << kStores << " stores open " << during;
+
+  // The once-a-second sync made every write durable, and every store
+  // checkpointed (a WAL byte over the threshold).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (const KvStore& s : stores) {
+          if (s.durable_sequence() < s.last_sequence()) return false;
+        }
+        return true;
+      },
+      20000ms));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (const KvStore& s : stores) {
+          if (s.stats().checkpoints < 1) return false;
+        }
+        return true;
+      },
+      30000ms));
+  for (const KvStore& s : stores) {
+    const Stats st = s.stats();
+    EXPECT_GE(st.wal_syncs, 1u);
+    EXPECT_GE(st.checkpoints, 1u);
+    EXPECT_EQ(st.checkpoint_failures, 0u);
+  }
+  EXPECT_LE(CountThreads(), before + Background::Default().threads());
+  for (KvStore& s : stores) EXPECT_TRUE(s.close());
+  // A closed store's tasks are gone: reopening finds the data.
+  auto again = KvStore::open_dir("/s/db7", o);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->get("key"), "value 7");
+}
+
+}  // namespace
+}  // namespace kvstore::testing
