@@ -49,7 +49,7 @@ class Background::Impl {
     MutexLock l(&mu_);
     task->cancelled = true;
     if (task->runner == std::this_thread::get_id()) return;  // from inside the task
-    while (task->running) done_cv_.Wait();
+    while (task->running) done_cv_.Wait(&mu_);
   }
 
   int threads() const { return static_cast<int>(threads_.size()); }
@@ -66,12 +66,12 @@ class Background::Impl {
     for (;;) {
       while (!queue_.empty() && queue_.top().task->cancelled) queue_.pop();
       if (queue_.empty()) {
-        work_cv_.Wait();
+        work_cv_.Wait(&mu_);
         continue;
       }
       const Clock::time_point due = queue_.top().due;
       if (Clock::now() < due) {
-        work_cv_.WaitUntil(due);
+        work_cv_.WaitUntil(&mu_, due);
         continue;
       }
       std::shared_ptr<Task> task = queue_.top().task;
@@ -80,10 +80,9 @@ class Background::Impl {
       if (!queue_.empty()) work_cv_.Signal();
       task->running = true;
       task->runner = std::this_thread::get_id();
-      {
-        MutexUnlock unlocked(&mu_);
-        task->fn();
-      }
+      mu_.Unlock();
+      task->fn();
+      mu_.Lock();
       task->running = false;
       task->runner = std::thread::id();
       if (task->cancelled) {
@@ -96,8 +95,8 @@ class Background::Impl {
   }
 
   Mutex mu_;
-  CondVar work_cv_{&mu_};  // a task was added or became due
-  CondVar done_cv_{&mu_};  // a cancelled task finished its run
+  CondVar work_cv_;  // a task was added or became due
+  CondVar done_cv_;  // a cancelled task finished its run
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
 };

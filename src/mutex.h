@@ -9,7 +9,7 @@
 //   int n_ ABSL_GUARDED_BY(mu_);
 //   void Add() { MutexLock l(&mu_); ++n_; }
 //
-// CondVar waits on a Mutex (as LevelDB's port::CondVar does), so guarded
+// CondVar waits on a Mutex it is given (as absl::CondVar does), so guarded
 // state read around a wait stays checked.
 
 #ifndef KVSTORE_SRC_MUTEX_H_
@@ -52,41 +52,23 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-// Releases a held Mutex for its scope (the inverse of MutexLock): for the
-// slow part of a loop that otherwise runs under the lock.
-class ABSL_SCOPED_LOCKABLE MutexUnlock {
- public:
-  explicit MutexUnlock(Mutex* mu) ABSL_UNLOCK_FUNCTION(mu) : mu_(mu) { mu_->Unlock(); }
-  ~MutexUnlock() ABSL_UNLOCK_FUNCTION() { mu_->Lock(); }
-  MutexUnlock(const MutexUnlock&) = delete;
-  MutexUnlock& operator=(const MutexUnlock&) = delete;
-
- private:
-  Mutex* const mu_;
-};
-
-// A condition variable bound to one Mutex, which every call must hold.
+// A condition variable used with a Mutex, which every wait must hold (and
+// names, as absl::CondVar does, so the analysis can check it).
 class CondVar {
  public:
-  explicit CondVar(Mutex* mu) : mu_(mu) {}
+  CondVar() = default;
   CondVar(const CondVar&) = delete;
   CondVar& operator=(const CondVar&) = delete;
 
-  void Wait() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();
   }
   // Returns false on timeout (spurious wake-ups return true, as Wait does).
-  bool WaitFor(std::chrono::nanoseconds timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
-    const bool woken = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
-    lock.release();
-    return woken;
-  }
-  bool WaitUntil(std::chrono::steady_clock::time_point deadline)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  bool WaitUntil(Mutex* mu, std::chrono::steady_clock::time_point deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     const bool woken = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return woken;
@@ -95,7 +77,6 @@ class CondVar {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  Mutex* const mu_;
   std::condition_variable cv_;
 };
 

@@ -193,7 +193,7 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
   MutexLock lock(&sync_mu_);
   while (synced_seq_ < seq) {
     if (syncing_) {
-      sync_cv_.Wait();
+      sync_cv_.Wait(&sync_mu_);
       continue;
     }
     syncing_ = true;
@@ -201,8 +201,8 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
     Result<void> r;
     bool refused = false;
     double seconds = 0;
+    sync_mu_.Unlock();  // the slow part runs without it
     {
-      MutexUnlock unlocked(&sync_mu_);
       AwaitInFlightWriters();
       std::shared_ptr<LogFile> file;
       std::vector<std::shared_ptr<LogFile>> retired;
@@ -232,6 +232,7 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
         }
       }
     }
+    sync_mu_.Lock();
     syncing_ = false;
     if (!refused) {
       syncs_.fetch_add(1, std::memory_order_relaxed);

@@ -121,7 +121,7 @@ class Wal {
   WalCounters counters_ ABSL_GUARDED_BY(mu_);         // except the sync fields
 
   mutable Mutex sync_mu_;
-  CondVar sync_cv_{&sync_mu_};
+  CondVar sync_cv_;  // used with sync_mu_
   uint64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) = 0;
   std::atomic<uint64_t> synced_seq_atomic_{0};  // mirrors synced_seq_ for lock-free readers
   bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;

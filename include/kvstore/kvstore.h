@@ -39,8 +39,9 @@ enum class SyncMode {
   // or power loss. Concurrent writers share one fdatasync (group commit), so
   // throughput grows with the number of writers.
   kAlways,
-  // A background thread fdatasyncs the WAL about once a second: an OS crash or
-  // power loss can lose roughly the last second of acknowledged writes.
+  // A background task (on a few threads shared by every store of the
+  // process) fdatasyncs the WAL about once a second: an OS crash or power
+  // loss can lose roughly the last second of acknowledged writes.
   kEverySecond,
   // The store never syncs the WAL; the OS writes it back when it chooses (on
   // Linux typically within 30 s). An OS crash can lose more.
@@ -66,7 +67,8 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 
 // When a store opened with open_dir() writes a snapshot by itself (a
 // checkpoint). Any rule that matches triggers one; checkpoints run on a
-// background thread and never block writers beyond a brief per-shard moment.
+// background thread (of a few shared by every store of the process) and
+// never block writers beyond a brief per-shard moment.
 struct CheckpointPolicy {
   // Checkpoint once the WAL holds this many bytes written since the last
   // snapshot. 0 disables the rule.
