@@ -82,8 +82,8 @@ TEST(BackgroundTest, TaskMayCancelItselfWithoutDeadlock) {
   std::atomic<bool> ready{false};
   h = Background::Default().Every(5ms, [&] {
     if (!ready.load()) return;
-    runs.fetch_add(1);
     h.Cancel();
+    runs.fetch_add(1);  // after Cancel: the test reads h only once it sees this
   });
   ready = true;
   ASSERT_TRUE(WaitFor([&] { return runs.load() >= 1; }, 5000ms));
