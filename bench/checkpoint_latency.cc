@@ -1,7 +1,7 @@
 // Copyright (c) the kvstore developers.
 //
 // checkpoint_latency: what a background checkpoint costs the writers
-// (issue #4 §2). A data directory is filled with N keys (16-byte keys,
+// (docs/BENCHMARKS.md, "Checkpoint interference"). A data directory is filled with N keys (16-byte keys,
 // 100-byte values); then writer threads overwrite random keys and time every
 // set, first with no checkpoint running ("idle") and then while checkpoints
 // of the whole store run back to back ("checkpoint"). The phases alternate
