@@ -1,10 +1,13 @@
 // Copyright (c) the kvstore developers.
+//
+// The escaped text form of the kvstore tool and the escapes of
+// kvstore-server's inline commands (common/escape.h).
 
-#include "escape.h"
+#include "common/escape.h"
 
 #include <gtest/gtest.h>
 
-namespace kvstore::cli {
+namespace kvstore::common {
 namespace {
 
 using namespace std::string_literals;
@@ -52,5 +55,32 @@ TEST(UnescapeBytes, RejectsMalformedEscapes) {
   EXPECT_FALSE(UnescapeBytes("\\q", &out));
 }
 
+// One escape at a time, as kvstore-server decodes a quoted inline argument.
+TEST(DecodeEscape, KnownEscapesAndTheirLength) {
+  char c = 0;
+  EXPECT_EQ(DecodeEscape("\\nrest", &c), 2u);
+  EXPECT_EQ(c, '\n');
+  EXPECT_EQ(DecodeEscape("\\b", &c), 2u);
+  EXPECT_EQ(c, '\b');
+  EXPECT_EQ(DecodeEscape("\\a", &c), 2u);
+  EXPECT_EQ(c, '\a');
+  EXPECT_EQ(DecodeEscape("\\\"", &c), 2u);
+  EXPECT_EQ(c, '"');
+  EXPECT_EQ(DecodeEscape("\\x4142", &c), 4u);
+  EXPECT_EQ(c, 'A');
+  EXPECT_EQ(DecodeEscape("\\xfF", &c), 4u);
+  EXPECT_EQ(c, '\xff');
+}
+
+TEST(DecodeEscape, UnknownOrShortEscapesUseNothing) {
+  char c = 'z';
+  EXPECT_EQ(DecodeEscape("\\q", &c), 0u);
+  EXPECT_EQ(DecodeEscape("\\x4", &c), 0u);
+  EXPECT_EQ(DecodeEscape("\\xg1", &c), 0u);
+  EXPECT_EQ(DecodeEscape("\\", &c), 0u);
+  EXPECT_EQ(DecodeEscape("n", &c), 0u);
+  EXPECT_EQ(c, 'z');  // untouched
+}
+
 }  // namespace
-}  // namespace kvstore::cli
+}  // namespace kvstore::common
