@@ -55,31 +55,25 @@ TEST(UnescapeBytes, RejectsMalformedEscapes) {
   EXPECT_FALSE(UnescapeBytes("\\q", &out));
 }
 
-// One escape at a time, as kvstore-server decodes a quoted inline argument.
-TEST(DecodeEscape, KnownEscapesAndTheirLength) {
-  char c = 0;
-  EXPECT_EQ(DecodeEscape("\\nrest", &c), 2u);
-  EXPECT_EQ(c, '\n');
-  EXPECT_EQ(DecodeEscape("\\b", &c), 2u);
-  EXPECT_EQ(c, '\b');
-  EXPECT_EQ(DecodeEscape("\\a", &c), 2u);
-  EXPECT_EQ(c, '\a');
-  EXPECT_EQ(DecodeEscape("\\\"", &c), 2u);
-  EXPECT_EQ(c, '"');
-  EXPECT_EQ(DecodeEscape("\\x4142", &c), 4u);
-  EXPECT_EQ(c, 'A');
-  EXPECT_EQ(DecodeEscape("\\xfF", &c), 4u);
-  EXPECT_EQ(c, '\xff');
-}
+// One escape at a time, as kvstore-server decodes a quoted inline argument:
+// the text, how many bytes it uses (0: not an escape it knows), the byte.
+struct EscapeCase {
+  std::string_view text;
+  std::size_t used;
+  char byte;
+};
+const EscapeCase kEscapes[] = {
+    {"\\nrest", 2, '\n'}, {"\\b", 2, '\b'},     {"\\a", 2, '\a'}, {"\\\"", 2, '"'},
+    {"\\x4142", 4, 'A'},  {"\\xfF", 4, '\xff'}, {"\\q", 0, 0},    {"\\x4", 0, 0},
+    {"\\xg1", 0, 0},      {"\\", 0, 0},         {"n", 0, 0},
+};
 
-TEST(DecodeEscape, UnknownOrShortEscapesUseNothing) {
-  char c = 'z';
-  EXPECT_EQ(DecodeEscape("\\q", &c), 0u);
-  EXPECT_EQ(DecodeEscape("\\x4", &c), 0u);
-  EXPECT_EQ(DecodeEscape("\\xg1", &c), 0u);
-  EXPECT_EQ(DecodeEscape("\\", &c), 0u);
-  EXPECT_EQ(DecodeEscape("n", &c), 0u);
-  EXPECT_EQ(c, 'z');  // untouched
+TEST(DecodeEscape, KnownEscapesOnly) {
+  for (const EscapeCase& e : kEscapes) {
+    char c = 'z';
+    EXPECT_EQ(DecodeEscape(e.text, &c), e.used) << e.text;
+    EXPECT_EQ(c, e.used ? e.byte : 'z') << e.text;  // untouched when unused
+  }
 }
 
 }  // namespace

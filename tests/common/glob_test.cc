@@ -1,14 +1,16 @@
 // Copyright (c) the kvstore developers.
 //
 // common::GlobMatch, the matcher behind KEYS, SCAN MATCH and CONFIG GET in
-// kvstore-server and `kvstore scan --match`. The tables hold answers recorded
-// from Debian's redis-server 7.0.15: each string was SET as a key and
-// `KEYS pattern` run (CONFIG GET pattern for the case-insensitive ones).
+// kvstore-server and `kvstore scan --match`. kRedisKeys and kRedisConfigGet
+// hold answers recorded from Debian's redis-server 7.0.15: each string was SET
+// as a key and `KEYS pattern` run (CONFIG GET pattern against parameter names
+// for the case-insensitive ones).
 
 #include "common/glob.h"
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 
 namespace kvstore::common {
@@ -159,12 +161,16 @@ const Case kRedisKeys[] = {
     {"\\\\"s, "\\"s, true},
 };
 
+void ExpectAll(std::span<const Case> cases, bool nocase) {
+  for (const Case& c : cases) {
+    EXPECT_EQ(GlobMatch(c.pattern, c.text, nocase), c.match)
+        << "pattern '" << c.pattern << "' text '" << c.text << "'" << (nocase ? " nocase" : "");
+  }
+}
+
 TEST(GlobMatch, AgreesWithRedisKeys) {
   static_assert(std::size(kRedisKeys) >= 60);
-  for (const Case& c : kRedisKeys) {
-    EXPECT_EQ(GlobMatch(c.pattern, c.text), c.match)
-        << "pattern '" << c.pattern << "' text '" << c.text << "'";
-  }
+  ExpectAll(kRedisKeys, false);
 }
 
 // CONFIG GET pattern against parameter names (case-insensitive matching).
@@ -185,56 +191,49 @@ const Case kRedisConfigGet[] = {
 };
 
 TEST(GlobMatch, NocaseAgreesWithRedisConfigGet) {
-  for (const Case& c : kRedisConfigGet) {
-    EXPECT_EQ(GlobMatch(c.pattern, c.text, /*nocase=*/true), c.match)
-        << "pattern '" << c.pattern << "' text '" << c.text << "'";
-  }
+  ExpectAll(kRedisConfigGet, true);
   EXPECT_FALSE(GlobMatch("MAX*", "maxclients", /*nocase=*/false));
 }
 
-TEST(GlobMatch, LiteralsAndWildcards) {
-  EXPECT_TRUE(GlobMatch("user:1", "user:1"));
-  EXPECT_FALSE(GlobMatch("user:1", "user:10"));
-  EXPECT_TRUE(GlobMatch("user:*", "user:"));
-  EXPECT_TRUE(GlobMatch("user:*", "user:42"));
-  EXPECT_FALSE(GlobMatch("user:*", "users"));
-  // Redis's matcher never matches the empty string against a non-empty
-  // pattern; callers treat "*" as "everything" before they ask.
-  EXPECT_FALSE(GlobMatch("*", ""));
-  EXPECT_TRUE(GlobMatch("", ""));
-  EXPECT_TRUE(GlobMatch("a?c", "abc"));
-  EXPECT_FALSE(GlobMatch("a?c", "ac"));
-  EXPECT_TRUE(GlobMatch("*b*b*", "abcbd"));
-  EXPECT_FALSE(GlobMatch("*b*b*", "abcd"));
-  EXPECT_TRUE(GlobMatch("h*llo", "heeeello"));
-  EXPECT_TRUE(GlobMatch("*a*b*c", "xxaxxbxxc"));
-  EXPECT_FALSE(GlobMatch("*a*b*c", "xxaxxbxx"));
-}
+// Everyday patterns.
+const Case kCommon[] = {
+    {"user:1", "user:1", true},
+    {"user:1", "user:10", false},
+    {"user:*", "user:", true},
+    {"user:*", "user:42", true},
+    {"user:*", "users", false},
+    // Redis's matcher never matches the empty string against a non-empty
+    // pattern; callers treat "*" as "everything" before they ask.
+    {"*", "", false},
+    {"", "", true},
+    {"a?c", "abc", true},
+    {"a?c", "ac", false},
+    {"*b*b*", "abcbd", true},
+    {"*b*b*", "abcd", false},
+    {"h*llo", "heeeello", true},
+    {"*a*b*c", "xxaxxbxxc", true},
+    {"*a*b*c", "xxaxxbxx", false},
+    {"k[0-9]", "k7", true},
+    {"k[0-9]", "kx", false},
+    {"k[^0-9]", "kx", true},
+    {"k[^0-9]", "k7", false},
+    {"[abc]", "b", true},
+    {"[]]", "]", false},  // "[]" is an empty class (Redis)
+    {"[\\]]", "]", true},
+    {"h[ae]llo", "hallo", true},
+    {"h[ae]llo", "hillo", false},
+    {"h[^e]llo", "hallo", true},
+    {"h[^e]llo", "hello", false},
+    {"h[a-b]llo", "hbllo", true},
+    {"a\\*", "a*", true},
+    {"a\\*", "ab", false},
+    {"a\\*b", "a*b", true},
+    {"a\\*b", "axb", false},
+    {"a*", "a\0b"s, true},
+    {"a?b", "a\0b"s, true},
+};
 
-TEST(GlobMatch, Classes) {
-  EXPECT_TRUE(GlobMatch("k[0-9]", "k7"));
-  EXPECT_FALSE(GlobMatch("k[0-9]", "kx"));
-  EXPECT_TRUE(GlobMatch("k[^0-9]", "kx"));
-  EXPECT_FALSE(GlobMatch("k[^0-9]", "k7"));
-  EXPECT_TRUE(GlobMatch("[abc]", "b"));
-  // "[]" is an empty class, so "[]]" never matches (Redis).
-  EXPECT_FALSE(GlobMatch("[]]", "]"));
-  EXPECT_TRUE(GlobMatch("[\\]]", "]"));
-  EXPECT_TRUE(GlobMatch("h[ae]llo", "hallo"));
-  EXPECT_FALSE(GlobMatch("h[ae]llo", "hillo"));
-  EXPECT_TRUE(GlobMatch("h[^e]llo", "hallo"));
-  EXPECT_FALSE(GlobMatch("h[^e]llo", "hello"));
-  EXPECT_TRUE(GlobMatch("h[a-b]llo", "hbllo"));
-}
-
-TEST(GlobMatch, EscapesAndBinaryKeys) {
-  EXPECT_TRUE(GlobMatch("a\\*", "a*"));
-  EXPECT_FALSE(GlobMatch("a\\*", "ab"));
-  EXPECT_TRUE(GlobMatch("a\\*b", "a*b"));
-  EXPECT_FALSE(GlobMatch("a\\*b", "axb"));
-  EXPECT_TRUE(GlobMatch("a*", "a\0b"s));
-  EXPECT_TRUE(GlobMatch("a?b", "a\0b"s));
-}
+TEST(GlobMatch, CommonPatterns) { ExpectAll(kCommon, false); }
 
 // Redis gives up once its recursion passes 1000 stars (then nothing
 // matches); checked against redis-server with KEYS.
