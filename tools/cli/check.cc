@@ -20,11 +20,6 @@
 namespace kvstore::cli {
 namespace {
 
-std::string ParentDir(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path().string();
-  return parent.empty() ? "." : parent;
-}
-
 // The lock open_dir takes, so that a repair never edits files under a running
 // server and a server cannot start while the repair runs.
 Result<std::unique_ptr<FileLock>> LockDataDir(const std::string& dir) {
@@ -363,21 +358,15 @@ Result<std::string> BackupAndTruncate(const std::string& path, uint64_t size) {
     if (!original) return std::move(original).error();
     auto copy = fs.NewWritableFile(bak);
     if (!copy) return std::move(copy).error();
-    auto r = (*copy)->Append((*original)->data());
-    if (r) r = (*copy)->Sync();
-    auto closed = (*copy)->Close();
-    if (r && !closed) r = closed;
-    if (!r) return std::move(r).error();
+    KV_RETURN_IF_ERROR((*copy)->Append((*original)->data()));
+    KV_RETURN_IF_ERROR(SyncAndClose(**copy));
     KV_RETURN_IF_ERROR(fs.SyncDir(ParentDir(path)));
   }
   // Opening the log at `size` cuts off what follows, as the store's own
   // recovery does with a torn tail; the sync makes the cut durable.
   auto log = fs.OpenLogFile(path, size);
   if (!log) return std::move(log).error();
-  auto r = (*log)->Sync();
-  auto closed = (*log)->Close();
-  if (r && !closed) r = closed;
-  if (!r) return std::move(r).error();
+  KV_RETURN_IF_ERROR(SyncAndClose(**log));
   return bak;
 }
 

@@ -2,7 +2,6 @@
 
 #include "store_commands.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,15 +86,11 @@ bool ShellLine(KvStore& store, const std::string& line) {
 }  // namespace
 
 Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
+  // open_dir creates a missing directory (not its parents); commands that
+  // only read or remove must not.
   std::error_code ec;
-  if (!std::filesystem::is_directory(flags.dir, ec)) {
-    if (!create) {
-      return Error(ErrorCode::kIoError, "data directory '" + flags.dir + "' does not exist");
-    }
-    if (::mkdir(flags.dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error(ErrorCode::kIoError,
-                   "cannot create data directory '" + flags.dir + "': " + std::strerror(errno));
-    }
+  if (!create && !std::filesystem::is_directory(flags.dir, ec)) {
+    return Error(ErrorCode::kIoError, "data directory '" + flags.dir + "' does not exist");
   }
   Options options;
   options.sync = flags.sync_mode();
