@@ -5,14 +5,13 @@
 // answers come from the classic two-pointer walk: every element but a star
 // consumes exactly one byte, so only the most recent star ever needs to take
 // more, and a failure retries from it with one byte more. The walk never
-// recurses and visits each (pattern, text) position pair at most once per
-// star retry.
+// recurses, and each retry rescans at most the pattern after that star, so it
+// costs O(pattern * text) at worst.
 
 #include "common/glob.h"
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <utility>
 
 namespace kvstore::common {
@@ -82,8 +81,9 @@ bool MatchElement(std::string_view pattern, std::size_t p, char c, bool nocase, 
   return SameByte(pattern[p], c, nocase);
 }
 
-// Redis gives up (no match) when the 1001st run of stars is followed by more
-// pattern: only reaching it with text left could lead to a match.
+// Redis gives up (no match) when it reaches the 1001st run of stars with
+// text left. If more pattern follows that run, every match has to get there,
+// so such a pattern matches nothing.
 bool ExceedsStarLimit(std::string_view pattern) {
   if (std::count(pattern.begin(), pattern.end(), '*') <= kMaxStarRuns) return false;
   int runs = 0;
