@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "command_handlers.h"
+#include "common/glob.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -336,7 +337,7 @@ void ConfigGet(CommandContext& ctx) {
   std::vector<const ConfigParam*> found;
   for (const auto& p : kParams) {
     for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-      if (GlobMatch(ctx.argv[i], p.name, /*nocase=*/true)) {
+      if (common::GlobMatch(ctx.argv[i], p.name, /*nocase=*/true)) {
         found.push_back(&p);
         break;
       }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "command_handlers.h"
+#include "common/glob.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -408,7 +409,7 @@ void KeysCommand(CommandContext& ctx) {
   uint64_t cursor = 0;
   do {
     cursor = Store(ctx).scan(cursor, 1024, [&](std::string_view k, std::string_view) {
-      if (all || GlobMatch(pattern, k)) keys.emplace_back(k);
+      if (all || common::GlobMatch(pattern, k)) keys.emplace_back(k);
     });
   } while (cursor != 0);
   ctx.reply.ArrayHeader(keys.size());
@@ -453,7 +454,7 @@ void ScanCommand(CommandContext& ctx) {
   const uint64_t next =
       Store(ctx).scan(cursor, static_cast<std::size_t>(std::min<int64_t>(count, 1 << 20)),
                       [&](std::string_view k, std::string_view) {
-                        if (type_ok && (all || GlobMatch(pattern, k))) keys.emplace_back(k);
+                        if (type_ok && (all || common::GlobMatch(pattern, k))) keys.emplace_back(k);
                       });
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));
