@@ -45,8 +45,8 @@ Options:
                        (repeatable; added to the defaults below)
   --timeout SECONDS    stop a unit that makes no progress for this long (default 120)
   --report FILE        write a TSV: one row per test (server, unit, result, test,
-                       detail) and one row per unit (result unit-pass / unit-fail /
-                       unit-error, seconds in the detail column)
+                       detail) and one row per unit (result unit-pass, unit-fail,
+                       unit-error or unit-empty; counts and seconds in the detail column)
   --keep               keep the work directory (suite copy, server and runner logs)
   --verbose            show the runner's output while it runs
   -h, --help           this help
@@ -56,8 +56,11 @@ The runner always gets: --host 127.0.0.1 --port PORT --singledb --clients 1
 --durable --ignore-encoding --ignore-digest --timeout SECONDS, and
 --tags -needs:debug -needs:repl -needs:pfdebug -needs:local-process.
 
-Exit status: 0 when every test that ran in every unit passed; 1 when a test
-failed, a unit errored (runner exception, timeout, server died); 2 on bad usage.
+A unit's status is pass (tests ran, none failed), fail (a test failed), error
+(runner exception, timeout, server did not start or died) or empty (no test ran:
+all skipped, known failures or excluded by tag).
+
+Exit status: 0 when no unit failed or errored; 1 otherwise; 2 on bad usage.
 EOF
 }
 
@@ -311,10 +314,12 @@ for unit in "${units[@]}"; do
     status=error
   elif [ "$err" -gt 0 ]; then
     status=fail
+  elif [ "$ok" -eq 0 ]; then
+    status=empty  # nothing failed, but nothing ran either: not a pass
   else
     status=pass
   fi
-  [ "$status" = pass ] || overall=1
+  case $status in fail|error) overall=1 ;; esac
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$unit" "$status" "$ok" "$err" "$((skip + kn + ign))" "$kn" "$ign" "$secs" >>"$summary"
   echo "    $status: $ok passed, $err failed, $((skip + kn + ign)) skipped ($kn known failures, $ign by tag), ${secs}s"
   if [ "$status" = error ]; then
@@ -354,5 +359,5 @@ if [ -n "$report" ]; then
   echo "report: $report"
 fi
 
-if [ "$overall" = 0 ]; then echo "all units passed"; else echo "FAILED: not every unit passed"; fi
+if [ "$overall" = 0 ]; then echo "no test failed"; else echo "FAILED: a unit failed or errored"; fi
 exit "$overall"
