@@ -170,7 +170,7 @@ start_server() {  # start_server LOGFILE: sets server_pid and port
   local i
   for i in $(seq 100); do  # up to 10 s for the server to listen
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    kill -0 "$server_pid" 2>/dev/null || break
+    alive "$server_pid" || break
     sleep 0.1
   done
   echo "run.sh: the server did not start listening on 127.0.0.1:$port; its log:" >&2
@@ -179,12 +179,20 @@ start_server() {  # start_server LOGFILE: sets server_pid and port
   return 1
 }
 
+# alive PID: the process runs (a child that exited stays a zombie until waited
+# for, and kill -0 still succeeds on a zombie).
+alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "${st:0:1}" != Z ]
+}
+
 stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null
   local i
   for i in $(seq 100); do
-    kill -0 "$server_pid" 2>/dev/null || break
+    alive "$server_pid" || break
     sleep 0.1
   done
   kill -KILL "$server_pid" 2>/dev/null
@@ -238,8 +246,11 @@ parse_log() {  # parse_log UNIT LOG KNOWN_NAMES_FILE
       print unit, "ignore", clean(s), clean(r); next
     }
     /^\[err\]: / {
-      flush_err(); s = substr($0, 8); sub(/ in tests\/.*\.tcl$/, "", s)
-      pending = s; pending_kind = "err"; ndetail = 0; d1 = ""; d2 = ""; next
+      flush_err(); s = substr($0, 8); ndetail = 0; d1 = ""; d2 = ""; pending_kind = "err"
+      if (sub(/ in tests\/.*\.tcl$/, "", s)) { pending = s; next }
+      # Not "NAME in FILE": an error outside any test, in the start_server
+      # block; what follows is the error itself.
+      pending = "(error outside a test)"; d1 = s; ndetail = 1; next
     }
     /^\[exception\]: / {
       flush_err(); pending = "(runner exception)"; pending_kind = "exception"
@@ -299,7 +310,7 @@ for unit in "${units[@]}"; do
       rc=$?
     fi
     parse_log "$unit" "$log" "$known_names" >>"$rows"
-    if ! kill -0 "$server_pid" 2>/dev/null; then
+    if ! alive "$server_pid"; then
       printf '%s\t%s\t%s\t%s\n' "$unit" exception "(server exited during the unit)" \
         "$(tail -n 3 "$slog" | tr '\t\n' '  ')" >>"$rows"
       rc=1
