@@ -40,7 +40,8 @@ Options:
   --skiptest NAME      skip this test (exact name, or /REGEX; repeatable)
   --known FILE         known failures to skip with --server kvstore
                        (default: tests/redis_suite/known_failures.txt)
-  --all                do not skip the known failures (see what still fails)
+  --all                do not skip the known failures (see what still fails;
+                       --only runs a known failure only with --all)
   --tags TAG           extra runner tag filter, e.g. -needs:save or needs:repl
                        (repeatable; added to the defaults below)
   --timeout SECONDS    stop a unit that makes no progress for this long (default 120)
@@ -132,6 +133,7 @@ fi
 # --- the work directory: a copy of the suite, patched ------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/kvstore-redis-suite.XXXXXX")
 server_pid=
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   stop_server
   if [ "$keep" = 1 ]; then echo "run.sh: work directory kept: $work" >&2; else rm -rf "$work"; fi
@@ -167,8 +169,7 @@ start_server() {  # start_server LOGFILE: sets server_pid and port
       --daemonize no --logfile "" >"$log" 2>&1 &
   fi
   server_pid=$!
-  local i
-  for i in $(seq 100); do  # up to 10 s for the server to listen
+  for _ in $(seq 100); do  # up to 10 s for the server to listen
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
     alive "$server_pid" || break
     sleep 0.1
@@ -190,8 +191,7 @@ alive() {
 stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null
-  local i
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     alive "$server_pid" || break
     sleep 0.1
   done
