@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "commands.h"
+#include "command.h"
 
 namespace kvstore::server {
 

@@ -28,7 +28,7 @@
 
 namespace kvstore::server {
 
-// Upper bound on the command table's size (commands.cc static_asserts it).
+// Upper bound on the command table's size (command_table.cc static_asserts it).
 constexpr std::size_t kMaxCommands = 64;
 
 // A counter written by exactly one thread and read by others: a relaxed load
@@ -68,7 +68,6 @@ struct ClientInfo {
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
-  bool wrote = false;              // ran a write since its replies were last sent
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
