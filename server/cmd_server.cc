@@ -17,20 +17,19 @@ namespace kvstore::server {
 
 namespace {
 
-// Redis 7's ACL categories, derived from the flags and the group.
+// Redis 7's ACL categories, derived from the flags and the group, in
+// Redis's category order.
 std::vector<const char*> AclCategories(const CommandSpec& c) {
   std::vector<const char*> cats;
-  if (c.flags & kWrite) cats.push_back("@write");
-  if (c.flags & kReadOnly) cats.push_back("@read");
   const std::string_view group = c.group;
-  if (group == "string") cats.push_back("@string");
   if (group == "generic") cats.push_back("@keyspace");
-  if (group == "connection") cats.push_back("@connection");
-  if (c.flags & kAdmin) {
-    cats.push_back("@admin");
-    cats.push_back("@dangerous");
-  }
+  if (c.flags & kReadOnly) cats.push_back("@read");
+  if (c.flags & kWrite) cats.push_back("@write");
+  if (group == "string") cats.push_back("@string");
+  if (c.flags & kAdmin) cats.push_back("@admin");
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");
+  if (c.flags & kAdmin) cats.push_back("@dangerous");
+  if (group == "connection") cats.push_back("@connection");
   return cats;
 }
 
@@ -87,6 +86,7 @@ void AllCommandsInfo(CommandContext& ctx) {
 
 // ---- COMMAND ----
 
+// COMMAND: every top-level command's entry (subcommands inside theirs).
 void CommandCommand(CommandContext& ctx) { AllCommandsInfo(ctx); }
 
 void CommandCountCommand(CommandContext& ctx) {
@@ -95,8 +95,13 @@ void CommandCountCommand(CommandContext& ctx) {
 
 void CommandListCommand(CommandContext& ctx) {
   if (ctx.argv.size() != 2) return ctx.reply.Error(kSyntaxError);  // no FILTERBY here
-  ctx.reply.ArrayHeader(Commands().size());
-  for (const auto& c : Commands()) ctx.reply.Bulk(c.name);
+  std::vector<std::string> names;
+  for (const auto& c : Commands()) {
+    names.emplace_back(c.name);
+    for (const auto& sub : c.subcommands) names.push_back(FullName(sub));
+  }
+  ctx.reply.ArrayHeader(names.size());
+  for (const auto& name : names) ctx.reply.Bulk(name);
 }
 
 // COMMAND INFO [name ...]: a null for an unknown name; "config|get" names a

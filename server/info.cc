@@ -108,6 +108,10 @@ void PersistenceSection(ServerState& s, const Stats& st, std::string* out) {
   Field(out, "wal_records", st.wal_records);
   Field(out, "wal_bytes", st.wal_bytes);
   Field(out, "wal_syncs", st.wal_syncs);
+  // With --sync always a reply goes out only once durable_sequence covers
+  // its write; the gap between the two is what a power loss would cost.
+  Field(out, "wal_last_sequence", s.store->last_sequence());
+  Field(out, "wal_durable_sequence", s.store->durable_sequence());
   Field(out, "wal_bytes_since_last_save", st.wal_bytes_since_checkpoint);
 }
 
