@@ -51,7 +51,6 @@ ParserLimits LimitsOf(const Config& c) {
 EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& listen_fds,
                      std::vector<std::unique_ptr<EventLoop>>* all)
     : state_(state),
-      index_(index),
       listen_fds_(listen_fds),
       all_(all),
       limits_(LimitsOf(state->config)),

@@ -73,7 +73,6 @@ class EventLoop {
   void Shutdown();
 
   ServerState* state_;
-  const int index_;
   const std::vector<int>& listen_fds_;
   std::vector<std::unique_ptr<EventLoop>>* all_;
   const ParserLimits limits_;
