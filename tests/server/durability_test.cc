@@ -22,9 +22,26 @@
 namespace kvstore::server {
 namespace {
 
+// A loopback port that was free a moment ago.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(sa);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
 class SyncAlwaysTest : public CommandFixture {
  protected:
-  SyncAlwaysTest() { config_.sync = "always"; }
+  SyncAlwaysTest() {
+    config_.sync = "always";
+    config_.port = FreePort();
+    config_.threads = 2;
+  }
 };
 
 TEST_F(SyncAlwaysTest, CommandsDeferAndTheBarrierWaitsOnce) {
@@ -52,19 +69,6 @@ class EverySecondTest : public CommandFixture {};
 TEST_F(EverySecondTest, OtherModesNeverWait) {
   EXPECT_EQ(Run({"SET", "a", "1"}), "+OK\r\n");
   EXPECT_FALSE(durability_->pending());
-}
-
-// A loopback port that was free a moment ago.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(sa);
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)), 0);
-  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-  close(fd);
-  return ntohs(sa.sin_port);
 }
 
 int Connect(int port) {
@@ -98,9 +102,7 @@ std::string ReadExactly(int fd, std::size_t n) {
 }
 
 TEST_F(SyncAlwaysTest, ServerRepliesOnlyAfterTheWritesAreDurable) {
-  Config& cfg = const_cast<Config&>(state_->config);
-  cfg.port = FreePort();
-  cfg.threads = 2;
+  const Config& cfg = state_->config;
   Server server(state_.get());
   std::string error;
   ASSERT_TRUE(server.Listen(&error)) << error;
