@@ -60,6 +60,7 @@ void ClientHelpCommand(CommandContext& ctx);
 void ConfigGetCommand(CommandContext& ctx);
 void ConfigSetCommand(CommandContext& ctx);
 void ConfigResetstatCommand(CommandContext& ctx);
+void ConfigRewriteCommand(CommandContext& ctx);
 void ConfigHelpCommand(CommandContext& ctx);
 
 // cmd_server.cc

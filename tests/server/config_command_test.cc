@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "command_fixture.h"
+#include "config.h"
 #include "config_params.h"
 
 namespace kvstore::server {
@@ -86,6 +87,62 @@ TEST_F(ConfigCommandTest, Resetstat) {
   EXPECT_NE(Run({"INFO", "commandstats"}).find("cmdstat_get"), std::string::npos);
   EXPECT_EQ(Run({"CONFIG", "RESETSTAT"}), "+OK\r\n");
   EXPECT_EQ(Run({"INFO", "commandstats"}).find("cmdstat_get"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kvstore::server
+
+namespace kvstore::server {
+namespace {
+
+class ConfigRewriteTest : public CommandFixture {
+ protected:
+  ConfigRewriteTest() {
+    config_.config_file = file_dir_.File("kvstore.conf");
+    testing::WriteFileBytes(config_.config_file,
+                            "# my server\nport 6479\ntimeout 5\nsync everysec\ntimeout 6\n");
+  }
+
+  // What the server would start with from that file.
+  Config Reparse() {
+    Config c;
+    std::string flag = "--config=" + config_.config_file;
+    char name[] = "kvstore-server";
+    char* argv[] = {name, flag.data()};
+    EXPECT_EQ(ParseConfig(2, argv, &c), -1);
+    return c;
+  }
+
+  testing::TempDir file_dir_;
+};
+
+TEST_F(ConfigRewriteTest, KeepsTheFileAndWritesRuntimeValues) {
+  EXPECT_EQ(Run({"CONFIG", "SET", "timeout", "30", "maxclients", "77", "requirepass", "a b"}),
+            "+OK\r\n");
+  EXPECT_EQ(Run({"CONFIG", "REWRITE"}), "+OK\r\n");
+  EXPECT_EQ(testing::ReadFileBytes(config_.config_file),
+            "# my server\nport 6479\ntimeout 30\nsync everysec\nmaxclients 77\n"
+            "requirepass \"a b\"\n");
+  const Config c = Reparse();
+  EXPECT_EQ(c.timeout, 30);
+  EXPECT_EQ(c.maxclients, 77u);
+  EXPECT_EQ(c.requirepass, "a b");
+  // Back at their defaults, parameters need no line.
+  EXPECT_EQ(Run({"CONFIG", "SET", "maxclients", "10000", "requirepass", ""}), "+OK\r\n");
+  EXPECT_EQ(Run({"CONFIG", "REWRITE"}), "+OK\r\n");
+  EXPECT_EQ(testing::ReadFileBytes(config_.config_file),
+            "# my server\nport 6479\ntimeout 30\nsync everysec\n");
+  const Config d = Reparse();
+  EXPECT_EQ(d.maxclients, 10000u);
+  EXPECT_EQ(d.requirepass, "");
+}
+
+using ConfigNoFileTest = CommandFixture;
+
+TEST_F(ConfigNoFileTest, RewriteNeedsAConfigFile) {
+  EXPECT_EQ(Err({"CONFIG", "REWRITE"}), "ERR The server is running without a config file");
+  EXPECT_EQ(Err({"CONFIG", "REWRITE", "x"}),
+            "ERR wrong number of arguments for 'config|rewrite' command");
 }
 
 }  // namespace
