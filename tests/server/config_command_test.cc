@@ -137,6 +137,20 @@ TEST_F(ConfigRewriteTest, KeepsTheFileAndWritesRuntimeValues) {
   EXPECT_EQ(d.requirepass, "");
 }
 
+// An empty value is empty; it never takes the next line as its value.
+TEST_F(ConfigRewriteTest, AnEmptyValueInTheFileIsEmpty) {
+  testing::WriteFileBytes(config_.config_file, "requirepass \"\"\nport 7000\n");
+  const Config c = Reparse();
+  EXPECT_EQ(c.requirepass, "");
+  EXPECT_EQ(c.port, 7000);
+  testing::WriteFileBytes(config_.config_file, "timeout\nport 7000\n");
+  Config d;
+  std::string flag = "--config=" + config_.config_file;
+  char name[] = "kvstore-server";
+  char* argv[] = {name, flag.data()};
+  EXPECT_EQ(ParseConfig(2, argv, &d), 2);  // "--timeout: Value  not in range ..."
+}
+
 using ConfigNoFileTest = CommandFixture;
 
 TEST_F(ConfigNoFileTest, RewriteNeedsAConfigFile) {
