@@ -45,7 +45,7 @@ std::string ClientLine(const ClientInfo& c) {
                 c.id, c.addr.c_str(), c.laddr.c_str(), c.fd, c.name.c_str(),
                 (now - c.created_ms) / 1000,
                 (now - c.last_active_ms.load(std::memory_order_relaxed)) / 1000,
-                cmd >= 0 ? Commands()[static_cast<std::size_t>(cmd)].name : "NULL",
+                cmd >= 0 ? FullName(StatSlotSpec(static_cast<std::size_t>(cmd))).c_str() : "NULL",
                 c.protocol.load(std::memory_order_relaxed));
   return buf;
 }

@@ -74,9 +74,13 @@ const CommandSpec* LookupByFullName(std::string_view full_name);
 const CommandSpec* ContainerOf(const CommandSpec& spec);
 // "config|get" for a subcommand, "get" for a top-level command.
 std::string FullName(const CommandSpec& spec);
-// The index of a top-level command in Commands() (statistics are counted per
-// top-level command).
-std::size_t CommandIndex(const CommandSpec& top_level);
+// Statistics (INFO commandstats, CLIENT LIST's cmd, /metrics) have one slot
+// per command and per subcommand, as Redis 7 counts "config|get" apart from
+// "config|set": the top-level commands in table order, each followed by its
+// subcommands. `cmd` is `top` or one of its subcommands.
+std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd);
+std::size_t StatSlotCount();
+const CommandSpec& StatSlotSpec(std::size_t slot);
 
 // Error replies with Redis 7's texts.
 // "ERR wrong number of arguments for '<full name>' command".

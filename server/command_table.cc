@@ -8,6 +8,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "command_handlers.h"
 #include "string_util.h"
@@ -152,7 +153,41 @@ constexpr CommandSpec kCommands[] = {
     {"shutdown", -1, kAdminSub | kNoMulti | kAllowBusy, 0, 0, 0, "server", "",
      "Stops the server.", ShutdownCommand, {}},
 };
-static_assert(std::size(kCommands) <= kMaxCommands);
+constexpr std::size_t CountStatSlots() {
+  std::size_t n = 0;
+  for (const auto& c : kCommands) n += 1 + c.subcommands.size();
+  return n;
+}
+static_assert(CountStatSlots() <= kMaxCommands);
+
+// Slot numbers: first_[i] is the slot of kCommands[i]; its subcommands
+// follow it.
+class StatSlots {
+ public:
+  StatSlots() {
+    for (const auto& c : kCommands) {
+      first_.push_back(specs_.size());
+      specs_.push_back(&c);
+      for (const auto& sub : c.subcommands) specs_.push_back(&sub);
+    }
+  }
+  std::size_t Slot(const CommandSpec& top, const CommandSpec& cmd) const {
+    const std::size_t first = first_[static_cast<std::size_t>(&top - kCommands)];
+    if (&cmd == &top) return first;
+    return first + 1 + static_cast<std::size_t>(&cmd - top.subcommands.data());
+  }
+  std::size_t size() const { return specs_.size(); }
+  const CommandSpec& Spec(std::size_t slot) const { return *specs_[slot]; }
+
+ private:
+  std::vector<std::size_t> first_;
+  std::vector<const CommandSpec*> specs_;
+};
+
+const StatSlots& Slots() {
+  static const StatSlots slots;
+  return slots;
+}
 
 // A flat open-addressing table from lower-case name to index: a handful of
 // compares per lookup, no allocation, no std::map walk on the request path.
@@ -240,9 +275,13 @@ std::string FullName(const CommandSpec& spec) {
   return std::string(container->name) + "|" + spec.name;
 }
 
-std::size_t CommandIndex(const CommandSpec& top_level) {
-  return static_cast<std::size_t>(&top_level - kCommands);
+std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd) {
+  return Slots().Slot(top, cmd);
 }
+
+std::size_t StatSlotCount() { return Slots().size(); }
+
+const CommandSpec& StatSlotSpec(std::size_t slot) { return Slots().Spec(slot); }
 
 void ReplyArity(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.Error("ERR wrong number of arguments for '" + FullName(spec) + "' command");

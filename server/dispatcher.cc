@@ -61,7 +61,7 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
       server_.auth_required.load(std::memory_order_relaxed)) {
     return reply.Error("NOAUTH Authentication required.");
   }
-  const std::size_t index = CommandIndex(*top);
+  const std::size_t index = StatSlot(*top, *cmd);
   client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = reply.errors();
   const auto start = std::chrono::steady_clock::now();
@@ -88,7 +88,7 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
   SetBatch& batch = c.sets;
   const std::size_t n = batch.pairs.size();
   if (n == 0) return;
-  static const std::size_t kSetIndex = CommandIndex(*LookupCommand("set"));
+  static const std::size_t kSetIndex = StatSlot(*LookupCommand("set"), *LookupCommand("set"));
   const auto start = std::chrono::steady_clock::now();
   const Result<void> r = keyspace::SetPairs(*server_.store, durability_, batch.pairs);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -138,15 +138,14 @@ void KeyspaceSection(const Stats& st, std::string* out) {
 }
 
 void CommandstatsSection(ServerState& s, std::string* out) {
-  const auto cmds = Commands();
   const CommandTotals t = s.CommandStatsSinceReset();
-  for (std::size_t i = 0; i < cmds.size(); ++i) {
+  for (std::size_t i = 0; i < StatSlotCount(); ++i) {
     if (t.calls[i] == 0) continue;
     char line[160];
     std::snprintf(line, sizeof(line),
                   "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                   ",usec_per_call=%.2f,rejected_calls=0,failed_calls=%" PRIu64 "\r\n",
-                  cmds[i].name, t.calls[i], t.usec[i],
+                  FullName(StatSlotSpec(i)).c_str(), t.calls[i], t.usec[i],
                   static_cast<double>(t.usec[i]) / static_cast<double>(t.calls[i]), t.failed[i]);
     out->append(line);
   }

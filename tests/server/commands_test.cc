@@ -165,8 +165,9 @@ TEST_F(CommandsTest, ServerCommands) {
   EXPECT_EQ(Run({"INFO", "nosuchsection"}), "$0\r\n\r\n");
 }
 
-// Statistics are counted per top-level command; errors count as failed
-// calls; arity errors are rejected before the call and not counted.
+// Statistics are counted per command and subcommand, as Redis 7 does;
+// errors count as failed calls; arity errors are rejected before the call
+// and not counted.
 TEST_F(CommandsTest, Commandstats) {
   Run({"GET", "a"});
   Run({"INCR", "s"});
@@ -178,7 +179,10 @@ TEST_F(CommandsTest, Commandstats) {
   EXPECT_NE(info.find("cmdstat_get:calls=1,"), std::string::npos) << info;
   EXPECT_NE(info.find("cmdstat_incr:calls=2,"), std::string::npos) << info;
   EXPECT_NE(info.find("failed_calls=1"), std::string::npos) << info;
-  EXPECT_NE(info.find("cmdstat_config:calls=1,"), std::string::npos) << info;
+  EXPECT_NE(info.find("cmdstat_config|get:calls=1,"), std::string::npos) << info;
+  EXPECT_EQ(info.find("cmdstat_config:"), std::string::npos) << info;
+  Run({"CLIENT", "ID"});
+  EXPECT_NE(Run({"CLIENT", "INFO"}).find(" cmd=client|info "), std::string::npos);
 }
 
 }  // namespace
