@@ -62,7 +62,14 @@ bool ReadConfigFile(const std::string& path, std::vector<std::string>* args, std
       *error = path + ":" + std::to_string(lineno) + ": a config file cannot name another";
       return false;
     }
-    args->push_back("--" + name + "=" + value);
+    if (value.empty()) {
+      // CLI11 reads "--name=" as "--name" and would take the next argument
+      // (the next line) as the value; an explicit empty argument is the value.
+      args->push_back("--" + name);
+      args->push_back("");
+    } else {
+      args->push_back("--" + name + "=" + value);
+    }
   }
   return true;
 }

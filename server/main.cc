@@ -33,11 +33,10 @@ namespace {
 // it and the policy cannot change after open.
 Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
   Options options;
-  // --sync always: the I/O loops call sync() once per batch of commands,
-  // before sending any reply of the batch (server.cc, FlushPending), which
-  // shares one fdatasync among every client served in that batch. The
-  // store itself then needs no per-write fsync, nor a background one.
-  options.sync = config.sync_mode() == SyncMode::kAlways ? SyncMode::kNever : config.sync_mode();
+  // --sync always is the store's kAlways: the I/O loops write without
+  // waiting and wait once per batch before sending its replies
+  // (durability.h), sharing the store's group commit.
+  options.sync = config.sync_mode();
   options.checkpoint.on_close = false;
   options.log_level = spdlog::get_level() == spdlog::level::off
                           ? LogLevel::kOff
