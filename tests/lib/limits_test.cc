@@ -5,7 +5,8 @@
 // stores stay open at once in one process; running out of file descriptors
 // is a clear error naming EMFILE and the limit, while the stores already open
 // keep working; an open store holding a few keys costs little disk, and a busy
-// log's preallocation grows with its write rate.
+// log's preallocation grows with its write rate, its mapping moving under a
+// concurrent reader.
 //
 // Tests that lower a limit do so in a forked child, so that the limit never
 // leaks into the rest of the suite; the child reports what went wrong on
@@ -20,13 +21,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "kvstore/filesystem.h"
 #include "kvstore/kvstore.h"
 #include "support/temp_dir.h"
 
@@ -350,6 +356,70 @@ TEST(LimitsTest, PreallocationGrowsWithTheWriteRate) {
   auto again = KvStore::open(wal, Quiet());
   ASSERT_TRUE(again.has_value()) << again.error().ToString();
   EXPECT_EQ(again->size(), 20000u);
+}
+
+// The log's mapping grows (and moves) under appends while a checkpoint thread
+// copies records out of it with ReadAt: the reader always gets the bytes that
+// were appended, never a fault on an address the mapping left.
+TEST(LimitsTest, ReadersSeeAppendedBytesWhileTheMappingGrowsAndMoves) {
+  TempDir dir;
+  auto opened = FileSystem::Default()->OpenLogFile(dir.File("grow.log"), 0);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  std::shared_ptr<LogFile> log = std::move(*opened);
+  constexpr std::size_t kRecord = 64;
+  constexpr std::size_t kRecords = (std::size_t{48} << 20) / kRecord;  // 48 MiB: steps up to 16 MiB
+  auto record = [](std::size_t i) {
+    std::string r(kRecord, '\0');
+    for (std::size_t b = 0; b < kRecord; b += 8) {
+      const uint64_t word = (uint64_t{i} << 8) | (b + 1);  // never zero
+      std::memcpy(r.data() + b, &word, 8);
+    }
+    return r;
+  };
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> reads{0};
+  std::string reader_error;
+  std::thread reader([&] {
+    std::string buf(64 << 10, '\0');
+    uint64_t seed = 1;
+    while (!done.load(std::memory_order_acquire) && reader_error.empty()) {
+      const uint64_t size = log->Size();
+      if (size < kRecord) continue;
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      const uint64_t first = (seed >> 20) % (size / kRecord);
+      const std::size_t n = std::min<uint64_t>(buf.size() / kRecord, size / kRecord - first) * kRecord;
+      auto r = log->ReadAt(first * kRecord, n, buf.data());
+      if (!r) {
+        reader_error = r.error().ToString();
+        break;
+      }
+      for (std::size_t k = 0; k < n / kRecord; ++k) {
+        if (std::memcmp(buf.data() + k * kRecord, record(first + k).data(), kRecord) != 0) {
+          reader_error = "record " + std::to_string(first + k) + " read back wrong";
+          break;
+        }
+      }
+      reads.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  for (std::size_t i = 0; i < kRecords; ++i) {
+    auto r = log->Append(record(i));
+    if (!r) {
+      ADD_FAILURE() << r.error().ToString();
+      break;
+    }
+  }
+  done.store(true, std::memory_order_release);
+  reader.join();
+  EXPECT_EQ(reader_error, "");
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(log->Size(), kRecords * kRecord);
+  ASSERT_TRUE(log->Close().has_value());
+  // Close trimmed the preallocated tail; the mapping still serves reads.
+  EXPECT_EQ(stdfs::file_size(dir.File("grow.log")), kRecords * kRecord);
+  std::string last(kRecord, '\0');
+  ASSERT_TRUE(log->ReadAt((kRecords - 1) * kRecord, kRecord, last.data()).has_value());
+  EXPECT_EQ(last, record(kRecords - 1));
 }
 
 }  // namespace
