@@ -1,0 +1,46 @@
+# Install rules (included from the top-level CMakeLists.txt when KVSTORE_INSTALL):
+#   bin/kvstore, bin/kvstore-server                       component server
+#   lib/libkvstore.so.<SOVERSION>                          component lib
+#   include/kvstore/*.h (with the generated version.h),
+#   lib/libkvstore.a, lib/libkvstore.so,
+#   lib/cmake/kvstore/, lib/pkgconfig/kvstore.pc          component dev
+#   share/man/man1/kvstore.1, kvstore-server.1            component server
+# cmake/packaging.cmake turns the components into Debian packages.
+include(CMakePackageConfigHelpers)
+
+install(TARGETS kvstore_cli kvstore-server
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
+install(FILES docs/man/kvstore.1 docs/man/kvstore-server.1
+  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT server)
+
+set(_kvstore_lib_targets kvstore)
+if(TARGET kvstore_shared)
+  list(APPEND _kvstore_lib_targets kvstore_shared)
+endif()
+install(TARGETS ${_kvstore_lib_targets} EXPORT kvstoreTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT lib NAMELINK_COMPONENT dev
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/kvstore DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev
+  FILES_MATCHING PATTERN "*.h")
+install(FILES ${PROJECT_BINARY_DIR}/include/kvstore/version.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/kvstore COMPONENT dev)
+
+set(KVSTORE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/kvstore)
+install(EXPORT kvstoreTargets NAMESPACE kvstore:: DESTINATION ${KVSTORE_CMAKE_DIR} COMPONENT dev)
+configure_package_config_file(cmake/kvstoreConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/kvstoreConfig.cmake INSTALL_DESTINATION ${KVSTORE_CMAKE_DIR})
+# 0.x releases are not compatible with each other; from 1.0 on, SameMajorVersion.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(_kvstore_compat SameMinorVersion)
+else()
+  set(_kvstore_compat SameMajorVersion)
+endif()
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/kvstoreConfigVersion.cmake
+  COMPATIBILITY ${_kvstore_compat})
+install(FILES ${PROJECT_BINARY_DIR}/kvstoreConfig.cmake ${PROJECT_BINARY_DIR}/kvstoreConfigVersion.cmake
+  DESTINATION ${KVSTORE_CMAKE_DIR} COMPONENT dev)
+
+configure_file(cmake/kvstore.pc.in ${PROJECT_BINARY_DIR}/kvstore.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/kvstore.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
