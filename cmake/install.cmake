@@ -41,6 +41,11 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/kvstoreConfigVersion.cmak
 install(FILES ${PROJECT_BINARY_DIR}/kvstoreConfig.cmake ${PROJECT_BINARY_DIR}/kvstoreConfigVersion.cmake
   DESTINATION ${KVSTORE_CMAKE_DIR} COMPONENT dev)
 
+# The .pc file finds the prefix relative to itself, so that the tree can be
+# installed anywhere (cmake --install --prefix DIR, DESTDIR).
+file(RELATIVE_PATH KVSTORE_PC_TO_PREFIX
+  /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" KVSTORE_PC_TO_PREFIX "${KVSTORE_PC_TO_PREFIX}")
 configure_file(cmake/kvstore.pc.in ${PROJECT_BINARY_DIR}/kvstore.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/kvstore.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
