@@ -49,3 +49,14 @@ string(REGEX REPLACE "/$" "" KVSTORE_PC_TO_PREFIX "${KVSTORE_PC_TO_PREFIX}")
 configure_file(cmake/kvstore.pc.in ${PROJECT_BINARY_DIR}/kvstore.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/kvstore.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+# The service: systemd unit, example config, logrotate snippet (packaging/).
+configure_file(packaging/kvstore-server.service.in ${PROJECT_BINARY_DIR}/kvstore-server.service @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/kvstore-server.service
+  DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system COMPONENT server)
+install(FILES packaging/kvstore.conf
+  DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/kvstore COMPONENT server)
+install(FILES packaging/kvstore-server.logrotate
+  DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d RENAME kvstore-server COMPONENT server)
+
+include(cmake/packaging.cmake)
