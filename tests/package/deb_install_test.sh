@@ -43,9 +43,10 @@ if [ ! -f "$tarball" ]; then
   mv "$tarball.tmp" "$tarball"
 fi
 root=$(mktemp -d /tmp/kvstore-deb-root.XXXXXX)
-pid=
+pid= listener=
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+  [ -n "$listener" ] && kill "$listener" 2>/dev/null
   umount "$root/proc" 2>/dev/null || true
   rm -rf "$root"
 }
@@ -76,9 +77,31 @@ user=$(sed -n 's/^User=//p' "$unit")
 group=$(sed -n 's/^Group=//p' "$unit")
 port=$(( 20000 + RANDOM % 20000 ))
 sed -i "s/^port .*/port $port/" "$root/etc/kvstore/kvstore.conf"
+# systemd's notification socket (Type=notify), played by a small listener that
+# records each datagram on a line of $root/tmp/notify.log.
+notify_listener() {
+  rm -f "$root/tmp/notify.sock"
+  python3 - "$root/tmp/notify.sock" "$root/tmp/notify.log" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+s.settimeout(60)
+with open(sys.argv[2], "a") as log:
+    try:
+        while True:
+            log.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+            log.flush()
+    except socket.timeout:
+        pass
+PY
+  listener=$!
+  for _ in $(seq 1 50); do [ -S "$root/tmp/notify.sock" ] && return 0; sleep 0.1; done
+}
 launch() {
+  notify_listener
   # shellcheck disable=SC2086  # ExecStart is a command line
-  chroot "$root" setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
+  NOTIFY_SOCKET=/tmp/notify.sock chroot "$root" setpriv --reuid="$user" --regid="$group" --init-groups --no-new-privs \
     -- $exec_start >>"$root/tmp/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
@@ -94,6 +117,10 @@ stop() {
   wait "$pid" || rc=$?
   pid=
   [ $rc -eq 0 ] || { echo "FAIL: exit status $rc after SIGTERM"; cat "$root/tmp/server.log"; exit 1; }
+  kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null || true
+  grep -q '^READY=1' "$root/tmp/notify.log" || { echo "FAIL: no READY=1 notification"; exit 1; }
+  grep -q '^STOPPING=1' "$root/tmp/notify.log" || { echo "FAIL: no STOPPING=1 notification"; exit 1; }
+  rm -f "$root/tmp/notify.log"
 }
 launch
 # chroot and setpriv exec, so $pid is kvstore-server itself.
@@ -102,14 +129,26 @@ launch
 for i in $(seq 1 200); do echo "SET key:$i value-$i"; done | redis-cli -p "$port" >/dev/null
 [ "$(redis-cli -p "$port" DBSIZE)" = 200 ] || { echo "FAIL: DBSIZE after 200 SETs"; exit 1; }
 stop
-echo "ok   ExecStart as $user:$group, 200 keys written, stopped by SIGTERM (exit 0)"
+echo "ok   ExecStart as $user:$group, READY=1, 200 keys written, SIGTERM: STOPPING=1, exit 0"
 owners=$(chroot "$root" find /var/lib/kvstore -mindepth 1 -printf '%u\n' | sort -u)
 [ "$owners" = kvstore ] || { echo "FAIL: data files owned by: $owners"; exit 1; }
 
-# --- 5. the data survives a restart -----------------------------------------------
+# --- 5. the data survives a restart; the log file is rotated ------------------------
+log=/var/log/kvstore/kvstore-server.log
+sed -i "s|^# logfile .*|logfile $log|" "$root/etc/kvstore/kvstore.conf"
 launch
 [ "$(redis-cli -p "$port" DBSIZE)" = 200 ] || { echo "FAIL: DBSIZE after restart"; exit 1; }
 [ "$(redis-cli -p "$port" GET key:137)" = value-137 ] || { echo "FAIL: key:137 after restart"; exit 1; }
-stop
 echo "ok   restart: 200 keys read back"
+grep -q 'ready' "$root$log" || { echo "FAIL: nothing in $log"; exit 1; }
+# What logrotate does: rename, then SIGHUP (the postrotate of the snippet).
+mv "$root$log" "$root$log.1"
+kill -HUP "$pid"
+for _ in $(seq 1 50); do [ -s "$root$log" ] && break; sleep 0.1; done
+grep -q 'reopened' "$root$log" || { echo "FAIL: $log not reopened after SIGHUP"; exit 1; }
+redis-cli -p "$port" PING >/dev/null
+stop
+grep -q 'bye' "$root$log" || { echo "FAIL: the stop was not logged to the new $log"; exit 1; }
+! grep -q 'bye' "$root$log.1" || { echo "FAIL: still writing to the rotated file"; exit 1; }
+echo "ok   logfile: renamed + SIGHUP, the server writes to a new file"
 echo "deb_install_test passed in $(( $(date +%s) - start )) s"
