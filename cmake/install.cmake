@@ -8,10 +8,12 @@
 # cmake/packaging.cmake turns the components into Debian packages.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS kvstore_cli kvstore-server
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
-install(FILES docs/man/kvstore.1 docs/man/kvstore-server.1
-  DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT server)
+if(KVSTORE_BUILD_PROGRAMS)
+  install(TARGETS kvstore_cli kvstore-server
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
+  install(FILES docs/man/kvstore.1 docs/man/kvstore-server.1
+    DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT server)
+endif()
 
 set(_kvstore_lib_targets kvstore)
 if(TARGET kvstore_shared)

@@ -6,6 +6,8 @@
 #   2. CMake, target kvstore::kvstore_static
 #   3. pkg-config (shared), plain g++ command line
 #   4. pkg-config --static, against libkvstore.a
+#   5. add_subdirectory() of the source tree from a parent project that uses
+#      CTest: kvstore's tests, benchmarks, examples and programs stay out
 #
 #   tests/package/consumer_test.sh [BUILD_DIR]     (default: build)
 set -euo pipefail
@@ -89,3 +91,29 @@ done
 ! ldd "$b/example_basic" | grep -q libkvstore
 run_examples "$b"
 echo "ok   pkg-config --static kvstore"
+
+# 5: add_subdirectory() from a parent project with BUILD_TESTING on: only the
+# library is configured and built.
+mkdir -p "$work/parent"
+cat >"$work/parent/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(parent LANGUAGES CXX)
+include(CTest)
+set(CMAKE_CXX_STANDARD 20)
+add_subdirectory($src kvstore)
+add_executable(example_basic $src/examples/basic.cc)
+target_link_libraries(example_basic PRIVATE kvstore::kvstore)
+add_executable(example_data_dir $src/examples/data_dir.cc)
+target_link_libraries(example_data_dir PRIVATE kvstore::kvstore)
+CMAKE
+b=$work/parent-build
+cmake -S "$work/parent" -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+targets=$(cmake --build "$b" --target help)
+for t in kvstore_tests kvstore_bench kvstore-server kvstore_cli; do
+  if grep -q "^$t:" <<<"$targets"; then
+    echo "FAIL add_subdirectory: the parent gets kvstore's target $t"; exit 1
+  fi
+done
+cmake --build "$b" >/dev/null
+run_examples "$b"
+echo "ok   add_subdirectory() from a parent project: library only"
