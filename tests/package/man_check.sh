@@ -50,6 +50,12 @@ fi
 for s in $(cat "$tmp/subs"); do
   grep -q "^\\\\fB$s\\\\fR\|^\.B $s\$" "$man/kvstore.1" || { echo "FAIL kvstore.1: no entry for $s"; fail=1; }
 done
+# The pages name the version the programs print.
+for prog in "$kvstore" "$server"; do
+  name=$(basename "$prog") version=$("$prog" --version | awk '{print $2}')
+  grep -q "^\.TH .*\"kvstore $version\"" "$man/$name.1" ||
+    { echo "FAIL $name.1: .TH does not say kvstore $version"; fail=1; }
+done
 # Both pages are valid roff (man(1) renders them without warnings).
 for page in "$man"/*.1; do
   if command -v groff >/dev/null; then
