@@ -8,11 +8,17 @@
 # (>= 0.95 means the portable build loses at most 5%).
 #
 #   bench/snapshot_arch.sh [RUNS]     (default 15; builds in build-arch-*/)
+# PORTABLE_KVSTORE and NATIVE_KVSTORE name already built `kvstore` programs
+# (Release) to use instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
 command -v ccache >/dev/null && export CMAKE_CXX_COMPILER_LAUNCHER=ccache
+portable=${PORTABLE_KVSTORE:-build-arch-portable/kvstore}
+native=${NATIVE_KVSTORE:-build-arch-native/kvstore}
 for variant in portable native; do
+  [ $variant = portable ] && [ -n "${PORTABLE_KVSTORE:-}" ] && continue
+  [ $variant = native ] && [ -n "${NATIVE_KVSTORE:-}" ] && continue
   arch=""
   [ $variant = native ] && arch=native
   cmake -S . -B build-arch-$variant -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTORE_BUILD_TESTS=OFF \
@@ -26,13 +32,15 @@ python3 - "$data/flat.json" <<'PY'
 import json, sys
 json.dump({"key:%09d" % i: "v" * 90 + "%010d" % i for i in range(1000000)}, open(sys.argv[1], "w"))
 PY
-build-arch-portable/kvstore -d "$data/store" import "$data/flat.json" >/dev/null 2>&1
-build-arch-portable/kvstore -d "$data/store" checkpoint >/dev/null 2>&1
+"$portable" -d "$data/store" import "$data/flat.json" >/dev/null 2>&1
+"$portable" -d "$data/store" checkpoint >/dev/null 2>&1
 rm "$data/flat.json"
 
 for i in $(seq 1 "$runs"); do
   for variant in portable native; do
-    KVSTORE_LOG_LEVEL=info build-arch-$variant/kvstore -d "$data/store" size 2>&1 >/dev/null |
+    bin=$portable
+    [ $variant = native ] && bin=$native
+    KVSTORE_LOG_LEVEL=info "$bin" -d "$data/store" size 2>&1 >/dev/null |
       sed -n 's/.*opened store: .*, \([0-9.]*\) s$/\1/p' >>"$data/$variant"
   done
 done
