@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "server.h"
 #include "server_state.h"
+#include "service.h"
 
 namespace kvstore::server {
 namespace {
@@ -38,6 +39,7 @@ Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
   // (durability.h), sharing the store's group commit.
   options.sync = config.sync_mode();
   options.checkpoint.on_close = false;
+  options.log_sink = service::LibraryLogSink();
   options.log_level = spdlog::get_level() == spdlog::level::off
                           ? LogLevel::kOff
                           : static_cast<LogLevel>(static_cast<int>(spdlog::get_level()));
@@ -82,17 +84,21 @@ int Run(int argc, char** argv) {
   Config config;
   if (const int rc = ParseConfig(argc, argv, &config); rc >= 0) return rc;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  // The library logs as "[time] [kvstore] [level] message"; match it.
-  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [kvstore-server] [%l] %v");
+  if (std::string error; !service::SetUpLogging(config.logfile, &error)) {
+    std::cerr << "kvstore-server: " << error << "\n";
+    return 1;
+  }
 
   // Block the stop signals in every thread (the store's background threads
   // included, hence before opening it); the main thread takes them with
-  // sigwait. SIGUSR1 is the SHUTDOWN command waking the main thread.
+  // sigwait. SIGUSR1 is the SHUTDOWN command waking the main thread; SIGHUP
+  // reopens the log file.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGUSR1);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -141,12 +147,19 @@ int Run(int argc, char** argv) {
       KVSTORE_SERVER_VERSION, config.port, binds, config.dir, config.sync, config.threads,
       store.size(),
       config.metrics_port ? ", metrics on :" + std::to_string(config.metrics_port) : "");
+  service::NotifyReady("ready: " + std::to_string(store.size()) + " keys, port " +
+                       std::to_string(config.port));
 
   int sig = 0;
   while (true) {
     sigwait(&stop_signals, &sig);
+    if (sig == SIGHUP) {
+      service::ReopenLog();
+      continue;
+    }
     if (sig != SIGUSR1 || state.shutdown_requested.load()) break;
   }
+  service::NotifyStopping();
   const ShutdownMode mode = state.shutdown_mode.load();
   spdlog::info(
       "shutting down ({}{})",
