@@ -1,7 +1,7 @@
 // Copyright (c) the kvstore developers.
 //
 // checkpoint_latency: what a background checkpoint costs the writers
-// (issue #4 §2). A data directory is filled with N keys (16-byte keys,
+// (docs/BENCHMARKS.md, "Checkpoint interference"). A data directory is filled with N keys (16-byte keys,
 // 100-byte values); then writer threads overwrite random keys and time every
 // set, first with no checkpoint running ("idle") and then while checkpoints
 // of the whole store run back to back ("checkpoint"). The phases alternate
@@ -13,12 +13,17 @@
 // minus the RSS before it, relative to the dataset's RSS growth at fill.
 //
 //   checkpoint_latency [--keys 1000000] [--writers 1] [--seconds 3]
-//                      [--rounds 3] [--dir /tmp]
+//                      [--rounds 3] [--dir /tmp] [--timeline FILE]
+//
+// --timeline FILE also writes the latency over time as CSV, one row per
+// 100 ms window of the measured phases (time from the first phase's start,
+// phase, sets, p50/p99/max in µs), for scripts/plots.
 //
 // One writer by default: on 2 cores the checkpoint thread needs the other
 // core, and a second writer would measure CPU starvation, not the store.
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +46,7 @@ struct Args {
   double seconds = 3;
   int rounds = 3;
   std::string dir;
+  std::string timeline;
 };
 
 Args Parse(int argc, char** argv) {
@@ -64,9 +70,12 @@ Args Parse(int argc, char** argv) {
       a.rounds = std::stoi(next());
     } else if (f == "--dir") {
       a.dir = next();
+    } else if (f == "--timeline") {
+      a.timeline = next();
     } else if (f == "--help" || f == "-h") {
       std::printf(
           "usage: checkpoint_latency [--keys N] [--writers T] [--seconds S] [--rounds R] [--dir D]\n"
+          "                          [--timeline FILE]\n"
           "Set latency with and without a concurrent checkpoint, and peak extra memory.\n");
       std::exit(0);
     } else {
@@ -87,6 +96,13 @@ double Percentile(std::vector<uint32_t>& v, double p) {
 void ResetPeakRss() {
   std::ofstream("/proc/self/clear_refs") << "5";
 }
+
+// Latency of the sets that started in one 100 ms window (--timeline).
+struct Window {
+  const char* phase;
+  std::vector<uint32_t> ns;
+};
+constexpr auto kWindow = std::chrono::milliseconds(100);
 
 struct Phase {
   std::vector<uint32_t> ns;  // per-set latency
@@ -120,6 +136,8 @@ int main(int argc, char** argv) {
 
   Phase idle, busy;
   uint64_t worst_extra = 0;
+  const auto t0 = Clock::now();
+  std::vector<Window> windows;  // by window index since t0
   for (int round = 0; round < a.rounds; ++round) {
     for (int with_checkpoint = 0; with_checkpoint < 2; ++with_checkpoint) {
       Phase& ph = with_checkpoint ? busy : idle;
@@ -142,12 +160,14 @@ int main(int argc, char** argv) {
         while (!checkpointing.load()) std::this_thread::yield();
       }
       std::vector<std::vector<uint32_t>> lat(static_cast<std::size_t>(a.writers));
+      std::vector<std::vector<uint32_t>> started(static_cast<std::size_t>(a.writers));  // windows
       const auto deadline =
           Clock::now() + std::chrono::duration_cast<Clock::duration>(
                              std::chrono::duration<double>(a.seconds));
       kvbench::RunThreads(a.writers, [&](int t) {
         kvbench::Rng rng(1000 + static_cast<uint64_t>(round * 16 + with_checkpoint * 4 + t));
         auto& mine = lat[static_cast<std::size_t>(t)];
+        auto& when = started[static_cast<std::size_t>(t)];
         std::string key, value;
         for (uint64_t n = 0;; ++n) {
           if ((n & 255) == 0 && Clock::now() >= deadline) break;
@@ -158,6 +178,7 @@ int main(int argc, char** argv) {
           store.set(std::move(key), std::move(value)).value();
           const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start);
           mine.push_back(static_cast<uint32_t>(std::min<int64_t>(ns.count(), UINT32_MAX)));
+          if (!a.timeline.empty()) when.push_back(static_cast<uint32_t>((start - t0) / kWindow));
         }
       });
       stop = true;
@@ -165,6 +186,14 @@ int main(int argc, char** argv) {
       const uint64_t peak = kvbench::ReadRssBytes("VmHWM:");
       if (with_checkpoint) worst_extra = std::max(worst_extra, peak > rss_before ? peak - rss_before : 0);
       for (auto& v : lat) ph.ns.insert(ph.ns.end(), v.begin(), v.end());
+      for (std::size_t t = 0; t < started.size(); ++t) {
+        for (std::size_t n = 0; n < started[t].size(); ++n) {
+          const std::size_t w = started[t][n];
+          if (windows.size() <= w) windows.resize(w + 1, Window{nullptr, {}});
+          windows[w].phase = with_checkpoint ? "checkpoint" : "idle";
+          windows[w].ns.push_back(lat[t][n]);
+        }
+      }
     }
   }
 
@@ -184,5 +213,21 @@ int main(int argc, char** argv) {
               busy.checkpoints ? busy.checkpoint_seconds / static_cast<double>(busy.checkpoints) : 0);
   std::printf("peak extra RSS during checkpoints: %.1f MB = %.1f%% of the dataset\n",
               worst_extra / 1e6, 100.0 * static_cast<double>(worst_extra) / static_cast<double>(dataset));
+  if (!a.timeline.empty()) {
+    std::FILE* out = std::fopen(a.timeline.c_str(), "w");
+    if (out == nullptr) {
+      std::fprintf(stderr, "cannot write %s: %s\n", a.timeline.c_str(), std::strerror(errno));
+      return 1;
+    }
+    std::fprintf(out, "seconds,phase,sets,p50_us,p99_us,max_us\n");
+    for (std::size_t w = 0; w < windows.size(); ++w) {
+      Window& win = windows[w];
+      if (win.ns.empty()) continue;
+      std::fprintf(out, "%.1f,%s,%zu,%.2f,%.2f,%.1f\n", static_cast<double>(w) * 0.1, win.phase,
+                   win.ns.size(), Percentile(win.ns, 0.50), Percentile(win.ns, 0.99),
+                   Percentile(win.ns, 1.0));
+    }
+    std::fclose(out);
+  }
   return 0;
 }

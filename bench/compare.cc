@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// kvstore_compare: runs every workload of issue #2 against every competitor
+// kvstore_compare: runs every workload of docs/BENCHMARKS.md against every competitor
 // in one process run and prints one table of ratios against the competitor
 // measured in the same run (the machine is shared: absolute figures drift,
 // ratios much less).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # redis-benchmark against kvstore-server and Debian's redis-server in the same
-# run (issue #5 §4): SET and GET, 50 clients, 100-byte values, pipeline 1 and
+# run (docs/BENCHMARKS.md, "kvstore-server against redis-server"): SET and GET, 50 clients, 100-byte values, pipeline 1 and
 # 16, with comparable persistence: Redis AOF `appendfsync everysec` vs
 # `--sync everysec`, and `appendfsync always` vs `--sync always`. RDB
 # snapshots are off for Redis; kvstore's automatic checkpoints keep their

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in Release (build-bench) and runs the comparison of
-# issue #2: kvstore_compare (every workload, every competitor, one table of
+# docs/BENCHMARKS.md: kvstore_compare (every workload, every competitor, one table of
 # ratios; it also runs memory_per_key once per competitor, each in its own
 # process). Everything, including the per-round figures, goes to stdout.
 #

@@ -1,7 +1,8 @@
 // Copyright (c) the kvstore developers.
 //
 // The "seed design" the benchmarks compare against: a C++ rendering of the
-// Rust teaching project kvstore ports (seed/rust-kv-store-README.md).
+// Rust teaching project kvstore started from (docs/CONTRACT.md, "Where it
+// comes from").
 //
 //   - one std::shared_mutex over one std::unordered_map<std::string, std::string>;
 //   - every set/remove first appends a text line ("SET key value\n",

@@ -14,10 +14,19 @@
 // kvstore_nocount is kvstore with Options::count_operations off: the pair
 // shows what the per-shard operation counters of stats() cost
 // (--benchmark_filter='kvstore' runs both).
+//
+// BM_Append/<mode> is the WAL's append path alone: sets of fresh keys (then
+// overwrites) into a store that starts empty, in each SyncMode, so it includes
+// the log's preallocation and mapping growth. BM_Replay is the open of a
+// store whose WAL holds N set records (no snapshot): read, parse and apply.
+//
+//   kvstore_bench --benchmark_filter='Append|Replay'
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -119,6 +128,46 @@ void BM_Mixed(benchmark::State& state, Kind kind) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_Append(benchmark::State& state, kvstore::SyncMode mode) {
+  World& w = TheWorld();
+  static std::atomic<int> runs{0};
+  const std::string path = w.dir.File("append-" + std::to_string(runs++) + ".wal");
+  {
+    KvEngine e(path, mode);
+    std::size_t i = 0;
+    for (auto _ : state) {
+      e.Set(w.keys[i % w.keys.size()], w.values.Get(i));
+      ++i;
+    }
+  }
+  std::filesystem::remove(path);
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The WAL of N sets, written once per process.
+const std::string& ReplayLog() {
+  static const std::string path = [] {
+    World& w = TheWorld();
+    std::string p = w.dir.File("replay.wal");
+    KvEngine e(p, kvstore::SyncMode::kNever);
+    for (std::size_t k = 0; k < w.keys.size(); ++k) e.Set(w.keys[k], w.values.Get(k));
+    return p;
+  }();
+  return path;
+}
+
+void BM_Replay(benchmark::State& state) {
+  const std::string& path = ReplayLog();
+  for (auto _ : state) {
+    auto store = KvEngine::Open(path, kvstore::SyncMode::kNever);
+    state.PauseTiming();
+    if (store.size() != TheWorld().keys.size()) state.SkipWithError("replay lost records");
+    (void)store.close();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(TheWorld().keys.size()));
+}
+
 void Configure(benchmark::internal::Benchmark* b) {
   b->Threads(1)->Threads(2)->UseRealTime();
 }
@@ -132,6 +181,10 @@ BENCHMARK_CAPTURE(BM_Mixed, kvstore, Kind::kKvStore)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Get, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Set, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Mixed, kvstore_nocount, Kind::kKvStoreNoCount)->Apply(Configure);
+BENCHMARK_CAPTURE(BM_Append, never, kvstore::SyncMode::kNever)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, every_second, kvstore::SyncMode::kEverySecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Append, always, kvstore::SyncMode::kAlways)->UseRealTime();
+BENCHMARK(BM_Replay)->Unit(benchmark::kMillisecond)->UseRealTime();
 #ifdef KVBENCH_HAVE_LEVELDB
 BENCHMARK_CAPTURE(BM_Get, leveldb, Kind::kLevelDb)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Set, leveldb, Kind::kLevelDb)->Apply(Configure);

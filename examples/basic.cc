@@ -1,4 +1,5 @@
-// The seed README's examples, in C++: set, save, load, share across threads.
+// A first program: set, get, save a snapshot, load it back, share the store
+// across threads (the promises it relies on: docs/CONTRACT.md).
 //
 //   ./example_basic [directory]   (default: the current directory)
 

@@ -1,42 +1,84 @@
 // Copyright (c) the kvstore developers.
 //
-// Internal: the handler functions the command table (commands.cc) points to,
-// and helpers shared by the files that implement them. String and keyspace
-// commands live in commands.cc, connection and server administration
-// (AUTH, HELLO, CLIENT, CONFIG, INFO, COMMAND, SAVE, SHUTDOWN...) in
-// admin_commands.cc.
+// Internal: the handler functions the command tables (command_table.cc)
+// point to, by the file that implements them.
 
 #ifndef KVSTORE_SERVER_COMMAND_HANDLERS_H_
 #define KVSTORE_SERVER_COMMAND_HANDLERS_H_
 
-#include <string>
-#include <string_view>
-
-#include "commands.h"
+#include "command.h"
 
 namespace kvstore::server {
 
-// Replies "ERR wrong number of arguments for '<name>' command".
-void ReplyArity(CommandContext& ctx, std::string_view name);
-// Replies "-ERR <store error message>" if r failed; returns whether it did.
-bool ReplyStoreError(CommandContext& ctx, const Error& e);
+// cmd_strings.cc
+void GetCommand(CommandContext& ctx);
+void SetCommand(CommandContext& ctx);
+void SetnxCommand(CommandContext& ctx);
+void GetsetCommand(CommandContext& ctx);
+void GetdelCommand(CommandContext& ctx);
+void MgetCommand(CommandContext& ctx);
+void MsetCommand(CommandContext& ctx);
+void MsetnxCommand(CommandContext& ctx);
+void AppendCommand(CommandContext& ctx);
+void StrlenCommand(CommandContext& ctx);
+void GetrangeCommand(CommandContext& ctx);
+void SetrangeCommand(CommandContext& ctx);
+void IncrCommand(CommandContext& ctx);
+void DecrCommand(CommandContext& ctx);
+void IncrbyCommand(CommandContext& ctx);
+void DecrbyCommand(CommandContext& ctx);
+void IncrbyfloatCommand(CommandContext& ctx);
 
-// admin_commands.cc
+// cmd_keyspace.cc
+void DelCommand(CommandContext& ctx);
+void ExistsCommand(CommandContext& ctx);
+void TypeCommand(CommandContext& ctx);
+void KeysCommand(CommandContext& ctx);
+void ScanCommand(CommandContext& ctx);
+void RandomkeyCommand(CommandContext& ctx);
+void RenameCommand(CommandContext& ctx);
+void RenamenxCommand(CommandContext& ctx);
+void DbsizeCommand(CommandContext& ctx);
+void FlushCommand(CommandContext& ctx);
+
+// cmd_connection.cc
+void PingCommand(CommandContext& ctx);
+void EchoCommand(CommandContext& ctx);
+void QuitCommand(CommandContext& ctx);
 void AuthCommand(CommandContext& ctx);
 void HelloCommand(CommandContext& ctx);
-void ClientCommand(CommandContext& ctx);
-void ConfigCommand(CommandContext& ctx);
-void InfoCommand(CommandContext& ctx);
+void SelectCommand(CommandContext& ctx);
+void ClientIdCommand(CommandContext& ctx);
+void ClientGetnameCommand(CommandContext& ctx);
+void ClientSetnameCommand(CommandContext& ctx);
+void ClientSetinfoCommand(CommandContext& ctx);
+void ClientListCommand(CommandContext& ctx);
+void ClientInfoCommand(CommandContext& ctx);
+void ClientHelpCommand(CommandContext& ctx);
+
+// cmd_config.cc
+void ConfigGetCommand(CommandContext& ctx);
+void ConfigSetCommand(CommandContext& ctx);
+void ConfigResetstatCommand(CommandContext& ctx);
+void ConfigRewriteCommand(CommandContext& ctx);
+void ConfigHelpCommand(CommandContext& ctx);
+
+// cmd_server.cc
 void CommandCommand(CommandContext& ctx);
+void CommandCountCommand(CommandContext& ctx);
+void CommandListCommand(CommandContext& ctx);
+void CommandInfoCommand(CommandContext& ctx);
+void CommandDocsCommand(CommandContext& ctx);
+void CommandGetkeysCommand(CommandContext& ctx);
+void CommandHelpCommand(CommandContext& ctx);
 void SaveCommand(CommandContext& ctx);
 void BgsaveCommand(CommandContext& ctx);
 void LastsaveCommand(CommandContext& ctx);
-void ShutdownCommand(CommandContext& ctx);
-void SelectCommand(CommandContext& ctx);
 void TimeCommand(CommandContext& ctx);
-void QuitCommand(CommandContext& ctx);
-void DbsizeCommand(CommandContext& ctx);
-void FlushCommand(CommandContext& ctx);
+void ShutdownCommand(CommandContext& ctx);
+
+// info.cc
+void InfoCommand(CommandContext& ctx);
 
 }  // namespace kvstore::server
 

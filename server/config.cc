@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "kvstore/version.h"
 #include "string_util.h"
 
 namespace kvstore::server {
@@ -62,7 +63,14 @@ bool ReadConfigFile(const std::string& path, std::vector<std::string>* args, std
       *error = path + ":" + std::to_string(lineno) + ": a config file cannot name another";
       return false;
     }
-    args->push_back("--" + name + "=" + value);
+    if (value.empty()) {
+      // CLI11 reads "--name=" as "--name" and would take the next argument
+      // (the next line) as the value; an explicit empty argument is the value.
+      args->push_back("--" + name);
+      args->push_back("");
+    } else {
+      args->push_back("--" + name + "=" + value);
+    }
   }
   return true;
 }
@@ -136,6 +144,9 @@ int ParseConfig(int argc, char** argv, Config* c) {
   app.add_option("--log-level", c->log_level, "trace|debug|info|warn|error|critical|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--logfile", c->logfile,
+                 "append the log to this file, reopened on SIGHUP (default: standard error)");
+  app.set_version_flag("--version", "kvstore-server " KVSTORE_VERSION_STRING);
 
   std::vector<std::string> args;
   const std::string config_file = FindConfigArg(argc, argv);

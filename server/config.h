@@ -35,6 +35,7 @@ struct Config {
   uint64_t client_query_buffer_limit = 1ull << 30;
   int64_t timeout = 0;             // idle seconds before a client is closed; 0: never
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
+  std::string logfile;             // empty: standard error (the journal under systemd)
 
   SyncMode sync_mode() const;
 };

@@ -13,7 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "commands.h"
+#include "command.h"
 
 namespace kvstore::server {
 
@@ -44,12 +44,11 @@ std::string MetricsServer::Render(ServerState& s) {
   out +=
       "# HELP kvstore_server_command_calls_total Calls per command since start.\n"
       "# TYPE kvstore_server_command_calls_total counter\n";
-  const auto cmds = Commands();
-  for (std::size_t i = 0; i < cmds.size(); ++i) {
+  for (std::size_t i = 0; i < StatSlotCount(); ++i) {
     uint64_t calls = 0;
     for (const auto& t : s.thread_stats) calls += t->calls[i].Get();
     if (calls == 0) continue;
-    out += std::string("kvstore_server_command_calls_total{command=\"") + cmds[i].name + "\"} " +
+    out += std::string("kvstore_server_command_calls_total{command=\"") + FullName(StatSlotSpec(i)) + "\"} " +
            std::to_string(calls) + "\n";
   }
   return out;

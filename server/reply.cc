@@ -10,15 +10,20 @@
 
 namespace kvstore::server {
 
-void ReplyWriter::Header(char type, uint64_t n) {
+// The one place a "<type><number>\r\n" line is written: integers, and the
+// length lines of bulk strings, arrays and maps.
+template <class T>
+void ReplyWriter::NumberLine(char type, T n) {
   char buf[24];
   buf[0] = type;
   auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
-  (void)ec;  // 20 digits always fit
+  (void)ec;  // 20 digits and a sign always fit
   *end++ = '\r';
   *end++ = '\n';
   out_->append(buf, static_cast<std::size_t>(end - buf));
 }
+
+void ReplyWriter::Header(char type, uint64_t n) { NumberLine(type, n); }
 
 void ReplyWriter::Simple(std::string_view text) {
   out_->push_back('+');
@@ -37,15 +42,7 @@ void ReplyWriter::Error(std::string_view text) {
   out_->append("\r\n", 2);
 }
 
-void ReplyWriter::Integer(int64_t v) {
-  char buf[24];
-  buf[0] = ':';
-  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf) - 2, v);
-  (void)ec;
-  *end++ = '\r';
-  *end++ = '\n';
-  out_->append(buf, static_cast<std::size_t>(end - buf));
-}
+void ReplyWriter::Integer(int64_t v) { NumberLine(':', v); }
 
 void ReplyWriter::Bulk(std::string_view data) {
   Header('$', data.size());

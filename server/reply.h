@@ -48,6 +48,8 @@ class ReplyWriter {
   void Verbatim(std::string_view text);
 
  private:
+  template <class T>
+  void NumberLine(char type, T n);
   void Header(char type, uint64_t n);
 
   std::string* out_;

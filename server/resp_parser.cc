@@ -9,6 +9,8 @@
 #include <cstring>
 #include <limits>
 
+#include "common/escape.h"
+
 namespace kvstore::server {
 
 bool ParseInt64(std::string_view s, int64_t* out) {
@@ -170,48 +172,22 @@ ParseStatus RespParser::ParseMultibulk(char* buf, std::size_t len, bool authenti
 
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
 // Decodes one double-quoted argument's escape at p (p[0] == '\\'), writing
-// the byte to *w. Returns how many source bytes it used.
+// the byte to *w. Returns how many source bytes it used. As in sdssplitargs,
+// an escape common::DecodeEscape does not know stands for the byte after the
+// backslash.
 std::size_t DecodeEscape(const char* p, const char* end, char* w) {
-  if (end - p >= 4 && p[1] == 'x' && HexDigit(p[2]) >= 0 && HexDigit(p[3]) >= 0) {
-    *w = static_cast<char>(HexDigit(p[2]) * 16 + HexDigit(p[3]));
-    return 4;
-  }
+  const std::size_t used = common::DecodeEscape({p, static_cast<std::size_t>(end - p)}, w);
+  if (used != 0) return used;
   if (end - p < 2) {
     *w = '\\';
     return 1;
   }
-  switch (p[1]) {
-    case 'n':
-      *w = '\n';
-      break;
-    case 'r':
-      *w = '\r';
-      break;
-    case 't':
-      *w = '\t';
-      break;
-    case 'b':
-      *w = '\b';
-      break;
-    case 'a':
-      *w = '\a';
-      break;
-    default:
-      *w = p[1];
-      break;
-  }
+  *w = p[1];
   return 2;
 }
 

@@ -1,9 +1,7 @@
 // Copyright (c) the kvstore developers.
 //
-// Server: the listening sockets and the I/O threads. Each I/O thread runs its
-// own epoll loop over the connections it owns and executes their commands
-// itself (against the thread-safe KvStore), so a request never crosses a
-// thread or a queue.
+// Server: the listening sockets and the I/O threads (event_loop.h: one
+// EventLoop per thread, each executing its own connections' commands).
 //
 // Accepting: one listening socket per address, registered in every loop's
 // epoll with EPOLLEXCLUSIVE, so one thread wakes per pending connection. The

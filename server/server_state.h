@@ -28,8 +28,9 @@
 
 namespace kvstore::server {
 
-// Upper bound on the command table's size (commands.cc static_asserts it).
-constexpr std::size_t kMaxCommands = 64;
+// Upper bound on the number of commands and subcommands (statistics slots;
+// command_table.cc static_asserts it).
+constexpr std::size_t kMaxCommands = 96;
 
 // A counter written by exactly one thread and read by others: a relaxed load
 // and store instead of an atomic read-modify-write, so counting costs no
@@ -62,13 +63,12 @@ struct ClientInfo {
   std::string laddr;  // local "ip:port"
   int64_t created_ms = 0;
   std::atomic<int64_t> last_active_ms{0};
-  std::atomic<int> last_command{-1};  // index into the command table
+  std::atomic<int> last_command{-1};  // statistics slot (command.h StatSlot)
   std::atomic<int> protocol{2};       // 2 or 3 (HELLO)
   std::string name;                   // GUARDED_BY(ServerState::clients_mu)
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
-  bool wrote = false;              // ran a write since its replies were last sent
 };
 
 // Sums of every thread's counters. INFO reports them relative to the

@@ -1,8 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
 // String helpers with Redis's exact semantics, shared by the commands and the
-// configuration: glob matching (KEYS, SCAN MATCH, CONFIG GET), the float
-// parsing and printing of INCRBYFLOAT, and memory sizes such as "512mb".
+// configuration: the float parsing and printing of INCRBYFLOAT, and memory
+// sizes such as "512mb". Glob matching (KEYS, SCAN MATCH, CONFIG GET) is
+// common/glob.h, shared with the kvstore tool.
 
 #ifndef KVSTORE_SERVER_STRING_UTIL_H_
 #define KVSTORE_SERVER_STRING_UTIL_H_
@@ -12,10 +13,6 @@
 #include <string_view>
 
 namespace kvstore::server {
-
-// Redis's stringmatchlen: '*', '?', '[abc]', '[^a-z]', '\x' escapes.
-// nocase compares ASCII letters case-insensitively.
-bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false);
 
 // Redis's string2ld: the whole string is a finite long double, no spaces.
 bool ParseLongDouble(std::string_view s, long double* out);

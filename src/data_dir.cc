@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cinttypes>
 #include <cstdio>
+#include <tuple>
 
 #include "coding.h"
 #include "durable_file.h"
@@ -131,24 +132,60 @@ Result<void> WriteManifest(FileSystem& fs, const std::string& dir, const Manifes
                           [&](WritableFile* f) { return f->Append(EncodeManifest(m)); });
 }
 
-Result<Listing> List(FileSystem& fs, const std::string& dir) {
+DirEntry Classify(std::string_view name) {
+  DirEntry e;
+  e.name = std::string(name);
+  if (name == kManifestName) {
+    e.kind = FileKind::kManifest;
+  } else if (name == kLockName) {
+    e.kind = FileKind::kLock;
+  } else if (auto seg = ParseSegmentName(name)) {
+    e.kind = FileKind::kWalSegment;
+    e.number = *seg;
+  } else if (auto seq = ParseSnapshotName(name)) {
+    e.kind = FileKind::kSnapshot;
+    e.number = *seq;
+  } else if (EndsWith(name, ".tmp") || EndsWith(name, ".log.new")) {
+    e.kind = FileKind::kLeftover;
+  }
+  return e;
+}
+
+Result<std::vector<DirEntry>> ListEntries(FileSystem& fs, const std::string& dir) {
   auto names = fs.ListDir(dir);
   if (!names) return std::move(names).error();
+  std::vector<DirEntry> entries;
+  entries.reserve(names->size());
+  for (const std::string& n : *names) entries.push_back(Classify(n));
+  std::sort(entries.begin(), entries.end(), [](const DirEntry& a, const DirEntry& b) {
+    return std::tie(a.kind, a.number, a.name) < std::tie(b.kind, b.number, b.name);
+  });
+  return entries;
+}
+
+Result<Listing> List(FileSystem& fs, const std::string& dir) {
+  auto entries = ListEntries(fs, dir);
+  if (!entries) return std::move(entries).error();
   Listing l;
-  for (const std::string& n : *names) {
-    if (n == kManifestName) {
-      l.has_manifest = true;
-    } else if (auto seg = ParseSegmentName(n)) {
-      l.segments.push_back(*seg);
-    } else if (ParseSnapshotName(n)) {
-      l.snapshots.push_back(n);
-    } else if (EndsWith(n, ".tmp") || EndsWith(n, ".log.new")) {
-      l.leftovers.push_back(n);
+  for (DirEntry& e : *entries) {
+    switch (e.kind) {
+      case FileKind::kManifest:
+        l.has_manifest = true;
+        break;
+      case FileKind::kWalSegment:
+        l.segments.push_back(e.number);
+        break;
+      case FileKind::kSnapshot:
+        l.snapshots.push_back(std::move(e.name));
+        break;
+      case FileKind::kLeftover:
+        l.leftovers.push_back(std::move(e.name));
+        break;
+      case FileKind::kLock:
+      case FileKind::kOther:
+        break;
     }
   }
-  std::sort(l.segments.begin(), l.segments.end());
-  std::sort(l.snapshots.begin(), l.snapshots.end());
-  std::sort(l.leftovers.begin(), l.leftovers.end());
   return l;
 }
 

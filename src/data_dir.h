@@ -56,6 +56,32 @@ struct Listing {
 };
 Result<Listing> List(FileSystem& fs, const std::string& dir);
 
+// ---- Shared with the kvstore tool ----
+// `kvstore check` and `kvstore dump` (tools/cli) inspect and repair a
+// directory without opening a store. They list it with the rules List (and so
+// open_dir) applies, through these, rather than with rules of their own.
+
+enum class FileKind {
+  kManifest,
+  kLock,
+  kSnapshot,
+  kWalSegment,
+  kLeftover,  // a temporary of an interrupted write; open_dir deletes it
+  kOther,     // not the store's
+};
+
+struct DirEntry {
+  std::string name;
+  FileKind kind = FileKind::kOther;
+  uint64_t number = 0;  // a snapshot's sequence, a WAL segment's number
+};
+
+// What the file `name` is in a data directory.
+DirEntry Classify(std::string_view name);
+
+// Every entry of dir, classified, sorted by kind, then number, then name.
+Result<std::vector<DirEntry>> ListEntries(FileSystem& fs, const std::string& dir);
+
 }  // namespace kvstore::datadir
 
 #endif  // KVSTORE_SRC_DATA_DIR_H_

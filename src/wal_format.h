@@ -36,6 +36,12 @@ namespace kvstore::wal {
 inline constexpr char kMagic[8] = {'K', 'V', 'S', 'T', 'W', 'A', 'L', '\x01'};
 inline constexpr uint32_t kVersion = 1;
 inline constexpr std::size_t kFileHeaderSize = 32;
+// Where the header's fields start (the layout above); the checksum covers the
+// bytes before kHeaderChecksumOffset.
+inline constexpr std::size_t kHeaderVersionOffset = 8;
+inline constexpr std::size_t kHeaderFlagsOffset = 12;
+inline constexpr std::size_t kHeaderBaseSeqOffset = 16;
+inline constexpr std::size_t kHeaderChecksumOffset = 24;
 inline constexpr std::size_t kRecordHeaderSize = 8;    // length + checksum
 inline constexpr std::size_t kBodyPrefixSize = 9;      // seq + type
 inline constexpr uint32_t kMaxBodySize = 0xF0000000u;  // < 4 GiB, fits u32

@@ -63,6 +63,7 @@ class LogFile {
 class FileView {
  public:
   virtual ~FileView() = default;
+  // The file's bytes, valid while the view is alive.
   virtual std::string_view data() const = 0;
 };
 
@@ -72,6 +73,8 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// Every file operation the store performs, so that tests can inject faults
+// and other storage can be plugged in. Default() is the POSIX implementation.
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -89,6 +92,7 @@ class FileSystem {
   // least contents->size() + kReadPadding, so parsers that read past the end
   // in wide SIMD loads can use the buffer in place.
   static constexpr std::size_t kReadPadding = 64;
+  // Reads the whole file into *contents (see kReadPadding above).
   virtual Result<void> ReadFile(const std::string& path, std::string* contents) = 0;
   // A view of the whole file. The default reads it with ReadFile; the POSIX
   // implementation maps the page cache instead (no copy, no fresh pages).
@@ -98,6 +102,7 @@ class FileSystem {
   virtual Result<bool> FileExists(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (rename(2)).
   virtual Result<void> RenameFile(const std::string& from, const std::string& to) = 0;
+  // Deletes the file path (unlink(2)).
   virtual Result<void> RemoveFile(const std::string& path) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual Result<void> SyncDir(const std::string& dir) = 0;

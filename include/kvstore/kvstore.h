@@ -86,9 +86,11 @@ struct CheckpointPolicy {
   // A failed checkpoint (e.g. full disk) is retried after retry_min, doubling
   // up to retry_max. The previous snapshot and the WAL stay intact meanwhile.
   std::chrono::milliseconds retry_min{1000};
+  // The longest wait between retries of a failed checkpoint.
   std::chrono::milliseconds retry_max{60000};
 };
 
+// How a store is opened: durability, recovery, checkpoints, logging, I/O.
 struct Options {
   // See SyncMode. Default: bounded (~1 s) exposure to power loss, no fsync on
   // the write path.
@@ -136,6 +138,7 @@ struct WriteOptions {
   uint64_t* sequence = nullptr;
 };
 
+// What opening a store found and did (KvStore::recovery_stats()).
 struct RecoveryStats {
   uint64_t snapshot_keys = 0;     // entries loaded from the snapshot (0 for open())
   uint64_t snapshot_sequence = 0; // sequence number the snapshot covers
@@ -153,7 +156,9 @@ struct RecoveryStats {
 // number of observations <= bounds[i] and > bounds[i-1]; the last count
 // (counts.size() == bounds.size() + 1) holds those above every bound.
 struct Histogram {
+  // Upper bounds of the buckets, ascending.
   std::vector<double> bounds;
+  // Observations per bucket; one more entry than bounds.
   std::vector<uint64_t> counts;
   uint64_t count = 0;  // all observations
   double sum = 0;      // of all observations
@@ -167,11 +172,11 @@ struct Stats {
 
   // Operations since open (zero if Options::count_operations is false).
   uint64_t gets = 0;
-  uint64_t get_hits = 0;
-  uint64_t get_misses = 0;
-  uint64_t sets = 0;
+  uint64_t get_hits = 0;    // get() calls that found the key
+  uint64_t get_misses = 0;  // get() calls that did not
+  uint64_t sets = 0;        // set() calls
   uint64_t removes = 0;   // remove() calls, found or not
-  uint64_t clears = 0;
+  uint64_t clears = 0;    // clear() calls
   uint64_t updates = 0;   // update() calls
   uint64_t scans = 0;     // scan() calls
 
@@ -183,8 +188,8 @@ struct Stats {
 
   // Snapshots written since open (save_to_file or checkpoints).
   uint64_t checkpoints = 0;          // successful
-  uint64_t checkpoint_failures = 0;
-  bool checkpoint_running = false;
+  uint64_t checkpoint_failures = 0;  // failed (each retry counts)
+  bool checkpoint_running = false;   // a checkpoint is being written now
   bool last_checkpoint_ok = true;        // false while the last attempt failed
   std::string last_checkpoint_error;     // its message, if it failed
   double last_checkpoint_seconds = 0;    // duration of the last successful one
@@ -192,7 +197,7 @@ struct Stats {
   int64_t last_checkpoint_unix = 0;      // when it finished (0: none yet;
                                          // open_dir: the loaded snapshot's time)
   uint64_t changes_since_checkpoint = 0; // writes since the last snapshot
-  uint64_t wal_bytes_since_checkpoint = 0;
+  uint64_t wal_bytes_since_checkpoint = 0;  // WAL bytes the next snapshot will cover
 
   RecoveryStats recovery;  // as recovery_stats()
 };
@@ -213,7 +218,9 @@ class Transaction {
   // The view stays valid until the callback returns or the transaction's
   // next set()/remove(), whichever comes first.
   std::optional<std::string_view> get(std::string_view key) const;
+  // Sets a declared key; applied when the callback returns successfully.
   void set(std::string_view key, std::string_view value);
+  // Removes a declared key; applied when the callback returns successfully.
   void remove(std::string_view key);
 
   class Impl;  // internal
@@ -248,7 +255,9 @@ class KvStore {
                                         const std::string& wal_path,
                                         const Options& options = {});
 
+  // Takes over the store; the moved-from object behaves as a closed store.
   KvStore(KvStore&&) noexcept;
+  // Closes this store (as the destructor does), then takes over `other`.
   KvStore& operator=(KvStore&&) noexcept;
   KvStore(const KvStore&) = delete;
   KvStore& operator=(const KvStore&) = delete;
@@ -278,7 +287,7 @@ class KvStore {
   Result<void> clear(const WriteOptions& write = {});
 
   std::size_t size() const;  // number of keys
-  bool empty() const;
+  bool empty() const;        // size() == 0
 
   // Opens (creating if absent) a data directory: the snapshot named by its
   // MANIFEST plus the WAL segments that continue it (docs/FORMATS.md). The

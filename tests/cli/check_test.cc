@@ -13,7 +13,6 @@
 
 #include "cli.h"
 #include "data_dir.h"
-#include "dir_layout.h"
 #include "support/temp_dir.h"
 #include "wal_test_util.h"
 
@@ -54,10 +53,10 @@ std::vector<std::string> Backups(const TempDir& dir) {
 
 TEST(Check, CleanDirectoryExitsZero) {
   TempDir dir;
-  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 5));
-  WriteFileBytes(dir.File(WalSegmentName(6)), BuildSets(5, 5));
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), BuildSets(0, 5));
+  WriteFileBytes(dir.File(datadir::SegmentName(6)), BuildSets(5, 5));
   WriteFileBytes(
-      dir.File(SnapshotName(3)),
+      dir.File(datadir::SnapshotName(3)),
       R"({"format": "kvstore-snapshot", "version": 1, "sequence": 3, "map": {"a": "b"}})");
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitOk) << r.out;
@@ -69,7 +68,7 @@ TEST(Check, FlippedByteIsCorruptionWithFileAndOffset) {
   std::vector<uint64_t> offsets;
   std::string wal = BuildSets(0, 10, &offsets);
   wal[offsets[4] + 20] ^= 0x40;  // inside record 5's body
-  const std::string path = dir.File(WalSegmentName(1));
+  const std::string path = dir.File(datadir::SegmentName(1));
   WriteFileBytes(path, wal);
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
@@ -83,7 +82,7 @@ TEST(Check, TruncatedTailIsReportedAsTorn) {
   std::vector<uint64_t> offsets;
   std::string wal = BuildSets(0, 10, &offsets);
   wal.resize(wal.size() - 10);  // past the 5 padding bytes, into the value
-  const std::string path = dir.File(WalSegmentName(1));
+  const std::string path = dir.File(datadir::SegmentName(1));
   WriteFileBytes(path, wal);
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
@@ -97,7 +96,7 @@ TEST(Check, RepairCutsTornTailAndKeepsBackup) {
   std::vector<uint64_t> offsets;
   const std::string full = BuildSets(0, 10, &offsets);
   const std::string torn = full.substr(0, full.size() - 10);
-  const std::string path = dir.File(WalSegmentName(1));
+  const std::string path = dir.File(datadir::SegmentName(1));
   WriteFileBytes(path, torn);
   auto r = RunDir(dir.path(), {.repair = true});
   EXPECT_EQ(r.rc, kExitOk) << r.out;
@@ -114,7 +113,7 @@ TEST(Check, RepairRefusesCorruptionBeforeTheTail) {
   std::vector<uint64_t> offsets;
   std::string wal = BuildSets(0, 10, &offsets);
   wal[offsets[2] + 20] ^= 1;
-  const std::string path = dir.File(WalSegmentName(1));
+  const std::string path = dir.File(datadir::SegmentName(1));
   WriteFileBytes(path, wal);
   auto r = RunDir(dir.path(), {.repair = true});
   EXPECT_EQ(r.rc, kExitNo);
@@ -128,19 +127,19 @@ TEST(Check, PointInTimeKeepsValidPrefixAndSetsLaterSegmentsAside) {
   std::vector<uint64_t> offsets;
   std::string first = BuildSets(0, 10, &offsets);
   first[offsets[6] + 20] ^= 1;
-  WriteFileBytes(dir.File(WalSegmentName(1)), first);
-  WriteFileBytes(dir.File(WalSegmentName(11)), BuildSets(10, 3));
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), first);
+  WriteFileBytes(dir.File(datadir::SegmentName(11)), BuildSets(10, 3));
   auto r = RunDir(dir.path(), {.repair = true, .point_in_time = true});
   EXPECT_EQ(r.rc, kExitOk) << r.out;
-  EXPECT_EQ(ReadFileBytes(dir.File(WalSegmentName(1))), first.substr(0, offsets[6]));
-  EXPECT_FALSE(std::filesystem::exists(dir.File(WalSegmentName(11))));
+  EXPECT_EQ(ReadFileBytes(dir.File(datadir::SegmentName(1))), first.substr(0, offsets[6]));
+  EXPECT_FALSE(std::filesystem::exists(dir.File(datadir::SegmentName(11))));
   EXPECT_EQ(Backups(dir).size(), 2u);
 }
 
 TEST(Check, SequenceGapBetweenSegmentsIsCorruption) {
   TempDir dir;
-  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 5));
-  const std::string second = dir.File(WalSegmentName(8));
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), BuildSets(0, 5));
+  const std::string second = dir.File(datadir::SegmentName(8));
   WriteFileBytes(second, BuildSets(7, 2));  // records 6 and 7 are missing
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
@@ -149,24 +148,25 @@ TEST(Check, SequenceGapBetweenSegmentsIsCorruption) {
 
 TEST(Check, LogStartingAfterTheSnapshotIsCorruption) {
   TempDir dir;
-  WriteFileBytes(dir.File(SnapshotName(3)), R"({"version": 1, "sequence": 3, "map": {}})");
-  const std::string wal = dir.File(WalSegmentName(6));
+  WriteFileBytes(dir.File(datadir::SnapshotName(3)), R"({"version": 1, "sequence": 3, "map": {}})");
+  const std::string wal = dir.File(datadir::SegmentName(6));
   WriteFileBytes(wal, BuildSets(5, 2));  // records 4 and 5 are nowhere
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
   EXPECT_NE(r.out.find(wal + ": byte 16: corruption: records 4..5 are missing"), std::string::npos)
       << r.out;
-  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {}})");
+  WriteFileBytes(dir.File(datadir::SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {}})");
   EXPECT_EQ(RunDir(dir.path()).rc, kExitOk);
 }
 
 // A directory as open_dir leaves it after a checkpoint at sequence 5: the
 // snapshot, the manifest naming it and segment 2, and an obsolete segment 1.
 void WriteCheckpointedDir(const TempDir& dir) {
-  WriteFileBytes(dir.File(SnapshotName(5)), R"({"version": 1, "sequence": 5, "map": {"k": "v"}})");
-  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 3));
-  WriteFileBytes(dir.File(WalSegmentName(2)), BuildSets(5, 4));
-  datadir::Manifest m{SnapshotName(5), 5, 2};
+  WriteFileBytes(dir.File(datadir::SnapshotName(5)),
+                 R"({"version": 1, "sequence": 5, "map": {"k": "v"}})");
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), BuildSets(0, 3));
+  WriteFileBytes(dir.File(datadir::SegmentName(2)), BuildSets(5, 4));
+  datadir::Manifest m{datadir::SnapshotName(5), 5, 2};
   WriteFileBytes(dir.File("MANIFEST"), datadir::EncodeManifest(m));
 }
 
@@ -175,7 +175,7 @@ TEST(Check, ManifestDirectoryIsCleanAndObsoleteSegmentsAreSkipped) {
   WriteCheckpointedDir(dir);
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitOk) << r.out;
-  EXPECT_NE(r.out.find(WalSegmentName(1) + " is obsolete"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(datadir::SegmentName(1) + " is obsolete"), std::string::npos) << r.out;
 }
 
 TEST(Check, DamagedManifestIsCorruption) {
@@ -195,14 +195,14 @@ TEST(Check, DamagedManifestIsCorruption) {
 TEST(Check, ManifestNamingMissingFilesIsCorruption) {
   TempDir dir;
   WriteCheckpointedDir(dir);
-  std::filesystem::remove(dir.File(SnapshotName(5)));
-  std::filesystem::remove(dir.File(WalSegmentName(2)));
+  std::filesystem::remove(dir.File(datadir::SnapshotName(5)));
+  std::filesystem::remove(dir.File(datadir::SegmentName(2)));
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
-  EXPECT_NE(r.out.find("names snapshot " + SnapshotName(5) + ", which is missing"),
+  EXPECT_NE(r.out.find("names snapshot " + datadir::SnapshotName(5) + ", which is missing"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("names first WAL segment " + WalSegmentName(2) + ", which is missing"),
+  EXPECT_NE(r.out.find("names first WAL segment " + datadir::SegmentName(2) + ", which is missing"),
             std::string::npos)
       << r.out;
   // Nothing for --repair to do: the damage is not in a WAL segment.
@@ -213,7 +213,7 @@ TEST(Check, PointInTimeNeverSetsTheFirstSegmentAside) {
   TempDir dir;
   std::string wal = BuildSets(0, 3);
   wal[17] ^= 1;  // base_seq: the header checksum fails
-  const std::string path = dir.File(WalSegmentName(1));
+  const std::string path = dir.File(datadir::SegmentName(1));
   WriteFileBytes(path, wal);
   auto r = RunDir(dir.path(), {.repair = true, .point_in_time = true});
   EXPECT_EQ(r.rc, kExitNo);
@@ -233,7 +233,7 @@ TEST(Check, BadHeaderIsCorruption) {
 
 TEST(Check, MalformedSnapshotIsReported) {
   TempDir dir;
-  const std::string path = dir.File(SnapshotName(1));
+  const std::string path = dir.File(datadir::SnapshotName(1));
   WriteFileBytes(path, R"({"map": {"a": "b", "c": 5}})");
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo);
@@ -264,9 +264,9 @@ TEST(Check, UnknownFileKindIsAnError) {
 
 TEST(Check, RefusesWhileTheDirectoryIsLocked) {
   TempDir dir;
-  WriteFileBytes(dir.File(WalSegmentName(1)), BuildSets(0, 2));
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), BuildSets(0, 2));
   // Another open file description, as another process would hold.
-  int fd = ::open(LockPath(dir.path()).c_str(), O_RDWR | O_CREAT, 0644);
+  int fd = ::open((dir.path() + "/" + datadir::kLockName).c_str(), O_RDWR | O_CREAT, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
   ::testing::internal::CaptureStderr();

@@ -55,6 +55,12 @@ check "scan --values escapes bytes" 'blob	line1\nline2\x00\xffend' "$(kv scan --
 check "scan escapes a tab in a key" 'tab\tkey' "$(kv scan --match 'tab*')"
 check "scan lists every key (the shell set k too)" 7 "$(kv scan | wc -l)"
 check "scan --limit" 2 "$(kv scan --limit 2 | wc -l)"
+# Redis's glob, edge cases included (the full table: tests/common/glob_test.cc).
+kv set "" empty
+check "scan --match '*' lists the empty key too, as SCAN does" 8 "$(kv scan --match '*' | wc -l)"
+check "scan --match '**' does not, as Redis's matcher" 7 "$(kv scan --match '**' | wc -l)"
+kv del "" >/dev/null
+check "scan --match: in [s-] the - is a range up to ], the class unclosed" "" "$(kv scan --match 'u[s-]er:1')"
 
 # --- import / export ---------------------------------------------------------------
 kv export "$tmp/export.json"; check "export to a file exits 0" 0 $?

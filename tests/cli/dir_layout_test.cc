@@ -10,26 +10,27 @@ namespace kvstore::cli {
 namespace {
 
 TEST(DataDir, NamesRoundTripThroughClassify) {
-  uint64_t seq = 0;
-  EXPECT_EQ(ClassifyName(WalSegmentName(42), &seq), FileKind::kWalSegment);
-  EXPECT_EQ(seq, 42u);
-  EXPECT_EQ(ClassifyName(SnapshotName(7), &seq), FileKind::kSnapshot);
-  EXPECT_EQ(seq, 7u);
-  EXPECT_EQ(ClassifyName("MANIFEST", &seq), FileKind::kManifest);
-  EXPECT_EQ(ClassifyName("LOCK", &seq), FileKind::kLock);
-  EXPECT_EQ(ClassifyName("kvstore.wal", &seq), FileKind::kWalSegment);
-  EXPECT_EQ(ClassifyName("snapshot.json", &seq), FileKind::kSnapshot);
-  EXPECT_EQ(ClassifyName("MANIFEST.tmp", &seq), FileKind::kLeftover);
-  EXPECT_EQ(ClassifyName(WalSegmentName(3) + ".new", &seq), FileKind::kLeftover);
-  EXPECT_EQ(ClassifyName("wal-12.log", &seq), FileKind::kOther);  // not 20 digits
-  EXPECT_EQ(ClassifyName(WalSegmentName(1) + ".bak-20240101T000000Z", &seq), FileKind::kOther);
+  datadir::DirEntry e = ClassifyName(datadir::SegmentName(42));
+  EXPECT_EQ(e.kind, FileKind::kWalSegment);
+  EXPECT_EQ(e.number, 42u);
+  e = ClassifyName(datadir::SnapshotName(7));
+  EXPECT_EQ(e.kind, FileKind::kSnapshot);
+  EXPECT_EQ(e.number, 7u);
+  EXPECT_EQ(ClassifyName("MANIFEST").kind, FileKind::kManifest);
+  EXPECT_EQ(ClassifyName("LOCK").kind, FileKind::kLock);
+  EXPECT_EQ(ClassifyName("kvstore.wal").kind, FileKind::kWalSegment);
+  EXPECT_EQ(ClassifyName("snapshot.json").kind, FileKind::kSnapshot);
+  EXPECT_EQ(ClassifyName("MANIFEST.tmp").kind, FileKind::kLeftover);
+  EXPECT_EQ(ClassifyName(datadir::SegmentName(3) + ".new").kind, FileKind::kLeftover);
+  EXPECT_EQ(ClassifyName("wal-12.log").kind, FileKind::kOther);  // not 20 digits
+  EXPECT_EQ(ClassifyName(datadir::SegmentName(1) + ".bak-20240101T000000Z").kind, FileKind::kOther);
 }
 
 TEST(DataDir, ListingSortsBySequence) {
   kvstore::testing::TempDir dir;
   for (uint64_t s : {30u, 4u, 100u})
-    kvstore::testing::WriteFileBytes(dir.File(WalSegmentName(s)), "");
-  kvstore::testing::WriteFileBytes(dir.File(SnapshotName(9)), "{}");
+    kvstore::testing::WriteFileBytes(dir.File(datadir::SegmentName(s)), "");
+  kvstore::testing::WriteFileBytes(dir.File(datadir::SnapshotName(9)), "{}");
   kvstore::testing::WriteFileBytes(dir.File("MANIFEST"), "{}");
   kvstore::testing::WriteFileBytes(dir.File("notes.txt"), "x");
   auto listing = ListDataDir(dir.path());

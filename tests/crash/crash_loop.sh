@@ -1,5 +1,5 @@
 #!/bin/sh
-# Process crash loop (issue #3 §3): kill -9 a multi-threaded writer at random
+# Process crash loop: kill -9 a multi-threaded writer at random
 # moments (a third of the kills aimed at a running save_to_file), recover the
 # store and check it against the writers' intent/ack logs. State accumulates
 # in one directory across all cycles.

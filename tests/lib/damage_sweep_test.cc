@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// Damage sweeps (issue #3 §2). A real workload (the real store writing through
+// Damage sweeps (docs/RELIABILITY.md, "Damage sweeps"). A real workload (the real store writing through
 // the in-memory FaultInjectionFs, so no fsync cost) produces a WAL of >= 200
 // records of mixed sizes (sets, removes, clears; keys and values of 0..2000
 // bytes, text, UTF-8 and binary) and a snapshot of the final state. Then every

@@ -1,8 +1,8 @@
 // Copyright (c) the kvstore developers.
 //
-// Behaviour of the public API on the real POSIX filesystem: every behaviour of
-// the seed README (set/get/delete/clear/len/save/load, WAL recovery) and of
-// SPEC.md (sequence numbers, checkpointing, closed stores, size limits).
+// Behaviour of the public API on the real POSIX filesystem: every promise of
+// docs/CONTRACT.md (set/get/remove/clear/size/save/load, WAL recovery,
+// sequence numbers, checkpointing, closed stores, size limits).
 
 #include "support/temp_dir.h"
 #include "kvstore/kvstore.h"

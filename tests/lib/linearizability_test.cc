@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// Linearizability (issue #3 §5).
+// Linearizability (docs/RELIABILITY.md, "Linearizability").
 //
 // LinearizabilityTest.*: 4 threads run random get / set / remove on 8 keys of
 // one store, recording every call's invocation and response on one global

@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// Glob matching, INCRBYFLOAT number text and memory sizes.
+// INCRBYFLOAT number text and memory sizes.
 
 #include "string_util.h"
 
@@ -8,26 +8,6 @@
 
 namespace kvstore::server {
 namespace {
-
-TEST(GlobMatch, RedisPatterns) {
-  EXPECT_TRUE(GlobMatch("*", ""));
-  EXPECT_TRUE(GlobMatch("h?llo", "hello"));
-  EXPECT_FALSE(GlobMatch("h?llo", "hllo"));
-  EXPECT_TRUE(GlobMatch("h*llo", "heeeello"));
-  EXPECT_TRUE(GlobMatch("h[ae]llo", "hallo"));
-  EXPECT_FALSE(GlobMatch("h[ae]llo", "hillo"));
-  EXPECT_TRUE(GlobMatch("h[^e]llo", "hallo"));
-  EXPECT_FALSE(GlobMatch("h[^e]llo", "hello"));
-  EXPECT_TRUE(GlobMatch("h[a-b]llo", "hbllo"));
-  EXPECT_TRUE(GlobMatch("a\\*b", "a*b"));
-  EXPECT_FALSE(GlobMatch("a\\*b", "axb"));
-  EXPECT_TRUE(GlobMatch("*a*b*c", "xxaxxbxxc"));
-  EXPECT_FALSE(GlobMatch("*a*b*c", "xxaxxbxx"));
-  EXPECT_TRUE(GlobMatch("MAX*", "maxclients", true));
-  EXPECT_FALSE(GlobMatch("MAX*", "maxclients", false));
-  // A hostile pattern stays fast (no exponential backtracking).
-  EXPECT_FALSE(GlobMatch(std::string(100, '*') + "b", std::string(10000, 'a')));
-}
 
 TEST(LongDouble, ParseAndFormatLikeRedis) {
   long double v = 0;

@@ -2,20 +2,15 @@
 
 #include "check.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 
 #include "cli.h"
 #include "data_dir.h"  // the library's (src/): MANIFEST format
 #include "dir_layout.h"
-#include "dir_lock.h"
+#include "error.h"
 #include "file_map.h"
 #include "progress.h"
 #include "shard_map.h"
@@ -24,6 +19,12 @@
 
 namespace kvstore::cli {
 namespace {
+
+// The lock open_dir takes, so that a repair never edits files under a running
+// server and a server cannot start while the repair runs.
+Result<std::unique_ptr<FileLock>> LockDataDir(const std::string& dir) {
+  return FileSystem::Default()->LockFile(dir + "/" + datadir::kLockName);
+}
 
 // What the check learnt about one WAL file.
 struct WalState {
@@ -123,8 +124,7 @@ Result<std::optional<datadir::Manifest>> Checker::CheckManifest(const std::strin
 void Checker::CheckContinuity(const WalState& prev, const WalState& next) {
   if (!prev.header_ok || !next.header_ok) return;  // already reported
   if (next.scan.base_seq == prev.scan.last_seq) return;
-  // Byte 16 is base_seq in the header (docs/FORMATS.md).
-  damage_.push_back({next.path, 16,
+  damage_.push_back({next.path, wal::kHeaderBaseSeqOffset,
                      "corruption: sequence gap: segment continues after seq " +
                          std::to_string(next.scan.base_seq) + " but the previous segment ends at " +
                          std::to_string(prev.scan.last_seq),
@@ -133,7 +133,7 @@ void Checker::CheckContinuity(const WalState& prev, const WalState& next) {
 
 void Checker::CheckCoverage(const WalState& first, uint64_t covered) {
   if (!first.header_ok || first.scan.base_seq <= covered) return;
-  damage_.push_back({first.path, 16,
+  damage_.push_back({first.path, wal::kHeaderBaseSeqOffset,
                      "corruption: records " + std::to_string(covered + 1) + ".." +
                          std::to_string(first.scan.base_seq) +
                          " are missing: the log starts after seq " +
@@ -153,8 +153,8 @@ void Checker::CheckManifestTargets(const std::string& dir, const datadir::Manife
   if (std::none_of(listing.wal_segments.begin(), listing.wal_segments.end(),
                    [&](const DirFile& f) { return f.number == m.wal_segment; })) {
     damage_.push_back({manifest, std::nullopt,
-                       "corruption: names first WAL segment " + WalSegmentName(m.wal_segment) +
-                           ", which is missing",
+                       "corruption: names first WAL segment " +
+                           datadir::SegmentName(m.wal_segment) + ", which is missing",
                        false});
   }
 }
@@ -204,15 +204,15 @@ Result<bool> RepairSegments(const std::vector<WalState>& segs, const std::vector
         segs[0].path.c_str());
     return true;
   }
+  FileSystem& fs = *FileSystem::Default();
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const WalState& s = segs[i];
     const bool cut_whole = i > bad || (i == bad && (gap_before[i] || !s.header_ok));
     if (cut_whole) {
       // Everything after the damage is set aside: rename is the backup.
       const std::string to = BackupName(s.path);
-      std::error_code ec;
-      std::filesystem::rename(s.path, to, ec);
-      if (ec) return Error(ErrorCode::kIoError, "rename '" + s.path + "': " + ec.message());
+      KV_RETURN_IF_ERROR(fs.RenameFile(s.path, to));
+      KV_RETURN_IF_ERROR(fs.SyncDir(ParentDir(s.path)));
       std::printf("repaired: moved %s aside to %s\n", s.path.c_str(), to.c_str());
     } else if (s.damaged()) {
       auto bak = BackupAndTruncate(s.path, std::min(s.scan.valid_end, s.size));
@@ -223,22 +223,6 @@ Result<bool> RepairSegments(const std::vector<WalState>& segs, const std::vector
     }
   }
   return false;
-}
-
-Result<void> SyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    if (fd >= 0) ::close(fd);
-    return Error(ErrorCode::kIoError, "fsync '" + path + "': " + std::strerror(err));
-  }
-  ::close(fd);
-  return {};
-}
-
-std::string ParentDir(const std::string& path) {
-  auto parent = std::filesystem::path(path).parent_path().string();
-  return parent.empty() ? "." : parent;
 }
 
 // The check of a directory, once locked; `repair` may run at most once.
@@ -296,8 +280,10 @@ int CheckLockedDir(const std::string& dir, const CheckOptions& options) {
 enum class SingleKind { kWal, kSnapshot, kManifest, kUnknown };
 
 SingleKind SniffKind(const std::string& path, std::string_view data) {
-  if (std::filesystem::path(path).filename() == "MANIFEST") return SingleKind::kManifest;
-  if (data.size() < 8 || data.starts_with(std::string_view(wal::kMagic, 8)) ||
+  if (std::filesystem::path(path).filename() == datadir::kManifestName)
+    return SingleKind::kManifest;
+  if (data.size() < sizeof wal::kMagic ||
+      data.starts_with(std::string_view(wal::kMagic, sizeof wal::kMagic)) ||
       data.find_first_not_of('\0') == std::string_view::npos) {
     return SingleKind::kWal;  // short or all-zero files read as an empty log
   }
@@ -364,18 +350,23 @@ std::string BackupName(const std::string& path) {
 }
 
 Result<std::string> BackupAndTruncate(const std::string& path, uint64_t size) {
+  FileSystem& fs = *FileSystem::Default();
   const std::string bak = BackupName(path);
-  std::error_code ec;
-  std::filesystem::copy_file(path, bak, ec);
-  if (ec)
-    return Error(ErrorCode::kIoError, "copy '" + path + "' to '" + bak + "': " + ec.message());
-  // The backup must be durable before the original shrinks.
-  if (auto r = SyncPath(bak, O_RDONLY); !r) return std::move(r).error();
-  if (auto r = SyncPath(ParentDir(path), O_RDONLY | O_DIRECTORY); !r) return std::move(r).error();
-  if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
-    return Error(ErrorCode::kIoError, "truncate '" + path + "': " + std::strerror(errno));
+  {
+    // The backup must be durable before the original shrinks.
+    auto original = fs.OpenView(path);
+    if (!original) return std::move(original).error();
+    auto copy = fs.NewWritableFile(bak);
+    if (!copy) return std::move(copy).error();
+    KV_RETURN_IF_ERROR((*copy)->Append((*original)->data()));
+    KV_RETURN_IF_ERROR(SyncAndClose(**copy));
+    KV_RETURN_IF_ERROR(fs.SyncDir(ParentDir(path)));
   }
-  if (auto r = SyncPath(path, O_RDWR); !r) return std::move(r).error();
+  // Opening the log at `size` cuts off what follows, as the store's own
+  // recovery does with a torn tail; the sync makes the cut durable.
+  auto log = fs.OpenLogFile(path, size);
+  if (!log) return std::move(log).error();
+  KV_RETURN_IF_ERROR(SyncAndClose(**log));
   return bak;
 }
 
@@ -383,17 +374,20 @@ int CheckDataDir(const std::string& dir, const CheckOptions& options) {
   if (!std::filesystem::is_directory(dir)) {
     return Fail("data directory '" + dir + "' does not exist");
   }
-  auto lock = DirLock::Acquire(LockPath(dir));
+  auto lock = LockDataDir(dir);
   if (!lock) return Fail(lock.error());
   return CheckLockedDir(dir, options);
 }
 
 int CheckSingleFile(const std::string& path, const CheckOptions& options) {
-  std::optional<DirLock> lock;
-  if (const std::string lp = LockPath(ParentDir(path)); std::filesystem::exists(lp)) {
-    auto l = DirLock::Acquire(lp);
+  const std::string dir = ParentDir(path);
+  std::unique_ptr<FileLock> lock;
+  auto locked_dir = FileSystem::Default()->FileExists(dir + "/" + datadir::kLockName);
+  if (!locked_dir) return Fail(locked_dir.error());
+  if (*locked_dir) {
+    auto l = LockDataDir(dir);
     if (!l) return Fail(l.error());
-    lock.emplace(std::move(*l));
+    lock = std::move(*l);
   }
   return CheckLockedFile(path, options);
 }

@@ -2,71 +2,46 @@
 
 #include "dir_layout.h"
 
-#include <algorithm>
-#include <filesystem>
-#include <system_error>
-
-#include "data_dir.h"  // the library's (src/): names and MANIFEST format
+#include "kvstore/filesystem.h"
 
 namespace kvstore::cli {
 
-FileKind ClassifyName(std::string_view name, uint64_t* number) {
-  if (name == datadir::kManifestName) return FileKind::kManifest;
-  if (name == datadir::kLockName) return FileKind::kLock;
-  if (name == kLegacyWalName || name == kLegacySnapshotName) {
-    *number = 0;
-    return name == kLegacyWalName ? FileKind::kWalSegment : FileKind::kSnapshot;
-  }
-  if (auto n = datadir::ParseSnapshotName(name)) {
-    *number = *n;
-    return FileKind::kSnapshot;
-  }
-  if (auto n = datadir::ParseSegmentName(name)) {
-    *number = *n;
-    return FileKind::kWalSegment;
-  }
-  // As the library's datadir::List classifies temporaries.
-  if (name.ends_with(".tmp") || name.ends_with(".log.new")) return FileKind::kLeftover;
-  return FileKind::kOther;
+datadir::DirEntry ClassifyName(std::string_view name) {
+  if (name == kLegacyWalName) return {std::string(name), FileKind::kWalSegment, 0};
+  if (name == kLegacySnapshotName) return {std::string(name), FileKind::kSnapshot, 0};
+  return datadir::Classify(name);
 }
 
-std::string WalSegmentName(uint64_t number) { return datadir::SegmentName(number); }
-std::string SnapshotName(uint64_t sequence) { return datadir::SnapshotName(sequence); }
-std::string LockPath(const std::string& dir) { return dir + "/" + datadir::kLockName; }
-
 Result<DirListing> ListDataDir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec) {
-    return Error(ErrorCode::kIoError, "cannot list data directory '" + dir + "': " + ec.message());
-  }
+  auto entries = datadir::ListEntries(*FileSystem::Default(), dir);
+  if (!entries) return std::move(entries).error();
   DirListing out;
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    DirFile f;
-    f.name = it->path().filename().string();
-    f.path = dir + "/" + f.name;
-    f.kind = ClassifyName(f.name, &f.number);
-    switch (f.kind) {
+  // Entries come sorted by number; a legacy file (number 0) goes first.
+  const auto add = [](std::vector<DirFile>& files, DirFile f) {
+    files.insert(f.number == 0 ? files.begin() : files.end(), std::move(f));
+  };
+  for (const datadir::DirEntry& listed : *entries) {
+    const datadir::DirEntry e =
+        listed.kind == FileKind::kOther ? ClassifyName(listed.name) : listed;
+    DirFile f{dir + "/" + e.name, e.name, e.kind, e.number};
+    switch (e.kind) {
       case FileKind::kManifest:
-        out.manifest = f;
+        out.manifest = std::move(f);
         break;
       case FileKind::kSnapshot:
-        out.snapshots.push_back(f);
+        add(out.snapshots, std::move(f));
         break;
       case FileKind::kWalSegment:
-        out.wal_segments.push_back(f);
+        add(out.wal_segments, std::move(f));
         break;
-      default:
+      case FileKind::kLeftover:
+        out.leftovers.push_back(std::move(f));
+        break;
+      case FileKind::kLock:
+      case FileKind::kOther:
         break;
     }
   }
-  if (ec) {
-    return Error(ErrorCode::kIoError, "cannot list data directory '" + dir + "': " + ec.message());
-  }
-  const auto by_number = [](const DirFile& a, const DirFile& b) { return a.number < b.number; };
-  std::sort(out.snapshots.begin(), out.snapshots.end(), by_number);
-  std::sort(out.wal_segments.begin(), out.wal_segments.end(), by_number);
   return out;
 }
 

@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "cli.h"
+#include "common/escape.h"
 #include "dir_layout.h"
-#include "escape.h"
 #include "file_map.h"
 #include "progress.h"
 #include "snapshot.h"
@@ -34,8 +34,8 @@ const char* TypeName(wal::RecordType t) {
 // " set \"key\" \"value\"", " remove \"key\"" or " clear".
 std::string OpText(wal::RecordType type, std::string_view key, std::string_view value) {
   std::string s = std::string(" ") + TypeName(type);
-  if (type != wal::RecordType::kClear) s += " \"" + EscapeBytes(key) + "\"";
-  if (type == wal::RecordType::kSet) s += " \"" + EscapeBytes(value) + "\"";
+  if (type != wal::RecordType::kClear) s += " \"" + common::EscapeBytes(key) + "\"";
+  if (type == wal::RecordType::kSet) s += " \"" + common::EscapeBytes(value) + "\"";
   return s;
 }
 

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "error.h"
+#include "file_map.h"
 #include "progress.h"
 #include "shard_map.h"
 #include "snapshot.h"
@@ -33,46 +35,52 @@ void PutText(Writer& w, std::string_view bytes, bool is_key, std::string* scratc
   is_key ? w.Key(scratch->data(), n) : w.String(scratch->data(), n);
 }
 
-// Where the export goes: stdout, or a temporary file renamed into place.
+// Where the export goes: stdout, or a temporary file that is synced and
+// renamed into place (then the directory synced), so that FILE is never seen
+// half written and survives a crash once export returns.
 class Output {
  public:
   Result<void> Open(const std::string& file) {
-    if (file.empty() || file == "-") {
-      out_ = stdout;
-      return {};
-    }
+    if (file.empty() || file == "-") return {};
     final_ = file;
     tmp_ = file + ".tmp";
-    out_ = std::fopen(tmp_.c_str(), "wb");
-    if (out_ == nullptr) return Error(ErrorCode::kIoError, "open '" + tmp_ + "': " + Errno());
+    auto opened = fs_.NewWritableFile(tmp_);
+    if (!opened) return std::move(opened).error();
+    file_ = std::move(*opened);
     return {};
   }
-  void Write(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), out_); }
+  void Write(std::string_view bytes) {
+    if (!file_) {
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    } else if (written_) {
+      written_ = file_->Append(bytes);  // the first error is reported by Commit
+    }
+  }
   Result<void> Commit() {
-    if (final_.empty()) {
-      if (std::fflush(stdout) != 0) return Error(ErrorCode::kIoError, "write stdout: " + Errno());
+    if (!file_) {
+      if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+        return Error(ErrorCode::kIoError, std::string("write stdout: ") + std::strerror(errno));
+      }
       return {};
     }
-    const bool ok = std::fflush(out_) == 0 && !std::ferror(out_) && ::fsync(fileno(out_)) == 0;
-    const std::string why = ok ? "" : Errno();
-    std::fclose(out_);
-    out_ = nullptr;
-    if (!ok) return Error(ErrorCode::kIoError, "write '" + tmp_ + "': " + why);
-    if (std::rename(tmp_.c_str(), final_.c_str()) != 0) {
-      return Error(ErrorCode::kIoError, "rename '" + tmp_ + "': " + Errno());
-    }
-    return {};
+    KV_RETURN_IF_ERROR(written_);
+    KV_RETURN_IF_ERROR(SyncAndClose(*file_));
+    KV_RETURN_IF_ERROR(fs_.RenameFile(tmp_, final_));
+    committed_ = true;
+    return fs_.SyncDir(ParentDir(final_));
   }
   ~Output() {
-    if (out_ != nullptr && out_ != stdout) {  // not committed: leave no debris
-      std::fclose(out_);
-      std::remove(tmp_.c_str());
+    if (file_ && !committed_) {  // not committed: leave no debris
+      (void)file_->Close();
+      (void)fs_.RemoveFile(tmp_);
     }
   }
 
  private:
-  static std::string Errno() { return std::strerror(errno); }
-  std::FILE* out_ = nullptr;
+  FileSystem& fs_ = *FileSystem::Default();
+  std::unique_ptr<WritableFile> file_;  // null: standard output
+  Result<void> written_;
+  bool committed_ = false;
   std::string final_, tmp_;
 };
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "dump.h"
 #include "json_io.h"
+#include "kvstore/version.h"
 #include "serve.h"
 #include "store_commands.h"
 
@@ -157,6 +158,7 @@ int Dispatch(CLI::App& app, Args& a) {
 int main(int argc, char** argv) {
   CLI::App app{"kvstore: inspect, check and edit a kvstore data directory (docs/CLI.md)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "kvstore " KVSTORE_VERSION_STRING);
   app.footer("Exit codes: 0 success, 1 absent key or damage found, 2 error.");
   Args a;
   AddGlobalFlags(app, a);
@@ -168,6 +170,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // One line, as for every other error; CLI11's own report takes two.

@@ -2,7 +2,6 @@
 
 #include "store_commands.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +15,8 @@
 #include <sstream>
 #include <utility>
 
-#include "escape.h"
-#include "glob.h"
+#include "common/escape.h"
+#include "common/glob.h"
 #include "progress.h"
 
 namespace kvstore::cli {
@@ -57,7 +56,7 @@ bool ShellLine(KvStore& store, const std::string& line) {
     std::cout << kShellHelp;
   } else if (cmd == "GET" && in >> key) {
     auto v = store.get(key);
-    std::cout << (v ? "\"" + EscapeBytes(*v) + "\"" : "(nil)") << "\n";
+    std::cout << (v ? "\"" + common::EscapeBytes(*v) + "\"" : "(nil)") << "\n";
   } else if (cmd == "SET" && in >> key) {
     std::string value;
     std::getline(in >> std::ws, value);
@@ -87,15 +86,11 @@ bool ShellLine(KvStore& store, const std::string& line) {
 }  // namespace
 
 Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
+  // open_dir creates a missing directory (not its parents); commands that
+  // only read or remove must not.
   std::error_code ec;
-  if (!std::filesystem::is_directory(flags.dir, ec)) {
-    if (!create) {
-      return Error(ErrorCode::kIoError, "data directory '" + flags.dir + "' does not exist");
-    }
-    if (::mkdir(flags.dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Error(ErrorCode::kIoError,
-                   "cannot create data directory '" + flags.dir + "': " + std::strerror(errno));
-    }
+  if (!create && !std::filesystem::is_directory(flags.dir, ec)) {
+    return Error(ErrorCode::kIoError, "data directory '" + flags.dir + "' does not exist");
   }
   Options options;
   options.sync = flags.sync_mode();
@@ -179,6 +174,9 @@ int SizeCommand(const GlobalFlags& flags) {
 int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
   auto store = OpenStore(flags, false);
   if (!store) return Fail(store.error());
+  // As Redis's SCAN: "*" lists every key without asking the matcher (which
+  // does not match "*" against the empty key).
+  const bool match_all = args.match.empty() || args.match == "*";
   std::size_t printed = 0;
   std::string page;
   uint64_t cursor = 0;
@@ -188,9 +186,9 @@ int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
     cursor = store->scan(cursor, std::max<std::size_t>(args.count, 1),
                          [&](std::string_view key, std::string_view value) {
                            if (args.limit != 0 && printed >= args.limit) return;
-                           if (!args.match.empty() && !GlobMatch(args.match, key)) return;
-                           page += EscapeBytes(key);
-                           if (args.values) page += "\t" + EscapeBytes(value);
+                           if (!match_all && !common::GlobMatch(args.match, key)) return;
+                           page += common::EscapeBytes(key);
+                           if (args.values) page += "\t" + common::EscapeBytes(value);
                            page += '\n';
                            ++printed;
                          });

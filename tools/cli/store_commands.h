@@ -35,7 +35,7 @@ int DelCommand(const GlobalFlags& flags, const std::vector<std::string>& keys);
 int SizeCommand(const GlobalFlags& flags);
 
 struct ScanArgs {
-  std::string match;         // glob.h; empty matches everything
+  std::string match;         // common/glob.h; empty matches everything
   std::size_t count = 1000;  // keys per KvStore::scan() page (a hint, as in Redis)
   std::size_t limit = 0;     // stop after this many keys; 0: no limit
   bool values = false;

@@ -1,10 +1,13 @@
 // Copyright (c) the kvstore developers.
+//
+// The escaped text form of the kvstore tool and the escapes of
+// kvstore-server's inline commands (common/escape.h).
 
-#include "escape.h"
+#include "common/escape.h"
 
 #include <gtest/gtest.h>
 
-namespace kvstore::cli {
+namespace kvstore::common {
 namespace {
 
 using namespace std::string_literals;
@@ -52,5 +55,26 @@ TEST(UnescapeBytes, RejectsMalformedEscapes) {
   EXPECT_FALSE(UnescapeBytes("\\q", &out));
 }
 
+// One escape at a time, as kvstore-server decodes a quoted inline argument:
+// the text, how many bytes it uses (0: not an escape it knows), the byte.
+struct EscapeCase {
+  std::string_view text;
+  std::size_t used;
+  char byte;
+};
+const EscapeCase kEscapes[] = {
+    {"\\nrest", 2, '\n'}, {"\\b", 2, '\b'},     {"\\a", 2, '\a'}, {"\\\"", 2, '"'},
+    {"\\x4142", 4, 'A'},  {"\\xfF", 4, '\xff'}, {"\\q", 0, 0},    {"\\x4", 0, 0},
+    {"\\xg1", 0, 0},      {"\\", 0, 0},         {"n", 0, 0},
+};
+
+TEST(DecodeEscape, KnownEscapesOnly) {
+  for (const EscapeCase& e : kEscapes) {
+    char c = 'z';
+    EXPECT_EQ(DecodeEscape(e.text, &c), e.used) << e.text;
+    EXPECT_EQ(c, e.used ? e.byte : 'z') << e.text;  // untouched when unused
+  }
+}
+
 }  // namespace
-}  // namespace kvstore::cli
+}  // namespace kvstore::common

@@ -1,10 +1,11 @@
 // Copyright (c) the kvstore developers.
 
-#include "escape.h"
+#include "common/escape.h"
 
+#include <cstddef>
 #include <cstdint>
 
-namespace kvstore::cli {
+namespace kvstore::common {
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i] encoding a printable code point
@@ -77,43 +78,53 @@ std::string EscapeBytes(std::string_view bytes) {
   return out;
 }
 
+std::size_t DecodeEscape(std::string_view text, char* out) {
+  if (text.size() < 2 || text[0] != '\\') return 0;
+  switch (text[1]) {
+    case '\\':
+    case '"':
+      *out = text[1];
+      return 2;
+    case 'n':
+      *out = '\n';
+      return 2;
+    case 'r':
+      *out = '\r';
+      return 2;
+    case 't':
+      *out = '\t';
+      return 2;
+    case 'b':
+      *out = '\b';
+      return 2;
+    case 'a':
+      *out = '\a';
+      return 2;
+    case 'x': {
+      if (text.size() < 4) return 0;
+      const int hi = HexValue(text[2]), lo = HexValue(text[3]);
+      if (hi < 0 || lo < 0) return 0;
+      *out = static_cast<char>(hi * 16 + lo);
+      return 4;
+    }
+  }
+  return 0;
+}
+
 bool UnescapeBytes(std::string_view text, std::string* out) {
   out->clear();
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (std::size_t i = 0; i < text.size();) {
     if (text[i] != '\\') {
-      *out += text[i];
+      *out += text[i++];
       continue;
     }
-    if (++i == text.size()) return false;
-    switch (text[i]) {
-      case '\\':
-        *out += '\\';
-        break;
-      case '"':
-        *out += '"';
-        break;
-      case 'n':
-        *out += '\n';
-        break;
-      case 'r':
-        *out += '\r';
-        break;
-      case 't':
-        *out += '\t';
-        break;
-      case 'x': {
-        if (i + 2 >= text.size()) return false;
-        const int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-        if (hi < 0 || lo < 0) return false;
-        *out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        break;
-      }
-      default:
-        return false;
-    }
+    char c;
+    const std::size_t used = DecodeEscape(text.substr(i), &c);
+    if (used == 0) return false;
+    *out += c;
+    i += used;
   }
   return true;
 }
 
-}  // namespace kvstore::cli
+}  // namespace kvstore::common

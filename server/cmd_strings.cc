@@ -1,0 +1,307 @@
+// Copyright (c) the kvstore developers.
+//
+// String commands (Redis's t_string.c): GET, SET and its variants, MGET,
+// MSET, APPEND, STRLEN, GETRANGE, SETRANGE, INCR/DECR and friends. Reply and
+// error texts are Redis 7's, checked against redis-server 7.0 with redis-cli.
+// Writes go through keyspace.h.
+
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "command_handlers.h"
+#include "keyspace.h"
+#include "resp_parser.h"
+#include "string_util.h"
+
+namespace kvstore::server {
+
+using keyspace::Store;
+
+namespace {
+
+constexpr char kNotFloat[] = "ERR value is not a valid float";
+constexpr char kTooBig[] = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+std::string Copy(std::optional<std::string_view> v) { return v ? std::string(*v) : std::string(); }
+
+std::vector<std::string_view> KeysOfPairs(std::span<const std::string_view> argv) {
+  std::vector<std::string_view> keys;
+  for (std::size_t i = 1; i < argv.size(); i += 2) keys.push_back(argv[i]);
+  return keys;
+}
+
+// MSET and MSETNX: all pairs in one update, so a crash or a reader sees all
+// of them or none.
+void MsetGeneric(CommandContext& ctx, bool nx) {
+  if (ctx.argv.size() % 2 == 0) return ReplyArity(ctx, *LookupCommand(nx ? "msetnx" : "mset"));
+  bool written = false;
+  if (!keyspace::Update(ctx, KeysOfPairs(ctx.argv), [&](Transaction& tx) {
+        if (nx) {
+          for (std::size_t i = 1; i < ctx.argv.size(); i += 2) {
+            if (tx.get(ctx.argv[i])) return;
+          }
+        }
+        for (std::size_t i = 1; i < ctx.argv.size(); i += 2) tx.set(ctx.argv[i], ctx.argv[i + 1]);
+        written = true;
+      })) {
+    return;
+  }
+  if (nx) return ctx.reply.Integer(written ? 1 : 0);
+  ctx.reply.Ok();
+}
+
+// INCR, DECR, INCRBY, DECRBY: the stored value must be a canonical int64.
+void IncrGeneric(CommandContext& ctx, int64_t by) {
+  const std::string_view key = ctx.argv[1];
+  const char* error = nullptr;
+  int64_t result = 0;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        int64_t cur = 0;
+        if (auto v = tx.get(key); v && !ParseInt64(*v, &cur)) {
+          error = kNotIntegerError;
+          return;
+        }
+        if ((by < 0 && cur < 0 && by < std::numeric_limits<int64_t>::min() - cur) ||
+            (by > 0 && cur > 0 && by > std::numeric_limits<int64_t>::max() - cur)) {
+          error = "ERR increment or decrement would overflow";
+          return;
+        }
+        result = cur + by;
+        tx.set(key, std::to_string(result));
+      })) {
+    return;
+  }
+  if (error != nullptr) return ctx.reply.Error(error);
+  ctx.reply.Integer(result);
+}
+
+}  // namespace
+
+void GetCommand(CommandContext& ctx) {
+  auto v = Store(ctx).get(ctx.argv[1]);
+  if (v) {
+    ctx.reply.Bulk(*v);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL]
+void SetCommand(CommandContext& ctx) {
+  const auto& a = ctx.argv;
+  bool nx = false, xx = false, get = false, keepttl = false;
+  std::string_view expire;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    const std::string_view opt = a[i];
+    if (EqualsIgnoreCase(opt, "NX") && !xx) {
+      nx = true;
+    } else if (EqualsIgnoreCase(opt, "XX") && !nx) {
+      xx = true;
+    } else if (EqualsIgnoreCase(opt, "GET")) {
+      get = true;
+    } else if (EqualsIgnoreCase(opt, "KEEPTTL") && expire.empty()) {
+      keepttl = true;  // keys never have a TTL here: keeping it is a no-op
+    } else if ((EqualsIgnoreCase(opt, "EX") || EqualsIgnoreCase(opt, "PX") ||
+                EqualsIgnoreCase(opt, "EXAT") || EqualsIgnoreCase(opt, "PXAT")) &&
+               !keepttl && expire.empty() && i + 1 < a.size()) {
+      expire = a[++i];
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  if (!expire.empty()) {
+    int64_t t = 0;
+    if (!ParseInt64(expire, &t)) return ctx.reply.Error(kNotIntegerError);
+    if (t <= 0) return ctx.reply.Error("ERR invalid expire time in 'set' command");
+    return ctx.reply.Error("ERR expiry is not supported by kvstore");
+  }
+  if (!nx && !xx && !get) {
+    if (keyspace::Set(ctx, a[1], a[2])) ctx.reply.Ok();
+    return;
+  }
+  std::optional<std::string> old;
+  bool written = false;
+  if (!keyspace::Update(ctx, {a[1]}, [&](Transaction& tx) {
+        auto v = tx.get(a[1]);
+        if (v) old = std::string(*v);
+        if ((nx && v) || (xx && !v)) return;
+        tx.set(a[1], a[2]);
+        written = true;
+      })) {
+    return;
+  }
+  if (get) {
+    if (old) return ctx.reply.Bulk(*old);
+    return ctx.reply.Null();
+  }
+  if (written) return ctx.reply.Ok();
+  ctx.reply.Null();
+}
+
+void SetnxCommand(CommandContext& ctx) {
+  bool written = false;
+  if (!keyspace::Update(ctx, {ctx.argv[1]}, [&](Transaction& tx) {
+        if (tx.get(ctx.argv[1])) return;
+        tx.set(ctx.argv[1], ctx.argv[2]);
+        written = true;
+      })) {
+    return;
+  }
+  ctx.reply.Integer(written ? 1 : 0);
+}
+
+void GetsetCommand(CommandContext& ctx) {
+  std::optional<std::string> old;
+  if (!keyspace::Update(ctx, {ctx.argv[1]}, [&](Transaction& tx) {
+        if (auto v = tx.get(ctx.argv[1])) old = std::string(*v);
+        tx.set(ctx.argv[1], ctx.argv[2]);
+      })) {
+    return;
+  }
+  if (old) return ctx.reply.Bulk(*old);
+  ctx.reply.Null();
+}
+
+void GetdelCommand(CommandContext& ctx) {
+  std::optional<std::string> removed;
+  if (!keyspace::Remove(ctx, ctx.argv[1], &removed)) return;
+  if (removed) return ctx.reply.Bulk(*removed);
+  ctx.reply.Null();
+}
+
+void MgetCommand(CommandContext& ctx) {
+  ctx.reply.ArrayHeader(ctx.argv.size() - 1);
+  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
+    auto v = Store(ctx).get(ctx.argv[i]);
+    if (v) {
+      ctx.reply.Bulk(*v);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+void MsetCommand(CommandContext& ctx) { MsetGeneric(ctx, false); }
+void MsetnxCommand(CommandContext& ctx) { MsetGeneric(ctx, true); }
+
+void AppendCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1], add = ctx.argv[2];
+  std::size_t len = 0;
+  bool too_big = false;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        std::string v = Copy(tx.get(key));
+        if (v.size() + add.size() > ctx.server.config.proto_max_bulk_len) {
+          too_big = true;
+          return;
+        }
+        v.append(add);
+        len = v.size();
+        tx.set(key, v);
+      })) {
+    return;
+  }
+  if (too_big) return ctx.reply.Error(kTooBig);
+  ctx.reply.Integer(static_cast<int64_t>(len));
+}
+
+void StrlenCommand(CommandContext& ctx) {
+  auto v = Store(ctx).get(ctx.argv[1]);
+  ctx.reply.Integer(v ? static_cast<int64_t>(v->size()) : 0);
+}
+
+void GetrangeCommand(CommandContext& ctx) {
+  int64_t start = 0, end = 0;
+  if (!ParseInt64(ctx.argv[2], &start) || !ParseInt64(ctx.argv[3], &end)) {
+    return ctx.reply.Error(kNotIntegerError);
+  }
+  auto v = Store(ctx).get(ctx.argv[1]);
+  const int64_t len = v ? static_cast<int64_t>(v->size()) : 0;
+  // Redis 7's index rules (t_string.c getrangeCommand).
+  if (start < 0 && end < 0 && start > end) return ctx.reply.Bulk("");
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len == 0) return ctx.reply.Bulk("");
+  ctx.reply.Bulk(std::string_view(*v).substr(static_cast<std::size_t>(start),
+                                             static_cast<std::size_t>(end - start + 1)));
+}
+
+void SetrangeCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1], patch = ctx.argv[3];
+  int64_t offset = 0;
+  if (!ParseInt64(ctx.argv[2], &offset)) return ctx.reply.Error(kNotIntegerError);
+  if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
+  if (!patch.empty() &&
+      static_cast<uint64_t>(offset) + patch.size() > ctx.server.config.proto_max_bulk_len) {
+    return ctx.reply.Error(kTooBig);
+  }
+  std::size_t len = 0;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        auto cur = tx.get(key);
+        // An empty patch changes nothing, and does not create the key.
+        if (patch.empty()) {
+          len = cur ? cur->size() : 0;
+          return;
+        }
+        std::string v = Copy(cur);
+        const std::size_t off = static_cast<std::size_t>(offset);
+        if (v.size() < off + patch.size()) v.resize(off + patch.size(), '\0');
+        v.replace(off, patch.size(), patch);
+        len = v.size();
+        tx.set(key, v);
+      })) {
+    return;
+  }
+  ctx.reply.Integer(static_cast<int64_t>(len));
+}
+
+void IncrCommand(CommandContext& ctx) { IncrGeneric(ctx, 1); }
+void DecrCommand(CommandContext& ctx) { IncrGeneric(ctx, -1); }
+
+void IncrbyCommand(CommandContext& ctx) {
+  int64_t by = 0;
+  if (!ParseInt64(ctx.argv[2], &by)) return ctx.reply.Error(kNotIntegerError);
+  IncrGeneric(ctx, by);
+}
+
+void DecrbyCommand(CommandContext& ctx) {
+  int64_t by = 0;
+  if (!ParseInt64(ctx.argv[2], &by)) return ctx.reply.Error(kNotIntegerError);
+  if (by == std::numeric_limits<int64_t>::min()) {
+    return ctx.reply.Error("ERR decrement would overflow");
+  }
+  IncrGeneric(ctx, -by);
+}
+
+void IncrbyfloatCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  long double by = 0;
+  if (!ParseLongDouble(ctx.argv[2], &by)) return ctx.reply.Error(kNotFloat);
+  const char* error = nullptr;
+  std::string result;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        long double cur = 0;
+        if (auto v = tx.get(key); v && !ParseLongDouble(*v, &cur)) {
+          error = kNotFloat;
+          return;
+        }
+        const long double sum = cur + by;
+        if (std::isnan(sum) || std::isinf(sum)) {
+          error = "ERR increment would produce NaN or Infinity";
+          return;
+        }
+        result = FormatLongDouble(sum);
+        tx.set(key, result);
+      })) {
+    return;
+  }
+  if (error != nullptr) return ctx.reply.Error(error);
+  ctx.reply.Bulk(result);
+}
+
+}  // namespace kvstore::server

@@ -1,0 +1,100 @@
+// Copyright (c) the kvstore developers.
+//
+// What a command is: one CommandSpec in a table (name, arity, flags, key
+// positions, handler, and for a container such as CONFIG its own table of
+// subcommands), and the CommandContext a handler runs with. The tables live
+// in command_table.cc (Redis's commands.def is the model); the handlers in
+// the cmd_*.cc files grouped by what they touch; dispatcher.h runs them.
+
+#ifndef KVSTORE_SERVER_COMMAND_H_
+#define KVSTORE_SERVER_COMMAND_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "durability.h"
+#include "reply.h"
+#include "server_state.h"
+
+namespace kvstore::server {
+
+struct CommandContext {
+  ServerState& server;
+  ClientInfo& client;
+  std::span<const std::string_view> argv;  // argv[0] is the command name
+  ReplyWriter& reply;
+  ThreadStats& stats;
+  DurabilityBarrier& durability;  // every write's sequence is recorded here
+};
+
+using CommandHandler = void (*)(CommandContext&);
+
+// Redis 7's command flags (COMMAND INFO reports them by these names, in this
+// order). Only kNoAuth changes what dispatch does; the others describe the
+// command to clients, as Redis's do.
+enum CommandFlags : uint32_t {
+  kWrite = 1 << 0,
+  kReadOnly = 1 << 1,
+  kDenyOom = 1 << 2,
+  kAdmin = 1 << 3,
+  kNoScript = 1 << 4,
+  kLoading = 1 << 5,
+  kStale = 1 << 6,
+  kFast = 1 << 7,
+  kNoAuth = 1 << 8,  // allowed before AUTH (AUTH, HELLO, QUIT)
+  kNoAsyncLoading = 1 << 9,
+  kNoMulti = 1 << 10,
+  kAllowBusy = 1 << 11,
+};
+
+struct CommandSpec {
+  const char* name;  // lower case, as Redis reports it ("get" for CONFIG GET)
+  int arity;         // > 0: exactly; < 0: at least -arity (name(s) included)
+  uint32_t flags;
+  int first_key, last_key, key_step;  // as in COMMAND INFO; last_key -1: the last argument
+  const char* group;
+  const char* usage;    // arguments as HELP shows them ("GET <pattern>"), subcommands only
+  const char* summary;  // COMMAND DOCS; the HELP line of a subcommand
+  CommandHandler handler;  // a container's handler runs when no subcommand is given
+  std::span<const CommandSpec> subcommands;
+};
+
+// The top-level table, in COMMAND order.
+std::span<const CommandSpec> Commands();
+
+// The entry for `name` (any case), or nullptr.
+const CommandSpec* LookupCommand(std::string_view name);
+// The subcommand `name` (any case) of `container`, or nullptr.
+const CommandSpec* LookupSubcommand(const CommandSpec& container, std::string_view name);
+// "config|get" or "get" (any case), as COMMAND INFO accepts; nullptr if none.
+const CommandSpec* LookupByFullName(std::string_view full_name);
+// The container of a subcommand entry, or nullptr for a top-level entry.
+const CommandSpec* ContainerOf(const CommandSpec& spec);
+// "config|get" for a subcommand, "get" for a top-level command.
+std::string FullName(const CommandSpec& spec);
+// Statistics (INFO commandstats, CLIENT LIST's cmd, /metrics) have one slot
+// per command and per subcommand, as Redis 7 counts "config|get" apart from
+// "config|set": the top-level commands in table order, each followed by its
+// subcommands. `cmd` is `top` or one of its subcommands.
+std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd);
+std::size_t StatSlotCount();
+const CommandSpec& StatSlotSpec(std::size_t slot);
+
+// Error replies with Redis 7's texts.
+// "ERR wrong number of arguments for '<full name>' command".
+void ReplyArity(CommandContext& ctx, const CommandSpec& spec);
+// "ERR unknown subcommand '<arg>'. Try <CONTAINER> HELP."
+void ReplyUnknownSubcommand(CommandContext& ctx, const CommandSpec& container);
+// "ERR <store error message>".
+void ReplyStoreError(CommandContext& ctx, const Error& e);
+// A container's HELP reply, made from its subcommand table.
+void ReplyHelp(CommandContext& ctx, const CommandSpec& container);
+
+constexpr char kSyntaxError[] = "ERR syntax error";
+constexpr char kNotIntegerError[] = "ERR value is not an integer or out of range";
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_COMMAND_H_

@@ -1,0 +1,311 @@
+// Copyright (c) the kvstore developers.
+//
+// The command tables: every command and subcommand the server knows, as
+// data (name, arity, flags, key positions, group, usage, summary, handler),
+// in the spirit of Redis's commands.def. Arities, flags and key positions
+// are Redis 7.0's. Also the lookups over the tables and the error and HELP
+// replies made from them.
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "command_handlers.h"
+#include "string_util.h"
+
+namespace kvstore::server {
+
+namespace {
+
+constexpr uint32_t kW = kWrite, kR = kReadOnly, kF = kFast, kOom = kDenyOom;
+// Flags Redis gives most connection and server commands.
+constexpr uint32_t kLS = kLoading | kStale;
+constexpr uint32_t kAdminSub = kAdmin | kNoScript | kLoading | kStale;
+constexpr uint32_t kClientSub = kNoScript | kLoading | kStale;
+constexpr uint32_t kHandshake = kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy;
+
+// {name, arity, flags, first_key, last_key, key_step, group, usage, summary, handler, subs}
+constexpr CommandSpec kClientSubcommands[] = {
+    {"id", 2, kClientSub, 0, 0, 0, "connection", "ID",
+     "Return the ID of the current connection.", ClientIdCommand, {}},
+    {"getname", 2, kClientSub, 0, 0, 0, "connection", "GETNAME",
+     "Return the name of the current connection.", ClientGetnameCommand, {}},
+    {"setname", 3, kClientSub, 0, 0, 0, "connection", "SETNAME <name>",
+     "Assign the name <name> to the current connection.", ClientSetnameCommand, {}},
+    {"setinfo", 4, kClientSub, 0, 0, 0, "connection", "SETINFO <LIB-NAME|LIB-VER> <value>",
+     "Accepted for client libraries; not kept.", ClientSetinfoCommand, {}},
+    {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal]",
+     "Return information about client connections.", ClientListCommand, {}},
+    {"info", 2, kClientSub, 0, 0, 0, "connection", "INFO",
+     "Return information about the current client connection.", ClientInfoCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "connection", "HELP", "Print this help.", ClientHelpCommand, {}},
+};
+
+constexpr CommandSpec kConfigSubcommands[] = {
+    {"get", -3, kAdminSub, 0, 0, 0, "server", "GET <pattern>",
+     "Return parameters matching the glob-like <pattern> and their values.", ConfigGetCommand,
+     {}},
+    {"set", -4, kAdminSub, 0, 0, 0, "server", "SET <directive> <value> [<directive> <value> ...]",
+     "Set the configuration <directive> to <value> (all or none).", ConfigSetCommand, {}},
+    {"rewrite", 2, kAdminSub, 0, 0, 0, "server", "REWRITE",
+     "Rewrite the configuration file with the values CONFIG SET changed.", ConfigRewriteCommand,
+     {}},
+    {"resetstat", 2, kAdminSub, 0, 0, 0, "server", "RESETSTAT",
+     "Reset statistics reported by the INFO command.", ConfigResetstatCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", ConfigHelpCommand, {}},
+};
+
+constexpr CommandSpec kCommandSubcommands[] = {
+    {"count", 2, kLS, 0, 0, 0, "server", "COUNT",
+     "Return the total number of commands in this server.", CommandCountCommand, {}},
+    {"list", -2, kLS, 0, 0, 0, "server", "LIST", "Return a list of all commands in this server.",
+     CommandListCommand, {}},
+    {"info", -2, kLS, 0, 0, 0, "server", "INFO [<command-name> ...]",
+     "Return details about the named commands, or about all of them.", CommandInfoCommand, {}},
+    {"docs", -2, kLS, 0, 0, 0, "server", "DOCS [<command-name> ...]",
+     "Return documentation details about the named commands, or about all of them.",
+     CommandDocsCommand, {}},
+    {"getkeys", -4, kLS, 0, 0, 0, "server", "GETKEYS <full-command>",
+     "Return the keys from a full command.", CommandGetkeysCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", CommandHelpCommand, {}},
+};
+
+constexpr CommandSpec kCommands[] = {
+    // connection (cmd_connection.cc)
+    {"ping", -1, kF, 0, 0, 0, "connection", "", "Returns the server's liveliness response.",
+     PingCommand, {}},
+    {"echo", 2, kLS | kF, 0, 0, 0, "connection", "", "Returns the given string.", EchoCommand, {}},
+    {"quit", -1, kHandshake, 0, 0, 0, "connection", "", "Closes the connection.", QuitCommand, {}},
+    {"auth", -2, kHandshake, 0, 0, 0, "connection", "", "Authenticates the connection.",
+     AuthCommand, {}},
+    {"hello", -1, kHandshake, 0, 0, 0, "connection", "", "Handshakes with the server.",
+     HelloCommand, {}},
+    {"select", 2, kLS | kF, 0, 0, 0, "connection", "",
+     "Changes the selected database (only 0 exists).", SelectCommand, {}},
+    {"client", -2, 0, 0, 0, 0, "connection", "", "A container for client connection commands.",
+     nullptr, kClientSubcommands},
+    // strings (cmd_strings.cc)
+    {"get", 2, kR | kF, 1, 1, 1, "string", "", "Returns the string value of a key.", GetCommand,
+     {}},
+    {"set", -3, kW | kOom, 1, 1, 1, "string", "", "Sets the string value of a key (no expiry).",
+     SetCommand, {}},
+    {"setnx", 3, kW | kOom | kF, 1, 1, 1, "string", "", "Sets a key only if it does not exist.",
+     SetnxCommand, {}},
+    {"getset", 3, kW | kOom | kF, 1, 1, 1, "string", "",
+     "Sets a key and returns its previous value.", GetsetCommand, {}},
+    {"getdel", 2, kW | kF, 1, 1, 1, "string", "", "Returns a key's value and deletes it.",
+     GetdelCommand, {}},
+    {"mget", -2, kR | kF, 1, -1, 1, "string", "", "Returns the values of several keys.",
+     MgetCommand, {}},
+    {"mset", -3, kW | kOom, 1, -1, 2, "string", "", "Atomically sets several keys.", MsetCommand,
+     {}},
+    {"msetnx", -3, kW | kOom, 1, -1, 2, "string", "", "Sets several keys only if none exists.",
+     MsetnxCommand, {}},
+    {"append", 3, kW | kOom | kF, 1, 1, 1, "string", "", "Appends to a key's value.",
+     AppendCommand, {}},
+    {"strlen", 2, kR | kF, 1, 1, 1, "string", "", "Returns the length of a value.", StrlenCommand,
+     {}},
+    {"getrange", 4, kR, 1, 1, 1, "string", "", "Returns a substring of a value.", GetrangeCommand,
+     {}},
+    {"setrange", 4, kW | kOom, 1, 1, 1, "string", "", "Overwrites part of a value at an offset.",
+     SetrangeCommand, {}},
+    {"incr", 2, kW | kOom | kF, 1, 1, 1, "string", "", "Increments an integer value by one.",
+     IncrCommand, {}},
+    {"decr", 2, kW | kOom | kF, 1, 1, 1, "string", "", "Decrements an integer value by one.",
+     DecrCommand, {}},
+    {"incrby", 3, kW | kOom | kF, 1, 1, 1, "string", "", "Increments an integer value.",
+     IncrbyCommand, {}},
+    {"decrby", 3, kW | kOom | kF, 1, 1, 1, "string", "", "Decrements an integer value.",
+     DecrbyCommand, {}},
+    {"incrbyfloat", 3, kW | kOom | kF, 1, 1, 1, "string", "",
+     "Increments a floating point value.", IncrbyfloatCommand, {}},
+    // keyspace (cmd_keyspace.cc)
+    {"del", -2, kW, 1, -1, 1, "generic", "", "Deletes keys.", DelCommand, {}},
+    {"exists", -2, kR | kF, 1, -1, 1, "generic", "", "Counts how many of the keys exist.",
+     ExistsCommand, {}},
+    {"type", 2, kR | kF, 1, 1, 1, "generic", "", "Returns the type of a key.", TypeCommand, {}},
+    {"keys", 2, kR, 0, 0, 0, "generic", "", "Returns the keys matching a pattern.", KeysCommand,
+     {}},
+    {"scan", -2, kR, 0, 0, 0, "generic", "", "Iterates over the keys.", ScanCommand, {}},
+    {"randomkey", 1, kR, 0, 0, 0, "generic", "", "Returns a random key.", RandomkeyCommand, {}},
+    {"rename", 3, kW, 1, 2, 1, "generic", "", "Renames a key, replacing the target.",
+     RenameCommand, {}},
+    {"renamenx", 3, kW | kF, 1, 2, 1, "generic", "", "Renames a key if the target does not exist.",
+     RenamenxCommand, {}},
+    {"dbsize", 1, kR | kF, 0, 0, 0, "server", "", "Returns the number of keys.", DbsizeCommand,
+     {}},
+    {"flushdb", -1, kW, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    {"flushall", -1, kW, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    // server (cmd_server.cc, cmd_config.cc, info.cc)
+    {"save", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0, "server", "",
+     "Writes a snapshot (checkpoint) now.", SaveCommand, {}},
+    {"bgsave", -1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0, "server", "",
+     "Writes a snapshot in the background.", BgsaveCommand, {}},
+    {"lastsave", 1, kLS | kF, 0, 0, 0, "server", "", "Returns the time of the last snapshot.",
+     LastsaveCommand, {}},
+    {"info", -1, kLS, 0, 0, 0, "server", "", "Returns information and statistics.", InfoCommand,
+     {}},
+    {"config", -2, 0, 0, 0, 0, "server", "", "A container for server configuration commands.",
+     nullptr, kConfigSubcommands},
+    {"command", -1, kLS, 0, 0, 0, "server", "", "Returns information about commands.",
+     CommandCommand, kCommandSubcommands},
+    {"time", 1, kLS | kF, 0, 0, 0, "server", "", "Returns the server time.", TimeCommand, {}},
+    {"shutdown", -1, kAdminSub | kNoMulti | kAllowBusy, 0, 0, 0, "server", "",
+     "Stops the server.", ShutdownCommand, {}},
+};
+constexpr std::size_t CountStatSlots() {
+  std::size_t n = 0;
+  for (const auto& c : kCommands) n += 1 + c.subcommands.size();
+  return n;
+}
+static_assert(CountStatSlots() <= kMaxCommands);
+
+// Slot numbers: first_[i] is the slot of kCommands[i]; its subcommands
+// follow it.
+class StatSlots {
+ public:
+  StatSlots() {
+    for (const auto& c : kCommands) {
+      first_.push_back(specs_.size());
+      specs_.push_back(&c);
+      for (const auto& sub : c.subcommands) specs_.push_back(&sub);
+    }
+  }
+  std::size_t Slot(const CommandSpec& top, const CommandSpec& cmd) const {
+    const std::size_t first = first_[static_cast<std::size_t>(&top - kCommands)];
+    if (&cmd == &top) return first;
+    return first + 1 + static_cast<std::size_t>(&cmd - top.subcommands.data());
+  }
+  std::size_t size() const { return specs_.size(); }
+  const CommandSpec& Spec(std::size_t slot) const { return *specs_[slot]; }
+
+ private:
+  std::vector<std::size_t> first_;
+  std::vector<const CommandSpec*> specs_;
+};
+
+const StatSlots& Slots() {
+  static const StatSlots slots;
+  return slots;
+}
+
+// A flat open-addressing table from lower-case name to index: a handful of
+// compares per lookup, no allocation, no std::map walk on the request path.
+class NameIndex {
+ public:
+  NameIndex() {
+    slots_.fill(-1);
+    for (std::size_t i = 0; i < std::size(kCommands); ++i) {
+      std::size_t s = Hash(kCommands[i].name) & kMask;
+      while (slots_[s] >= 0) s = (s + 1) & kMask;
+      slots_[s] = static_cast<int>(i);
+    }
+  }
+
+  const CommandSpec* Find(std::string_view name) const {
+    char lower[16];
+    if (name.empty() || name.size() > sizeof(lower)) return nullptr;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    }
+    const std::string_view key(lower, name.size());
+    for (std::size_t s = Hash(key) & kMask;; s = (s + 1) & kMask) {
+      if (slots_[s] < 0) return nullptr;
+      const CommandSpec& c = kCommands[slots_[s]];
+      if (key == c.name) return &c;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 256;  // > 4x the table: short probes
+  static constexpr std::size_t kMask = kSlots - 1;
+  static std::size_t Hash(std::string_view s) {
+    uint32_t h = 2166136261u;  // FNV-1a
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    return h;
+  }
+  std::array<int, kSlots> slots_;
+};
+
+const NameIndex& Index() {
+  static const NameIndex index;
+  return index;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const CommandSpec> Commands() { return kCommands; }
+
+const CommandSpec* LookupCommand(std::string_view name) { return Index().Find(name); }
+
+const CommandSpec* LookupSubcommand(const CommandSpec& container, std::string_view name) {
+  for (const auto& sub : container.subcommands) {
+    if (EqualsIgnoreCase(name, sub.name)) return &sub;
+  }
+  return nullptr;
+}
+
+const CommandSpec* LookupByFullName(std::string_view full_name) {
+  const auto bar = full_name.find('|');
+  const CommandSpec* c = LookupCommand(full_name.substr(0, bar));
+  if (c == nullptr || bar == std::string_view::npos) return c;
+  return LookupSubcommand(*c, full_name.substr(bar + 1));
+}
+
+const CommandSpec* ContainerOf(const CommandSpec& spec) {
+  for (const auto& c : kCommands) {
+    const auto subs = c.subcommands;
+    if (!subs.empty() && &spec >= subs.data() && &spec < subs.data() + subs.size()) return &c;
+  }
+  return nullptr;
+}
+
+std::string FullName(const CommandSpec& spec) {
+  const CommandSpec* container = ContainerOf(spec);
+  if (container == nullptr) return spec.name;
+  return std::string(container->name) + "|" + spec.name;
+}
+
+std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd) {
+  return Slots().Slot(top, cmd);
+}
+
+std::size_t StatSlotCount() { return Slots().size(); }
+
+const CommandSpec& StatSlotSpec(std::size_t slot) { return Slots().Spec(slot); }
+
+void ReplyArity(CommandContext& ctx, const CommandSpec& spec) {
+  ctx.reply.Error("ERR wrong number of arguments for '" + FullName(spec) + "' command");
+}
+
+void ReplyUnknownSubcommand(CommandContext& ctx, const CommandSpec& container) {
+  std::string msg = "ERR unknown subcommand '";
+  msg.append(ctx.argv[1].substr(0, 128));
+  msg.append("'. Try ");
+  msg.append(Upper(container.name));
+  msg.append(" HELP.");
+  ctx.reply.Error(msg);
+}
+
+void ReplyStoreError(CommandContext& ctx, const Error& e) { ctx.reply.Error("ERR " + e.message()); }
+
+void ReplyHelp(CommandContext& ctx, const CommandSpec& container) {
+  ctx.reply.ArrayHeader(1 + 2 * container.subcommands.size());
+  ctx.reply.Simple(Upper(container.name) +
+                   " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (const auto& sub : container.subcommands) {
+    ctx.reply.Simple(sub.usage);
+    ctx.reply.Simple(std::string("    ") + sub.summary);
+  }
+}
+
+}  // namespace kvstore::server

@@ -1,0 +1,155 @@
+// Copyright (c) the kvstore developers.
+//
+// Command dispatch and pipelined SET batching; see dispatcher.h.
+
+#include "dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <string>
+
+#include "keyspace.h"
+
+namespace kvstore::server {
+
+namespace {
+
+// A run of pipelined SETs becomes one update() of at most this many keys /
+// bytes, so that the shard locks it holds are held briefly.
+constexpr std::size_t kMaxSetBatch = 128;
+constexpr std::size_t kMaxSetBatchBytes = 1 << 20;
+
+void ReplyUnknownCommand(ReplyWriter& reply, std::span<const std::string_view> argv) {
+  // Redis 7: the name and then arguments, each quoted and followed by a
+  // space, until 128 characters of arguments have been shown.
+  std::string msg = "ERR unknown command '";
+  msg.append(argv[0].substr(0, 128));
+  msg.append("', with args beginning with: ");
+  std::size_t shown = 0;
+  for (std::size_t i = 1; i < argv.size() && shown < 128; ++i) {
+    const std::string_view arg = argv[i].substr(0, 128 - shown);
+    msg.push_back('\'');
+    msg.append(arg);
+    msg.append("' ");
+    shown += arg.size() + 3;
+  }
+  reply.Error(msg);
+}
+
+bool ArityOk(const CommandSpec& c, std::size_t argc) {
+  const auto n = static_cast<int>(argc);
+  return c.arity > 0 ? n == c.arity : n >= -c.arity;
+}
+
+}  // namespace
+
+void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> argv,
+                         ReplyWriter& reply) {
+  CommandContext ctx{server_, client, argv, reply, stats_, durability_};
+  const CommandSpec* top = LookupCommand(argv[0]);
+  if (top == nullptr) return ReplyUnknownCommand(reply, argv);
+  const CommandSpec* cmd = top;
+  if (!top->subcommands.empty() && argv.size() >= 2) {
+    cmd = LookupSubcommand(*top, argv[1]);
+    if (cmd == nullptr) return ReplyUnknownSubcommand(ctx, *top);
+  }
+  // A container without a handler of its own has arity -2, so cmd is a
+  // subcommand (with a handler) once the arity check passes.
+  if (!ArityOk(*cmd, argv.size()) || cmd->handler == nullptr) return ReplyArity(ctx, *cmd);
+  if (!client.authenticated && (cmd->flags & kNoAuth) == 0 &&
+      server_.auth_required.load(std::memory_order_relaxed)) {
+    return reply.Error("NOAUTH Authentication required.");
+  }
+  const std::size_t index = StatSlot(*top, *cmd);
+  client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
+  const uint64_t errors_before = reply.errors();
+  const auto start = std::chrono::steady_clock::now();
+  cmd->handler(ctx);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  stats_.calls[index].Add(1);
+  stats_.usec[index].Add(static_cast<uint64_t>(us.count()));
+  stats_.commands.Add(1);
+  if (reply.errors() != errors_before) stats_.failed[index].Add(1);
+}
+
+bool Dispatcher::IsBatchableSet(const ClientInfo& client,
+                                std::span<const std::string_view> argv) const {
+  if (argv.size() != 3 || argv[0].size() != 3) return false;
+  const std::string_view n = argv[0];
+  if ((n[0] | 0x20) != 's' || (n[1] | 0x20) != 'e' || (n[2] | 0x20) != 't') return false;
+  if (!client.authenticated && server_.auth_required.load(std::memory_order_relaxed)) return false;
+  // An oversized key must fail alone, not take the batch down with it.
+  return argv[1].size() <= KvStore::kMaxKeySize && argv[2].size() <= KvStore::kMaxValueSize;
+}
+
+void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
+  SetBatch& batch = c.sets;
+  const std::size_t n = batch.pairs.size();
+  if (n == 0) return;
+  static const std::size_t kSetIndex = StatSlot(*LookupCommand("set"), *LookupCommand("set"));
+  const auto start = std::chrono::steady_clock::now();
+  const Result<void> r = keyspace::SetPairs(*server_.store, durability_, batch.pairs);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (r) {
+      reply.Ok();
+    } else {
+      reply.Error("ERR " + r.error().message());
+    }
+  }
+  c.info.last_command.store(static_cast<int>(kSetIndex), std::memory_order_relaxed);
+  stats_.calls[kSetIndex].Add(n);
+  stats_.usec[kSetIndex].Add(static_cast<uint64_t>(us.count()));
+  stats_.commands.Add(n);
+  if (!r) stats_.failed[kSetIndex].Add(n);
+  batch.pairs.clear();
+  batch.bytes = 0;
+}
+
+void Dispatcher::ProcessInput(Connection& c) {
+  ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed));
+  std::size_t pos = 0;
+  while (!c.info.close_after_reply && pos < c.in_len) {
+    if (c.need > c.in_len) break;  // a known-incomplete command
+    std::size_t consumed = 0;
+    const ParseStatus st =
+        c.parser.Parse(c.in.data() + pos, c.in_len - pos, c.info.authenticated, &consumed);
+    if (st == ParseStatus::kIncomplete) {
+      c.need = c.parser.needed();  // relative to pos, which becomes 0 below
+      break;
+    }
+    c.need = 0;
+    if (st == ParseStatus::kError) {
+      RunSetBatch(c, reply);
+      server_.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("protocol error from client id={} addr={}: {}", c.info.id, c.info.addr,
+                    c.parser.error());
+      reply.Error(c.parser.error());
+      c.info.close_after_reply = true;
+      break;
+    }
+    pos += consumed;
+    const auto& args = c.parser.args();
+    if (args.empty()) continue;
+    // The views stay valid until the input is consumed below: later parses
+    // never write before their own command's first byte.
+    if (IsBatchableSet(c.info, args)) {
+      c.sets.pairs.emplace_back(args[1], args[2]);
+      c.sets.bytes += args[1].size() + args[2].size();
+      if (c.sets.pairs.size() >= kMaxSetBatch || c.sets.bytes >= kMaxSetBatchBytes) {
+        RunSetBatch(c, reply);
+      }
+      continue;
+    }
+    RunSetBatch(c, reply);  // replies stay in order
+    Execute(c.info, args, reply);
+  }
+  RunSetBatch(c, reply);
+  if (c.info.close_after_reply) pos = c.in_len;  // QUIT or a protocol error: drop what follows
+  c.ConsumeInput(pos);
+}
+
+}  // namespace kvstore::server

@@ -1,0 +1,51 @@
+// Copyright (c) the kvstore developers.
+//
+// Dispatcher: from bytes to replies, for one I/O loop. ProcessInput() parses
+// a connection's input, batches runs of pipelined plain SETs (connection.h)
+// and hands every other command to Execute(): table lookup (command and
+// subcommand), Redis 7's checks in Redis's order (unknown command or
+// subcommand, arity, authentication), the handler, and the statistics for
+// INFO commandstats. Writes are recorded in the loop's DurabilityBarrier;
+// the dispatcher never waits for durability and never sends: the loop does
+// both, once per batch. Tests drive Execute() directly, without a socket.
+
+#ifndef KVSTORE_SERVER_DISPATCHER_H_
+#define KVSTORE_SERVER_DISPATCHER_H_
+
+#include <span>
+#include <string_view>
+
+#include "command.h"
+#include "connection.h"
+
+namespace kvstore::server {
+
+class Dispatcher {
+ public:
+  Dispatcher(ServerState& server, ThreadStats& stats, DurabilityBarrier& durability)
+      : server_(server), stats_(stats), durability_(durability) {}
+
+  // Runs one command (argv non-empty), writing exactly one reply (none for
+  // a successful SHUTDOWN, which closes the connection).
+  void Execute(ClientInfo& client, std::span<const std::string_view> argv, ReplyWriter& reply);
+
+  // Parses and runs every complete command in c's input, appending the
+  // replies to c.out, and drops the consumed input. After a protocol error
+  // or QUIT, c.info.close_after_reply is set and the rest is discarded.
+  void ProcessInput(Connection& c);
+
+ private:
+  // Whether argv is a SET with no options that may join a batch (the client
+  // may run commands, and the key is within the store's limit).
+  bool IsBatchableSet(const ClientInfo& client, std::span<const std::string_view> argv) const;
+  // Runs and clears the batch, writing one reply per SET.
+  void RunSetBatch(Connection& c, ReplyWriter& reply);
+
+  ServerState& server_;
+  ThreadStats& stats_;
+  DurabilityBarrier& durability_;
+};
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_DISPATCHER_H_

@@ -1,0 +1,16 @@
+// Copyright (c) the kvstore developers.
+//
+// DurabilityBarrier; see durability.h.
+
+#include "durability.h"
+
+namespace kvstore::server {
+
+Result<void> DurabilityBarrier::Wait() {
+  if (!pending()) return {};
+  const uint64_t seq = highest_;
+  highest_ = 0;
+  return store_->wait_durable(seq);
+}
+
+}  // namespace kvstore::server

@@ -1,0 +1,58 @@
+// Copyright (c) the kvstore developers.
+//
+// DurabilityBarrier: how an I/O loop keeps the promise of --sync always with
+// the library's group commit. Commands write with
+// WriteOptions{.wait_durable = false} (Deferred()), which logs the write and
+// makes it visible but does not wait for its fdatasync; the barrier keeps
+// the highest sequence number written since it was last released. Before the
+// loop sends the replies of a batch it calls Wait() once: one
+// KvStore::wait_durable() for the whole batch, and I/O loops waiting at the
+// same time share one fdatasync inside the library. In the other sync modes
+// nothing waits (their promise is weaker, and the store never syncs on the
+// write path for them).
+//
+// One barrier per I/O loop; not thread-safe.
+
+#ifndef KVSTORE_SERVER_DURABILITY_H_
+#define KVSTORE_SERVER_DURABILITY_H_
+
+#include <cstdint>
+
+#include "kvstore/kvstore.h"
+
+namespace kvstore::server {
+
+class DurabilityBarrier {
+ public:
+  // wait: whether replies must wait for durability (the store is kAlways).
+  DurabilityBarrier(const KvStore* store, bool wait) : store_(store), wait_(wait) {}
+
+  // The options for a write whose reply this barrier will hold back; the
+  // write's sequence lands in a scratch slot that Record() folds in.
+  WriteOptions Deferred() { return WriteOptions{.wait_durable = false, .sequence = &scratch_}; }
+
+  // Call after each write made with Deferred().
+  void Record() {
+    if (scratch_ > highest_) highest_ = scratch_;
+    scratch_ = 0;
+  }
+
+  // Whether a write since the last Wait() must become durable first.
+  bool pending() const { return wait_ && highest_ != 0; }
+  uint64_t highest() const { return highest_; }
+
+  // Blocks until every write recorded since the last Wait() is on stable
+  // storage (no-op when none is pending). On error the replies must not be
+  // sent: they would promise what the disk refused.
+  Result<void> Wait();
+
+ private:
+  const KvStore* store_;
+  const bool wait_;
+  uint64_t scratch_ = 0;
+  uint64_t highest_ = 0;
+};
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_DURABILITY_H_

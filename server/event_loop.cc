@@ -1,0 +1,385 @@
+// Copyright (c) the kvstore developers.
+//
+// The I/O loop; see event_loop.h.
+
+#include "event_loop.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kvstore::server {
+
+namespace {
+
+// epoll data for the loop's own descriptors; connections use their pointer.
+constexpr uint64_t kWakeTag = 0;
+constexpr uint64_t kListenTagBase = 1;  // + listener index
+
+std::string AddrString(const sockaddr_storage& sa) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (sa.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+  } else if (sa.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&sa);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+ParserLimits LimitsOf(const Config& c) {
+  ParserLimits l;
+  l.max_bulk_len = c.proto_max_bulk_len;
+  l.max_multibulk_len = c.max_multibulk_len;
+  return l;
+}
+
+}  // namespace
+
+EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& listen_fds,
+                     std::vector<std::unique_ptr<EventLoop>>* all)
+    : state_(state),
+      listen_fds_(listen_fds),
+      all_(all),
+      limits_(LimitsOf(state->config)),
+      stats_(*state->thread_stats[static_cast<std::size_t>(index)]),
+      // --sync always: replies wait for their writes' fdatasync, once per batch.
+      durability_(state->store, state->config.sync_mode() == SyncMode::kAlways),
+      dispatcher_(*state, stats_, durability_) {}
+
+EventLoop::~EventLoop() {
+  if (epfd_ >= 0) close(epfd_);
+  if (wakefd_ >= 0) close(wakefd_);
+}
+
+bool EventLoop::Init(std::string* error) {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || wakefd_ < 0) {
+    *error = std::string("epoll/eventfd: ") + std::strerror(errno);
+    return false;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeTag;
+  epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+  for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.u64 = kListenTagBase + i;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, listen_fds_[i], &ev) != 0) {
+      *error = std::string("epoll_ctl(listener): ") + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+void EventLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventLoop::Stop() {
+  stop_.store(true);
+  Wake();
+}
+
+void EventLoop::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventLoop::Adopt(int fd) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (!inbox_closed_) {
+      inbox_.push_back(fd);
+      fd = -1;
+    }
+  }
+  if (fd >= 0) {  // this loop has already shut down (the server is stopping)
+    close(fd);
+    state_->connected_clients.fetch_sub(1);
+    return;
+  }
+  Wake();
+}
+
+void EventLoop::Wake() {
+  const uint64_t one = 1;
+  (void)!write(wakefd_, &one, sizeof(one));
+}
+
+void EventLoop::Run() {
+  epoll_event events[256];
+  int64_t last_sweep = NowMs();
+  while (!stop_.load(std::memory_order_relaxed)) {
+    const int n = epoll_wait(epfd_, events, 256, 1000);
+    now_ms_ = NowMs();
+    for (int i = 0; i < n; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kWakeTag) {
+        uint64_t v;
+        (void)!read(wakefd_, &v, sizeof(v));
+        DrainInbox();
+      } else if (tag < kListenTagBase + listen_fds_.size()) {
+        AcceptFrom(listen_fds_[tag - kListenTagBase]);
+      } else {
+        HandleEvent(reinterpret_cast<Connection*>(tag), events[i].events);
+      }
+    }
+    FlushPending();
+    if (now_ms_ - last_sweep >= 1000) {
+      last_sweep = now_ms_;
+      SweepIdle();
+    }
+  }
+  Shutdown();
+}
+
+// close_inbox: refuse later hand-offs (shutdown).
+void EventLoop::DrainInbox(bool close_inbox) {
+  std::vector<int> fds;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    fds.swap(inbox_);
+    if (close_inbox) inbox_closed_ = true;
+  }
+  for (int fd : fds) AddConnection(fd);
+}
+
+void EventLoop::AcceptFrom(int lfd) {
+  for (int i = 0; i < 64; ++i) {
+    const int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        spdlog::warn("accept: {} (raise the open-file limit or lower --maxclients)",
+                     std::strerror(errno));
+      }
+      return;  // EAGAIN: another loop took it, or none left
+    }
+    state_->total_connections.fetch_add(1, std::memory_order_relaxed);
+    if (state_->connected_clients.load() >= state_->maxclients.load()) {
+      static const char kMsg[] = "-ERR max number of clients reached\r\n";
+      (void)!send(fd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL);
+      close(fd);
+      state_->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("rejected a connection: max number of clients ({}) reached",
+                   state_->maxclients.load());
+      continue;
+    }
+    state_->connected_clients.fetch_add(1);
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    static std::atomic<uint64_t> next_loop{0};
+    EventLoop* target = (*all_)[next_loop.fetch_add(1) % all_->size()].get();
+    if (target == this) {
+      AddConnection(fd);
+    } else {
+      target->Adopt(fd);
+    }
+  }
+}
+
+void EventLoop::AddConnection(int fd) {
+  auto conn = std::make_unique<Connection>(fd, limits_);
+  ClientInfo& info = conn->info;
+  info.id = state_->next_client_id.fetch_add(1);
+  sockaddr_storage sa{};
+  socklen_t len = sizeof(sa);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) info.addr = AddrString(sa);
+  len = sizeof(sa);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) info.laddr = AddrString(sa);
+  info.created_ms = NowMs();
+  info.last_active_ms.store(info.created_ms);
+  info.authenticated = !state_->auth_required.load();
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = conn.get();
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    close(fd);
+    state_->connected_clients.fetch_sub(1);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_->clients_mu);
+    state_->clients[info.id] = &conn->info;
+  }
+  Connection* raw = conn.get();
+  conns_.emplace(raw, std::move(conn));
+}
+
+void EventLoop::CloseConnection(Connection* c) {
+  if (c->flush_pending) std::erase(pending_, c);
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, c->info.fd, nullptr);
+  close(c->info.fd);
+  {
+    std::lock_guard<std::mutex> lock(state_->clients_mu);
+    state_->clients.erase(c->info.id);
+  }
+  state_->connected_clients.fetch_sub(1);
+  conns_.erase(c);  // destroys c
+}
+
+void EventLoop::HandleEvent(Connection* c, uint32_t events) {
+  if (events & EPOLLOUT) {
+    if (!Flush(c)) return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (c->writing) {
+      // Input is paused until the replies drain; but a dead peer would
+      // keep reporting HUP/ERR (level-triggered) without EPOLLOUT.
+      if (events & (EPOLLHUP | EPOLLERR)) CloseConnection(c);
+      return;
+    }
+    ReadAndProcess(c);
+  }
+}
+
+// Returns false if the connection was closed.
+bool EventLoop::ReadAndProcess(Connection* c) {
+  std::size_t n = 0;
+  switch (c->Read(&n)) {
+    case Connection::ReadStatus::kClosed:
+      CloseConnection(c);
+      return false;
+    case Connection::ReadStatus::kNothing:
+      return true;
+    case Connection::ReadStatus::kData:
+      break;
+  }
+  stats_.net_input_bytes.Add(n);
+  c->info.last_active_ms.store(now_ms_, std::memory_order_relaxed);
+  dispatcher_.ProcessInput(*c);
+  const uint64_t limit = state_->config.client_query_buffer_limit;
+  if (!c->info.close_after_reply && c->in_len > limit) {
+    spdlog::warn(
+        "closing client id={} addr={}: query buffer of {} bytes exceeds "
+        "client-query-buffer-limit ({})",
+        c->info.id, c->info.addr, c->in_len, limit);
+    CloseConnection(c);
+    return false;
+  }
+  MarkPending(c);
+  return true;
+}
+
+// Replies wait until every ready connection of this epoll batch has run its
+// commands (FlushPending).
+void EventLoop::MarkPending(Connection* c) {
+  if (c->flush_pending || !c->has_output()) {
+    if (!c->has_output() && c->info.close_after_reply) CloseConnection(c);
+    return;
+  }
+  c->flush_pending = true;
+  pending_.push_back(c);
+}
+
+// The end of a batch: one durability wait for every write the batch made
+// (Redis's beforeSleep; the group commit across clients that one blocking
+// fsync per write would lose), then each connection's replies with one send.
+void EventLoop::FlushPending() {
+  if (pending_.empty()) return;
+  if (auto r = durability_.Wait(); !r) {
+    // The replies would promise durability that the disk refused: never send
+    // them. The clients see the connection drop (outcome unknown), and the
+    // store fails every later write (a failed fdatasync is sticky).
+    spdlog::error("WAL sync failed; closing {} clients without their replies: {}",
+                  pending_.size(), r.error().message());
+    std::vector<Connection*> doomed;
+    doomed.swap(pending_);
+    for (Connection* c : doomed) CloseConnection(c);
+    return;
+  }
+  std::vector<Connection*> batch;
+  batch.swap(pending_);
+  for (Connection* c : batch) {
+    c->flush_pending = false;
+    Flush(c);
+  }
+  batch.clear();
+  if (pending_.empty()) pending_.swap(batch);  // keep the capacity
+}
+
+// Sends pending replies. Returns false if the connection was closed.
+bool EventLoop::Flush(Connection* c) {
+  std::size_t sent = 0;
+  const Connection::SendStatus st = c->Send(&sent);
+  stats_.net_output_bytes.Add(sent);
+  if (st == Connection::SendStatus::kClosed) {
+    CloseConnection(c);
+    return false;
+  }
+  if (st == Connection::SendStatus::kBlocked) {
+    if (!c->writing) SetWriting(c, true);
+    return true;
+  }
+  if (c->info.close_after_reply) {
+    CloseConnection(c);
+    return false;
+  }
+  if (c->writing) {
+    SetWriting(c, false);
+    // Input that arrived while paused may hold whole commands already; their
+    // replies join this batch's (and its durability wait).
+    if (c->in_len > 0) {
+      dispatcher_.ProcessInput(*c);
+      MarkPending(c);
+    }
+  }
+  return true;
+}
+
+void EventLoop::SetWriting(Connection* c, bool writing) {
+  c->writing = writing;
+  epoll_event ev{};
+  ev.events = writing ? EPOLLOUT : EPOLLIN;
+  ev.data.ptr = c;
+  epoll_ctl(epfd_, EPOLL_CTL_MOD, c->info.fd, &ev);
+}
+
+void EventLoop::SweepIdle() {
+  const int64_t timeout = state_->timeout.load(std::memory_order_relaxed);
+  if (timeout <= 0) return;
+  std::vector<Connection*> idle;
+  for (auto& [raw, conn] : conns_) {
+    if (now_ms_ - raw->info.last_active_ms.load(std::memory_order_relaxed) > timeout * 1000) {
+      idle.push_back(raw);
+    }
+  }
+  for (Connection* c : idle) {
+    spdlog::info("closing idle client id={} addr={} (timeout {} s)", c->info.id, c->info.addr,
+                 timeout);
+    CloseConnection(c);
+  }
+}
+
+void EventLoop::Shutdown() {
+  for (std::size_t i = 0; i < listen_fds_.size(); ++i) {
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, listen_fds_[i], nullptr);
+  }
+  DrainInbox(/*close_inbox=*/true);
+  // Replies already computed go out only once their writes are durable.
+  const bool durable = static_cast<bool>(durability_.Wait());
+  while (!conns_.empty()) {
+    Connection* c = conns_.begin()->first;
+    // One non-blocking attempt: a client that does not read is not waited for.
+    if (durable && c->has_output()) {
+      (void)!send(c->info.fd, c->out.data() + c->out_off, c->out.size() - c->out_off,
+                  MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    CloseConnection(c);
+  }
+}
+
+}  // namespace kvstore::server

@@ -1,0 +1,96 @@
+// Copyright (c) the kvstore developers.
+//
+// EventLoop: one I/O thread. It runs its own epoll loop over the connections
+// it owns and executes their commands itself (against the thread-safe
+// KvStore), so a request never crosses a thread or a queue.
+//
+// One turn of the loop: every ready connection is read and its commands run
+// (Dispatcher), its replies appended to its output buffer; then, once for
+// the whole batch, the loop waits until the batch's writes are durable
+// (DurabilityBarrier: with --sync always; a no-op otherwise) and only then
+// sends each connection's replies with one send. A failed wait closes those
+// connections without their replies.
+//
+// Accepting: the listening sockets are registered in every loop's epoll with
+// EPOLLEXCLUSIVE, so one thread wakes per pending connection; the thread
+// that accepts deals connections round-robin across the loops, through a
+// small per-loop inbox touched only on connect (see server.h for why).
+//
+// Stop(): the loop stops taking input, finishes the batch it is running,
+// sends what it can of pending replies without blocking (after the same
+// durability wait), and closes its connections.
+
+#ifndef KVSTORE_SERVER_EVENT_LOOP_H_
+#define KVSTORE_SERVER_EVENT_LOOP_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "connection.h"
+#include "dispatcher.h"
+#include "durability.h"
+#include "server_state.h"
+
+namespace kvstore::server {
+
+class EventLoop {
+ public:
+  // `all` is every loop of the server, for round-robin hand-off of accepted
+  // connections; `listen_fds` must outlive the loop.
+  EventLoop(ServerState* state, int index, const std::vector<int>& listen_fds,
+            std::vector<std::unique_ptr<EventLoop>>* all);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  bool Init(std::string* error);
+  void Start();
+  void Stop();
+  void Join();
+
+  // Hands an accepted socket to this loop (called from any loop).
+  void Adopt(int fd);
+
+ private:
+  void Wake();
+  void Run();
+  void DrainInbox(bool close_inbox = false);
+  void AcceptFrom(int lfd);
+  void AddConnection(int fd);
+  void CloseConnection(Connection* c);
+  void HandleEvent(Connection* c, uint32_t events);
+  bool ReadAndProcess(Connection* c);
+  void MarkPending(Connection* c);
+  void FlushPending();
+  bool Flush(Connection* c);
+  void SetWriting(Connection* c, bool writing);
+  void SweepIdle();
+  void Shutdown();
+
+  ServerState* state_;
+  const std::vector<int>& listen_fds_;
+  std::vector<std::unique_ptr<EventLoop>>* all_;
+  const ParserLimits limits_;
+  ThreadStats& stats_;
+  DurabilityBarrier durability_;
+  Dispatcher dispatcher_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex inbox_mu_;
+  std::vector<int> inbox_;     // GUARDED_BY(inbox_mu_)
+  bool inbox_closed_ = false;  // GUARDED_BY(inbox_mu_)
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
+  std::vector<Connection*> pending_;  // replies to send at the batch's end
+  int64_t now_ms_ = 0;
+};
+
+}  // namespace kvstore::server
+
+#endif  // KVSTORE_SERVER_EVENT_LOOP_H_
