@@ -15,10 +15,12 @@
 #include <condition_variable>
 #include <mutex>
 #include <random>
+#include <set>
 #include <shared_mutex>
 #include <thread>
 #include <vector>
 
+#include "backup.h"
 #include "data_dir.h"
 #include "error.h"
 #include "log.h"
@@ -63,6 +65,10 @@ class KvStore::Impl {
     return Logged(wal_->SyncUpTo(std::min(seq, wal_->last_seq())));
   }
   Stats GetStats() const;
+  // Backup hooks (src/backup.cc): a cut whose files checkpoints keep until
+  // UnpinBackup.
+  Result<backup::StoreCut> PinForBackup();
+  void UnpinBackup(const std::vector<std::string>& names);
 
  private:
   // The outcome of one snapshot write, for stats().
@@ -112,6 +118,7 @@ class KvStore::Impl {
   std::unique_ptr<FileLock> dir_lock_;
   datadir::Manifest manifest_;  // GUARDED_BY(save_mu_)
   uint64_t segment_ = 0;        // segment taking appends; GUARDED_BY(save_mu_)
+  std::multiset<std::string> pinned_;  // files running backups need; GUARDED_BY(save_mu_)
 
   // Snapshot bookkeeping and the background checkpoint thread.
   mutable std::mutex stats_mu_;
@@ -708,10 +715,11 @@ Result<void> KvStore::Impl::RemoveObsolete(const datadir::Listing& listing) {
     KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
   }
   for (const std::string& name : listing.snapshots) {
+    if (pinned_.count(name) != 0) continue;
     if (name != manifest_.snapshot) KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + name));
   }
   for (uint64_t n : listing.segments) {
-    if (n < manifest_.wal_segment) {
+    if (n < manifest_.wal_segment && pinned_.count(datadir::SegmentName(n)) == 0) {
       KV_RETURN_IF_ERROR(fs_->RemoveFile(dir_ + "/" + datadir::SegmentName(n)));
     }
   }
@@ -951,6 +959,23 @@ Result<void> KvStore::Impl::Close() {
   return r;
 }
 
+Result<backup::StoreCut> KvStore::Impl::PinForBackup() {
+  if (dir_.empty()) return InvalidArgument("backup() needs a store opened with open_dir");
+  std::lock_guard lock(save_mu_);  // no checkpoint rotates or deletes meanwhile
+  if (closed_) return Error(ErrorCode::kClosed, "store is closed");
+  auto cut = wal_->TakeCut();
+  if (!cut) return std::move(cut).error();
+  backup::StoreCut c{fs_, dir_, manifest_, segment_, cut->seq, cut->offset, cut->file,
+                     backup::FilesNeeded(manifest_, segment_)};
+  pinned_.insert(c.pinned.begin(), c.pinned.end());
+  return c;
+}
+
+void KvStore::Impl::UnpinBackup(const std::vector<std::string>& names) {
+  std::lock_guard lock(save_mu_);
+  for (const std::string& n : names) pinned_.erase(pinned_.find(n));
+}
+
 Stats KvStore::Impl::GetStats() const {
   Stats s;
   s.keys = Size();
@@ -1018,6 +1043,15 @@ Result<KvStore> KvStore::open_dir(const std::string& dir, const Options& options
 Result<void> KvStore::checkpoint() {
   if (!impl_) return Moved();
   return impl_->Checkpoint();
+}
+
+Result<BackupInfo> KvStore::backup(const std::string& to_dir) {
+  if (!impl_) return Moved();
+  auto cut = impl_->PinForBackup();
+  if (!cut) return std::move(cut).error();
+  auto r = backup::FromStoreCut(*cut, to_dir);
+  impl_->UnpinBackup(cut->pinned);
+  return r;
 }
 
 Result<KvStore> KvStore::load_from_file(const std::string& snapshot_path,
