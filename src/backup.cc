@@ -1,9 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
 // Online backup, verification and restore of data directories. See
-// backup.h for the two sources of a plan and docs/BACKUP.md for the format.
+// backup_cut.h for the two sources of a plan and docs/BACKUP.md for the format.
 
-#include "backup.h"
+#include "backup_cut.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

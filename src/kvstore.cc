@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "backup.h"
+#include "backup_cut.h"
 #include "data_dir.h"
 #include "error.h"
 #include "log.h"

@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// Backup internals (the public API is include/kvstore/backup.h; the format
+// What a store hands src/backup.cc (the public API is include/kvstore/backup.h; the format
 // and the protocol are in docs/BACKUP.md). A backup is built from a plan:
 // the MANIFEST of one point in time, its snapshot, the WAL segments that a
 // later segment continues (immutable: hard-linked when their preallocated
@@ -11,8 +11,8 @@
 // from outside, without its lock (retrying when a checkpoint deletes a file
 // before it is linked).
 
-#ifndef KVSTORE_SRC_BACKUP_H_
-#define KVSTORE_SRC_BACKUP_H_
+#ifndef KVSTORE_SRC_BACKUP_CUT_H_
+#define KVSTORE_SRC_BACKUP_CUT_H_
 
 #include <cstdint>
 #include <memory>
@@ -49,4 +49,4 @@ Result<BackupInfo> FromStoreCut(const StoreCut& cut, const std::string& to_dir);
 
 }  // namespace kvstore::backup
 
-#endif  // KVSTORE_SRC_BACKUP_H_
+#endif  // KVSTORE_SRC_BACKUP_CUT_H_
