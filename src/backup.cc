@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
+#include <set>
 
 #include "coding.h"
 #include "error.h"
@@ -74,6 +75,8 @@ class Target {
 
   // Writes size bytes from read into name and syncs them.
   Result<void> Copy(const std::string& name, uint64_t size, const ReadFn& read) {
+    // Never write through an early link: that would change the source.
+    if (prelinked_.erase(name) != 0) KV_RETURN_IF_ERROR(fs_.RemoveFile(Path(name)));
     auto file = fs_.NewWritableFile(Path(name));
     if (!file) return std::move(file).error();
     created_.push_back(name);
@@ -103,8 +106,9 @@ class Target {
   Result<bool> LinkOrCopy(const std::string& src, const std::string& name) {
     if (IsPosix(fs_)) {
       const std::string dst = Path(name);
-      if (::link(src.c_str(), dst.c_str()) == 0) {
-        created_.push_back(name);
+      const bool early = prelinked_.erase(name) != 0;
+      if (early || ::link(src.c_str(), dst.c_str()) == 0) {
+        if (!early) created_.push_back(name);
         // The source may not have synced it yet (everysec, a fresh snapshot).
         UniqueFd fd(::open(dst.c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd.valid()) return PosixError("open", dst, errno);
@@ -125,6 +129,28 @@ class Target {
 
   Result<void> Sync() { return fs_.SyncDir(dir_); }
 
+  // POSIX only: links src as name at once, without syncing, so that a
+  // checkpoint deleting src right after cannot take it away; a later
+  // LinkOrCopy of name keeps (and syncs) the link, a Copy replaces it.
+  // Returns false if src is gone.
+  Result<bool> LinkEarly(const std::string& src, const std::string& name) {
+    const std::string dst = Path(name);
+    if (::link(src.c_str(), dst.c_str()) != 0) {
+      if (errno == ENOENT) return false;
+      return PosixError("link to '" + dst + "' from", src, errno);
+    }
+    created_.push_back(name);
+    prelinked_.insert(name);
+    return true;
+  }
+
+  // Removes the early links nothing claimed.
+  Result<void> DropUnclaimed() {
+    for (const std::string& n : prelinked_) KV_RETURN_IF_ERROR(fs_.RemoveFile(Path(n)));
+    prelinked_.clear();
+    return {};
+  }
+
   // Replaces name durably (temporary file, sync, rename, directory sync).
   Result<void> WriteAtomically(const std::string& name, std::string_view contents);
 
@@ -133,6 +159,7 @@ class Target {
       (void)fs_.RemoveFile(Path(*it));
     }
     created_.clear();
+    prelinked_.clear();
     (void)fs_.SyncDir(dir_);
   }
 
@@ -140,6 +167,7 @@ class Target {
   FileSystem& fs_;
   const std::string dir_;
   std::vector<std::string> created_;
+  std::set<std::string> prelinked_;
 };
 
 // Where a backup's WAL segments come from.
@@ -377,9 +405,9 @@ Result<std::vector<BackupFile>> Describe(FileSystem& fs, const std::string& dir,
 }
 
 // Builds the backup in `to` from a plan. On failure removes what it wrote.
-Result<BackupInfo> Execute(const std::shared_ptr<FileSystem>& fs, const Plan& plan,
-                           const std::string& to, Clock::time_point start) {
-  Target t(*fs, to);
+Result<BackupInfo> Execute(const std::shared_ptr<FileSystem>& fs, const Plan& plan, Target& t,
+                           Clock::time_point start) {
+  const std::string& to = t.dir();
   auto run = [&]() -> Result<BackupInfo> {
     std::vector<std::string> names, linked;
     if (!plan.snapshot_path.empty()) {
@@ -397,6 +425,7 @@ Result<BackupInfo> Execute(const std::shared_ptr<FileSystem>& fs, const Plan& pl
     const std::string last = datadir::SegmentName(plan.last_number);
     KV_RETURN_IF_ERROR(t.Copy(last, plan.last_size, plan.read_last));
     names.push_back(last);
+    KV_RETURN_IF_ERROR(t.DropUnclaimed());
     KV_RETURN_IF_ERROR(t.Sync());
     KV_RETURN_IF_ERROR(
         t.WriteAtomically(datadir::kManifestName, datadir::EncodeManifest(plan.manifest)));
@@ -464,7 +493,8 @@ std::shared_ptr<FileSystem> FsOf(const Options& options) {
 // One attempt at a plan for a directory that another process may be writing
 // and checkpointing. Returns nullopt when a checkpoint got in the way (a file
 // vanished, segments are not contiguous yet): try again.
-Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& from) {
+Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& from,
+                                            Target& t) {
   auto vanished = [&](const std::string& path, const Error& e) -> Result<std::optional<Plan>> {
     auto exists = fs.FileExists(path);
     if (exists && !*exists) return std::optional<Plan>();
@@ -494,6 +524,24 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
   for (std::size_t i = 0; i < segs.size(); ++i) {
     if (segs[i] != plan.manifest.wal_segment + i) return std::optional<Plan>();  // mid-checkpoint
   }
+  // Link every file at once (POSIX): a checkpoint that deletes one after
+  // this cannot take it away, and the window in which one can is short.
+  // Then read through the links.
+  std::string src_dir = from;
+  if (IsPosix(fs)) {
+    std::vector<std::string> names;
+    if (!plan.manifest.snapshot.empty()) names.push_back(plan.manifest.snapshot);
+    for (uint64_t n : segs) names.push_back(datadir::SegmentName(n));
+    for (const std::string& name : names) {
+      auto linked = t.LinkEarly(from + "/" + name, name);
+      if (!linked) return std::move(linked).error();
+      if (!*linked) {
+        t.Abandon();
+        return std::optional<Plan>();
+      }
+    }
+    src_dir = t.dir();
+  }
   // Read from the newest segment down: a segment whose successor already had
   // its header when we looked is sealed (the writer switched appends under
   // its append lock before writing anything else there), so its bytes read
@@ -501,7 +549,7 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
   std::vector<std::string> content(segs.size());
   std::vector<bool> has_header(segs.size(), false);
   for (std::size_t i = segs.size(); i-- > 0;) {
-    const std::string path = from + "/" + datadir::SegmentName(segs[i]);
+    const std::string path = src_dir + "/" + datadir::SegmentName(segs[i]);
     if (auto r = fs.ReadFile(path, &content[i]); !r) return vanished(path, r.error());
     auto head = wal::ScanLog(std::string_view(content[i]).substr(
                                  0, std::min(content[i].size(), wal::kFileHeaderSize)),
@@ -509,7 +557,7 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
     has_header[i] = head && head->has_header;
   }
   if (!plan.manifest.snapshot.empty()) {
-    plan.snapshot_path = from + "/" + plan.manifest.snapshot;
+    plan.snapshot_path = src_dir + "/" + plan.manifest.snapshot;
     auto exists = fs.FileExists(plan.snapshot_path);
     if (!exists) return std::move(exists).error();
     if (!*exists) return std::optional<Plan>();
@@ -528,12 +576,12 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
   }
   std::size_t i = 0;
   for (; i + 1 < segs.size() && has_header[i + 1]; ++i) {
-    plan.sealed.push_back({segs[i], from + "/" + datadir::SegmentName(segs[i]),
+    plan.sealed.push_back({segs[i], src_dir + "/" + datadir::SegmentName(segs[i]),
                            std::move(content[i])});
   }
   // The final segment: the records it held when read (the one being appended
   // to may end in a record still being written; it is left out).
-  const std::string path = from + "/" + datadir::SegmentName(segs[i]);
+  const std::string path = src_dir + "/" + datadir::SegmentName(segs[i]);
   uint64_t last_seq = 0;
   auto scan = wal::ScanLog(content[i], path,
                            [&](const wal::RecordView& rec) { last_seq = rec.seq; });
@@ -595,7 +643,8 @@ Result<BackupInfo> FromStoreCut(const StoreCut& cut, const std::string& to_dir) 
     return file->ReadAt(off, n, out);
   };
   plan.sequence = cut.sequence;
-  return DropCreated(*cut.fs, to, *created, Execute(cut.fs, plan, to, start));
+  Target t(*cut.fs, to);
+  return DropCreated(*cut.fs, to, *created, Execute(cut.fs, plan, t, start));
 }
 
 }  // namespace backup
@@ -623,19 +672,24 @@ Result<BackupInfo> BackupDataDir(const std::string& from_dir, const std::string&
   if (!created) return std::move(created).error();
   auto done = [&](Result<BackupInfo> r) { return backup::DropCreated(*fs, to, *created, r); };
   for (int attempt = 0; attempt < backup::kAttempts; ++attempt) {
-    auto plan = backup::PlanFromOutside(*fs, from);
+    backup::Target t(*fs, to);
+    auto plan = backup::PlanFromOutside(*fs, from, t);
+    if (!plan || !*plan) t.Abandon();
     if (!plan) return done(plan.error());
     if (!*plan) {
       ::usleep(static_cast<useconds_t>(1000 << std::min(attempt, 7)));
       continue;
     }
-    auto r = backup::Execute(fs, **plan, to, start);
+    auto r = backup::Execute(fs, **plan, t, start);
     if (r || r.error().code() == ErrorCode::kNoSpace) return done(r);
     // A file linked or read after its checkpoint deleted it: start over if
     // the source moved on, else report.
-    auto again = backup::PlanFromOutside(*fs, from);
-    if (again && *again && (*again)->manifest.snapshot == (*plan)->manifest.snapshot &&
-        (*again)->manifest.wal_segment == (*plan)->manifest.wal_segment) {
+    std::string text;
+    auto m = fs->ReadFile(from + "/" + datadir::kManifestName, &text)
+                 ? datadir::DecodeManifest(text, from)
+                 : Result<datadir::Manifest>(datadir::Manifest{});
+    if (m && m->snapshot == (*plan)->manifest.snapshot &&
+        m->wal_segment == (*plan)->manifest.wal_segment) {
       return done(r);
     }
   }
