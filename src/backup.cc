@@ -36,12 +36,6 @@ constexpr int kAttempts = 20;  // plans from outside a running store
 
 using Clock = std::chrono::steady_clock;
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
-  return buf;
-}
-
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -213,66 +207,49 @@ std::string EncodeBackupManifest(const BackupInfo& info) {
   s += "keys " + std::to_string(info.keys) + "\n";
   s += "created_unix " + std::to_string(info.created_unix) + "\n";
   for (const BackupFile& f : info.files) {
-    s += "file " + f.name + " " + std::to_string(f.size) + " " + Hex64(f.checksum) + "\n";
+    s += "file " + f.name + " " + std::to_string(f.size) + " " + datadir::Hex64(f.checksum) + "\n";
   }
-  s += "checksum " + Hex64(Hash64(s)) + "\n";
-  return s;
+  return datadir::WithChecksumLine(std::move(s));
 }
 
 Result<BackupInfo> DecodeBackupManifest(std::string_view text, const std::string& path) {
-  auto bad = [&](const std::string& why) {
-    return Corruption("backup manifest '" + path + "' is damaged: " + why);
-  };
-  const auto sum_at = text.rfind("checksum ");
-  if (sum_at == std::string_view::npos || (sum_at > 0 && text[sum_at - 1] != '\n')) {
-    return bad("no checksum line");
-  }
-  const std::string_view body = text.substr(0, sum_at);
-  if (text.substr(sum_at) != "checksum " + Hex64(Hash64(body)) + "\n") {
-    return bad("checksum mismatch");
-  }
-  if (body.substr(0, kHeader.size()) != kHeader) {
-    return bad("unknown header (expected 'kvstore-backup 1')");
-  }
   BackupInfo info;
-  std::string_view rest = body.substr(kHeader.size());
   auto number = [](std::string_view v, uint64_t* out, int base = 10) {
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out, base);
     return ec == std::errc() && end == v.data() + v.size();
   };
   bool have_seq = false;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    if (nl == std::string_view::npos) return bad("unterminated line");
-    std::string_view line = rest.substr(0, nl);
-    rest.remove_prefix(nl + 1);
-    const auto sp = line.find(' ');
-    if (sp == std::string_view::npos) return bad("malformed line");
-    const std::string_view key = line.substr(0, sp);
-    std::string_view value = line.substr(sp + 1);
-    uint64_t n = 0;
-    if (key == "sequence") {
-      if (!number(value, &info.sequence)) return bad("bad sequence");
-      have_seq = true;
-    } else if (key == "keys") {
-      if (!number(value, &info.keys)) return bad("bad keys");
-    } else if (key == "created_unix") {
-      if (!number(value, &n)) return bad("bad created_unix");
-      info.created_unix = static_cast<int64_t>(n);
-    } else if (key == "file") {
-      BackupFile f;
-      const auto a = value.find(' '), b = value.rfind(' ');
-      if (a == std::string_view::npos || a == b) return bad("malformed file line");
-      f.name = std::string(value.substr(0, a));
-      if (!IsDataFile(f.name)) return bad("unexpected file name '" + f.name + "'");
-      if (!number(value.substr(a + 1, b - a - 1), &f.size) ||
-          !number(value.substr(b + 1), &f.checksum, 16)) {
-        return bad("malformed file line");
-      }
-      info.bytes += f.size;
-      info.files.push_back(std::move(f));
-    }  // unknown keys: added by a later minor version; ignored
-  }
+  auto lines = datadir::ForEachCheckedLine(
+      text, kHeader, "backup manifest", path,
+      [&](std::string_view key, std::string_view value) -> std::string {
+        uint64_t n = 0;
+        if (key == "sequence") {
+          if (!number(value, &info.sequence)) return "bad sequence";
+          have_seq = true;
+        } else if (key == "keys") {
+          if (!number(value, &info.keys)) return "bad keys";
+        } else if (key == "created_unix") {
+          if (!number(value, &n)) return "bad created_unix";
+          info.created_unix = static_cast<int64_t>(n);
+        } else if (key == "file") {
+          BackupFile f;
+          const auto a = value.find(' '), b = value.rfind(' ');
+          if (a == std::string_view::npos || a == b) return "malformed file line";
+          f.name = std::string(value.substr(0, a));
+          if (!IsDataFile(f.name)) return "unexpected file name '" + f.name + "'";
+          if (!number(value.substr(a + 1, b - a - 1), &f.size) ||
+              !number(value.substr(b + 1), &f.checksum, 16)) {
+            return "malformed file line";
+          }
+          info.bytes += f.size;
+          info.files.push_back(std::move(f));
+        }  // unknown keys: added by a later minor version; ignored
+        return "";
+      });
+  if (!lines) return std::move(lines).error();
+  auto bad = [&](const std::string& why) {
+    return Corruption("backup manifest '" + path + "' is damaged: " + why);
+  };
   if (!have_seq) return bad("missing sequence");
   if (std::none_of(info.files.begin(), info.files.end(),
                    [](const BackupFile& f) { return f.name == datadir::kManifestName; })) {
@@ -281,26 +258,9 @@ Result<BackupInfo> DecodeBackupManifest(std::string_view text, const std::string
   return info;
 }
 
-Result<void> WriteFileAtomically(FileSystem& fs, const std::string& dir, const std::string& name,
-                                 std::string_view contents) {
-  const std::string path = dir + "/" + name, tmp = path + ".tmp";
-  auto file = fs.NewWritableFile(tmp);
-  if (!file) return std::move(file).error();
-  auto r = (*file)->Append(contents);
-  if (r) r = (*file)->Sync();
-  auto closed = (*file)->Close();
-  if (r && !closed) r = closed;
-  if (r) r = fs.RenameFile(tmp, path);
-  if (!r) {
-    (void)fs.RemoveFile(tmp);
-    return r;
-  }
-  return fs.SyncDir(dir);
-}
-
 Result<void> Target::WriteAtomically(const std::string& name, std::string_view contents) {
   created_.push_back(name);
-  return WriteFileAtomically(fs_, dir_, name, contents);
+  return datadir::WriteFileDurably(fs_, dir_, name, contents);
 }
 
 // Options for opening a scratch or restored copy: no checkpoints, no log.
@@ -447,7 +407,7 @@ Result<BackupInfo> Execute(const std::shared_ptr<FileSystem>& fs, const Plan& pl
     info.created_unix = UnixNow();
     // Last: only now does the directory claim to be a complete backup.
     KV_RETURN_IF_ERROR(
-        WriteFileAtomically(*fs, to, kBackupManifestName, EncodeBackupManifest(info)));
+        datadir::WriteFileDurably(*fs, to, kBackupManifestName, EncodeBackupManifest(info)));
     info.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     return info;
   };
