@@ -31,6 +31,7 @@
 #include "kvstore/kvstore.h"
 #include "support/fault_injection_fs.h"
 #include "support/temp_dir.h"
+#include "support/test_scale.h"
 
 namespace kvstore {
 namespace {
@@ -160,6 +161,10 @@ class Writers {
   std::vector<std::thread> threads_;
 };
 
+// Writes between backups: fewer under sanitizers (testing::Scaled).
+const uint64_t kWritesPerBackup = static_cast<uint64_t>(testing::Scaled(1000));
+const int kBackups = testing::kUnderSanitizer ? 2 : 3;
+
 void WaitForWrites(const Writers& w, uint64_t n) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (w.writes() < n && std::chrono::steady_clock::now() < deadline) {
@@ -198,14 +203,19 @@ class BackupTest : public ::testing::Test {
     std::thread checkpointer;
     if (force_checkpoints) {
       checkpointer = std::thread([&] {
-        while (!stop_ckpt) EXPECT_TRUE(store->checkpoint());
+        // Back to back, with a breath between them: a checkpoint holds the
+        // lock a backup takes its cut under.
+        while (!stop_ckpt) {
+          EXPECT_TRUE(store->checkpoint());
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
       });
     }
     Writers writers(*store, 3);
     std::vector<std::pair<BackupInfo, uint64_t>> taken;  // backup, acked before it
     uint64_t overlapped = 0;
     for (int b = 0; b < backups; ++b) {
-      WaitForWrites(writers, 1000u * static_cast<uint64_t>(b + 1));
+      WaitForWrites(writers, kWritesPerBackup * static_cast<uint64_t>(b + 1));
       const uint64_t acked_before = writers.last_acked();
       const uint64_t ckpts_before = store->stats().checkpoints;
       auto info = take(*store, tmp_.File("backup" + std::to_string(b)));
@@ -217,7 +227,7 @@ class BackupTest : public ::testing::Test {
       EXPECT_GE(info->sequence, acked_before) << "an acknowledged write is missing";
       taken.emplace_back(*info, acked_before);
     }
-    WaitForWrites(writers, 1000u * static_cast<uint64_t>(backups + 1));
+    WaitForWrites(writers, kWritesPerBackup * static_cast<uint64_t>(backups + 1));
     writers.Stop();
     stop_ckpt = true;
     if (checkpointer.joinable()) checkpointer.join();
@@ -247,12 +257,12 @@ class BackupTest : public ::testing::Test {
 };
 
 TEST_F(BackupTest, StoreBackupUnderLoadIsAPrefixWithEveryAcknowledgedWrite) {
-  UnderLoad([](KvStore& s, const std::string& to) { return s.backup(to); }, false, 3);
+  UnderLoad([](KvStore& s, const std::string& to) { return s.backup(to); }, false, kBackups);
 }
 
 TEST_F(BackupTest, StoreBackupSurvivesCheckpointsForcedMeanwhile) {
   const uint64_t overlapped =
-      UnderLoad([](KvStore& s, const std::string& to) { return s.backup(to); }, true, 3);
+      UnderLoad([](KvStore& s, const std::string& to) { return s.backup(to); }, true, kBackups);
   EXPECT_GT(overlapped, 0u) << "no checkpoint ran during a backup: the test proved nothing";
 }
 
@@ -261,13 +271,13 @@ TEST_F(BackupTest, OutsideBackupUnderLoadIsAPrefixWithEveryAcknowledgedWrite) {
   // path, as `kvstore backup` does beside a running server.
   UnderLoad([this](KvStore&, const std::string& to) {
     return BackupDataDir(tmp_.File("data"), to, Quiet());
-  }, false, 3);
+  }, false, kBackups);
 }
 
 TEST_F(BackupTest, OutsideBackupSurvivesCheckpointsForcedMeanwhile) {
   const uint64_t overlapped = UnderLoad([this](KvStore&, const std::string& to) {
     return BackupDataDir(tmp_.File("data"), to, Quiet());
-  }, true, 3);
+  }, true, kBackups);
   EXPECT_GT(overlapped, 0u) << "no checkpoint ran during a backup: the test proved nothing";
 }
 
