@@ -49,6 +49,12 @@ std::string StripSlashes(std::string dir) {
 
 bool IsPosix(const FileSystem& fs) { return &fs == FileSystem::Default().get(); }
 
+// link(2) errors that mean "copy instead": another file system, or one
+// without hard links.
+bool LinkUnsupported(int err) {
+  return err == EXDEV || err == EPERM || err == EMLINK || err == ENOTSUP || err == EOPNOTSUPP;
+}
+
 // A data directory's own files: what a restore replaces and a backup may not
 // hold unlisted.
 bool IsDataFile(const std::string& name) {
@@ -110,10 +116,7 @@ class Target {
         return true;
       }
       const int err = errno;
-      if (err != EXDEV && err != EPERM && err != EMLINK && err != ENOTSUP &&
-          err != EOPNOTSUPP) {
-        return PosixError("link to '" + dst + "' from", src, err);
-      }
+      if (!LinkUnsupported(err)) return PosixError("link to '" + dst + "' from", src, err);
     }
     std::string data;
     KV_RETURN_IF_ERROR(fs_.ReadFile(src, &data));
@@ -126,16 +129,17 @@ class Target {
   // POSIX only: links src as name at once, without syncing, so that a
   // checkpoint deleting src right after cannot take it away; a later
   // LinkOrCopy of name keeps (and syncs) the link, a Copy replaces it.
-  // Returns false if src is gone.
-  Result<bool> LinkEarly(const std::string& src, const std::string& name) {
+  enum class Early { kLinked, kGone, kUnsupported };
+  Result<Early> LinkEarly(const std::string& src, const std::string& name) {
     const std::string dst = Path(name);
     if (::link(src.c_str(), dst.c_str()) != 0) {
-      if (errno == ENOENT) return false;
+      if (errno == ENOENT) return Early::kGone;
+      if (LinkUnsupported(errno)) return Early::kUnsupported;
       return PosixError("link to '" + dst + "' from", src, errno);
     }
     created_.push_back(name);
     prelinked_.insert(name);
-    return true;
+    return Early::kLinked;
   }
 
   // Removes the early links nothing claimed.
@@ -492,15 +496,22 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
     std::vector<std::string> names;
     if (!plan.manifest.snapshot.empty()) names.push_back(plan.manifest.snapshot);
     for (uint64_t n : segs) names.push_back(datadir::SegmentName(n));
+    bool all_linked = true;
     for (const std::string& name : names) {
       auto linked = t.LinkEarly(from + "/" + name, name);
       if (!linked) return std::move(linked).error();
-      if (!*linked) {
+      if (*linked == Target::Early::kGone) {
         t.Abandon();
         return std::optional<Plan>();
       }
+      if (*linked == Target::Early::kUnsupported) {
+        // Another file system: everything is copied, read from the source.
+        t.Abandon();
+        all_linked = false;
+        break;
+      }
     }
-    src_dir = t.dir();
+    if (all_linked) src_dir = t.dir();
   }
   // Read from the newest segment down: a segment whose successor already had
   // its header when we looked is sealed (the writer switched appends under
