@@ -41,21 +41,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-missing=()
-for p in nutcracker redis-tools; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
-  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
-fi
+source "$root/bench/bench_lib.sh"
+bench_install_packages nutcracker redis-tools
 nutcracker=$(command -v nutcracker || echo /usr/sbin/nutcracker)
-if [[ -z $server_bin ]]; then
-  build="$root/build-bench"
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$build" -j2 kvstore-server >/dev/null
-  server_bin="$build/server/kvstore-server"
-fi
+[[ -z $server_bin ]] && server_bin=$(bench_release_server "$root")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/scaleout-bench.XXXXXX")
 pids=()
@@ -69,15 +58,6 @@ trap cleanup EXIT
 proxy_port=17400
 direct_port=17404
 shard_ports=(17401 17402 17403)
-
-wait_ready() {  # port
-  for _ in $(seq 1 100); do
-    redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0
-    sleep 0.1
-  done
-  echo "scaleout_bench: nothing answers PING on port $1" >&2
-  exit 1
-}
 
 for port in "${shard_ports[@]}" "$direct_port"; do
   "$server_bin" --port "$port" --dir "$work/data-$port" --sync "$sync" --threads "$threads" \
@@ -101,7 +81,7 @@ EOF
 "$nutcracker" -c "$work/nutcracker.yml" -o "$work/nutcracker.log" -p "$work/nutcracker.pid" \
   -s 17405 -a 127.0.0.1 &
 pids+=($!)
-for port in "${shard_ports[@]}" "$direct_port" "$proxy_port"; do wait_ready "$port"; done
+for port in "${shard_ports[@]}" "$direct_port" "$proxy_port"; do bench_wait_ready "$port"; done
 
 # Prints requests per second of one redis-benchmark run. redis-benchmark asks
 # for CONFIG first, which the proxy does not route: it warns and goes on.
@@ -109,8 +89,6 @@ rps() {  # port test
   redis-benchmark -p "$1" -t "$2" -n "$requests" -c 50 -d 100 -r "$keys" --csv 2>/dev/null |
     awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
 }
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -134,8 +112,8 @@ done
 echo
 printf "%-4s %16s %22s %8s\n" op "direct req/s" "3 shards+proxy req/s" ratio
 for t in set get; do
-  d=$(echo "${results[$t/direct]}" | tr ' ' '\n' | grep . | median)
-  p=$(echo "${results[$t/proxy]}" | tr ' ' '\n' | grep . | median)
+  d=$(echo "${results[$t/direct]}" | tr ' ' '\n' | grep . | bench_median)
+  p=$(echo "${results[$t/proxy]}" | tr ' ' '\n' | grep . | bench_median)
   ratio=$(awk -v a="$p" -v b="$d" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
   printf "%-4s %16.0f %22.0f %7sx\n" "$t" "$d" "$p" "$ratio"
 done
