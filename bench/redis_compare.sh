@@ -37,19 +37,10 @@ while [[ $# -gt 0 ]]; do
 done
 
 # Packages (Debian): the servers and the client, plus the build of kvstore-server.
-missing=()
-for p in redis-server redis-tools; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
-  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
-fi
+source "$root/bench/bench_lib.sh"
+bench_install_packages redis-server redis-tools
 # Redis is a Release build: measure kvstore-server as one too.
-build="$root/build-bench"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$build" -j2 kvstore-server >/dev/null
-server_bin="$build/server/kvstore-server"
+server_bin=$(bench_release_server "$root")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/redis-compare.XXXXXX")
 pids=()
@@ -63,15 +54,6 @@ trap cleanup EXIT
 redis_port=16379
 kv_port=16479
 
-wait_ready() {  # port
-  for _ in $(seq 1 100); do
-    redis-cli -p "$1" PING 2>/dev/null | grep -q PONG && return 0
-    sleep 0.1
-  done
-  echo "redis_compare: server on port $1 did not start" >&2
-  exit 1
-}
-
 start_servers() {  # mode: everysec | always
   rm -rf "$work/redis" "$work/kv"
   mkdir -p "$work/redis" "$work/kv"
@@ -81,8 +63,8 @@ start_servers() {  # mode: everysec | always
   "$server_bin" --port "$kv_port" --dir "$work/kv" --sync "$1" --threads "$threads" \
     >"$work/kv.log" 2>&1 &
   pids+=($!)
-  wait_ready "$redis_port"
-  wait_ready "$kv_port"
+  bench_wait_ready "$redis_port"
+  bench_wait_ready "$kv_port"
 }
 
 stop_servers() {
@@ -97,8 +79,6 @@ rps() {  # port test pipeline
   redis-benchmark -p "$1" -t "$2" -n "$requests" -c 50 -d 100 -P "$3" -r "$keys" --csv 2>/dev/null |
     awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
 }
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -130,8 +110,8 @@ printf "%-9s %-3s %-4s %14s %14s %8s\n" mode P op "redis req/s" "kvstore req/s" 
 for mode in everysec always; do
   for pipeline in 1 16; do
     for t in set get; do
-      r=$(echo "${results[$mode/$pipeline/$t/redis]}" | tr ' ' '\n' | grep . | median)
-      k=$(echo "${results[$mode/$pipeline/$t/kv]}" | tr ' ' '\n' | grep . | median)
+      r=$(echo "${results[$mode/$pipeline/$t/redis]}" | tr ' ' '\n' | grep . | bench_median)
+      k=$(echo "${results[$mode/$pipeline/$t/kv]}" | tr ' ' '\n' | grep . | bench_median)
       ratio=$(awk -v a="$k" -v b="$r" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
       printf "%-9s %-3s %-4s %14.0f %14.0f %7sx\n" "$mode" "$pipeline" "$t" "$r" "$k" "$ratio"
     done

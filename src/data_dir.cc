@@ -42,12 +42,6 @@ std::optional<uint64_t> ParseNumbered(std::string_view name, std::string_view pr
   return n;
 }
 
-std::string Hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
-  return buf;
-}
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -67,18 +61,23 @@ std::optional<uint64_t> ParseSegmentName(std::string_view name) {
   return ParseNumbered(name, kSegmentPrefix, kSegmentSuffix);
 }
 
-std::string EncodeManifest(const Manifest& m) {
-  std::string s(kManifestHeader);
-  s += "snapshot " + (m.snapshot.empty() ? std::string("-") : m.snapshot) + "\n";
-  s += "sequence " + std::to_string(m.sequence) + "\n";
-  s += "wal_segment " + std::to_string(m.wal_segment) + "\n";
-  s += "checksum " + Hex64(Hash64(s)) + "\n";
-  return s;
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
 }
 
-Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) {
+std::string WithChecksumLine(std::string text) {
+  text += "checksum " + Hex64(Hash64(text)) + "\n";
+  return text;
+}
+
+Result<void> ForEachCheckedLine(
+    std::string_view text, std::string_view header, const std::string& what,
+    const std::string& path,
+    const std::function<std::string(std::string_view key, std::string_view value)>& fn) {
   auto bad = [&](const std::string& why) {
-    return Corruption("manifest '" + path + "' is damaged: " + why);
+    return Corruption(what + " '" + path + "' is damaged: " + why);
   };
   const auto sum_at = text.rfind("checksum ");
   if (sum_at == std::string_view::npos || (sum_at > 0 && text[sum_at - 1] != '\n')) {
@@ -88,12 +87,11 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) 
   if (text.substr(sum_at) != "checksum " + Hex64(Hash64(body)) + "\n") {
     return bad("checksum mismatch");
   }
-  if (body.substr(0, kManifestHeader.size()) != kManifestHeader) {
-    return bad("unknown header (expected 'kvstore-manifest 1')");
+  if (body.substr(0, header.size()) != header) {
+    return bad("unknown header (expected '" + std::string(header.substr(0, header.size() - 1)) +
+               "')");
   }
-  Manifest m;
-  bool have_snapshot = false, have_seq = false, have_segment = false;
-  std::string_view rest = body.substr(kManifestHeader.size());
+  std::string_view rest = body.substr(header.size());
   while (!rest.empty()) {
     const auto nl = rest.find('\n');
     if (nl == std::string_view::npos) return bad("unterminated line");
@@ -101,25 +99,50 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) 
     rest.remove_prefix(nl + 1);
     const auto sp = line.find(' ');
     if (sp == std::string_view::npos) return bad("malformed line");
-    const std::string_view key = line.substr(0, sp), value = line.substr(sp + 1);
-    auto number = [&](uint64_t* out) {
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *out);
-      return ec == std::errc() && end == value.data() + value.size();
-    };
-    if (key == "snapshot") {
-      if (value != "-") {
-        if (!ParseSnapshotName(value)) return bad("bad snapshot name");
-        m.snapshot = std::string(value);
-      }
-      have_snapshot = true;
-    } else if (key == "sequence") {
-      if (!number(&m.sequence)) return bad("bad sequence");
-      have_seq = true;
-    } else if (key == "wal_segment") {
-      if (!number(&m.wal_segment) || m.wal_segment == 0) return bad("bad wal_segment");
-      have_segment = true;
-    }  // unknown keys: added by a later minor version; ignored
+    if (std::string why = fn(line.substr(0, sp), line.substr(sp + 1)); !why.empty()) {
+      return bad(why);
+    }
   }
+  return {};
+}
+
+std::string EncodeManifest(const Manifest& m) {
+  std::string s(kManifestHeader);
+  s += "snapshot " + (m.snapshot.empty() ? std::string("-") : m.snapshot) + "\n";
+  s += "sequence " + std::to_string(m.sequence) + "\n";
+  s += "wal_segment " + std::to_string(m.wal_segment) + "\n";
+  return WithChecksumLine(std::move(s));
+}
+
+Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) {
+  Manifest m;
+  bool have_snapshot = false, have_seq = false, have_segment = false;
+  auto lines = ForEachCheckedLine(
+      text, kManifestHeader, "manifest", path,
+      [&](std::string_view key, std::string_view value) -> std::string {
+        auto number = [&](uint64_t* out) {
+          auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *out);
+          return ec == std::errc() && end == value.data() + value.size();
+        };
+        if (key == "snapshot") {
+          if (value != "-") {
+            if (!ParseSnapshotName(value)) return "bad snapshot name";
+            m.snapshot = std::string(value);
+          }
+          have_snapshot = true;
+        } else if (key == "sequence") {
+          if (!number(&m.sequence)) return "bad sequence";
+          have_seq = true;
+        } else if (key == "wal_segment") {
+          if (!number(&m.wal_segment) || m.wal_segment == 0) return "bad wal_segment";
+          have_segment = true;
+        }  // unknown keys: added by a later minor version; ignored
+        return "";
+      });
+  if (!lines) return std::move(lines).error();
+  auto bad = [&](const std::string& why) {
+    return Corruption("manifest '" + path + "' is damaged: " + why);
+  };
   if (!have_snapshot || !have_seq || !have_segment) return bad("missing field");
   if (!m.snapshot.empty() && *ParseSnapshotName(m.snapshot) != m.sequence) {
     return bad("snapshot name and sequence disagree");

@@ -15,6 +15,7 @@
 #define KVSTORE_SRC_DATA_DIR_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,18 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path);
 
 // Replaces dir/MANIFEST durably: temporary file, fsync, rename, directory fsync.
 Result<void> WriteManifest(FileSystem& fs, const std::string& dir, const Manifest& m);
+
+// Text files of "key value" lines that end in a line "checksum <16 hex
+// digits>" holding XXH3-64 of every byte before it (MANIFEST, BACKUP-MANIFEST).
+std::string WithChecksumLine(std::string text);
+std::string Hex64(uint64_t v);  // 16 lower-case hex digits
+// Checks text's checksum line and first line (header), then calls fn(key,
+// value) for each line between; fn returns an error text to stop with, or "".
+// Errors: kCorruption "<what> '<path>' is damaged: <why>".
+Result<void> ForEachCheckedLine(
+    std::string_view text, std::string_view header, const std::string& what,
+    const std::string& path,
+    const std::function<std::string(std::string_view key, std::string_view value)>& fn);
 
 // What a directory holds, sorted.
 struct Listing {

@@ -77,10 +77,11 @@ Result<void> DataDirLayout::RemoveObsolete(const datadir::Listing& listing) {
     KV_RETURN_IF_ERROR(fs_->RemoveFile(Path(name)));
   }
   for (const std::string& name : listing.snapshots) {
+    if (pinned_.count(name) != 0) continue;  // a running backup links it
     if (name != manifest_.snapshot) KV_RETURN_IF_ERROR(fs_->RemoveFile(Path(name)));
   }
   for (uint64_t n : listing.segments) {
-    if (n < manifest_.wal_segment) {
+    if (n < manifest_.wal_segment && pinned_.count(datadir::SegmentName(n)) == 0) {
       KV_RETURN_IF_ERROR(fs_->RemoveFile(Path(datadir::SegmentName(n))));
     }
   }
@@ -220,6 +221,27 @@ Result<SnapshotOutcome> DataDirLayout::Checkpoint(const ShardMap& map) {
   out->is_base = true;
   out->wal_bytes_at_cut = bytes_at_cut;
   return out;
+}
+
+// Under mu_, no checkpoint rotates, switches the manifest or deletes
+// meanwhile: the manifest, the segment taking appends and the WAL's cut
+// describe one state.
+Result<backup::StoreCut> DataDirLayout::PinForBackup() {
+  MutexLock l(&mu_);
+  auto cut = wal_->TakeCut();  // refused once closed
+  if (!cut) return std::move(cut).error();
+  backup::StoreCut c{fs_,        dir_,        manifest_, segment_, cut->seq, cut->offset,
+                     cut->file, backup::FilesNeeded(manifest_, segment_)};
+  pinned_.insert(c.pinned.begin(), c.pinned.end());
+  return c;
+}
+
+void DataDirLayout::UnpinForBackup(const std::vector<std::string>& names) {
+  MutexLock l(&mu_);
+  for (const std::string& n : names) {
+    auto it = pinned_.find(n);
+    if (it != pinned_.end()) pinned_.erase(it);
+  }
 }
 
 Result<void> DataDirLayout::Close() {

@@ -14,7 +14,9 @@
 #define KVSTORE_SRC_DATA_DIR_LAYOUT_H_
 
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "data_dir.h"
 #include "mutex.h"
@@ -35,6 +37,8 @@ class DataDirLayout final : public StorageLayout {
   Result<SnapshotOutcome> Checkpoint(const ShardMap& map) override ABSL_LOCKS_EXCLUDED(mu_);
   Result<void> Close() override;
   const std::string& name() const override { return dir_; }
+  Result<backup::StoreCut> PinForBackup() override ABSL_LOCKS_EXCLUDED(mu_);
+  void UnpinForBackup(const std::vector<std::string>& names) override ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   DataDirLayout(std::string dir, const Options& options, std::shared_ptr<spdlog::logger> log);
@@ -55,6 +59,8 @@ class DataDirLayout final : public StorageLayout {
   Mutex mu_;
   datadir::Manifest manifest_ ABSL_GUARDED_BY(mu_);
   uint64_t segment_ ABSL_GUARDED_BY(mu_) = 0;  // the segment taking appends
+  // Files running backups still need: RemoveObsolete keeps them.
+  std::multiset<std::string> pinned_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kvstore

@@ -135,6 +135,15 @@ Result<void> KvStore::checkpoint() {
   return impl_->checkpointer().Checkpoint();
 }
 
+Result<BackupInfo> KvStore::backup(const std::string& to_dir) {
+  if (!impl_) return Moved();
+  auto cut = impl_->layout().PinForBackup();
+  if (!cut) return std::move(cut).error();
+  auto r = backup::FromStoreCut(*cut, to_dir);
+  impl_->layout().UnpinForBackup(cut->pinned);
+  return r;
+}
+
 Result<void> KvStore::save_to_file(const std::string& snapshot_path) const {
   if (!impl_) return Moved();
   return impl_->checkpointer().Save(snapshot_path);

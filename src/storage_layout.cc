@@ -103,4 +103,10 @@ void LogRecovery(spdlog::logger& log, const RecoverInfo& info, const RecoverySta
   }
 }
 
+Result<backup::StoreCut> StorageLayout::PinForBackup() {
+  return InvalidArgument("backup() needs a store opened with open_dir");
+}
+
+void StorageLayout::UnpinForBackup(const std::vector<std::string>&) {}
+
 }  // namespace kvstore

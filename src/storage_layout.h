@@ -24,7 +24,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "backup_cut.h"
 #include "kvstore/kvstore.h"
 #include "shard_map.h"
 #include "wal.h"
@@ -74,6 +76,13 @@ class StorageLayout {
 
   // The directory or WAL path, for messages.
   virtual const std::string& name() const = 0;
+
+  // KvStore::backup (src/backup.cc): a cut of the layout's files at the
+  // WAL's current end, whose files no checkpoint deletes until
+  // UnpinForBackup(cut.pinned). Layouts without a directory of their own:
+  // kInvalidArgument.
+  virtual Result<backup::StoreCut> PinForBackup();
+  virtual void UnpinForBackup(const std::vector<std::string>& names);
 
   Wal& wal() { return *wal_; }
   const Wal& wal() const { return *wal_; }

@@ -42,6 +42,7 @@ class KvStore::Impl {
   WritePath& writes() { return *writes_; }
   const WritePath& writes() const { return *writes_; }
   Checkpointer& checkpointer() { return *checkpointer_; }
+  StorageLayout& layout() { return *layout_; }
   const RecoveryStats& recovery() const { return recovery_; }
   bool count_ops() const { return count_ops_; }
   // scan() calls, for stats().

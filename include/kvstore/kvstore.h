@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "kvstore/backup.h"
 #include "kvstore/filesystem.h"
 #include "kvstore/result.h"
 
@@ -301,6 +302,13 @@ class KvStore {
   // (as an automatic checkpoint would), waiting for it to finish. Other
   // stores: kInvalidArgument (use save_to_file).
   Result<void> checkpoint();
+
+  // open_dir() stores: a point-in-time backup into to_dir (absent or empty)
+  // while writes go on: every write acknowledged before the call, and exactly
+  // the writes numbered up to BackupInfo::sequence. Checkpoints keep running
+  // but do not delete the files it still needs. See kvstore/backup.h and
+  // docs/BACKUP.md. Other stores: kInvalidArgument.
+  Result<BackupInfo> backup(const std::string& to_dir);
 
   // Atomic read-modify-write of one or more keys. Locks the shards of `keys`
   // (in a fixed order, so concurrent updates cannot deadlock), calls fn with

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backup.h"
 #include "bench.h"
 #include "check.h"
 #include "cli.h"
@@ -37,6 +38,7 @@ struct Args {
   kvstore::cli::ImportArgs import;
   kvstore::cli::BenchArgs bench;
   std::vector<std::string> server_args;  // after "serve ... --"
+  kvstore::cli::BackupArgs backup;
 };
 
 // CLI11 hands "--" and what follows to the top-level app, not to a
@@ -145,6 +147,8 @@ int Dispatch(CLI::App& app, Args& a) {
   if (name == "import") return ImportCommand(a.global, a.import);
   if (name == "export") return ExportCommand(a.global, a.file);
   if (name == "bench") return BenchCommand(a.global, a.bench);
+  if (name == "backup") return BackupCommand(a.global, a.backup);
+  if (name == "restore") return RestoreCommand(a.global, a.backup);
   if (name == "serve") {
     std::vector<std::string> rest = sub->remaining();
     rest.insert(rest.end(), a.server_args.begin(), a.server_args.end());
@@ -165,6 +169,7 @@ int main(int argc, char** argv) {
   AddStoreCommands(app, a);
   AddFileCommands(app, a);
   AddProcessCommands(app, a);
+  kvstore::cli::AddBackupCommands(app, a.backup);
   try {
     app.parse(SplitServerArgs(argc, argv, &a.server_args), argv);
   } catch (const CLI::CallForHelp& e) {
