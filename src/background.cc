@@ -6,6 +6,8 @@
 
 #include "background.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <queue>
 #include <thread>
@@ -28,6 +30,7 @@ class Background::Task {
   bool running = false;
   bool cancelled = false;
   std::thread::id runner;
+  const void* owner = nullptr;  // the Impl it was added to
 };
 
 class Background::Impl {
@@ -41,6 +44,7 @@ class Background::Impl {
 
   void Add(const std::shared_ptr<Task>& task) ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock l(&mu_);
+    task->owner = this;
     queue_.push({Clock::now() + task->period, task});
     work_cv_.Signal();
   }
@@ -48,6 +52,9 @@ class Background::Impl {
   void Cancel(const std::shared_ptr<Task>& task) ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock l(&mu_);
     task->cancelled = true;
+    // A task of the pool a forked child replaced (see Default()): no thread
+    // of this pool runs it.
+    if (task->owner != this) return;
     if (task->runner == std::this_thread::get_id()) return;  // from inside the task
     while (task->running) done_cv_.Wait(&mu_);
   }
@@ -111,7 +118,19 @@ int PoolSize() {
 Background::Background() : impl_(std::make_unique<Impl>(PoolSize())) {}
 
 Background& Background::Default() {
-  static Background* pool = new Background();  // never destroyed: see Impl
+  static Background* pool = [] {
+    auto* p = new Background();  // never destroyed: see Impl
+    // A child of fork() has none of the pool's threads, and its copy of the
+    // pool's mutex and condition variables may be mid-use by them: it gets
+    // a pool of its own (the parent's, unusable there, is left as it is).
+    // Stores the child inherited lose their periodic work; stores it opens
+    // get the new pool.
+    ::pthread_atfork(nullptr, nullptr, [] {
+      (void)Default().impl_.release();
+      Default().impl_ = std::make_unique<Impl>(PoolSize());
+    });
+    return p;
+  }();
   return *pool;
 }
 

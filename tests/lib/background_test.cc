@@ -8,6 +8,8 @@
 #include "background.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -45,6 +47,38 @@ bool WaitFor(Pred pred, std::chrono::milliseconds limit) {
     std::this_thread::sleep_for(10ms);
   }
   return pred();
+}
+
+// fork() while the pool's threads wait on its condition variables: the child
+// (one thread, a copy of that state) must still open stores whose periodic
+// work goes to a pool, and cancel tasks it inherited, without hanging.
+TEST(BackgroundTest, ForkedChildGetsAWorkingPool) {
+  std::atomic<int> runs{0};
+  auto inherited = Background::Default().Every(10ms, [&] { runs++; });
+  std::this_thread::sleep_for(50ms);  // the pool's threads are now waiting
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::alarm(20);  // a hang ends the child with SIGALRM
+    std::atomic<int> child_runs{0};
+    auto task = Background::Default().Every(10ms, [&] { child_runs++; });
+    auto fs = std::make_shared<FaultInjectionFs>();
+    fs->CreateDir("/d");
+    {
+      auto store = KvStore::open_dir("/d/data", MakeOptions(fs, SyncMode::kEverySecond));
+      if (!store || !store->set("k", "v") || !store->close()) ::_exit(3);
+    }
+    for (int i = 0; i < 200 && child_runs.load() == 0; ++i) std::this_thread::sleep_for(10ms);
+    task.Cancel();
+    inherited.Cancel();  // the parent's task: no thread of the child runs it
+    ::_exit(child_runs.load() > 0 ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  inherited.Cancel();
+  EXPECT_GT(runs.load(), 0);
 }
 
 TEST(BackgroundTest, PoolIsSmallAndFixed) {
