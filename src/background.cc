@@ -35,15 +35,20 @@ class Background::Task {
 
 class Background::Impl {
  public:
-  explicit Impl(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
-    // The pool lives as long as the process (a store may be closed by a
-    // static destructor); its threads end with it.
-    for (auto& t : threads_) t.detach();
-  }
+  explicit Impl(int threads) : size_(threads) {}
 
   void Add(const std::shared_ptr<Task>& task) ABSL_LOCKS_EXCLUDED(mu_) {
     MutexLock l(&mu_);
+    // Threads start with the first task, not before: a forked child that
+    // only execs (and so never adds one) starts none.
+    if (!started_) {
+      started_ = true;
+      for (int i = 0; i < size_; ++i) {
+        // The pool lives as long as the process (a store may be closed by a
+        // static destructor); its threads end with it.
+        std::thread([this] { Run(); }).detach();
+      }
+    }
     task->owner = this;
     queue_.push({Clock::now() + task->period, task});
     work_cv_.Signal();
@@ -59,7 +64,7 @@ class Background::Impl {
     while (task->running) done_cv_.Wait(&mu_);
   }
 
-  int threads() const { return static_cast<int>(threads_.size()); }
+  int threads() const { return size_; }
 
  private:
   struct Entry {
@@ -105,7 +110,8 @@ class Background::Impl {
   CondVar work_cv_;  // a task was added or became due
   CondVar done_cv_;  // a cancelled task finished its run
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_;
+  const int size_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 namespace {
