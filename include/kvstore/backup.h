@@ -35,7 +35,7 @@ struct BackupFile {
 
 // What a backup holds. Plain data.
 struct BackupInfo {
-  std::string dir;
+  std::string dir;  // the backup directory
   // The backup holds exactly the writes numbered 1..sequence: every write
   // acknowledged before the backup began, and possibly some later ones.
   uint64_t sequence = 0;
@@ -43,8 +43,8 @@ struct BackupInfo {
   uint64_t bytes = 0;         // total size of the files
   uint64_t linked_bytes = 0;  // of which hard-linked rather than copied
   int64_t created_unix = 0;   // when it was completed
-  std::vector<BackupFile> files;
-  std::chrono::microseconds duration{0};
+  std::vector<BackupFile> files;          // every file but BACKUP-MANIFEST
+  std::chrono::microseconds duration{0};  // how long the backup took
 };
 
 // Backs up the data directory from_dir into to_dir from outside the process
@@ -65,12 +65,14 @@ struct BackupInfo {
 // options.fs is used for all I/O (nullptr: POSIX); hard links only with POSIX.
 Result<BackupInfo> BackupDataDir(const std::string& from_dir, const std::string& to_dir,
                                  const Options& options);
+// The same with default Options (POSIX file system).
 Result<BackupInfo> BackupDataDir(const std::string& from_dir, const std::string& to_dir);
 
 // Reads dir's BACKUP-MANIFEST and checks every file it lists (size and
 // checksum) and that nothing else is in dir. kCorruption naming the file
 // otherwise; kInvalidArgument if dir has no BACKUP-MANIFEST.
 Result<BackupInfo> VerifyBackup(const std::string& dir, const Options& options);
+// The same with default Options (POSIX file system).
 Result<BackupInfo> VerifyBackup(const std::string& dir);
 
 // Verifies the backup in from_dir, then makes to_dir a data directory holding
@@ -83,6 +85,7 @@ Result<BackupInfo> VerifyBackup(const std::string& dir);
 // other files alone. Finally opens the result to confirm sequence and keys.
 Result<BackupInfo> RestoreBackup(const std::string& from_dir, const std::string& to_dir,
                                  bool force, const Options& options);
+// The same with default Options (POSIX file system).
 Result<BackupInfo> RestoreBackup(const std::string& from_dir, const std::string& to_dir,
                                  bool force = false);
 
