@@ -73,13 +73,13 @@ void DelCommand(CommandContext& ctx) {
 void ExistsCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    if (Store(ctx).get(ctx.argv[i])) ++n;
+    if (keyspace::Get(ctx, ctx.argv[i])) ++n;
   }
   ctx.reply.Integer(n);
 }
 
 void TypeCommand(CommandContext& ctx) {
-  ctx.reply.Simple(Store(ctx).get(ctx.argv[1]) ? "string" : "none");
+  ctx.reply.Simple(keyspace::Get(ctx, ctx.argv[1]) ? "string" : "none");
 }
 
 void KeysCommand(CommandContext& ctx) {

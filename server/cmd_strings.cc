@@ -81,7 +81,7 @@ void IncrGeneric(CommandContext& ctx, int64_t by) {
 }  // namespace
 
 void GetCommand(CommandContext& ctx) {
-  auto v = Store(ctx).get(ctx.argv[1]);
+  auto v = keyspace::Get(ctx, ctx.argv[1]);
   if (v) {
     ctx.reply.Bulk(*v);
   } else {
@@ -175,7 +175,7 @@ void GetdelCommand(CommandContext& ctx) {
 void MgetCommand(CommandContext& ctx) {
   ctx.reply.ArrayHeader(ctx.argv.size() - 1);
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    auto v = Store(ctx).get(ctx.argv[i]);
+    auto v = keyspace::Get(ctx, ctx.argv[i]);
     if (v) {
       ctx.reply.Bulk(*v);
     } else {
@@ -208,7 +208,7 @@ void AppendCommand(CommandContext& ctx) {
 }
 
 void StrlenCommand(CommandContext& ctx) {
-  auto v = Store(ctx).get(ctx.argv[1]);
+  auto v = keyspace::Get(ctx, ctx.argv[1]);
   ctx.reply.Integer(v ? static_cast<int64_t>(v->size()) : 0);
 }
 
@@ -217,7 +217,7 @@ void GetrangeCommand(CommandContext& ctx) {
   if (!ParseInt64(ctx.argv[2], &start) || !ParseInt64(ctx.argv[3], &end)) {
     return ctx.reply.Error(kNotIntegerError);
   }
-  auto v = Store(ctx).get(ctx.argv[1]);
+  auto v = keyspace::Get(ctx, ctx.argv[1]);
   const int64_t len = v ? static_cast<int64_t>(v->size()) : 0;
   // Redis 7's index rules (t_string.c getrangeCommand).
   if (start < 0 && end < 0 && start > end) return ctx.reply.Bulk("");

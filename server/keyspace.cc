@@ -17,6 +17,10 @@ std::vector<std::string_view> UniqueKeys(std::vector<std::string_view> keys) {
   return keys;
 }
 
+std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
+  return Store(ctx).get(key);
+}
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
   auto r = Store(ctx).set(std::string(key), std::string(value), ctx.durability.Deferred());
   ctx.durability.Record();

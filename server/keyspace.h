@@ -43,6 +43,11 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
   return true;
 }
 
+// The value of key, or nullopt if absent. Every read of a key by a command
+// goes through here (never to the store directly), so that a command queued
+// in a transaction reads what the transaction sees.
+std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value);
 
 // The removed value (nullopt: the key was absent); false on a store error.
