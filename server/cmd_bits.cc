@@ -223,9 +223,8 @@ void BitfieldGeneric(CommandContext& ctx, bool read_only_command) {
             changed = changed || op_changed;
           }
         }
-        // Redis keeps the key's TTL here: once the store has expiry, write
-        // tx.set(key, v, tx.expire_time(key)).
-        if (grew || changed) tx.set(key, v);
+        // Redis keeps the key's TTL here.
+        if (grew || changed) tx.set(key, v, tx.expire_time(key));
       })) {
     return;
   }
@@ -252,9 +251,8 @@ void SetbitCommand(CommandContext& ctx) {
         std::string v(cur.value_or(std::string_view()));
         if (v.size() < need) v.resize(need, '\0');
         bitops::SetField(v, offset, 1, static_cast<uint64_t>(on));
-        // Redis keeps the key's TTL here: once the store has expiry, write
-        // tx.set(key, v, tx.expire_time(key)).
-        tx.set(key, v);
+        // Redis keeps the key's TTL here.
+        tx.set(key, v, tx.expire_time(key));
       })) {
     return;
   }

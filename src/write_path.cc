@@ -246,7 +246,9 @@ void Transaction::set(std::string_view key, std::string_view value, int64_t expi
     if (!impl_->error) impl_->error = r.error();
     return;
   }
-  const int64_t deadline = expire_at_ms == kNoExpiry ? 0 : expire_at_ms;
+  // kNoExpiry and kKeyAbsent (what expire_time() answers for a new key)
+  // both mean none.
+  const int64_t deadline = expire_at_ms > 0 ? expire_at_ms : 0;
   impl_->writes.push_back({deadline != 0 ? wal::RecordType::kSetExpiring : wal::RecordType::kSet,
                            std::string(key), std::string(value), deadline});
 }

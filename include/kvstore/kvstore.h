@@ -259,7 +259,8 @@ class Transaction {
   // above clears a key's deadline, as Redis's SET does; to keep it, write
   // set(key, value, expire_time(key)).
   int64_t expire_time(std::string_view key) const;
-  // Sets a declared key with a deadline in Unix ms (kNoExpiry: none).
+  // Sets a declared key with a deadline in Unix ms (kNoExpiry or kKeyAbsent:
+  // none, so set(key, value, expire_time(key)) also works for a new key).
   void set(std::string_view key, std::string_view value, int64_t expire_at_ms);
   // Gives a present declared key a deadline (a deadline <= now() removes
   // it); nothing if the key is absent.
