@@ -26,6 +26,8 @@ void ApplyRecord(ShardMap* map, const wal::RecordView& rec) {
       (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
         if (op.type == wal::RecordType::kSet) {
           map->PutUnshared(ShardMap::HashKey(op.key), op.value);
+        } else if (op.type == wal::RecordType::kClear) {
+          map->ClearUnshared();
         } else {
           map->EraseUnshared(ShardMap::HashKey(op.key));
         }

@@ -43,6 +43,10 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   };
   std::size_t body = kBodyPrefixSize + vlen(n);
   for (std::size_t i = 0; i < n; ++i) {
+    if (ops[i].type == RecordType::kClear) {
+      body += 1;
+      continue;
+    }
     body += 1 + vlen(ops[i].key.size()) + ops[i].key.size();
     if (ops[i].type == RecordType::kSet) body += vlen(ops[i].value.size()) + ops[i].value.size();
   }
@@ -54,6 +58,7 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   for (std::size_t i = 0; i < n; ++i) {
     const BatchOp& op = ops[i];
     *q++ = static_cast<char>(op.type);
+    if (op.type == RecordType::kClear) continue;
     q = PutVarint32(q, static_cast<uint32_t>(op.key.size()));
     std::memcpy(q, op.key.data(), op.key.size());
     q += op.key.size();

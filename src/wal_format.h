@@ -11,8 +11,9 @@
 //   remove := key
 //   clear  := (empty)
 //   batch  := varint32 count | op{count}             (one atomic update())
-//   op     := op_type u8 (1 set, 2 remove) | varint32 key_len | key
-//             | [varint32 value_len | value]         (value for set only)
+//   op     := op_type u8 (1 set, 2 remove, 3 clear)
+//             | [varint32 key_len | key]             (set and remove)
+//             | [varint32 value_len | value]         (set only)
 //
 // Integers are little-endian. The record checksum is
 //   fold32(XXH3_64bits(body[8..length]) ^ (seq * kSeqMul))
@@ -52,7 +53,7 @@ inline constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 
 enum class RecordType : uint8_t { kSet = 1, kRemove = 2, kClear = 3, kBatch = 4 };
 
-// One write of a batch record: kSet or kRemove.
+// One write of a batch record: kSet, kRemove or kClear (every key; no key).
 struct BatchOp {
   RecordType type;
   std::string_view key;
@@ -100,6 +101,10 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
     }
     BatchOp op;
     op.type = static_cast<RecordType>(*p++);
+    if (op.type == RecordType::kClear) {
+      fn(op);
+      continue;
+    }
     if (op.type != RecordType::kSet && op.type != RecordType::kRemove) {
       *why = "bad op type in batch record";
       return false;

@@ -3,6 +3,8 @@
 #include "write_path.h"
 
 #include <algorithm>
+#include <random>
+#include <unordered_map>
 
 #include "error.h"
 
@@ -120,7 +122,11 @@ class Transaction::Impl {
   struct Write {
     std::string key;
     std::optional<std::string> value;  // nullopt: remove
+    bool clear = false;                // update_all(): every key removed
   };
+
+  // Whether key may be written: any key in update_all(), else a declared one.
+  bool Allowed(std::string_view key) { return all || Find(key) != nullptr; }
 
   const Declared* Find(std::string_view key) {
     for (const auto& d : declared)
@@ -129,15 +135,52 @@ class Transaction::Impl {
     return nullptr;
   }
 
+  // update_all(): the latest write of each key since the last clear, and
+  // whether a clear came first. Runs under every shard's lock.
+  struct Overlay {
+    std::unordered_map<std::string_view, const std::optional<std::string>*> latest;
+    bool cleared = false;
+  };
+  Overlay MakeOverlay() const {
+    Overlay o;
+    for (const auto& w : writes) {
+      if (w.clear) {
+        o.latest.clear();
+        o.cleared = true;
+      } else {
+        o.latest[w.key] = &w.value;
+      }
+    }
+    return o;
+  }
+  const char* FindCommitted(std::string_view key) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    const HashedKey k = ShardMap::HashKey(key);
+    return map->ShardFor(k).Find(k);
+  }
+
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
+  bool all = false;          // update_all(): every shard locked, any key allowed
+  ShardMap* map = nullptr;   // update_all() only
 };
 
 // Runs inside WritePath::Update, which holds the declared shards' locks (a
 // set the analysis cannot name).
 std::optional<std::string_view> Transaction::get(std::string_view key) const
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (impl_->all) {
+    for (auto it = impl_->writes.rbegin(); it != impl_->writes.rend(); ++it) {
+      if (it->clear) return std::nullopt;
+      if (it->key == key) {
+        if (!it->value) return std::nullopt;
+        return std::string_view(*it->value);
+      }
+    }
+    const char* e = impl_->FindCommitted(key);
+    if (e == nullptr) return std::nullopt;
+    return Entry::Value(e);
+  }
   const Impl::Declared* d = impl_->Find(key);
   if (d == nullptr) return std::nullopt;
   for (auto it = impl_->writes.rbegin(); it != impl_->writes.rend(); ++it) {
@@ -152,7 +195,7 @@ std::optional<std::string_view> Transaction::get(std::string_view key) const
 }
 
 void Transaction::set(std::string_view key, std::string_view value) {
-  if (impl_->Find(key) == nullptr) return;
+  if (!impl_->Allowed(key)) return;
   if (auto r = CheckSizes(key, value); !r) {
     if (!impl_->error) impl_->error = r.error();
     return;
@@ -161,8 +204,66 @@ void Transaction::set(std::string_view key, std::string_view value) {
 }
 
 void Transaction::remove(std::string_view key) {
-  if (impl_->Find(key) == nullptr) return;
+  if (!impl_->Allowed(key)) return;
   impl_->writes.push_back({std::string(key), std::nullopt});
+}
+
+bool Transaction::wrote(std::string_view key) const {
+  for (const auto& w : impl_->writes) {
+    if (w.clear || w.key == key) return true;
+  }
+  return false;
+}
+
+// ---- the whole-keyspace calls of update_all() ----
+
+void Transaction::clear() {
+  if (!impl_->all) {
+    if (!impl_->error) impl_->error = InvalidArgument("Transaction::clear() needs update_all()");
+    return;
+  }
+  impl_->writes.push_back({std::string(), std::nullopt, true});
+}
+
+std::size_t Transaction::size() const {
+  if (!impl_->all) return 0;
+  const Impl::Overlay o = impl_->MakeOverlay();
+  std::size_t n = o.cleared ? 0 : impl_->map->Size();
+  for (const auto& [key, value] : o.latest) {
+    const bool was = !o.cleared && impl_->FindCommitted(key) != nullptr;
+    if (value->has_value() && !was) ++n;
+    if (!value->has_value() && was) --n;
+  }
+  return n;
+}
+
+void Transaction::scan(
+    const std::function<void(std::string_view, std::string_view)>& fn) const
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!impl_->all) return;
+  const Impl::Overlay o = impl_->MakeOverlay();
+  if (!o.cleared) {
+    for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+      for (const char* e : impl_->map->shard(i).set) {
+        if (!o.latest.contains(Entry::Key(e))) fn(Entry::Key(e), Entry::Value(e));
+      }
+    }
+  }
+  for (const auto& [key, value] : o.latest) {
+    if (value->has_value()) fn(key, **value);
+  }
+}
+
+std::optional<std::string> Transaction::random_key() const {
+  const std::size_t n = size();
+  if (n == 0) return std::nullopt;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::size_t pick = static_cast<std::size_t>(rng() % n);
+  std::optional<std::string> out;
+  scan([&](std::string_view key, std::string_view) {
+    if (pick-- == 0) out = std::string(key);
+  });
+  return out;
 }
 
 // Locks a run-time set of shards, which the analysis cannot follow; the
@@ -234,6 +335,64 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
     }
   }
   return Finish(seq, wo);
+}
+
+// ---- update_all(): the whole keyspace in one transaction ----
+
+Result<void> WritePath::UpdateAll(const std::function<void(Transaction&)>& fn,
+                                  const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = 0;
+  if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
+  Transaction::Impl t;
+  t.all = true;
+  t.map = map_;
+  Result<uint64_t> seq = uint64_t{0};
+  InFlight in_flight(*wal_);
+  // ClearIf is the one helper that holds every shard's lock; this never asks
+  // it to clear (a clear fn made is applied by CommitAll, in order).
+  map_->ClearIf([&] {
+    Transaction txn(&t);
+    fn(txn);
+    if (!t.error && !t.writes.empty()) seq = CommitAll(t);
+    return false;
+  });
+  if (t.error) return *t.error;
+  return Finish(seq, wo);
+}
+
+Result<uint64_t> WritePath::CommitAll(Transaction::Impl& t) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  std::string& rec = RecordBuffer();
+  std::vector<wal::BatchOp> ops;
+  ops.reserve(t.writes.size());
+  for (const auto& w : t.writes) {
+    if (w.clear) {
+      ops.push_back({wal::RecordType::kClear, {}, {}});
+    } else if (w.value) {
+      ops.push_back({wal::RecordType::kSet, w.key, *w.value});
+    } else {
+      ops.push_back({wal::RecordType::kRemove, w.key, {}});
+    }
+  }
+  const uint64_t hash = ops.size() == 1
+                            ? wal::EncodeRecord(ops[0].type, ops[0].key, ops[0].value, &rec)
+                            : wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
+  Result<uint64_t> seq = wal_->Append(&rec, hash);
+  TrimRecordBuffer(rec);
+  if (!seq) return seq;
+  for (const auto& w : t.writes) {
+    if (w.clear) {
+      for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_->shard(i).Clear();
+      continue;
+    }
+    const HashedKey k = ShardMap::HashKey(w.key);
+    Shard& s = map_->ShardFor(k);
+    if (w.value) {
+      s.Put(k, *w.value);
+    } else {
+      (void)s.Erase(k);
+    }
+  }
+  return seq;
 }
 
 }  // namespace kvstore

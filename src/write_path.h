@@ -42,6 +42,7 @@ class WritePath {
   Result<void> Clear(const WriteOptions& wo);
   Result<void> Update(const std::vector<std::string_view>& keys,
                       const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
+  Result<void> UpdateAll(const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
 
   // sync(): every logged write durable now.
   Result<void> Sync() { return Logged(wal_->SyncAll()); }
@@ -59,6 +60,9 @@ class WritePath {
   // The durability step every write ends with: reports the sequence number
   // and waits for it as Options::sync and wo require.
   Result<void> Finish(const Result<uint64_t>& seq, const WriteOptions& wo);
+  // UpdateAll's commit, under every shard's lock: logs t's writes as one
+  // record and applies them.
+  Result<uint64_t> CommitAll(Transaction::Impl& t);
   // Logs the first failed write (the store refuses writes after a failed
   // sync, and logging every refusal would flood the log).
   template <typename T>
