@@ -34,6 +34,30 @@ std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
   return Store(ctx).get(key);
 }
 
+std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
+                                                std::span<const std::string_view> keys) {
+  std::vector<std::optional<std::string>> values(keys.size());
+  auto read = [&](const Transaction& tx) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto v = tx.get(keys[i])) values[i] = std::string(*v);
+    }
+  };
+  if (ctx.tx != nullptr) {
+    read(*ctx.tx);
+  } else if (keys.size() == 1) {
+    values[0] = Store(ctx).get(keys[0]);
+  } else {
+    // Writes nothing, so it logs nothing and cannot fail but for a key
+    // longer than any stored one (then that key is absent).
+    std::vector<std::string_view> unique(keys.begin(), keys.end());
+    auto r = Store(ctx).update(UniqueKeys(std::move(unique)), read);
+    if (!r) {
+      for (std::size_t i = 0; i < keys.size(); ++i) values[i] = Get(ctx, keys[i]);
+    }
+  }
+  return values;
+}
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
   if (ctx.server.watches.any()) ctx.server.watches.Touch(key);
   if (ctx.tx != nullptr) {

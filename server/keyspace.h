@@ -70,6 +70,13 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
 // in a transaction reads what the transaction sees.
 std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
 
+// The values of several keys read at one instant (MGET): no transaction
+// another client runs is seen half applied. Reads the keys under their
+// shards' locks (an update() that writes nothing), so it costs more than
+// Get() per key.
+std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
+                                                std::span<const std::string_view> keys);
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value);
 
 // The removed value (nullopt: the key was absent); false on a store error.
