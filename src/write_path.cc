@@ -153,6 +153,23 @@ class Transaction::Impl {
     }
     return o;
   }
+  // Applies the writes in order, after they were logged; the caller holds
+  // the shards' locks (every shard's, if a clear is among them).
+  void Apply(ShardMap* m) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (const auto& w : writes) {
+      if (w.clear) {
+        for (std::size_t i = 0; i < ShardMap::kShards; ++i) m->shard(i).Clear();
+        continue;
+      }
+      const HashedKey k = ShardMap::HashKey(w.key);
+      Shard& s = m->ShardFor(k);
+      if (w.value) {
+        s.Put(k, *w.value);
+      } else {
+        (void)s.Erase(k);
+      }
+    }
+  }
   const char* FindCommitted(std::string_view key) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const HashedKey k = ShardMap::HashKey(key);
     return map->ShardFor(k).Find(k);
@@ -322,17 +339,7 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
     }
     seq = wal_->Append(&rec, hash);
     TrimRecordBuffer(rec);
-    if (seq) {
-      for (const auto& w : t.writes) {
-        const HashedKey k = ShardMap::HashKey(w.key);
-        Shard& s = map_->ShardFor(k);
-        if (w.value) {
-          s.Put(k, *w.value);
-        } else {
-          (void)s.Erase(k);
-        }
-      }
-    }
+    if (seq) t.Apply(map_);
   }
   return Finish(seq, wo);
 }
@@ -378,20 +385,7 @@ Result<uint64_t> WritePath::CommitAll(Transaction::Impl& t) ABSL_NO_THREAD_SAFET
                             : wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
   Result<uint64_t> seq = wal_->Append(&rec, hash);
   TrimRecordBuffer(rec);
-  if (!seq) return seq;
-  for (const auto& w : t.writes) {
-    if (w.clear) {
-      for (std::size_t i = 0; i < ShardMap::kShards; ++i) map_->shard(i).Clear();
-      continue;
-    }
-    const HashedKey k = ShardMap::HashKey(w.key);
-    Shard& s = map_->ShardFor(k);
-    if (w.value) {
-      s.Put(k, *w.value);
-    } else {
-      (void)s.Erase(k);
-    }
-  }
+  if (seq) t.Apply(map_);
   return seq;
 }
 

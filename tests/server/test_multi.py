@@ -332,9 +332,28 @@ class MultiTest(unittest.TestCase):
 class MultiCrashTest(unittest.TestCase):
     """kill -9: a transaction is all or nothing after restart."""
 
-    def test_acknowledged_exec_survives_kill9(self):
+    def kill9_and_restart(self, load, check):
+        """Runs load(server), kills the server with SIGKILL, restarts it on the
+        same directory and runs check(client of the restarted server)."""
         srv = Server()
         try:
+            load(srv)
+            srv.proc.send_signal(signal.SIGKILL)
+            srv.proc.wait(20)
+            again = Server(data_dir=srv.dir)
+            try:
+                r = client(again)
+                check(r)
+                r.close()
+            finally:
+                again.stop()
+        finally:
+            if srv.proc.poll() is None:
+                srv.proc.kill()
+            shutil.rmtree(srv.tmp, ignore_errors=True)
+
+    def test_acknowledged_exec_survives_kill9(self):
+        def load(srv):
             r = client(srv)
             r.execute_command("MULTI")
             for i in range(500):
@@ -343,63 +362,48 @@ class MultiCrashTest(unittest.TestCase):
             for i in range(500):
                 r.execute_command("SET", "k%d" % i, "w%d" % i)
             self.assertEqual(len(r.execute_command("EXEC")), 1001)
-            srv.proc.send_signal(signal.SIGKILL)
-            srv.proc.wait(20)
-            again = Server(data_dir=srv.dir)
-            try:
-                r2 = client(again)
-                self.assertEqual(r2.execute_command("DBSIZE"), 500)
-                vals = r2.execute_command("MGET", *["k%d" % i for i in range(500)])
-                self.assertEqual(vals, [b"w%d" % i for i in range(500)])
-                r2.close()
-            finally:
-                again.stop()
-        finally:
-            if srv.proc.poll() is None:
-                srv.proc.kill()
-            shutil.rmtree(srv.tmp, ignore_errors=True)
+
+        def check(r):
+            self.assertEqual(r.execute_command("DBSIZE"), 500)
+            vals = r.execute_command("MGET", *["k%d" % i for i in range(500)])
+            self.assertEqual(vals, [b"w%d" % i for i in range(500)])
+
+        self.kill9_and_restart(load, check)
 
     def test_transactions_in_flight_at_kill9_are_whole_or_absent(self):
-        srv = Server()
         acked = []
-        try:
-            def load():
-                c = client(srv)
-                try:
-                    for t in range(100000):
-                        p = c.pipeline(transaction=True)
-                        for j in range(40):
-                            p.set("t%d:%d" % (t, j), "%d" % t)
-                        p.execute()
-                        acked.append(t)
-                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                    pass
+        threads = []
 
-            th = threading.Thread(target=load)
-            th.start()
-            time.sleep(1.0)
-            srv.proc.send_signal(signal.SIGKILL)
-            srv.proc.wait(20)
-            th.join(30)
-            self.assertGreater(len(acked), 0)
-            again = Server(data_dir=srv.dir)
+        def run(srv):
+            c = client(srv)
             try:
-                r = client(again)
-                last = acked[-1]
-                for t in range(last + 3):
-                    keys = ["t%d:%d" % (t, j) for j in range(40)]
-                    present = sum(v is not None for v in r.execute_command("MGET", *keys))
-                    if t <= last:
-                        self.assertEqual(present, 40, "acknowledged transaction %d" % t)
-                    else:
-                        self.assertIn(present, (0, 40), "transaction %d is partial" % t)
-                r.close()
-            finally:
-                again.stop()
-        finally:
-            if srv.proc.poll() is None:
-                srv.proc.kill()
-            shutil.rmtree(srv.tmp, ignore_errors=True)
+                for t in range(100000):
+                    p = c.pipeline(transaction=True)
+                    for j in range(40):
+                        p.set("t%d:%d" % (t, j), "%d" % t)
+                    p.execute()
+                    acked.append(t)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+                pass  # the server was killed
+
+        def load(srv):
+            threads.append(threading.Thread(target=run, args=(srv,)))
+            threads[0].start()
+            time.sleep(1.0)
+
+        def check(r):
+            threads[0].join(30)
+            self.assertGreater(len(acked), 0)
+            last = acked[-1]
+            for t in range(last + 3):
+                keys = ["t%d:%d" % (t, j) for j in range(40)]
+                present = sum(v is not None for v in r.execute_command("MGET", *keys))
+                if t <= last:
+                    self.assertEqual(present, 40, "acknowledged transaction %d" % t)
+                else:
+                    self.assertIn(present, (0, 40), "transaction %d is partial" % t)
+
+        self.kill9_and_restart(load, check)
 
 
 if __name__ == "__main__":
