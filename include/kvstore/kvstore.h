@@ -227,13 +227,16 @@ class Transaction {
   // Whether this transaction has set or removed key so far.
   bool wrote(std::string_view key) const;
 
-  // update_all() only (in update() they fail the update with kInvalidArgument
-  // or answer nothing). clear() removes every key; size(), scan() and
-  // random_key() see the transaction's own writes.
+  // The whole-keyspace calls below are for update_all() only, and see the
+  // transaction's own writes. In update(), clear() fails the update with
+  // kInvalidArgument and the others answer nothing (0, no call, nullopt).
+
+  // Removes every key; applied when the callback returns successfully.
   void clear();
+  // The number of keys.
   std::size_t size() const;
   // Calls fn for every key once, in no particular order. The views stay
-  // valid until fn returns.
+  // valid until fn returns; fn must not write through the transaction.
   void scan(const std::function<void(std::string_view key, std::string_view value)>& fn) const;
   // A uniformly chosen key, or nullopt if there is none.
   std::optional<std::string> random_key() const;
