@@ -136,6 +136,7 @@ void ExecCommand(CommandContext& ctx) {
     queued.push_back(std::move(q));
   }
 
+  const int exec_slot = client.last_command.load(std::memory_order_relaxed);
   // Each command's reply, framed as the client's protocol asks.
   std::vector<std::string> replies(queued.size());
   auto run = [&](std::size_t i, Transaction* tx) {
@@ -169,6 +170,7 @@ void ExecCommand(CommandContext& ctx) {
   }
   ctx.reply.ArrayHeader(replies.size());
   for (const auto& reply : replies) ctx.reply.Raw(reply);
+  client.last_command.store(exec_slot, std::memory_order_relaxed);  // CLIENT LIST: cmd=exec
 }
 
 }  // namespace kvstore::server
