@@ -19,7 +19,7 @@
 // makes EXEC answer EXECABORT. A run-time error (INCR on a non-integer) is
 // that command's reply in EXEC's array; the other commands still run.
 
-#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +43,14 @@ std::size_t QueuedSize(std::span<const std::string_view> argv) {
 void EndTransaction(CommandContext& ctx) {
   ctx.client.multi = MultiState{};
   ctx.server.watches.UnwatchAll(&ctx.client);
+}
+
+uint64_t Fingerprint(std::string_view value) { return std::hash<std::string_view>{}(value); }
+
+// Whether a watched key still holds what it held at WATCH.
+bool Unchanged(const Transaction& tx, const WatchedKey& w) {
+  const auto v = tx.get(w.key);
+  return v.has_value() == w.existed && (!v || Fingerprint(*v) == w.fingerprint);
 }
 
 struct Queued {
@@ -92,7 +100,13 @@ void DiscardCommand(CommandContext& ctx) {
 void WatchCommand(CommandContext& ctx) {
   if (ctx.client.multi.active) return ctx.reply.Error("ERR WATCH inside MULTI is not allowed");
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    ctx.server.watches.Watch(&ctx.client, ctx.argv[i]);
+    if (!ctx.server.watches.Watch(&ctx.client, ctx.argv[i])) continue;
+    // Read once registered: a write that applies later either marks this
+    // client or leaves a value EXEC sees differ.
+    WatchedKey& w = ctx.client.watched.back();
+    const auto v = keyspace::Get(ctx, ctx.argv[i]);
+    w.existed = v.has_value();
+    if (v) w.fingerprint = Fingerprint(*v);
   }
   ctx.reply.Ok();
 }
@@ -116,12 +130,13 @@ void ExecCommand(CommandContext& ctx) {
     return ctx.reply.NullArray();
   }
   // The watches stay registered until the transaction holds their locks.
-  const std::vector<std::string> watched = client.watched;
+  const std::vector<WatchedKey> watched = client.watched;
 
   // Every command was looked up and checked when it was queued.
   std::vector<Queued> queued;
   queued.reserve(m.queued.size());
-  std::vector<std::string_view> keys(watched.begin(), watched.end());
+  std::vector<std::string_view> keys;
+  for (const auto& w : watched) keys.push_back(w.key);
   bool whole_keyspace = false;
   for (const auto& args : m.queued) {
     Queued q;
@@ -147,10 +162,18 @@ void ExecCommand(CommandContext& ctx) {
   bool dirty = false;
   auto body = [&](Transaction& tx) {
     // Under the locks of every watched key: a write to one applied before
-    // now has marked this client already (watch.h).
+    // now has marked this client already (watch.h), or, if it was past its
+    // check of the registry when WATCH registered the key, left a value
+    // other than the one WATCH read.
     if (client.watch_dirty.load(std::memory_order_acquire)) {
       dirty = true;
       return;
+    }
+    for (const auto& w : watched) {
+      if (!Unchanged(tx, w)) {
+        dirty = true;
+        return;
+      }
     }
     for (std::size_t i = 0; i < queued.size(); ++i) {
       if (queued[i].keyspace) run(i, &tx);

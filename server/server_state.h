@@ -66,6 +66,14 @@ struct MultiState {
   std::size_t bytes = 0;  // what `queued` holds, as multi-max-queued-bytes counts it
 };
 
+// A key a client WATCHes, and what it held once WATCH had registered it:
+// EXEC also aborts if the key no longer holds that (see cmd_multi.cc).
+struct WatchedKey {
+  std::string key;
+  bool existed = false;
+  uint64_t fingerprint = 0;  // hash of the value, if it existed
+};
+
 // A connected client as commands and CLIENT LIST see it. Owned by its I/O
 // thread's Connection; fields other threads read are atomics or guarded by
 // ServerState::clients_mu.
@@ -83,7 +91,7 @@ struct ClientInfo {
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
   MultiState multi;
-  std::vector<std::string> watched;  // WATCHed keys (watch.h holds the other side)
+  std::vector<WatchedKey> watched;  // WATCHed keys (watch.h holds the other side)
   // Set by any client's write to a watched key (watch.h); EXEC then aborts.
   std::atomic<bool> watch_dirty{false};
 };

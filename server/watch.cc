@@ -4,8 +4,6 @@
 
 #include "watch.h"
 
-#include <algorithm>
-
 #include "server_state.h"
 
 namespace kvstore::server {
@@ -23,9 +21,11 @@ std::vector<std::string> WatchRegistry::Keys() {
   return keys;
 }
 
-void WatchRegistry::Watch(ClientInfo* c, std::string_view key) {
-  if (std::find(c->watched.begin(), c->watched.end(), key) != c->watched.end()) return;
-  c->watched.emplace_back(key);
+bool WatchRegistry::Watch(ClientInfo* c, std::string_view key) {
+  for (const auto& w : c->watched) {
+    if (w.key == key) return false;
+  }
+  c->watched.push_back({std::string(key)});
   std::lock_guard<std::mutex> lock(mu_);
   auto it = clients_.find(key);
   if (it == clients_.end()) {
@@ -33,13 +33,14 @@ void WatchRegistry::Watch(ClientInfo* c, std::string_view key) {
     watched_keys_.store(clients_.size(), std::memory_order_relaxed);
   }
   it->second.push_back(c);
+  return true;
 }
 
 void WatchRegistry::UnwatchAll(ClientInfo* c) {
   if (!c->watched.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& key : c->watched) {
-      auto it = clients_.find(key);
+    for (const auto& w : c->watched) {
+      auto it = clients_.find(w.key);
       if (it == clients_.end()) continue;
       std::erase(it->second, c);
       if (it->second.empty()) clients_.erase(it);

@@ -36,8 +36,9 @@ class WatchRegistry {
   // Every watched key (FLUSHALL touches those that exist).
   std::vector<std::string> Keys();
 
-  // Adds key to c's watches (once); c->watched is updated too.
-  void Watch(ClientInfo* c, std::string_view key);
+  // Adds key to c's watches (once; false if c watched it already);
+  // c->watched is updated too.
+  bool Watch(ClientInfo* c, std::string_view key);
   // Forgets all of c's watches and clears its dirty flag (UNWATCH, EXEC,
   // DISCARD, disconnect).
   void UnwatchAll(ClientInfo* c);
