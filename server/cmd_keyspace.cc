@@ -17,7 +17,6 @@
 
 namespace kvstore::server {
 
-using keyspace::Store;
 
 namespace {
 
@@ -83,7 +82,7 @@ void TypeCommand(CommandContext& ctx) {
 }
 
 void KeysCommand(CommandContext& ctx) {
-  const std::vector<std::string> keys = keyspace::AllMatching(Store(ctx), ctx.argv[1]);
+  const std::vector<std::string> keys = keyspace::AllMatching(ctx, ctx.argv[1]);
   ctx.reply.ArrayHeader(keys.size());
   for (const auto& k : keys) ctx.reply.Bulk(k);
 }
@@ -123,7 +122,7 @@ void ScanCommand(CommandContext& ctx) {
   }
   std::vector<std::string> keys;
   const uint64_t next = keyspace::ScanMatching(
-      Store(ctx), cursor, static_cast<std::size_t>(std::min<int64_t>(count, 1 << 20)), pattern,
+      ctx, cursor, static_cast<std::size_t>(std::min<int64_t>(count, 1 << 20)), pattern,
       &keys);
   if (!type_ok) keys.clear();
   ctx.reply.ArrayHeader(2);
@@ -133,7 +132,7 @@ void ScanCommand(CommandContext& ctx) {
 }
 
 void RandomkeyCommand(CommandContext& ctx) {
-  auto k = Store(ctx).random_key();
+  auto k = keyspace::RandomKey(ctx);
   if (k) return ctx.reply.Bulk(*k);
   ctx.reply.Null();
 }
@@ -142,7 +141,7 @@ void RenameCommand(CommandContext& ctx) { RenameGeneric(ctx, false); }
 void RenamenxCommand(CommandContext& ctx) { RenameGeneric(ctx, true); }
 
 
-void DbsizeCommand(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(Store(ctx).size())); }
+void DbsizeCommand(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(keyspace::Size(ctx))); }
 
 // FLUSHDB / FLUSHALL [ASYNC|SYNC]: one clear() either way (it is one WAL
 // record and quick).

@@ -31,6 +31,7 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");
   if (c.flags & kAdmin) cats.push_back("@dangerous");
   if (group == "connection") cats.push_back("@connection");
+  if (group == "transactions") cats.push_back("@transaction");
   return cats;
 }
 
@@ -39,7 +40,8 @@ void CommandInfoEntry(CommandContext& ctx, const CommandSpec& c) {
       {kWrite, "write"},        {kReadOnly, "readonly"},
       {kDenyOom, "denyoom"},    {kAdmin, "admin"},
       {kNoScript, "noscript"},  {kLoading, "loading"},
-      {kStale, "stale"},        {kFast, "fast"},
+      {kStale, "stale"},        {kSkipSlowlog, "skip_slowlog"},
+      {kFast, "fast"},
       {kNoAuth, "no_auth"},     {kNoAsyncLoading, "no_async_loading"},
       {kNoMulti, "no_multi"},   {kAllowBusy, "allow_busy"},
   };
@@ -147,11 +149,7 @@ void CommandGetkeysCommand(CommandContext& ctx) {
     return ctx.reply.Error("ERR Invalid number of arguments specified for command");
   }
   if (c->first_key == 0) return ctx.reply.Error("ERR The command has no key arguments");
-  const int last = c->last_key < 0 ? argc + c->last_key : c->last_key;
-  std::vector<std::string_view> keys;
-  for (int i = c->first_key; i <= last && i < argc; i += c->key_step) {
-    keys.push_back(args[static_cast<std::size_t>(i)]);
-  }
+  const std::vector<std::string_view> keys = KeysOf(*c, args);
   ctx.reply.ArrayHeader(keys.size());
   for (const auto k : keys) ctx.reply.Bulk(k);
 }

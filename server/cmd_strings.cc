@@ -175,9 +175,9 @@ void GetdelCommand(CommandContext& ctx) {
 }
 
 void MgetCommand(CommandContext& ctx) {
-  ctx.reply.ArrayHeader(ctx.argv.size() - 1);
-  for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    auto v = keyspace::Get(ctx, ctx.argv[i]);
+  const auto values = keyspace::GetMany(ctx, ctx.argv.subspan(1));
+  ctx.reply.ArrayHeader(values.size());
+  for (const auto& v : values) {
     if (v) {
       ctx.reply.Bulk(*v);
     } else {

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "durability.h"
 #include "reply.h"
@@ -27,13 +28,17 @@ struct CommandContext {
   ReplyWriter& reply;
   ThreadStats& stats;
   DurabilityBarrier& durability;  // every write's sequence is recorded here
+  // Inside EXEC: the transaction the queued commands run in; the keyspace
+  // layer (keyspace.h) sends their reads and writes to it.
+  Transaction* tx = nullptr;
 };
 
 using CommandHandler = void (*)(CommandContext&);
 
 // Redis 7's command flags (COMMAND INFO reports them by these names, in this
-// order). Only kNoAuth changes what dispatch does; the others describe the
-// command to clients, as Redis's do.
+// order), then kvstore's own, which COMMAND INFO does not report. kNoAuth,
+// kNoMulti and the internal flags change what dispatch does; the others
+// describe the command to clients, as Redis's do.
 enum CommandFlags : uint32_t {
   kWrite = 1 << 0,
   kReadOnly = 1 << 1,
@@ -47,6 +52,13 @@ enum CommandFlags : uint32_t {
   kNoAsyncLoading = 1 << 9,
   kNoMulti = 1 << 10,
   kAllowBusy = 1 << 11,
+  kSkipSlowlog = 1 << 12,
+  // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
+  // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
+  kWholeKeyspace = 1 << 16,
+  // Internal: runs at once inside MULTI instead of being queued (EXEC,
+  // DISCARD, MULTI, WATCH, QUIT).
+  kNotQueued = 1 << 17,
 };
 
 struct CommandSpec {
@@ -81,6 +93,11 @@ std::string FullName(const CommandSpec& spec);
 std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd);
 std::size_t StatSlotCount();
 const CommandSpec& StatSlotSpec(std::size_t slot);
+
+// The key arguments of argv (a whole command line of `spec`, arity checked),
+// from the spec's key positions.
+std::vector<std::string_view> KeysOf(const CommandSpec& spec,
+                                     std::span<const std::string_view> argv);
 
 // Error replies with Redis 7's texts.
 // "ERR wrong number of arguments for '<full name>' command".

@@ -87,6 +87,13 @@ void LastsaveCommand(CommandContext& ctx);
 void TimeCommand(CommandContext& ctx);
 void ShutdownCommand(CommandContext& ctx);
 
+// cmd_multi.cc
+void MultiCommand(CommandContext& ctx);
+void ExecCommand(CommandContext& ctx);
+void DiscardCommand(CommandContext& ctx);
+void WatchCommand(CommandContext& ctx);
+void UnwatchCommand(CommandContext& ctx);
+
 // info.cc
 void InfoCommand(CommandContext& ctx);
 

@@ -75,7 +75,7 @@ constexpr CommandSpec kCommands[] = {
     {"ping", -1, kF, 0, 0, 0, "connection", "", "Returns the server's liveliness response.",
      PingCommand, {}},
     {"echo", 2, kLS | kF, 0, 0, 0, "connection", "", "Returns the given string.", EchoCommand, {}},
-    {"quit", -1, kHandshake, 0, 0, 0, "connection", "", "Closes the connection.", QuitCommand, {}},
+    {"quit", -1, kHandshake | kNotQueued, 0, 0, 0, "connection", "", "Closes the connection.", QuitCommand, {}},
     {"auth", -2, kHandshake, 0, 0, 0, "connection", "", "Authenticates the connection.",
      AuthCommand, {}},
     {"hello", -1, kHandshake, 0, 0, 0, "connection", "", "Handshakes with the server.",
@@ -142,18 +142,29 @@ constexpr CommandSpec kCommands[] = {
     {"exists", -2, kR | kF, 1, -1, 1, "generic", "", "Counts how many of the keys exist.",
      ExistsCommand, {}},
     {"type", 2, kR | kF, 1, 1, 1, "generic", "", "Returns the type of a key.", TypeCommand, {}},
-    {"keys", 2, kR, 0, 0, 0, "generic", "", "Returns the keys matching a pattern.", KeysCommand,
+    {"keys", 2, kR | kWholeKeyspace, 0, 0, 0, "generic", "", "Returns the keys matching a pattern.", KeysCommand,
      {}},
-    {"scan", -2, kR, 0, 0, 0, "generic", "", "Iterates over the keys.", ScanCommand, {}},
-    {"randomkey", 1, kR, 0, 0, 0, "generic", "", "Returns a random key.", RandomkeyCommand, {}},
+    {"scan", -2, kR | kWholeKeyspace, 0, 0, 0, "generic", "", "Iterates over the keys.", ScanCommand, {}},
+    {"randomkey", 1, kR | kWholeKeyspace, 0, 0, 0, "generic", "", "Returns a random key.", RandomkeyCommand, {}},
     {"rename", 3, kW, 1, 2, 1, "generic", "", "Renames a key, replacing the target.",
      RenameCommand, {}},
     {"renamenx", 3, kW | kF, 1, 2, 1, "generic", "", "Renames a key if the target does not exist.",
      RenamenxCommand, {}},
-    {"dbsize", 1, kR | kF, 0, 0, 0, "server", "", "Returns the number of keys.", DbsizeCommand,
+    {"dbsize", 1, kR | kF | kWholeKeyspace, 0, 0, 0, "server", "", "Returns the number of keys.", DbsizeCommand,
      {}},
-    {"flushdb", -1, kW, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
-    {"flushall", -1, kW, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    {"flushdb", -1, kW | kWholeKeyspace, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    {"flushall", -1, kW | kWholeKeyspace, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    // transactions (cmd_multi.cc)
+    {"multi", 1, kNoScript | kLS | kF | kAllowBusy | kNotQueued, 0, 0, 0, "transactions", "",
+     "Starts a transaction.", MultiCommand, {}},
+    {"exec", 1, kNoScript | kLS | kSkipSlowlog | kNotQueued, 0, 0, 0, "transactions", "",
+     "Executes all commands in a transaction.", ExecCommand, {}},
+    {"discard", 1, kNoScript | kLS | kF | kAllowBusy | kNotQueued, 0, 0, 0, "transactions", "",
+     "Discards a transaction.", DiscardCommand, {}},
+    {"watch", -2, kNoScript | kLS | kF | kAllowBusy | kNotQueued, 1, -1, 1, "transactions", "",
+     "Monitors changes to keys to determine the execution of a transaction.", WatchCommand, {}},
+    {"unwatch", 1, kNoScript | kLS | kF | kAllowBusy, 0, 0, 0, "transactions", "",
+     "Forgets about watched keys of a transaction.", UnwatchCommand, {}},
     // server (cmd_server.cc, cmd_config.cc, info.cc)
     {"save", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0, "server", "",
      "Writes a snapshot (checkpoint) now.", SaveCommand, {}},
@@ -291,6 +302,18 @@ std::string FullName(const CommandSpec& spec) {
   const CommandSpec* container = ContainerOf(spec);
   if (container == nullptr) return spec.name;
   return std::string(container->name) + "|" + spec.name;
+}
+
+std::vector<std::string_view> KeysOf(const CommandSpec& spec,
+                                     std::span<const std::string_view> argv) {
+  std::vector<std::string_view> keys;
+  if (spec.first_key == 0) return keys;
+  const int argc = static_cast<int>(argv.size());
+  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
+    keys.push_back(argv[static_cast<std::size_t>(i)]);
+  }
+  return keys;
 }
 
 std::size_t StatSlot(const CommandSpec& top, const CommandSpec& cmd) {

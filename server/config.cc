@@ -138,6 +138,11 @@ int ParseConfig(int argc, char** argv, Config* c) {
                  "most unparsed bytes buffered per client")
       ->transform(MemorySize())
       ->capture_default_str();
+  app.add_option("--multi-max-queued-bytes", c->multi_max_queued_bytes,
+                 "most bytes of commands one client may queue between MULTI and EXEC")
+      ->transform(MemorySize())
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62))
+      ->capture_default_str();
   app.add_option("--timeout", c->timeout, "close clients idle this many seconds (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 31))
       ->capture_default_str();

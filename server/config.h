@@ -33,6 +33,7 @@ struct Config {
   uint64_t proto_max_bulk_len = 512ull << 20;
   uint64_t max_multibulk_len = 1024 * 1024;
   uint64_t client_query_buffer_limit = 1ull << 30;
+  uint64_t multi_max_queued_bytes = 64ull << 20;  // per client, between MULTI and EXEC
   int64_t timeout = 0;             // idle seconds before a client is closed; 0: never
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   std::string logfile;             // empty: standard error (the journal under systemd)

@@ -1,7 +1,7 @@
 // Copyright (c) the kvstore developers.
 //
 // The CONFIG parameter table; see config_params.h. Only maxclients,
-// requirepass and timeout change at runtime; the rest describe the running
+// requirepass, timeout and multi-max-queued-bytes change at runtime; the rest describe the running
 // server (the store's sync mode, the listeners and the parser limits are
 // fixed at start).
 
@@ -56,6 +56,12 @@ void SetTimeout(ServerState& s, std::string_view v) {
   s.timeout.store(n);
 }
 
+void SetMultiMaxQueuedBytes(ServerState& s, std::string_view v) {
+  int64_t n = 0;
+  ParseInt64(v, &n);  // validated before
+  s.multi_max_queued_bytes.store(static_cast<uint64_t>(n));
+}
+
 constexpr int64_t kNoMin = 0, kNoMax = 0;
 
 const ConfigParam kParams[] = {
@@ -76,6 +82,9 @@ const ConfigParam kParams[] = {
      SetRequirepass},
     {"timeout", nullptr, ParamType::kInteger, "0", 0, std::numeric_limits<int32_t>::max(),
      [](ServerState& s) { return std::to_string(s.timeout.load()); }, SetTimeout},
+    {"multi-max-queued-bytes", nullptr, ParamType::kInteger, "67108864", 1, int64_t{1} << 62,
+     [](ServerState& s) { return std::to_string(s.multi_max_queued_bytes.load()); },
+     SetMultiMaxQueuedBytes},
     {"databases", nullptr, ParamType::kInteger, "1", 1, 1,
      [](ServerState&) { return std::string("1"); }, nullptr},
     {"maxmemory", nullptr, ParamType::kInteger, "0", 0, 0,

@@ -44,9 +44,32 @@ bool ArityOk(const CommandSpec& c, std::size_t argc) {
 
 }  // namespace
 
+void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd) {
+  const std::size_t index = StatSlot(top, cmd);
+  ctx.client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
+  const uint64_t errors_before = ctx.reply.errors();
+  const auto start = std::chrono::steady_clock::now();
+  cmd.handler(ctx);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  ctx.stats.calls[index].Add(1);
+  ctx.stats.usec[index].Add(static_cast<uint64_t>(us.count()));
+  ctx.stats.commands.Add(1);
+  if (ctx.reply.errors() != errors_before) ctx.stats.failed[index].Add(1);
+}
+
 void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> argv,
                          ReplyWriter& reply) {
   CommandContext ctx{server_, client, argv, reply, stats_, durability_};
+  // Inside MULTI, a command refused before it could be queued makes EXEC
+  // fail (Redis's EXECABORT).
+  struct FailTransaction {
+    ClientInfo& client;
+    bool refused = true;
+    ~FailTransaction() {
+      if (refused && client.multi.active) FailQueuedTransaction(client);
+    }
+  } fail{client};
   const CommandSpec* top = LookupCommand(argv[0]);
   if (top == nullptr) return ReplyUnknownCommand(reply, argv);
   const CommandSpec* cmd = top;
@@ -61,22 +84,17 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
       server_.auth_required.load(std::memory_order_relaxed)) {
     return reply.Error("NOAUTH Authentication required.");
   }
-  const std::size_t index = StatSlot(*top, *cmd);
-  client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
-  const uint64_t errors_before = reply.errors();
-  const auto start = std::chrono::steady_clock::now();
-  cmd->handler(ctx);
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  stats_.calls[index].Add(1);
-  stats_.usec[index].Add(static_cast<uint64_t>(us.count()));
-  stats_.commands.Add(1);
-  if (reply.errors() != errors_before) stats_.failed[index].Add(1);
+  if (client.multi.active && (cmd->flags & kNoMulti) != 0) {
+    return reply.Error("ERR Command not allowed inside a transaction");
+  }
+  fail.refused = false;
+  if (client.multi.active && (top->flags & kNotQueued) == 0) return QueueCommand(ctx);
+  RunCommand(ctx, *top, *cmd);
 }
 
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
                                 std::span<const std::string_view> argv) const {
-  if (argv.size() != 3 || argv[0].size() != 3) return false;
+  if (argv.size() != 3 || argv[0].size() != 3 || client.multi.active) return false;
   const std::string_view n = argv[0];
   if ((n[0] | 0x20) != 's' || (n[1] | 0x20) != 'e' || (n[2] | 0x20) != 't') return false;
   if (!client.authenticated && server_.auth_required.load(std::memory_order_relaxed)) return false;
@@ -90,7 +108,7 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
   if (n == 0) return;
   static const std::size_t kSetIndex = StatSlot(*LookupCommand("set"), *LookupCommand("set"));
   const auto start = std::chrono::steady_clock::now();
-  const Result<void> r = keyspace::SetPairs(*server_.store, durability_, batch.pairs);
+  const Result<void> r = keyspace::SetPairs(server_, durability_, batch.pairs);
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   for (std::size_t i = 0; i < n; ++i) {

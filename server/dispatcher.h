@@ -20,6 +20,17 @@
 
 namespace kvstore::server {
 
+// Runs cmd's handler (top is cmd itself or its container) and counts it in
+// INFO commandstats; EXEC runs its queued commands through here too.
+void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd);
+
+// MULTI (cmd_multi.cc): queues ctx.argv for EXEC and replies QUEUED, or
+// refuses it past multi-max-queued-bytes.
+void QueueCommand(CommandContext& ctx);
+// Marks the client's transaction failed (EXEC answers EXECABORT) and drops
+// what it queued.
+void FailQueuedTransaction(ClientInfo& client);
+
 class Dispatcher {
  public:
   Dispatcher(ServerState& server, ThreadStats& stats, DurabilityBarrier& durability)

@@ -227,6 +227,7 @@ void EventLoop::CloseConnection(Connection* c) {
     std::lock_guard<std::mutex> lock(state_->clients_mu);
     state_->clients.erase(c->info.id);
   }
+  state_->watches.UnwatchAll(&c->info);  // no write may touch a client that is gone
   state_->connected_clients.fetch_sub(1);
   conns_.erase(c);  // destroys c
 }

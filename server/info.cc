@@ -77,6 +77,7 @@ void ClientsSection(ServerState& s, std::string* out) {
   Field(out, "connected_clients", s.connected_clients.load());
   Field(out, "maxclients", s.maxclients.load());
   Field(out, "blocked_clients", "0");
+  Field(out, "total_watched_keys", static_cast<uint64_t>(s.watches.watched_keys()));
 }
 
 void MemorySection(const Stats& st, std::string* out) {

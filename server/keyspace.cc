@@ -17,11 +17,53 @@ std::vector<std::string_view> UniqueKeys(std::vector<std::string_view> keys) {
   return keys;
 }
 
+void TouchWritten(CommandContext& ctx, const Transaction& tx,
+                  const std::vector<std::string_view>& keys) {
+  WatchRegistry& watches = ctx.server.watches;
+  if (!watches.any()) return;
+  for (std::string_view k : keys) {
+    if (tx.wrote(k)) watches.Touch(k);
+  }
+}
+
 std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
+  if (ctx.tx != nullptr) {
+    auto v = ctx.tx->get(key);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+  }
   return Store(ctx).get(key);
 }
 
+std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
+                                                std::span<const std::string_view> keys) {
+  std::vector<std::optional<std::string>> values(keys.size());
+  auto read = [&](const Transaction& tx) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (auto v = tx.get(keys[i])) values[i] = std::string(*v);
+    }
+  };
+  if (ctx.tx != nullptr) {
+    read(*ctx.tx);
+  } else if (keys.size() == 1) {
+    values[0] = Store(ctx).get(keys[0]);
+  } else {
+    // Writes nothing, so it logs nothing and cannot fail but for a key
+    // longer than any stored one (then that key is absent).
+    std::vector<std::string_view> unique(keys.begin(), keys.end());
+    auto r = Store(ctx).update(UniqueKeys(std::move(unique)), read);
+    if (!r) {
+      for (std::size_t i = 0; i < keys.size(); ++i) values[i] = Get(ctx, keys[i]);
+    }
+  }
+  return values;
+}
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
+  if (ctx.server.watches.any()) ctx.server.watches.Touch(key);
+  if (ctx.tx != nullptr) {
+    ctx.tx->set(key, value);
+    return true;
+  }
   auto r = Store(ctx).set(std::string(key), std::string(value), ctx.durability.Deferred());
   ctx.durability.Record();
   if (!r) ReplyStoreError(ctx, r.error());
@@ -29,6 +71,14 @@ bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
 }
 
 bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string>* removed) {
+  WatchRegistry& watches = ctx.server.watches;
+  // Removing an absent key changes nothing and touches nothing (Redis).
+  if (watches.any() && watches.IsWatched(key) && Get(ctx, key)) watches.Touch(key);
+  if (ctx.tx != nullptr) {
+    *removed = Get(ctx, key);
+    if (*removed) ctx.tx->remove(key);
+    return true;
+  }
   auto r = Store(ctx).remove(key, ctx.durability.Deferred());
   ctx.durability.Record();
   if (!r) {
@@ -40,14 +90,36 @@ bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string
 }
 
 bool Clear(CommandContext& ctx) {
+  // FLUSHALL touches the watched keys that exist, and no others (Redis).
+  if (ctx.server.watches.any()) {
+    for (const std::string& k : ctx.server.watches.Keys()) {
+      if (Get(ctx, k)) ctx.server.watches.Touch(k);
+    }
+  }
+  if (ctx.tx != nullptr) {
+    ctx.tx->clear();
+    return true;
+  }
   auto r = Store(ctx).clear(ctx.durability.Deferred());
   ctx.durability.Record();
   if (!r) ReplyStoreError(ctx, r.error());
   return static_cast<bool>(r);
 }
 
-Result<void> SetPairs(KvStore& store, DurabilityBarrier& durability,
+std::size_t Size(CommandContext& ctx) {
+  return ctx.tx != nullptr ? ctx.tx->size() : Store(ctx).size();
+}
+
+std::optional<std::string> RandomKey(CommandContext& ctx) {
+  return ctx.tx != nullptr ? ctx.tx->random_key() : Store(ctx).random_key();
+}
+
+Result<void> SetPairs(ServerState& server, DurabilityBarrier& durability,
                       const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  KvStore& store = *server.store;
+  if (server.watches.any()) {
+    for (const auto& [k, v] : pairs) server.watches.Touch(k);
+  }
   Result<void> r;
   if (pairs.size() == 1) {
     r = store.set(std::string(pairs[0].first), std::string(pairs[0].second),
@@ -67,19 +139,24 @@ Result<void> SetPairs(KvStore& store, DurabilityBarrier& durability,
   return r;
 }
 
-uint64_t ScanMatching(const KvStore& store, uint64_t cursor, std::size_t count,
+uint64_t ScanMatching(CommandContext& ctx, uint64_t cursor, std::size_t count,
                       std::string_view pattern, std::vector<std::string>* keys) {
   const bool all = pattern == "*";  // "" matches only the empty key, as in Redis
-  return store.scan(cursor, count, [&](std::string_view k, std::string_view) {
+  auto match = [&](std::string_view k, std::string_view) {
     if (all || common::GlobMatch(pattern, k)) keys->emplace_back(k);
-  });
+  };
+  if (ctx.tx != nullptr) {
+    ctx.tx->scan(match);
+    return 0;
+  }
+  return Store(ctx).scan(cursor, count, match);
 }
 
-std::vector<std::string> AllMatching(const KvStore& store, std::string_view pattern) {
+std::vector<std::string> AllMatching(CommandContext& ctx, std::string_view pattern) {
   std::vector<std::string> keys;
   uint64_t cursor = 0;
   do {
-    cursor = ScanMatching(store, cursor, 1024, pattern, &keys);
+    cursor = ScanMatching(ctx, cursor, 1024, pattern, &keys);
   } while (cursor != 0);
   return keys;
 }

@@ -11,6 +11,11 @@
 // racing on a key can never interleave between the read and the write.
 // Values read through a Transaction are copied before the transaction
 // writes, because a write may move the bytes a view points to.
+//
+// Inside EXEC (ctx.tx set) every read and write goes to the running
+// transaction instead of the store, so a queued command's handler runs
+// unchanged. Every write touches the WATCHed keys it changes before it
+// applies (watch.h).
 
 #ifndef KVSTORE_SERVER_KEYSPACE_H_
 #define KVSTORE_SERVER_KEYSPACE_H_
@@ -31,10 +36,27 @@ inline KvStore& Store(CommandContext& ctx) { return *ctx.server.store; }
 // shard, and declaring one twice must not mean locking it twice.
 std::vector<std::string_view> UniqueKeys(std::vector<std::string_view> keys);
 
-// Runs fn(Transaction&) inside one update of `keys` (one WAL record).
+// Touches (watch.h) those of `keys` that tx has written.
+void TouchWritten(CommandContext& ctx, const Transaction& tx,
+                  const std::vector<std::string_view>& keys);
+
+// Runs fn(Transaction&) inside one update of `keys` (one WAL record); inside
+// EXEC, in the running transaction.
 template <class Fn>
 bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
-  auto r = Store(ctx).update(UniqueKeys(std::move(keys)), fn, ctx.durability.Deferred());
+  keys = UniqueKeys(std::move(keys));
+  if (ctx.tx != nullptr) {
+    fn(*ctx.tx);
+    TouchWritten(ctx, *ctx.tx, keys);
+    return true;
+  }
+  auto r = Store(ctx).update(
+      keys,
+      [&](Transaction& tx) {
+        fn(tx);
+        TouchWritten(ctx, tx, keys);  // under the keys' locks, before they apply
+      },
+      ctx.durability.Deferred());
   ctx.durability.Record();
   if (!r) {
     ReplyStoreError(ctx, r.error());
@@ -48,6 +70,13 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
 // in a transaction reads what the transaction sees.
 std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
 
+// The values of several keys read at one instant (MGET): no transaction
+// another client runs is seen half applied. Reads the keys under their
+// shards' locks (an update() that writes nothing), so it costs more than
+// Get() per key.
+std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
+                                                std::span<const std::string_view> keys);
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value);
 
 // The removed value (nullopt: the key was absent); false on a store error.
@@ -55,17 +84,22 @@ bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string
 
 bool Clear(CommandContext& ctx);
 
+// The number of keys, and a random key (nullopt: none).
+std::size_t Size(CommandContext& ctx);
+std::optional<std::string> RandomKey(CommandContext& ctx);
+
 // Sets every pair in one update; later pairs of the same key win, as they
 // would one after another. No reply is written (the caller writes one per
 // pair).
-Result<void> SetPairs(KvStore& store, DurabilityBarrier& durability,
+Result<void> SetPairs(ServerState& server, DurabilityBarrier& durability,
                       const std::vector<std::pair<std::string_view, std::string_view>>& pairs);
 
 // The keys matching a glob pattern ("*": every key; "": only the empty key), from one SCAN
-// step at `cursor` (returns the next cursor) or from all of them.
-uint64_t ScanMatching(const KvStore& store, uint64_t cursor, std::size_t count,
+// step at `cursor` (returns the next cursor) or from all of them. Inside EXEC one step
+// visits every key (and returns cursor 0): a SCAN step may return any number of keys.
+uint64_t ScanMatching(CommandContext& ctx, uint64_t cursor, std::size_t count,
                       std::string_view pattern, std::vector<std::string>* keys);
-std::vector<std::string> AllMatching(const KvStore& store, std::string_view pattern);
+std::vector<std::string> AllMatching(CommandContext& ctx, std::string_view pattern);
 
 }  // namespace kvstore::server::keyspace
 

@@ -119,6 +119,7 @@ int Run(int argc, char** argv) {
   ServerState state(config, &store);
   state.maxclients.store(config.maxclients);
   state.timeout.store(config.timeout);
+  state.multi_max_queued_bytes.store(config.multi_max_queued_bytes);
   state.requirepass = config.requirepass;
   state.auth_required.store(!config.requirepass.empty());
   state.start_ms = NowMs();

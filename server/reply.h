@@ -44,6 +44,9 @@ class ReplyWriter {
   void MapHeader(std::size_t n);
   // RESP3 ",<double>"; RESP2 a bulk string of the same text.
   void Double(double v);
+  // Appends replies another writer framed (EXEC's array of its commands'
+  // replies). Their errors are counted by that writer, not this one.
+  void Raw(std::string_view framed) { out_->append(framed); }
   // RESP3 "=<len>\r\ntxt:<text>"; RESP2 a bulk string.
   void Verbatim(std::string_view text);
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "config.h"
+#include "watch.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
@@ -31,6 +32,10 @@ namespace kvstore::server {
 // Upper bound on the number of commands and subcommands (statistics slots;
 // command_table.cc static_asserts it).
 constexpr std::size_t kMaxCommands = 96;
+
+// multi-max-queued-bytes' default: what one client may queue between MULTI
+// and EXEC.
+constexpr uint64_t kDefaultMultiMaxQueuedBytes = 64u << 20;
 
 // A counter written by exactly one thread and read by others: a relaxed load
 // and store instead of an atomic read-modify-write, so counting costs no
@@ -53,6 +58,22 @@ struct alignas(64) ThreadStats {
   OwnedCounter net_output_bytes;
 };
 
+// A client's MULTI state (cmd_multi.cc): the commands queued for EXEC.
+struct MultiState {
+  bool active = false;  // between MULTI and EXEC/DISCARD
+  bool failed = false;  // a command was refused while queueing: EXEC answers EXECABORT
+  std::vector<std::vector<std::string>> queued;
+  std::size_t bytes = 0;  // what `queued` holds, as multi-max-queued-bytes counts it
+};
+
+// A key a client WATCHes, and what it held once WATCH had registered it:
+// EXEC also aborts if the key no longer holds that (see cmd_multi.cc).
+struct WatchedKey {
+  std::string key;
+  bool existed = false;
+  uint64_t fingerprint = 0;  // hash of the value, if it existed
+};
+
 // A connected client as commands and CLIENT LIST see it. Owned by its I/O
 // thread's Connection; fields other threads read are atomics or guarded by
 // ServerState::clients_mu.
@@ -69,6 +90,10 @@ struct ClientInfo {
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
+  MultiState multi;
+  std::vector<WatchedKey> watched;  // WATCHed keys (watch.h holds the other side)
+  // Set by any client's write to a watched key (watch.h); EXEC then aborts.
+  std::atomic<bool> watch_dirty{false};
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
@@ -92,6 +117,7 @@ struct ServerState {
   // CONFIG SET-able settings.
   std::atomic<uint64_t> maxclients{10000};
   std::atomic<int64_t> timeout{0};
+  std::atomic<uint64_t> multi_max_queued_bytes{kDefaultMultiMaxQueuedBytes};
   std::atomic<bool> auth_required{false};
   std::mutex auth_mu;
   std::string requirepass;  // GUARDED_BY(auth_mu)
@@ -104,6 +130,9 @@ struct ServerState {
   std::atomic<uint64_t> protocol_errors{0};
   std::mutex clients_mu;
   std::unordered_map<uint64_t, ClientInfo*> clients;  // GUARDED_BY(clients_mu)
+
+  // WATCH: which clients watch which keys.
+  WatchRegistry watches;
 
   // One per I/O thread, sized before the threads start.
   std::vector<std::unique_ptr<ThreadStats>> thread_stats;

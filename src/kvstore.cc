@@ -124,6 +124,12 @@ Result<void> KvStore::update(const std::vector<std::string_view>& keys,
   return impl_->writes().Update(keys, fn, write);
 }
 
+Result<void> KvStore::update_all(const std::function<void(Transaction&)>& fn,
+                                 const WriteOptions& write) {
+  if (!impl_) return Moved();
+  return impl_->writes().UpdateAll(fn, write);
+}
+
 uint64_t KvStore::scan(uint64_t cursor, std::size_t count,
                        const std::function<void(std::string_view, std::string_view)>& fn) const {
   if (!impl_) return 0;

@@ -47,6 +47,10 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   };
   std::size_t body = kBodyPrefixSize + vlen(n);
   for (std::size_t i = 0; i < n; ++i) {
+    if (ops[i].type == RecordType::kClear) {
+      body += 1;  // the type byte alone
+      continue;
+    }
     body += 1 + vlen(ops[i].key.size()) + ops[i].key.size() + (HasDeadline(ops[i].type) ? 8 : 0);
     if (HasValue(ops[i].type)) body += vlen(ops[i].value.size()) + ops[i].value.size();
   }
@@ -58,6 +62,7 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   for (std::size_t i = 0; i < n; ++i) {
     const BatchOp& op = ops[i];
     *q++ = static_cast<char>(op.type);
+    if (op.type == RecordType::kClear) continue;
     if (HasDeadline(op.type)) {
       PutFixed64(q, static_cast<uint64_t>(op.deadline));
       q += 8;

@@ -13,9 +13,9 @@
 //   batch  := varint32 count | op{count}             (one atomic update())
 //   setx   := deadline u64 | varint32 key_len | key | value   (version 2)
 //   expire := deadline u64 | key                     (version 2; 0 clears)
-//   op     := op_type u8 (1 set, 2 remove, 5 setx, 6 expire)
+//   op     := op_type u8 (1 set, 2 remove, 3 clear, 5 setx, 6 expire)
 //             | [deadline u64]                       (setx, expire)
-//             | varint32 key_len | key
+//             | [varint32 key_len | key]             (all but clear)
 //             | [varint32 value_len | value]         (set, setx)
 //
 // A deadline is a Unix time in milliseconds (an int64 stored as u64). The
@@ -75,7 +75,8 @@ inline bool HasValue(RecordType t) {
   return t == RecordType::kSet || t == RecordType::kSetExpiring;
 }
 
-// One write of a batch record: kSet, kRemove, kSetExpiring or kExpire.
+// One write of a batch record: kSet, kRemove, kClear (every key; no key),
+// kSetExpiring or kExpire.
 struct BatchOp {
   RecordType type;
   std::string_view key;
@@ -125,6 +126,10 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
     }
     BatchOp op;
     op.type = static_cast<RecordType>(*p++);
+    if (op.type == RecordType::kClear) {
+      fn(op);
+      continue;
+    }
     if (op.type != RecordType::kSet && op.type != RecordType::kRemove &&
         op.type != RecordType::kSetExpiring && op.type != RecordType::kExpire) {
       *why = "bad op type in batch record";

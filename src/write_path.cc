@@ -3,6 +3,8 @@
 #include "write_path.h"
 
 #include <algorithm>
+#include <random>
+#include <unordered_map>
 
 #include "error.h"
 
@@ -153,15 +155,16 @@ Result<void> WritePath::Clear(const WriteOptions& wo) {
 // ---- update(): multi-key read-modify-write ----
 
 // What a Transaction sees: the declared keys (hashed, with their shards, all
-// locked exclusively by Update) and the writes made so far, in order.
+// locked exclusively by Update), or in update_all() every key (every shard
+// locked), and the writes made so far, in order.
 class Transaction::Impl {
  public:
   struct Declared {
     HashedKey key;
     Shard* shard;
   };
-  // One write: kSet / kSetExpiring (value, deadline), kRemove, or kExpire
-  // (deadline; 0 clears).
+  // One write: kSet / kSetExpiring (value, deadline), kRemove, kExpire
+  // (deadline; 0 clears) or, in update_all(), kClear (every key).
   struct Write {
     wal::RecordType type;
     std::string key;
@@ -169,7 +172,10 @@ class Transaction::Impl {
     int64_t deadline = 0;
   };
 
-  explicit Impl(const Clock& clock) : clock(clock) {}
+  Impl(ShardMap* m, bool whole) : map(m), all(whole) {}
+
+  // Whether key may be touched: any key in update_all(), else a declared one.
+  bool Allowed(std::string_view key) { return all || Find(key) != nullptr; }
 
   const Declared* Find(std::string_view key) {
     for (const auto& d : declared)
@@ -178,14 +184,25 @@ class Transaction::Impl {
     return nullptr;
   }
 
+  // The committed entry of key (expired or not); the caller holds its lock.
+  const char* Committed(std::string_view key) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (all) {
+      const HashedKey k = ShardMap::HashKey(key);
+      return map->ShardFor(k).Find(k);
+    }
+    const Declared* d = Find(key);
+    return d == nullptr ? nullptr : d->shard->Find(d->key);
+  }
+
   // The key's value and deadline (0: none) as the transaction sees it;
   // false if absent or expired. Later writes win; a deadline change alone
   // keeps the value an earlier write or the map gave.
-  bool Lookup(const Declared& d, std::string_view* value, int64_t* deadline)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  bool Lookup(std::string_view key, std::string_view* value, int64_t* deadline) {
+    if (!Allowed(key)) return false;
     std::optional<int64_t> new_deadline;
     for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
-      if (it->key != d.key.key) continue;
+      if (it->type == wal::RecordType::kClear) return false;
+      if (it->key != key) continue;
       if (it->type == wal::RecordType::kExpire) {
         if (!new_deadline) new_deadline = it->deadline;
         continue;
@@ -195,7 +212,7 @@ class Transaction::Impl {
       *deadline = new_deadline.value_or(it->deadline);
       return !Expired(*deadline);
     }
-    const char* e = d.shard->Find(d.key);
+    const char* e = Committed(key);
     if (e == nullptr || !Entry::Live(e, Now())) return false;
     *value = Entry::Value(e);
     *deadline = new_deadline.value_or(Entry::Deadline(e));
@@ -205,32 +222,100 @@ class Transaction::Impl {
   bool Expired(int64_t deadline) { return deadline != 0 && deadline < Now(); }
   // One clock reading per transaction: its reads agree with each other.
   int64_t Now() {
-    if (now < 0) now = clock.NowMs();
+    if (now < 0) now = map->clock().NowMs();
     return now;
   }
 
-  const Clock& clock;
+  // update_all(): the keys written since the last clear, and whether a clear
+  // came first. Runs under every shard's lock.
+  struct Overlay {
+    std::unordered_map<std::string_view, bool> written;  // key -> present after the writes
+    bool cleared = false;
+  };
+  Overlay MakeOverlay() {
+    Overlay o;
+    for (const auto& w : writes) {
+      if (w.type == wal::RecordType::kClear) {
+        o.written.clear();
+        o.cleared = true;
+      } else {
+        o.written[w.key] = false;  // filled below
+      }
+    }
+    for (auto& [key, present] : o.written) {
+      std::string_view v;
+      int64_t d;
+      present = Lookup(key, &v, &d);
+    }
+    return o;
+  }
+
+  // Applies the writes in order, after they were logged; the caller holds
+  // the shards' locks (every shard's, if a clear is among them).
+  void Apply() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (const auto& w : writes) {
+      if (w.type == wal::RecordType::kClear) {
+        for (std::size_t i = 0; i < ShardMap::kShards; ++i) map->shard(i).Clear();
+        continue;
+      }
+      const HashedKey k = ShardMap::HashKey(w.key);
+      Shard& s = map->ShardFor(k);
+      switch (w.type) {
+        case wal::RecordType::kSet:
+        case wal::RecordType::kSetExpiring:
+          s.Put(k, w.value, w.deadline);
+          break;
+        case wal::RecordType::kRemove:
+          (void)s.Erase(k);
+          break;
+        case wal::RecordType::kExpire:
+          (void)s.SetDeadline(k, w.deadline);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  // Logs the writes as one record (a batch for several).
+  Result<uint64_t> Log(Wal* wal) const {
+    std::string& rec = RecordBuffer();
+    uint64_t hash;
+    if (writes.size() == 1) {
+      const auto& w = writes[0];
+      hash = wal::EncodeRecord(w.type, w.key, w.value, &rec, w.deadline);
+    } else {
+      std::vector<wal::BatchOp> ops;
+      ops.reserve(writes.size());
+      for (const auto& w : writes) ops.push_back({w.type, w.key, w.value, w.deadline});
+      hash = wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
+    }
+    Result<uint64_t> seq = wal->Append(&rec, hash);
+    TrimRecordBuffer(rec);
+    return seq;
+  }
+
+  ShardMap* const map;
+  const bool all;  // update_all(): every shard locked, any key allowed
   int64_t now = -1;
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
 };
 
-// Runs inside WritePath::Update, which holds the declared shards' locks (a
-// set the analysis cannot name).
+// These run inside WritePath::Update / UpdateAll, which hold the shards'
+// locks (a set the analysis cannot name).
 std::optional<std::string_view> Transaction::get(std::string_view key) const {
-  const Impl::Declared* d = impl_->Find(key);
   std::string_view v;
   int64_t deadline;
-  if (d == nullptr || !impl_->Lookup(*d, &v, &deadline)) return std::nullopt;
+  if (!impl_->Lookup(key, &v, &deadline)) return std::nullopt;
   return v;
 }
 
 int64_t Transaction::expire_time(std::string_view key) const {
-  const Impl::Declared* d = impl_->Find(key);
   std::string_view v;
   int64_t deadline;
-  if (d == nullptr || !impl_->Lookup(*d, &v, &deadline)) return kKeyAbsent;
+  if (!impl_->Lookup(key, &v, &deadline)) return kKeyAbsent;
   return deadline == 0 ? kNoExpiry : deadline;
 }
 
@@ -241,7 +326,7 @@ void Transaction::set(std::string_view key, std::string_view value) {
 }
 
 void Transaction::set(std::string_view key, std::string_view value, int64_t expire_at_ms) {
-  if (impl_->Find(key) == nullptr) return;
+  if (!impl_->Allowed(key)) return;
   if (auto r = CheckSizes(key, value); !r) {
     if (!impl_->error) impl_->error = r.error();
     return;
@@ -254,7 +339,7 @@ void Transaction::set(std::string_view key, std::string_view value, int64_t expi
 }
 
 void Transaction::remove(std::string_view key) {
-  if (impl_->Find(key) == nullptr) return;
+  if (!impl_->Allowed(key)) return;
   impl_->writes.push_back({wal::RecordType::kRemove, std::string(key), {}, 0});
 }
 
@@ -269,6 +354,74 @@ void Transaction::persist(std::string_view key) {
   impl_->writes.push_back({wal::RecordType::kExpire, std::string(key), {}, 0});
 }
 
+bool Transaction::wrote(std::string_view key) const {
+  for (const auto& w : impl_->writes) {
+    if (w.type == wal::RecordType::kClear || w.key == key) return true;
+  }
+  return false;
+}
+
+// ---- the whole-keyspace calls of update_all() ----
+
+void Transaction::clear() {
+  if (!impl_->all) {
+    if (!impl_->error) impl_->error = InvalidArgument("Transaction::clear() needs update_all()");
+    return;
+  }
+  impl_->writes.push_back({wal::RecordType::kClear, std::string(), {}, 0});
+}
+
+std::size_t Transaction::size() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!impl_->all) return 0;
+  const Impl::Overlay o = impl_->MakeOverlay();
+  const int64_t now = impl_->Now();
+  std::size_t n = 0;
+  if (!o.cleared) {
+    for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+      const Shard& s = impl_->map->shard(i);
+      n += s.set.size() - s.Stale(now);
+    }
+  }
+  for (const auto& [key, present] : o.written) {
+    const char* e = o.cleared ? nullptr : impl_->Committed(key);
+    const bool was = e != nullptr && Entry::Live(e, now);
+    if (present && !was) ++n;
+    if (!present && was) --n;
+  }
+  return n;
+}
+
+void Transaction::scan(const std::function<void(std::string_view, std::string_view)>& fn) const
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!impl_->all) return;
+  const Impl::Overlay o = impl_->MakeOverlay();
+  const int64_t now = impl_->Now();
+  if (!o.cleared) {
+    for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+      for (const char* e : impl_->map->shard(i).set) {
+        if (Entry::Live(e, now) && !o.written.contains(Entry::Key(e))) {
+          fn(Entry::Key(e), Entry::Value(e));
+        }
+      }
+    }
+  }
+  for (const auto& [key, present] : o.written) {
+    if (present) fn(key, *get(key));
+  }
+}
+
+std::optional<std::string> Transaction::random_key() const {
+  const std::size_t n = size();
+  if (n == 0) return std::nullopt;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::size_t pick = static_cast<std::size_t>(rng() % n);
+  std::optional<std::string> out;
+  scan([&](std::string_view key, std::string_view) {
+    if (pick-- == 0) out = std::string(key);
+  });
+  return out;
+}
+
 // Locks a run-time set of shards, which the analysis cannot follow; the
 // locks are taken in index order and released by Unlock on every path.
 Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
@@ -276,7 +429,7 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
                                const WriteOptions& wo) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (wo.sequence != nullptr) *wo.sequence = 0;
   if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
-  Transaction::Impl t(map_->clock());
+  Transaction::Impl t(map_, /*whole=*/false);
   t.declared.reserve(keys.size());
   std::vector<Shard*> shards;
   shards.reserve(keys.size());
@@ -308,40 +461,33 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
     fn(txn);
     if (t.error) return *t.error;
     if (t.writes.empty()) return {};
-    std::string& rec = RecordBuffer();
-    uint64_t hash;
-    if (t.writes.size() == 1) {
-      const auto& w = t.writes[0];
-      hash = wal::EncodeRecord(w.type, w.key, w.value, &rec, w.deadline);
-    } else {
-      std::vector<wal::BatchOp> ops;
-      ops.reserve(t.writes.size());
-      for (const auto& w : t.writes) ops.push_back({w.type, w.key, w.value, w.deadline});
-      hash = wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
-    }
-    seq = wal_->Append(&rec, hash);
-    TrimRecordBuffer(rec);
-    if (seq) {
-      for (const auto& w : t.writes) {
-        const HashedKey k = ShardMap::HashKey(w.key);
-        Shard& s = map_->ShardFor(k);
-        switch (w.type) {
-          case wal::RecordType::kSet:
-          case wal::RecordType::kSetExpiring:
-            s.Put(k, w.value, w.deadline);
-            break;
-          case wal::RecordType::kRemove:
-            (void)s.Erase(k);
-            break;
-          case wal::RecordType::kExpire:
-            (void)s.SetDeadline(k, w.deadline);
-            break;
-          default:
-            break;
-        }
-      }
-    }
+    seq = t.Log(wal_);
+    if (seq) t.Apply();
   }
+  return Finish(seq, wo);
+}
+
+// ---- update_all(): the whole keyspace in one transaction ----
+
+Result<void> WritePath::UpdateAll(const std::function<void(Transaction&)>& fn,
+                                  const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = 0;
+  if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
+  Transaction::Impl t(map_, /*whole=*/true);
+  Result<uint64_t> seq = uint64_t{0};
+  InFlight in_flight(*wal_);
+  // ClearIf is the one helper that holds every shard's lock; this never asks
+  // it to clear (a clear fn made is applied with the other writes, in order).
+  map_->ClearIf([&] {
+    Transaction txn(&t);
+    fn(txn);
+    if (!t.error && !t.writes.empty()) {
+      seq = t.Log(wal_);
+      if (seq) t.Apply();
+    }
+    return false;
+  });
+  if (t.error) return *t.error;
   return Finish(seq, wo);
 }
 

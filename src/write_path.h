@@ -50,6 +50,7 @@ class WritePath {
   Result<void> Clear(const WriteOptions& wo);
   Result<void> Update(const std::vector<std::string_view>& keys,
                       const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
+  Result<void> UpdateAll(const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
 
   // The active expiry cycle's write: under the shard's lock, logs one remove
   // (one batch record for several) for up to `max` entries whose deadline is

@@ -244,7 +244,8 @@ class WritePath;  // internal
 // The view a KvStore::update() callback gets of the keys it declared. Reads
 // see the transaction's own earlier writes. Only declared keys may be read or
 // written (others are a programming error: the update fails with
-// kInvalidArgument and writes nothing).
+// kInvalidArgument and writes nothing). A KvStore::update_all() callback may
+// read and write any key and also use the whole-keyspace calls below.
 class Transaction {
  public:
   // The view stays valid until the callback returns or the transaction's
@@ -254,6 +255,22 @@ class Transaction {
   void set(std::string_view key, std::string_view value);
   // Removes a declared key; applied when the callback returns successfully.
   void remove(std::string_view key);
+  // Whether this transaction has set or removed key so far.
+  bool wrote(std::string_view key) const;
+
+  // The whole-keyspace calls below are for update_all() only, and see the
+  // transaction's own writes. In update(), clear() fails the update with
+  // kInvalidArgument and the others answer nothing (0, no call, nullopt).
+
+  // Removes every key; applied when the callback returns successfully.
+  void clear();
+  // The number of keys.
+  std::size_t size() const;
+  // Calls fn for every key once, in no particular order. The views stay
+  // valid until fn returns; fn must not write through the transaction.
+  void scan(const std::function<void(std::string_view key, std::string_view value)>& fn) const;
+  // A uniformly chosen key, or nullopt if there is none.
+  std::optional<std::string> random_key() const;
 
   // Expiry of declared keys (see KvStore::expire_time()). set(key, value)
   // above clears a key's deadline, as Redis's SET does; to keep it, write
@@ -394,6 +411,15 @@ class KvStore {
   Result<void> update(const std::vector<std::string_view>& keys,
                       const std::function<void(Transaction&)>& fn,
                       const WriteOptions& write = {});
+
+  // As update() over the whole keyspace: locks every shard (in the order
+  // update() and clear() use), so fn may read and write any key and call
+  // Transaction::clear(), size(), scan() and random_key(). Every write fn
+  // makes, a clear included, is one WAL record: all or nothing after a
+  // crash, and readers never see part of it. Every other write waits while
+  // fn runs: keep it short.
+  Result<void> update_all(const std::function<void(Transaction&)>& fn,
+                          const WriteOptions& write = {});
 
   // Iterates over the keys in pages, like Redis's SCAN. Start with cursor 0;
   // fn is called for about `count` entries (never fewer than one shard's

@@ -88,6 +88,8 @@ void Apply(const Rec& r, Model* m) {
       const bool ok = wal::ForEachBatchOp(r.value, &why, [&](const wal::BatchOp& op) {
         if (op.type == wal::RecordType::kSet) {
           (*m)[std::string(op.key)] = std::string(op.value);
+        } else if (op.type == wal::RecordType::kClear) {
+          m->clear();
         } else {
           m->erase(std::string(op.key));
         }
