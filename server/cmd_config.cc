@@ -111,7 +111,16 @@ void ConfigSetCommand(CommandContext& ctx) {
     }
     params.push_back(p);
   }
-  for (std::size_t i = 0; i < params.size(); ++i) params[i]->apply(ctx.server, a[2 + 2 * i + 1]);
+  // Applying can still fail (appendfsync's fdatasync): then the parameters
+  // already changed get their old values back, as Redis restores them.
+  std::vector<std::string> old_values;
+  for (const ConfigParam* p : params) old_values.push_back(p->get(ctx.server));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (const std::string why = params[i]->apply(ctx.server, a[2 + 2 * i + 1]); !why.empty()) {
+      for (std::size_t j = 0; j < i; ++j) (void)params[j]->apply(ctx.server, old_values[j]);
+      return ctx.reply.Error(SetFailed(a[2 + 2 * i], why));
+    }
+  }
   ctx.reply.Ok();
 }
 

@@ -25,9 +25,34 @@
 namespace kvstore::server {
 
 SyncMode Config::sync_mode() const {
-  if (sync == "always") return SyncMode::kAlways;
-  if (sync == "no") return SyncMode::kNever;
-  return SyncMode::kEverySecond;
+  SyncMode mode = SyncMode::kEverySecond;
+  ParseSyncMode(sync, &mode);
+  return mode;
+}
+
+bool ParseSyncMode(std::string_view name, SyncMode* mode) {
+  if (EqualsIgnoreCase(name, "always")) {
+    *mode = SyncMode::kAlways;
+  } else if (EqualsIgnoreCase(name, "everysec")) {
+    *mode = SyncMode::kEverySecond;
+  } else if (EqualsIgnoreCase(name, "no")) {
+    *mode = SyncMode::kNever;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kAlways:
+      return "always";
+    case SyncMode::kNever:
+      return "no";
+    case SyncMode::kEverySecond:
+      break;
+  }
+  return "everysec";
 }
 
 namespace {

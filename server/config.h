@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kvstore/kvstore.h"
@@ -44,6 +45,10 @@ struct Config {
 // should start, otherwise the process exit code (0 after --help, 2 after a
 // usage error, with the message already printed).
 int ParseConfig(int argc, char** argv, Config* out);
+
+// appendfsync's words: always | everysec | no (any case).
+bool ParseSyncMode(std::string_view name, SyncMode* mode);
+const char* SyncModeName(SyncMode mode);
 
 }  // namespace kvstore::server
 

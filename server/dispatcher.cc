@@ -56,12 +56,17 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   }
   // A container without a handler of its own has arity -2, so cmd is a
   // subcommand (with a handler) once the arity check passes.
-  if (!ArityOk(*cmd, argv.size()) || cmd->handler == nullptr) return ReplyArity(ctx, *cmd);
+  const std::size_t index = StatSlot(*top, *cmd);
+  // As Redis, a known command refused before it runs counts as rejected.
+  if (!ArityOk(*cmd, argv.size()) || cmd->handler == nullptr) {
+    stats_.rejected[index].Add(1);
+    return ReplyArity(ctx, *cmd);
+  }
   if (!client.authenticated && (cmd->flags & kNoAuth) == 0 &&
       server_.auth_required.load(std::memory_order_relaxed)) {
+    stats_.rejected[index].Add(1);
     return reply.Error("NOAUTH Authentication required.");
   }
-  const std::size_t index = StatSlot(*top, *cmd);
   client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = reply.errors();
   const auto start = std::chrono::steady_clock::now();
@@ -110,7 +115,8 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
 }
 
 void Dispatcher::ProcessInput(Connection& c) {
-  ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed));
+  ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed), &stats_.errors);
+  c.parser.set_max_bulk_len(server_.proto_max_bulk_len.load(std::memory_order_relaxed));
   std::size_t pos = 0;
   while (!c.info.close_after_reply && pos < c.in_len) {
     if (c.need > c.in_len) break;  // a known-incomplete command

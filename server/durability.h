@@ -9,7 +9,7 @@
 // KvStore::wait_durable() for the whole batch, and I/O loops waiting at the
 // same time share one fdatasync inside the library. In the other sync modes
 // nothing waits (their promise is weaker, and the store never syncs on the
-// write path for them).
+// write path for them); the mode is the store's current one.
 //
 // One barrier per I/O loop; not thread-safe.
 
@@ -24,8 +24,9 @@ namespace kvstore::server {
 
 class DurabilityBarrier {
  public:
-  // wait: whether replies must wait for durability (the store is kAlways).
-  DurabilityBarrier(const KvStore* store, bool wait) : store_(store), wait_(wait) {}
+  // Replies wait for durability while the store's mode is kAlways (it can
+  // change at runtime: CONFIG SET appendfsync).
+  explicit DurabilityBarrier(const KvStore* store) : store_(store) {}
 
   // The options for a write whose reply this barrier will hold back; the
   // write's sequence lands in a scratch slot that Record() folds in.
@@ -38,7 +39,7 @@ class DurabilityBarrier {
   }
 
   // Whether a write since the last Wait() must become durable first.
-  bool pending() const { return wait_ && highest_ != 0; }
+  bool pending() const { return highest_ != 0 && store_->sync_mode() == SyncMode::kAlways; }
   uint64_t highest() const { return highest_; }
 
   // Blocks until every write recorded since the last Wait() is on stable
@@ -48,7 +49,6 @@ class DurabilityBarrier {
 
  private:
   const KvStore* store_;
-  const bool wait_;
   uint64_t scratch_ = 0;
   uint64_t highest_ = 0;
 };

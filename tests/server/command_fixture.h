@@ -40,8 +40,7 @@ class CommandFixture : public ::testing::Test {
     state_->maxclients.store(config_.maxclients);
     state_->timeout.store(config_.timeout);
     state_->thread_stats.push_back(std::make_unique<ThreadStats>());
-    durability_ = std::make_unique<DurabilityBarrier>(
-        store_.get(), config_.sync_mode() == SyncMode::kAlways);
+    durability_ = std::make_unique<DurabilityBarrier>(store_.get());
     dispatcher_ = std::make_unique<Dispatcher>(*state_, *state_->thread_stats[0], *durability_);
     client_.id = 7;
   }
