@@ -55,6 +55,14 @@ std::string GetNumber(ServerState& s) {
   return std::to_string((s.*kMember).load());
 }
 
+// A memory value as an int64 (string_util.h's ParseMemorySize, bounded).
+bool ParseMemory(std::string_view text, int64_t* value) {
+  uint64_t v = 0;
+  if (!ParseMemorySize(text, &v) || v > static_cast<uint64_t>(kInt64Max)) return false;
+  *value = static_cast<int64_t>(v);
+  return true;
+}
+
 int64_t ParsedNumber(std::string_view v) {
   int64_t n = 0;
   if (!ParseInt64(v, &n)) ParseMemory(v, &n);  // validated before
@@ -82,6 +90,12 @@ std::string SetRequirepass(ServerState& s, std::string_view v) {
 // As Redis: any value is accepted and clamped to [1, 500].
 std::string SetHz(ServerState& s, std::string_view v) {
   s.hz.store(std::clamp<int64_t>(ParsedNumber(v), 1, 500));
+  return "";
+}
+
+std::string SetSlowlogMaxLen(ServerState& s, std::string_view v) {
+  SetNumber<uint64_t, &ServerState::slowlog_max_len>(s, v);
+  s.slowlog.Trim(s.slowlog_max_len.load());
   return "";
 }
 
@@ -173,8 +187,7 @@ const ConfigParam kParams[] = {
      GetNumber<int64_t, &ServerState::slowlog_log_slower_than>,
      SetNumber<int64_t, &ServerState::slowlog_log_slower_than>},
     {"slowlog-max-len", nullptr, ParamType::kInteger, "128", 0, kInt64Max,
-     GetNumber<uint64_t, &ServerState::slowlog_max_len>,
-     SetNumber<uint64_t, &ServerState::slowlog_max_len>},
+     GetNumber<uint64_t, &ServerState::slowlog_max_len>, SetSlowlogMaxLen},
     {"notify-keyspace-events", nullptr, ParamType::kString, "", kNoMin, kNoMax,
      GetText<&ServerState::notify_keyspace_events>, SetKeyspaceEvents, nullptr,
      CheckKeyspaceEvents},
@@ -199,27 +212,6 @@ const ConfigParam* FindConfigParam(std::string_view name) {
     }
   }
   return nullptr;
-}
-
-bool ParseMemory(std::string_view text, int64_t* value) {
-  static constexpr std::pair<const char*, int64_t> kUnits[] = {
-      {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024 * 1024 * 1024},
-      {"k", 1000},  {"m", 1000 * 1000},  {"g", 1000 * 1000 * 1000}};
-  int64_t mul = 1;
-  for (const auto& [unit, m] : kUnits) {
-    const std::size_t n = std::char_traits<char>::length(unit);
-    if (text.size() > n && EqualsIgnoreCase(text.substr(text.size() - n), unit)) {
-      text.remove_suffix(n);
-      mul = m;
-      break;
-    }
-  }
-  int64_t n = 0;
-  if (!ParseInt64(text, &n) || n < 0 || n > std::numeric_limits<int64_t>::max() / mul) {
-    return false;
-  }
-  *value = n * mul;
-  return true;
 }
 
 std::string NormalizeKeyspaceEvents(std::string_view flags, bool* ok) {

@@ -58,9 +58,6 @@ const ConfigParam* FindConfigParam(std::string_view name);
 // '<name>') - " prefix.
 std::string ValidateConfigValue(const ConfigParam& p, std::string_view value);
 
-// A memory value ("100", "1kb", "2M"; units any case: k=1000, kb=1024, ...).
-bool ParseMemory(std::string_view text, int64_t* value);
-
 // notify-keyspace-events: the flags in Redis's canonical order ("AKE"), or
 // nullopt-like "" with *ok false for a character Redis does not know.
 std::string NormalizeKeyspaceEvents(std::string_view flags, bool* ok);

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "keyspace.h"
@@ -69,14 +70,29 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   }
   client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = reply.errors();
+  const uint64_t write_before = durability_.latest();
   const auto start = std::chrono::steady_clock::now();
   cmd->handler(ctx);
+  if (durability_.latest() != write_before) client.last_write_seq = durability_.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   stats_.calls[index].Add(1);
   stats_.usec[index].Add(static_cast<uint64_t>(us.count()));
+  const int64_t slower_than = server_.slowlog_log_slower_than.load(std::memory_order_relaxed);
+  if (slower_than >= 0 && us.count() >= slower_than) LogSlow(client, argv, us.count());
   stats_.commands.Add(1);
   if (reply.errors() != errors_before) stats_.failed[index].Add(1);
+}
+
+void Dispatcher::LogSlow(const ClientInfo& client, std::span<const std::string_view> argv,
+                         int64_t micros) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(server_.clients_mu);
+    name = client.name;
+  }
+  server_.slowlog.Add(argv, static_cast<uint64_t>(micros), NowMs() / 1000, client.addr,
+                      std::move(name), server_.slowlog_max_len.load(std::memory_order_relaxed));
 }
 
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
@@ -95,7 +111,9 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
   if (n == 0) return;
   static const std::size_t kSetIndex = StatSlot(*LookupCommand("set"), *LookupCommand("set"));
   const auto start = std::chrono::steady_clock::now();
+  const uint64_t write_before = durability_.latest();
   const Result<void> r = keyspace::SetPairs(*server_.store, durability_, batch.pairs);
+  if (durability_.latest() != write_before) c.info.last_write_seq = durability_.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   for (std::size_t i = 0; i < n; ++i) {
@@ -103,6 +121,15 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
       reply.Ok();
     } else {
       reply.Error("ERR " + r.error().message());
+    }
+  }
+  // The batch's time, shared evenly, is each SET's time for the SLOWLOG.
+  const int64_t slower_than = server_.slowlog_log_slower_than.load(std::memory_order_relaxed);
+  const int64_t each = us.count() / static_cast<int64_t>(n);
+  if (slower_than >= 0 && each >= slower_than) {
+    for (const auto& [key, value] : batch.pairs) {
+      const std::string_view argv[] = {"set", key, value};
+      LogSlow(c.info, argv, each);
     }
   }
   c.info.last_command.store(static_cast<int>(kSetIndex), std::memory_order_relaxed);

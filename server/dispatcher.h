@@ -38,6 +38,8 @@ class Dispatcher {
   // Whether argv is a SET with no options that may join a batch (the client
   // may run commands, and the key is within the store's limit).
   bool IsBatchableSet(const ClientInfo& client, std::span<const std::string_view> argv) const;
+  // Adds a command to the SLOWLOG.
+  void LogSlow(const ClientInfo& client, std::span<const std::string_view> argv, int64_t micros);
   // Runs and clears the batch, writing one reply per SET.
   void RunSetBatch(Connection& c, ReplyWriter& reply);
 

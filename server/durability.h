@@ -35,8 +35,14 @@ class DurabilityBarrier {
   // Call after each write made with Deferred().
   void Record() {
     if (scratch_ > highest_) highest_ = scratch_;
+    if (scratch_ != 0) latest_ = scratch_;
     scratch_ = 0;
   }
+
+  // The sequence of the last write recorded (0: none yet); unlike
+  // highest(), Wait() does not reset it. The dispatcher compares it before
+  // and after a command to learn the command's last write.
+  uint64_t latest() const { return latest_; }
 
   // Whether a write since the last Wait() must become durable first.
   bool pending() const { return highest_ != 0 && store_->sync_mode() == SyncMode::kAlways; }
@@ -51,6 +57,7 @@ class DurabilityBarrier {
   const KvStore* store_;
   uint64_t scratch_ = 0;
   uint64_t highest_ = 0;
+  uint64_t latest_ = 0;
 };
 
 }  // namespace kvstore::server

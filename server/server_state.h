@@ -25,13 +25,14 @@
 
 #include "config.h"
 #include "error_stats.h"
+#include "slowlog.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
 
 // Upper bound on the number of commands and subcommands (statistics slots;
 // command_table.cc static_asserts it).
-constexpr std::size_t kMaxCommands = 96;
+constexpr std::size_t kMaxCommands = 160;
 
 // Per-I/O-thread counters, each on its own cache lines.
 struct alignas(64) ThreadStats {
@@ -61,6 +62,7 @@ struct ClientInfo {
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
+  uint64_t last_write_seq = 0;     // the sequence of this client's last write (WAITAOF)
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
@@ -102,6 +104,7 @@ struct ServerState {
   std::atomic<uint64_t> maxmemory{0};
   std::atomic<int64_t> slowlog_log_slower_than{10000};  // microseconds; < 0: off
   std::atomic<uint64_t> slowlog_max_len{128};
+  SlowLog slowlog;
   // Settings kept as text and reported back (no effect on the store yet:
   // see config_params.cc).
   std::mutex settings_mu;
