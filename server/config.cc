@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -172,6 +173,23 @@ int ParseConfig(int argc, char** argv, Config* c) {
   app.add_option("--logfile", c->logfile,
                  "append the log to this file, reopened on SIGHUP (default: standard error)");
   app.set_version_flag("--version", "kvstore-server " KVSTORE_VERSION_STRING);
+  // Runtime parameters without a field of their own: kept as text, checked
+  // and applied through the CONFIG table (docs/SERVER.md lists them).
+  static const std::pair<const char*, const char*> kRuntimeParams[] = {
+      {"save", "snapshot rules: \"<seconds> <changes> ...\" (\"\": none)"},
+      {"hz", "background task frequency reported by INFO (1-500)"},
+      {"maxmemory", "memory limit reported by INFO (not enforced)"},
+      {"maxmemory-policy", "eviction policy reported by INFO (nothing is evicted)"},
+      {"slowlog-log-slower-than", "SLOWLOG threshold in microseconds (-1: off)"},
+      {"slowlog-max-len", "SLOWLOG entries kept"},
+      {"notify-keyspace-events", "accepted and reported; no notifications are sent"},
+  };
+  std::map<std::string, std::string> runtime_values;
+  std::vector<std::pair<std::string, CLI::Option*>> runtime_options;
+  for (const auto& [name, help] : kRuntimeParams) {
+    runtime_options.emplace_back(name,
+                                 app.add_option(std::string("--") + name, runtime_values[name], help));
+  }
 
   std::vector<std::string> args;
   const std::string config_file = FindConfigArg(argc, argv);
@@ -190,6 +208,9 @@ int ParseConfig(int argc, char** argv, Config* c) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  for (const auto& [name, option] : runtime_options) {
+    if (option->count() > 0) c->runtime_params.emplace_back(name, runtime_values[name]);
   }
   c->bind.clear();
   std::string cur;

@@ -37,6 +37,10 @@ struct Config {
   int64_t timeout = 0;             // idle seconds before a client is closed; 0: never
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   std::string logfile;             // empty: standard error (the journal under systemd)
+  // Parameters of the CONFIG table given at start (--hz 100, "save 60 1000"
+  // in the file), name and value in order: main() checks and applies them
+  // as CONFIG SET would (config_params.h).
+  std::vector<std::pair<std::string, std::string>> runtime_params;
 
   SyncMode sync_mode() const;
 };

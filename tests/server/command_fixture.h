@@ -53,7 +53,7 @@ class CommandFixture : public ::testing::Test {
   std::string Run(const std::vector<std::string>& argv) {
     std::vector<std::string_view> views(argv.begin(), argv.end());
     std::string out;
-    ReplyWriter reply(&out, client_.protocol.load());
+    ReplyWriter reply(&out, client_.protocol.load(), &state_->thread_stats[0]->errors);
     dispatcher_->Execute(client_, views, reply);
     return out;
   }
