@@ -159,7 +159,8 @@ const ConfigParam kParams[] = {
      SetAppendfsync, "everysec|always|no"},
     {"save", nullptr, ParamType::kList, "3600 1 300 100 60 10000", kNoMin, kNoMax,
      GetText<&ServerState::save_rules>, SetText<&ServerState::save_rules>, nullptr, CheckSave},
-    {"maxclients", nullptr, ParamType::kInteger, "10000", 1, 4294967295,
+    // At most --maxclients' own bound, so that CONFIG REWRITE's file starts.
+    {"maxclients", nullptr, ParamType::kInteger, "10000", 1, 1 << 20,
      GetNumber<uint64_t, &ServerState::maxclients>, SetNumber<uint64_t, &ServerState::maxclients>},
     {"requirepass", nullptr, ParamType::kString, "", kNoMin, kNoMax, Requirepass,
      SetRequirepass},

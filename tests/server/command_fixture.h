@@ -58,6 +58,16 @@ class CommandFixture : public ::testing::Test {
     return out;
   }
 
+  // "CONFIG GET name" for one parameter: its value.
+  std::string ConfigGet(const std::string& name) {
+    const std::string r = Run({"CONFIG", "GET", name});
+    const std::string head = "*2\r\n" + Bulk(name);
+    EXPECT_EQ(r.substr(0, head.size()), head) << r;
+    const std::string rest = r.substr(head.size());
+    const auto nl = rest.find("\r\n");
+    return rest.substr(nl + 2, rest.size() - nl - 4);
+  }
+
   // An error reply's text ("ERR ..."), or "" (and a test failure) if the
   // reply was not an error.
   std::string Err(const std::vector<std::string>& argv) {
