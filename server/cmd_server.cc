@@ -32,6 +32,7 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   if (c.flags & kReadOnly) cats.push_back("@read");
   if (c.flags & kWrite) cats.push_back("@write");
   if (group == "string") cats.push_back("@string");
+  if (group == "bitmap") cats.push_back("@bitmap");
   if (c.flags & kAdmin) cats.push_back("@admin");
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");
   if (c.flags & kAdmin) cats.push_back("@dangerous");

@@ -1,7 +1,8 @@
 // Copyright (c) the kvstore developers.
 //
 // String commands (Redis's t_string.c): GET, SET and its variants, MGET,
-// MSET, APPEND, STRLEN, GETRANGE, SETRANGE, INCR/DECR and friends. Reply and
+// MSET, APPEND, STRLEN, GETRANGE (and its old name SUBSTR, the same
+// handler), SETRANGE, INCR/DECR and friends, LCS. Reply and
 // error texts are Redis 7's, checked against redis-server 7.0 with redis-cli.
 // Writes go through keyspace.h.
 
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bitops.h"
 #include "command_handlers.h"
 #include "keyspace.h"
 #include "resp_parser.h"
@@ -193,7 +195,7 @@ void AppendCommand(CommandContext& ctx) {
   bool too_big = false;
   if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
         std::string v = Copy(tx.get(key));
-        if (v.size() + add.size() > ctx.server.config.proto_max_bulk_len) {
+        if (v.size() + add.size() > ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
           too_big = true;
           return;
         }
@@ -237,7 +239,7 @@ void SetrangeCommand(CommandContext& ctx) {
   if (!ParseInt64(ctx.argv[2], &offset)) return ctx.reply.Error(kNotIntegerError);
   if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
   if (!patch.empty() &&
-      static_cast<uint64_t>(offset) + patch.size() > ctx.server.config.proto_max_bulk_len) {
+      static_cast<uint64_t>(offset) + patch.size() > ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
     return ctx.reply.Error(kTooBig);
   }
   std::size_t len = 0;
@@ -302,6 +304,60 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   }
   if (error != nullptr) return ctx.reply.Error(error);
   ctx.reply.Bulk(result);
+}
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+void LcsCommand(CommandContext& ctx) {
+  const auto& a = ctx.argv;
+  const std::string x = keyspace::Get(ctx, a[1]).value_or(std::string());
+  const std::string y = keyspace::Get(ctx, a[2]).value_or(std::string());
+  bool len = false, idx = false, with_match_len = false;
+  int64_t min_match_len = 0;
+  for (std::size_t j = 3; j < a.size(); ++j) {
+    if (EqualsIgnoreCase(a[j], "IDX")) {
+      idx = true;
+    } else if (EqualsIgnoreCase(a[j], "LEN")) {
+      len = true;
+    } else if (EqualsIgnoreCase(a[j], "WITHMATCHLEN")) {
+      with_match_len = true;
+    } else if (EqualsIgnoreCase(a[j], "MINMATCHLEN") && j + 1 < a.size()) {
+      if (!ParseInt64(a[++j], &min_match_len)) return ctx.reply.Error(kNotIntegerError);
+      if (min_match_len < 0) min_match_len = 0;
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  if (idx && len) {
+    return ctx.reply.Error("ERR If you want both the length and indexes, please just use IDX.");
+  }
+  constexpr std::size_t kMaxLcsInput = std::numeric_limits<uint32_t>::max() - 1;
+  if (x.size() >= kMaxLcsInput || y.size() >= kMaxLcsInput) {
+    return ctx.reply.Error("ERR String too long for LCS");
+  }
+  // The table is transient memory the size of both lengths' product:
+  // bounded, as in Redis, by proto-max-bulk-len.
+  if (bitops::LcsTableBytes(x.size(), y.size()) > ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
+    return ctx.reply.Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  }
+  const auto r = bitops::Lcs(x, y, !len && !idx, idx, static_cast<uint64_t>(min_match_len));
+  if (len) return ctx.reply.Integer(r.length);
+  if (!idx) return ctx.reply.Bulk(r.sequence);
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("matches");
+  ctx.reply.ArrayHeader(r.matches.size());
+  for (const auto& m : r.matches) {
+    ctx.reply.ArrayHeader(with_match_len ? 3 : 2);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(m.a_start);
+    ctx.reply.Integer(m.a_end);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(m.b_start);
+    ctx.reply.Integer(m.b_end);
+    if (with_match_len) ctx.reply.Integer(m.length());
+  }
+  ctx.reply.Bulk("len");
+  ctx.reply.Integer(r.length);
 }
 
 }  // namespace kvstore::server

@@ -21,13 +21,23 @@ void MsetCommand(CommandContext& ctx);
 void MsetnxCommand(CommandContext& ctx);
 void AppendCommand(CommandContext& ctx);
 void StrlenCommand(CommandContext& ctx);
-void GetrangeCommand(CommandContext& ctx);
+void GetrangeCommand(CommandContext& ctx);  // also SUBSTR
 void SetrangeCommand(CommandContext& ctx);
 void IncrCommand(CommandContext& ctx);
 void DecrCommand(CommandContext& ctx);
 void IncrbyCommand(CommandContext& ctx);
 void DecrbyCommand(CommandContext& ctx);
 void IncrbyfloatCommand(CommandContext& ctx);
+void LcsCommand(CommandContext& ctx);
+
+// cmd_bits.cc
+void SetbitCommand(CommandContext& ctx);
+void GetbitCommand(CommandContext& ctx);
+void BitcountCommand(CommandContext& ctx);
+void BitposCommand(CommandContext& ctx);
+void BitopCommand(CommandContext& ctx);
+void BitfieldCommand(CommandContext& ctx);
+void BitfieldRoCommand(CommandContext& ctx);
 
 // cmd_keyspace.cc
 void DelCommand(CommandContext& ctx);

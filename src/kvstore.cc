@@ -34,12 +34,20 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(
   impl->writes_.emplace(&impl->map_, &impl->layout_->wal(), options.count_operations, log);
   impl->checkpointer_.emplace(options, impl->layout_.get(), &impl->map_, log, info->base_seq,
                               info->own_snapshot);
+  impl->expirer_.emplace(options, &impl->map_, &*impl->writes_);
+  // Keys that expired while the store was closed go now, logged as removes
+  // like any reclaim (before the checkpoint triggers start counting).
+  if (const uint64_t n = impl->expirer_->ReclaimAll(); n > 0) {
+    log->info("removed {} keys that expired while the store was closed", n);
+  }
   impl->checkpointer_->Start();
+  impl->expirer_->Start();
   return impl;
 }
 
 Result<void> KvStore::Impl::Close() {
   if (!layout_) return {};
+  expirer_->Stop();  // no more reclaims: the WAL is about to close
   bool first = false;
   Result<void> r = checkpointer_->Close(&first);
   if (!first) return {};
@@ -125,6 +133,35 @@ uint64_t KvStore::scan(uint64_t cursor, std::size_t count,
 
 std::optional<std::string> KvStore::random_key() const {
   return impl_ ? impl_->map().RandomKey() : std::nullopt;
+}
+
+Result<void> KvStore::set_expiring(std::string key, std::string value, int64_t expire_at_ms,
+                                   const WriteOptions& write) {
+  if (!impl_) return Moved();
+  if (expire_at_ms <= 0) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "expiry deadline " + std::to_string(expire_at_ms) + " is not a Unix time in ms");
+  }
+  return impl_->writes().Set(key, value, write, expire_at_ms);
+}
+
+Result<bool> KvStore::expire_at(std::string_view key, int64_t expire_at_ms,
+                                const WriteOptions& write) {
+  if (!impl_) return Moved();
+  return impl_->writes().ExpireAt(key, expire_at_ms, write);
+}
+
+Result<bool> KvStore::persist(std::string_view key, const WriteOptions& write) {
+  if (!impl_) return Moved();
+  return impl_->writes().Persist(key, write);
+}
+
+int64_t KvStore::expire_time(std::string_view key) const {
+  return impl_ ? impl_->map().ExpireTime(key) : kKeyAbsent;
+}
+
+int64_t KvStore::now_ms() const {
+  return impl_ ? impl_->map().clock().NowMs() : Clock::SystemNowMs();
 }
 
 std::size_t KvStore::size() const { return impl_ ? impl_->map().Size() : 0; }

@@ -135,6 +135,20 @@ std::string FormatPrometheus(const Stats& s) {
   w.Metric("wal_bytes_since_checkpoint", "gauge", "WAL bytes written since the last snapshot.",
            d(s.wal_bytes_since_checkpoint));
 
+  w.Metric("keys_with_expiry", "gauge", "Keys that have an expiry deadline.",
+           d(s.keys_with_expiry));
+  w.Metric("expired_keys_total", "counter", "Expired keys reclaimed since open.",
+           d(s.expired_keys));
+  w.Metric("expired_stale_percent", "gauge",
+           "Share of the keys with a deadline that have expired but are not yet reclaimed.",
+           s.expired_stale_perc);
+  w.Metric("expire_cycles_total", "counter", "Runs of the active expiry cycle.",
+           d(s.expire_cycles));
+  w.Metric("expire_cycle_cpu_seconds_total", "counter", "CPU time of the active expiry cycle.",
+           static_cast<double>(s.expire_cycle_cpu_us) / 1e6);
+  w.Hist("expire_lag_seconds", "How long after its deadline each expired key was reclaimed.",
+         s.expire_lag_seconds);
+
   w.Metric("recovery_snapshot_keys", "gauge", "Keys loaded from the snapshot at open.",
            d(s.recovery.snapshot_keys));
   w.Metric("recovery_records_replayed", "gauge", "WAL records replayed at open.",

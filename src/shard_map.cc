@@ -2,7 +2,11 @@
 
 #include "shard_map.h"
 
+#include "kvstore/kvstore.h"
+
 #include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <new>
 #include <random>
@@ -25,22 +29,37 @@ void ConfigureAllocator() {
 void* AllocateEntry(std::size_t n) { return mi_malloc(n); }
 void FreeEntry(void* p) { mi_free(p); }
 #endif
+
+// The block behind a table pointer: a tagged pointer's block starts with the
+// 8-byte deadline, one byte before the pointer; the lengths follow it.
+inline char* BlockStart(char* e) { return Entry::HasDeadline(e) ? e - 1 : e; }
+inline const char* Body(const char* e) { return Entry::HasDeadline(e) ? e + 7 : e; }
 }  // namespace
 
-void Entry::Free(char* e) { FreeEntry(e); }
+int64_t Clock::SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Entry::Free(char* e) { FreeEntry(BlockStart(e)); }
 
 ShardMap::ShardMap() { ConfigureAllocator(); }
 
-char* Entry::Make(std::string_view key, std::string_view value) {
+char* Entry::Make(std::string_view key, std::string_view value, int64_t deadline) {
   const auto klen = static_cast<uint32_t>(key.size());
   const auto vlen = static_cast<uint32_t>(value.size());
-  const std::size_t n = VarintLength(klen) + VarintLength(vlen) + key.size() + value.size();
-  char* e = static_cast<char*>(AllocateEntry(n));
-  if (e == nullptr) throw std::bad_alloc();
-  char* p = PutVarint32(PutVarint32(e, klen), vlen);
+  const std::size_t prefix = deadline != 0 ? sizeof(int64_t) : 0;
+  const std::size_t n =
+      prefix + VarintLength(klen) + VarintLength(vlen) + key.size() + value.size();
+  char* block = static_cast<char*>(AllocateEntry(n));
+  if (block == nullptr) throw std::bad_alloc();
+  static_assert(alignof(std::max_align_t) >= 2, "the tag bit needs aligned blocks");
+  if (prefix != 0) std::memcpy(block, &deadline, sizeof(deadline));
+  char* p = PutVarint32(PutVarint32(block + prefix, klen), vlen);
   std::memcpy(p, key.data(), key.size());
   std::memcpy(p + key.size(), value.data(), value.size());
-  return e;
+  return prefix != 0 ? block + 1 : block;
 }
 
 namespace {
@@ -62,24 +81,43 @@ inline const char* Lengths(const char* e, uint32_t* klen, uint32_t* vlen) {
 
 std::string_view Entry::Key(const char* e) {
   uint32_t klen, vlen;
-  const char* p = Lengths(e, &klen, &vlen);
+  const char* p = Lengths(Body(e), &klen, &vlen);
   return {p, klen};
 }
 
 std::string_view Entry::Value(const char* e) {
   uint32_t klen, vlen;
-  const char* p = Lengths(e, &klen, &vlen);
+  const char* p = Lengths(Body(e), &klen, &vlen);
   return {p + klen, vlen};
 }
 
 std::size_t Entry::Size(const char* e) {
   uint32_t klen, vlen;
-  const char* p = Lengths(e, &klen, &vlen);
-  return static_cast<std::size_t>(p - e) + klen + vlen;
+  const char* body = Body(e);
+  const char* p = Lengths(body, &klen, &vlen);
+  return static_cast<std::size_t>(p - body) + klen + vlen + (HasDeadline(e) ? sizeof(int64_t) : 0);
 }
 
-void Shard::Put(const HashedKey& k, std::string_view value) {
-  char* e = Entry::Make(k.key, value);
+void Shard::Index(char* e) {
+  if (!Entry::HasDeadline(e)) return;
+  expiring.insert({Entry::Deadline(e), e});
+  expiring_count.store(expiring.size(), std::memory_order_relaxed);
+}
+
+void Shard::Unindex(char* e) {
+  if (!Entry::HasDeadline(e)) return;
+  expiring.erase({Entry::Deadline(e), e});
+  expiring_count.store(expiring.size(), std::memory_order_relaxed);
+}
+
+std::size_t Shard::Stale(int64_t now_ms) const {
+  std::size_t n = 0;
+  for (auto it = expiring.begin(); it != expiring.end() && it->first < now_ms; ++it) ++n;
+  return n;
+}
+
+void Shard::Put(const HashedKey& k, std::string_view value, int64_t deadline) {
+  char* e = Entry::Make(k.key, value, deadline);
   entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e),
                     std::memory_order_relaxed);
   bool inserted = false;
@@ -89,6 +127,7 @@ void Shard::Put(const HashedKey& k, std::string_view value) {
     ctor(e);
     inserted = true;
   });
+  Index(e);
   if (inserted) {
     count.store(set.size(), std::memory_order_relaxed);
     return;
@@ -97,8 +136,32 @@ void Shard::Put(const HashedKey& k, std::string_view value) {
   char*& slot = const_cast<char*&>(*it);
   entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) - Entry::Size(slot),
                     std::memory_order_relaxed);
+  Unindex(slot);
   Entry::Free(slot);
   slot = e;
+}
+
+bool Shard::SetDeadline(const HashedKey& k, int64_t deadline) {
+  auto it = set.find(k);
+  if (it == set.end()) return false;
+  char*& slot = const_cast<char*&>(*it);
+  if (Entry::HasDeadline(slot) && deadline != 0) {  // same layout: rewrite in place
+    Unindex(slot);
+    Entry::SetDeadline(slot, deadline);
+    Index(slot);
+    return true;
+  }
+  if (Entry::Deadline(slot) == deadline) return true;  // none before, none after
+  // The layout changes (8 bytes more or less): a new block.
+  char* e = Entry::Make(Entry::Key(slot), Entry::Value(slot), deadline);
+  entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e) -
+                        Entry::Size(slot),
+                    std::memory_order_relaxed);
+  Unindex(slot);
+  Entry::Free(slot);
+  slot = e;  // same key, same hash, same slot
+  Index(e);
+  return true;
 }
 
 std::optional<std::string> Shard::Erase(const HashedKey& k) {
@@ -108,6 +171,7 @@ std::optional<std::string> Shard::Erase(const HashedKey& k) {
   std::string old(Entry::Value(e));
   entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) - Entry::Size(e),
                     std::memory_order_relaxed);
+  Unindex(e);
   set.erase(it);
   Entry::Free(e);
   count.store(set.size(), std::memory_order_relaxed);
@@ -117,6 +181,8 @@ std::optional<std::string> Shard::Erase(const HashedKey& k) {
 void Shard::Clear() {
   for (char* e : set) Entry::Free(e);
   set.clear();
+  expiring.clear();
+  expiring_count.store(0, std::memory_order_relaxed);
   count.store(0, std::memory_order_relaxed);
   entry_bytes.store(0, std::memory_order_relaxed);
 }
@@ -130,10 +196,25 @@ std::optional<std::string> ShardMap::Get(std::string_view key, bool count) const
   const HashedKey k = HashKey(key);
   const Shard& s = ShardFor(k);
   ReaderLock lock(&s.mu);
-  const char* e = s.Find(k);
+  const char* e = s.FindLive(k, clock_);
   if (count) (e ? s.hits : s.misses).fetch_add(1, std::memory_order_relaxed);
   if (e == nullptr) return std::nullopt;
   return std::string(Entry::Value(e));
+}
+
+int64_t ShardMap::ExpireTime(std::string_view key) const {
+  const HashedKey k = HashKey(key);
+  const Shard& s = ShardFor(k);
+  ReaderLock lock(&s.mu);
+  const char* e = s.FindLive(k, clock_);
+  if (e == nullptr) return kKeyAbsent;
+  return Entry::HasDeadline(e) ? Entry::Deadline(e) : kNoExpiry;
+}
+
+std::size_t ShardMap::Expiring() const {
+  std::size_t n = 0;
+  for (const auto& s : shards_) n += s.expiring_count.load(std::memory_order_relaxed);
+  return n;
 }
 
 // ---- scan() and random_key() ----
@@ -159,13 +240,14 @@ uint64_t ShardMap::Scan(uint64_t cursor, std::size_t count,
   std::size_t emitted = 0;
   count = std::max<std::size_t>(count, 1);
   std::vector<std::pair<uint64_t, const char*>> page;
+  const int64_t now = clock_.NowMs();
   while (shard < kShards && emitted < count) {
     const Shard& s = shards_[shard];
     ReaderLock lock(&s.mu);
     page.clear();
     for (const char* e : s.set) {
       const uint64_t h = Hash56(e);
-      if (h >= from) page.emplace_back(h, e);
+      if (h >= from && Entry::Live(e, now)) page.emplace_back(h, e);
     }
     const std::size_t want = std::max(count - emitted, s.set.size() / 16);
     if (page.size() > want) {
@@ -191,7 +273,9 @@ uint64_t ShardMap::Scan(uint64_t cursor, std::size_t count,
 
 std::optional<std::string> ShardMap::RandomKey() const {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  for (int attempt = 0; attempt < 8; ++attempt) {  // retry if keys vanish meanwhile
+  // Retry if keys vanish meanwhile or the draw hits an expired one; with
+  // many expired keys, fall back to the first live key found by a scan.
+  for (int attempt = 0; attempt < 8; ++attempt) {
     const std::size_t total = Size();
     if (total == 0) return std::nullopt;
     uint64_t r = rng() % total;
@@ -206,10 +290,18 @@ std::optional<std::string> ShardMap::RandomKey() const {
       if (r >= s.set.size()) break;
       auto it = s.set.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(r));
+      if (!Entry::Live(*it, clock_.NowMs())) break;  // expired: draw again
       return std::string(Entry::Key(*it));
     }
   }
-  return std::nullopt;
+  std::optional<std::string> found;
+  uint64_t cursor = 0;
+  do {
+    cursor = Scan(cursor, 1, [&](std::string_view k, std::string_view) {
+      if (!found) found.emplace(k);
+    });
+  } while (!found && cursor != 0);
+  return found;
 }
 
 // ---- sizing (before the map is shared) ----
@@ -229,7 +321,14 @@ void ShardMap::ShrinkToFit() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 
 std::size_t ShardMap::Size() const {
   std::size_t n = 0;
-  for (const auto& s : shards_) n += s.count.load(std::memory_order_relaxed);
+  int64_t now = -1;  // read once, and only if some key has a deadline
+  for (const auto& s : shards_) {
+    n += s.count.load(std::memory_order_relaxed);
+    if (s.expiring_count.load(std::memory_order_relaxed) == 0) continue;
+    if (now < 0) now = clock_.NowMs();
+    ReaderLock lock(&s.mu);
+    n -= std::min(n, s.Stale(now));
+  }
   return n;
 }
 
@@ -239,8 +338,9 @@ uint64_t ShardMap::MemoryBytes() const {
     ReaderLock lock(&s.mu);
     // Allocators round blocks up to 16 bytes; a slot is a pointer plus a
     // control byte.
+    // An index node holds about 16 (deadline, entry) pairs of 16 bytes.
     n += s.entry_bytes.load(std::memory_order_relaxed) + 8 * s.set.size() +
-         s.set.capacity() * (sizeof(char*) + 1);
+         s.set.capacity() * (sizeof(char*) + 1) + s.expiring.size() * 20;
   }
   return n;
 }

@@ -10,6 +10,15 @@
 // table) holds only a pointer per slot plus one control byte. Lookups hash the
 // key once (XXH3): the high bits pick the shard, the table reuses the hash.
 //
+// A key with an expiry carries its deadline (Unix ms, int64) in 8 more bytes
+// in front of the block, and the table's pointer to it has its low bit set
+// (blocks are at least 8-byte aligned). A key without one pays nothing: no
+// byte in the block, no extra table space, and a read tests one pointer bit.
+// Each shard also indexes its expiring entries by deadline (a B-tree of
+// (deadline, entry) pairs), so the active expiry cycle (expirer.h) finds the
+// expired ones in deadline order without sampling, and size() subtracts the
+// expired-but-unreclaimed ones exactly.
+//
 // Entries and tables come from mimalloc with transparent huge pages enabled:
 // filling memory 4 KiB page fault by page fault costs ~5x more than with 2 MiB
 // pages on the virtual machines we run on (docs/DESIGN.md), and mimalloc's
@@ -28,6 +37,7 @@
 #ifndef KVSTORE_SRC_SHARD_MAP_H_
 #define KVSTORE_SRC_SHARD_MAP_H_
 
+#include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_set.h>
 #ifndef KVSTORE_SYSTEM_MALLOC
 #include <mimalloc.h>
@@ -36,24 +46,46 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "coding.h"
 #include "mutex.h"
 
 namespace kvstore {
 
-// An entry block; see the file comment for its layout.
+// An entry block; see the file comment for its layout. `e` is the pointer
+// the table holds (tagged when the entry has a deadline).
 class Entry {
  public:
-  static char* Make(std::string_view key, std::string_view value);
+  // deadline: Unix ms, 0 for none.
+  static char* Make(std::string_view key, std::string_view value, int64_t deadline = 0);
   static void Free(char* e);
   static std::string_view Key(const char* e);
   static std::string_view Value(const char* e);
   static std::size_t Size(const char* e);  // bytes of the block
+  static bool HasDeadline(const char* e) { return (reinterpret_cast<uintptr_t>(e) & 1) != 0; }
+  // 0 when the entry has none.
+  static int64_t Deadline(const char* e) {
+    if (!HasDeadline(e)) return 0;
+    int64_t d;
+    std::memcpy(&d, e - 1, sizeof(d));
+    return d;
+  }
+  // REQUIRES: HasDeadline(e).
+  static void SetDeadline(char* e, int64_t deadline) {
+    std::memcpy(e - 1, &deadline, sizeof(deadline));
+  }
+  // Whether the entry is visible at time now_ms: no deadline, or one not yet
+  // passed. As in Redis, a key is still there at its deadline's millisecond
+  // and gone after it.
+  static bool Live(const char* e, int64_t now_ms) {
+    return !HasDeadline(e) || Deadline(e) >= now_ms;
+  }
 };
 
 // A key with its precomputed hash, for heterogeneous lookup.
@@ -82,12 +114,27 @@ using EntryAllocator = std::allocator<char*>;
 using EntryAllocator = mi_stl_allocator<char*>;
 #endif
 using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
+// A shard's expiring entries by deadline.
+using ExpiryIndex = absl::btree_set<std::pair<int64_t, char*>>;
+
+// The store's time: Unix milliseconds from Options::clock, or the system clock.
+class Clock {
+ public:
+  explicit Clock(std::function<int64_t()> fn = {}) : fn_(std::move(fn)) {}
+  int64_t NowMs() const { return fn_ ? fn_() : SystemNowMs(); }
+  static int64_t SystemNowMs();
+
+ private:
+  std::function<int64_t()> fn_;
+};
 
 struct alignas(64) Shard {
   mutable SharedMutex mu;
   EntrySet set ABSL_GUARDED_BY(mu);
   std::atomic<std::size_t> count{0};     // == set.size(), readable without mu
   std::atomic<uint64_t> entry_bytes{0};  // sum of Entry::Size; written under mu
+  ExpiryIndex expiring ABSL_GUARDED_BY(mu);
+  std::atomic<std::size_t> expiring_count{0};  // == expiring.size(), readable without mu
 
   // Operation counters for stats() (Options::count_operations). Writers
   // update theirs under the exclusive lock (a plain load+store); readers,
@@ -101,15 +148,34 @@ struct alignas(64) Shard {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
-  // Inserts or replaces.
-  void Put(const HashedKey& k, std::string_view value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Inserts or replaces; deadline as Entry::Make.
+  void Put(const HashedKey& k, std::string_view value, int64_t deadline = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Returns the removed entry's value.
   std::optional<std::string> Erase(const HashedKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Sets (deadline > 0) or clears (0) the deadline of a present key; false
+  // if absent.
+  bool SetDeadline(const HashedKey& k, int64_t deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Clear() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The entry, expired or not.
   const char* Find(const HashedKey& k) const ABSL_SHARED_LOCKS_REQUIRED(mu) {
     auto it = set.find(k);
     return it == set.end() ? nullptr : *it;
   }
+  // The entry if it is visible now; the clock is read only for an entry
+  // with a deadline.
+  const char* FindLive(const HashedKey& k, const Clock& clock) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu) {
+    const char* e = Find(k);
+    if (e != nullptr && Entry::HasDeadline(e) && Entry::Deadline(e) < clock.NowMs()) return nullptr;
+    return e;
+  }
+  // Entries whose deadline is before now_ms, not yet reclaimed.
+  std::size_t Stale(int64_t now_ms) const ABSL_SHARED_LOCKS_REQUIRED(mu);
+
+ private:
+  void Index(char* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  void Unindex(char* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
 
 class ShardMap {
@@ -124,14 +190,21 @@ class ShardMap {
   ~ShardMap();
 
   static HashedKey HashKey(std::string_view key) { return {key, Hash64(key)}; }
+  // The store's clock (Options::clock); set before the map is shared.
+  void set_clock(Clock clock) { clock_ = std::move(clock); }
+  const Clock& clock() const { return clock_; }
   Shard& ShardFor(const HashedKey& k) { return shards_[Index(k.hash)]; }
   const Shard& ShardFor(const HashedKey& k) const { return shards_[Index(k.hash)]; }
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
-  // The value of key, or nullopt. With count, bumps the shard's hit or miss
-  // counter (Options::count_operations).
+  // The value of key, or nullopt (also for an expired key). With count, bumps
+  // the shard's hit or miss counter (Options::count_operations).
   std::optional<std::string> Get(std::string_view key, bool count = false) const;
+  // The deadline of key in Unix ms, kNoExpiry or kKeyAbsent (kvstore.h).
+  int64_t ExpireTime(std::string_view key) const;
+  // Keys with a deadline, expired or not (the index sizes).
+  std::size_t Expiring() const;
   // KvStore::scan: calls fn for about `count` entries from cursor on and
   // returns the next cursor (0: done). See shard_map.cc for the cursor.
   uint64_t Scan(uint64_t cursor, std::size_t count,
@@ -140,8 +213,15 @@ class ShardMap {
   std::optional<std::string> RandomKey() const;
   // Writes made before the map is shared with other threads (snapshot
   // loading, WAL replay): no locks taken.
-  void PutUnshared(const HashedKey& k, std::string_view value) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    ShardFor(k).Put(k, value);
+  void PutUnshared(const HashedKey& k, std::string_view value, int64_t deadline = 0)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ShardFor(k).Put(k, value, deadline);
+  }
+  bool ContainsUnshared(const HashedKey& k) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return ShardFor(k).Find(k) != nullptr;
+  }
+  void SetDeadlineUnshared(const HashedKey& k, int64_t deadline) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    (void)ShardFor(k).SetDeadline(k, deadline);
   }
   void EraseUnshared(const HashedKey& k) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     (void)ShardFor(k).Erase(k);
@@ -153,6 +233,7 @@ class ShardMap {
   void Reserve(uint64_t keys);
   // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
   void ShrinkToFit();
+  // Visible keys: every entry but the expired ones not yet reclaimed.
   std::size_t Size() const;
   // Approximate bytes: entry blocks plus table slots (takes each shard's lock
   // shared in turn).
@@ -167,6 +248,7 @@ class ShardMap {
   static std::size_t Index(uint64_t hash) {
     return static_cast<std::size_t>(((hash >> 32) * kShards) >> 32);
   }
+  Clock clock_;
   Shard shards_[kShards];
 };
 

@@ -80,11 +80,19 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   w.Key("map");
   w.StartObject();
   std::string scratch;
+  // Deadlines of the keys written, for "expires"; keys already expired are
+  // left out altogether.
+  std::vector<std::pair<std::string, int64_t>> expires;
+  const int64_t now = map.clock().NowMs();
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     {
       const Shard& s = map.shard(i);
       ReaderLock lock(&s.mu);
       for (const char* e : s.set) {
+        if (Entry::HasDeadline(e)) {
+          if (!Entry::Live(e, now)) continue;
+          expires.emplace_back(Entry::Key(e), Entry::Deadline(e));
+        }
         WriteText(w, Entry::Key(e), true, &scratch);
         WriteText(w, Entry::Value(e), false, &scratch);
       }
@@ -92,6 +100,15 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
     KV_RETURN_IF_ERROR(Flush(sb, file));
   }
   w.EndObject();
+  if (!expires.empty()) {
+    w.Key("expires");
+    w.StartObject();
+    for (const auto& [key, deadline] : expires) {
+      WriteText(w, key, true, &scratch);
+      w.Int64(deadline);
+    }
+    w.EndObject();
+  }
   w.EndObject();
   sb.Put('\n');
   return Flush(sb, file);
@@ -128,6 +145,8 @@ class Loader {
           if (auto e = std::move(inner).get(f)) return Bad(doc, e, "entry");
           KV_RETURN_IF_ERROR(AddEntry(doc, f));
         }
+      } else if (key == "expires") {
+        has_expires = true;  // applied after the map, in a second pass
       } else if (key == "sequence" || key == "version" || key == "keys") {
         uint64_t n;
         if (auto e = field.value().get_uint64().get(n)) return Bad(doc, e, std::string(key));
@@ -151,6 +170,7 @@ class Loader {
       return Corruption("snapshot '" + path_ + "': data after the JSON object at byte " +
                         std::to_string(rest - data_.data()));
     }
+    if (has_expires) KV_RETURN_IF_ERROR(LoadExpires(doc));
     return info_;
   }
 
@@ -203,6 +223,47 @@ class Loader {
     return {};
   }
 
+  // "expires": {"key": deadline_ms, ...}: deadlines of keys in "map". A key
+  // not in the map is an error; so is a deadline that is not a positive
+  // integer.
+  Result<void> LoadExpires(simdjson::ondemand::document& doc) {
+    doc.rewind();
+    simdjson::ondemand::object top;
+    if (auto e = doc.get_object().get(top)) return Bad(doc, e, "top level");
+    for (auto field_result : top) {
+      simdjson::ondemand::field field;
+      if (auto e = std::move(field_result).get(field)) return Bad(doc, e, "member");
+      std::string_view name;
+      if (auto e = field.unescaped_key().get(name)) return Bad(doc, e, "key");
+      if (name != "expires") continue;
+      simdjson::ondemand::object m;
+      if (auto e = field.value().get_object().get(m)) return Bad(doc, e, "\"expires\"");
+      for (auto inner : m) {
+        simdjson::ondemand::field f;
+        if (auto e = std::move(inner).get(f)) return Bad(doc, e, "expires entry");
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return Bad(doc, e, "expires key");
+        int64_t deadline;
+        if (f.value().get_int64().get(deadline) != simdjson::SUCCESS || deadline <= 0) {
+          return Corruption("snapshot '" + path_ + "': deadline of key \"" + Printable(key) +
+                            "\" in \"expires\" is not a positive integer" + Where(doc));
+        }
+        if (!DecodeText(key, &key_)) {
+          return Corruption("snapshot '" + path_ +
+                            "': bad base64 after the binary marker in \"expires\" near key \"" +
+                            Printable(key) + "\"");
+        }
+        const HashedKey k = ShardMap::HashKey(key_);
+        if (!map_->ContainsUnshared(k)) {
+          return Corruption("snapshot '" + path_ + "': key \"" + Printable(key) +
+                            "\" in \"expires\" is not in \"map\"");
+        }
+        map_->SetDeadlineUnshared(k, deadline);
+      }
+    }
+    return {};
+  }
+
   static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
   // The key's closing quote: walk back from the value over `"  :  `.
@@ -242,6 +303,7 @@ class Loader {
   std::string_view data_;
   ShardMap* map_;
   LoadInfo info_;
+  bool has_expires = false;
   std::string key_, value_;
 };
 

@@ -1,7 +1,10 @@
 // Copyright (c) the kvstore developers.
 //
 // JSON snapshots (docs/FORMATS.md):
-//   {"format": "kvstore-snapshot", "version": 1, "sequence": N, "map": {...}}
+//   {"format": "kvstore-snapshot", "version": 2, "sequence": N, "keys": N,
+//    "map": {"key": "value", ...}, "expires": {"key": deadline_ms, ...}}
+// "expires" (version 2) is present only when some key has a deadline; the
+// "map" keeps the seed's form. Versions 1 and 2 and the flat form load.
 // pretty-printed with two-space indents. Keys and values that are valid UTF-8
 // and do not start with the marker below are written as JSON strings; all
 // others as the marker followed by their standard base64 (RFC 4648) text.
@@ -20,7 +23,7 @@ namespace kvstore::snapshot {
 
 // NUL, then "b64:". In JSON text it reads "\u0000b64:".
 inline constexpr std::string_view kBinaryMarker{"\0b64:", 5};
-inline constexpr uint64_t kVersion = 1;
+inline constexpr uint64_t kVersion = 2;
 
 // Appends the text form of bytes to *out (see the file comment).
 void EncodeText(std::string_view bytes, std::string* out);

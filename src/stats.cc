@@ -31,6 +31,7 @@ Stats KvStore::Impl::GetStats() const {
   s.group_commit_records = std::move(c.sync_records);
   checkpointer_->FillStats(&s, layout_->wal().last_seq(), c.bytes);
   s.recovery = recovery_;
+  expirer_->FillStats(&s);
   return s;
 }
 

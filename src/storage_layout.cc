@@ -10,29 +10,41 @@
 
 namespace kvstore {
 
-void ApplyRecord(ShardMap* map, const wal::RecordView& rec) {
-  switch (rec.type) {
+namespace {
+void ApplyOp(ShardMap* map, wal::RecordType type, std::string_view key, std::string_view value,
+             int64_t deadline) {
+  switch (type) {
     case wal::RecordType::kSet:
-      map->PutUnshared(ShardMap::HashKey(rec.key), rec.value);
+      map->PutUnshared(ShardMap::HashKey(key), value);
+      break;
+    case wal::RecordType::kSetExpiring:
+      map->PutUnshared(ShardMap::HashKey(key), value, deadline);
       break;
     case wal::RecordType::kRemove:
-      map->EraseUnshared(ShardMap::HashKey(rec.key));
+      map->EraseUnshared(ShardMap::HashKey(key));
+      break;
+    case wal::RecordType::kExpire:
+      // Logged only for a key present then, so replay finds it present too.
+      map->SetDeadlineUnshared(ShardMap::HashKey(key), deadline);
       break;
     case wal::RecordType::kClear:
       map->ClearUnshared();
       break;
-    case wal::RecordType::kBatch: {
-      std::string why;  // the reader validated the grammar already
-      (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
-        if (op.type == wal::RecordType::kSet) {
-          map->PutUnshared(ShardMap::HashKey(op.key), op.value);
-        } else {
-          map->EraseUnshared(ShardMap::HashKey(op.key));
-        }
-      });
-      break;
-    }
+    case wal::RecordType::kBatch:
+      break;  // not an op
   }
+}
+}  // namespace
+
+void ApplyRecord(ShardMap* map, const wal::RecordView& rec) {
+  if (rec.type != wal::RecordType::kBatch) {
+    ApplyOp(map, rec.type, rec.key, rec.value, rec.deadline);
+    return;
+  }
+  std::string why;  // the reader validated the grammar already
+  (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
+    ApplyOp(map, op.type, op.key, op.value, op.deadline);
+  });
 }
 
 namespace {

@@ -2,7 +2,8 @@
 //
 // KvStore::Impl: one open store, assembled from its parts. It owns the
 // keyspace (ShardMap), the StorageLayout (files, WAL), the commit path
-// (WritePath), the Checkpointer and the recovery figures; KvStore's public
+// (WritePath), the Checkpointer, the active expiry cycle (Expirer) and the
+// recovery figures; KvStore's public
 // methods (kvstore.cc) forward to these parts. Open and Close order the
 // parts' start and stop.
 
@@ -16,6 +17,7 @@
 #include <optional>
 
 #include "checkpointer.h"
+#include "expirer.h"
 #include "kvstore/kvstore.h"
 #include "shard_map.h"
 #include "storage_layout.h"
@@ -42,6 +44,7 @@ class KvStore::Impl {
   WritePath& writes() { return *writes_; }
   const WritePath& writes() const { return *writes_; }
   Checkpointer& checkpointer() { return *checkpointer_; }
+  Expirer& expirer() { return *expirer_; }
   StorageLayout& layout() { return *layout_; }
   const RecoveryStats& recovery() const { return recovery_; }
   bool count_ops() const { return count_ops_; }
@@ -51,7 +54,9 @@ class KvStore::Impl {
   }
 
   Impl(const Options& options, std::shared_ptr<spdlog::logger> log)
-      : count_ops_(options.count_operations), log_(std::move(log)) {}
+      : count_ops_(options.count_operations), log_(std::move(log)) {
+    map_.set_clock(Clock(options.clock));
+  }
 
  private:
   const bool count_ops_;
@@ -61,6 +66,7 @@ class KvStore::Impl {
   RecoveryStats recovery_;
   std::optional<WritePath> writes_;
   std::optional<Checkpointer> checkpointer_;
+  std::optional<Expirer> expirer_;
   mutable std::atomic<uint64_t> scans_{0};
 };
 

@@ -2,6 +2,8 @@
 
 #include "wal.h"
 
+#include "histogram.h"
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -47,21 +49,6 @@ const std::vector<double> kSyncBounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001
                                          0.5,     1,      2.5,     5};
 // Records per fdatasync: 1 .. 4096.
 const std::vector<double> kBatchBounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
-
-Histogram MakeHistogram(const std::vector<double>& bounds) {
-  Histogram h;
-  h.bounds = bounds;
-  h.counts.assign(bounds.size() + 1, 0);
-  return h;
-}
-
-void Observe(Histogram* h, double v) {
-  std::size_t i = 0;
-  while (i < h->bounds.size() && v > h->bounds[i]) ++i;
-  ++h->counts[i];
-  ++h->count;
-  h->sum += v;
-}
 }  // namespace
 
 Wal::Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode)

@@ -15,12 +15,12 @@ std::string EncodeFileHeader(uint64_t base_seq) {
 }
 
 uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view value,
-                      std::string* out) {
-  std::size_t body = kBodyPrefixSize;
-  if (type == RecordType::kSet) {
+                      std::string* out, int64_t deadline) {
+  std::size_t body = kBodyPrefixSize + (HasDeadline(type) ? 8 : 0);
+  if (HasValue(type)) {
     body += static_cast<std::size_t>(VarintLength(static_cast<uint32_t>(key.size()))) + key.size() +
             value.size();
-  } else if (type == RecordType::kRemove) {
+  } else if (type != RecordType::kClear) {
     body += key.size();
   }
   out->assign(kRecordHeaderSize + Padded(body), '\0');
@@ -28,12 +28,16 @@ uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view va
   PutFixed32(out->data(), static_cast<uint32_t>(body));
   p[8] = static_cast<char>(type);
   char* q = p + kBodyPrefixSize;
-  if (type == RecordType::kSet) q = PutVarint32(q, static_cast<uint32_t>(key.size()));
+  if (HasDeadline(type)) {
+    PutFixed64(q, static_cast<uint64_t>(deadline));
+    q += 8;
+  }
+  if (HasValue(type)) q = PutVarint32(q, static_cast<uint32_t>(key.size()));
   if (type != RecordType::kClear) {
     std::memcpy(q, key.data(), key.size());
     q += key.size();
   }
-  if (type == RecordType::kSet) std::memcpy(q, value.data(), value.size());
+  if (HasValue(type)) std::memcpy(q, value.data(), value.size());
   return XXH3_64bits(p + 8, body - 8);
 }
 
@@ -43,8 +47,8 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   };
   std::size_t body = kBodyPrefixSize + vlen(n);
   for (std::size_t i = 0; i < n; ++i) {
-    body += 1 + vlen(ops[i].key.size()) + ops[i].key.size();
-    if (ops[i].type == RecordType::kSet) body += vlen(ops[i].value.size()) + ops[i].value.size();
+    body += 1 + vlen(ops[i].key.size()) + ops[i].key.size() + (HasDeadline(ops[i].type) ? 8 : 0);
+    if (HasValue(ops[i].type)) body += vlen(ops[i].value.size()) + ops[i].value.size();
   }
   out->assign(kRecordHeaderSize + Padded(body), '\0');
   char* p = out->data() + kRecordHeaderSize;
@@ -54,10 +58,14 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
   for (std::size_t i = 0; i < n; ++i) {
     const BatchOp& op = ops[i];
     *q++ = static_cast<char>(op.type);
+    if (HasDeadline(op.type)) {
+      PutFixed64(q, static_cast<uint64_t>(op.deadline));
+      q += 8;
+    }
     q = PutVarint32(q, static_cast<uint32_t>(op.key.size()));
     std::memcpy(q, op.key.data(), op.key.size());
     q += op.key.size();
-    if (op.type == RecordType::kSet) {
+    if (HasValue(op.type)) {
       q = PutVarint32(q, static_cast<uint32_t>(op.value.size()));
       std::memcpy(q, op.value.data(), op.value.size());
       q += op.value.size();

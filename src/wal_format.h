@@ -11,8 +11,16 @@
 //   remove := key
 //   clear  := (empty)
 //   batch  := varint32 count | op{count}             (one atomic update())
-//   op     := op_type u8 (1 set, 2 remove) | varint32 key_len | key
-//             | [varint32 value_len | value]         (value for set only)
+//   setx   := deadline u64 | varint32 key_len | key | value   (version 2)
+//   expire := deadline u64 | key                     (version 2; 0 clears)
+//   op     := op_type u8 (1 set, 2 remove, 5 setx, 6 expire)
+//             | [deadline u64]                       (setx, expire)
+//             | varint32 key_len | key
+//             | [varint32 value_len | value]         (set, setx)
+//
+// A deadline is a Unix time in milliseconds (an int64 stored as u64). The
+// version 2 types only add records: a version 1 log is a valid version 2 log,
+// and readers accept both header versions.
 //
 // Integers are little-endian. The record checksum is
 //   fold32(XXH3_64bits(body[8..length]) ^ (seq * kSeqMul))
@@ -34,7 +42,8 @@
 namespace kvstore::wal {
 
 inline constexpr char kMagic[8] = {'K', 'V', 'S', 'T', 'W', 'A', 'L', '\x01'};
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kMinVersion = 1;  // the oldest this build reads
 inline constexpr std::size_t kFileHeaderSize = 32;
 // Where the header's fields start (the layout above); the checksum covers the
 // bytes before kHeaderChecksumOffset.
@@ -50,13 +59,28 @@ inline constexpr uint64_t kSeqMul = 0x9E3779B97F4A7C15ull;
 // wraps; a file or snapshot claiming more is corrupt.
 inline constexpr uint64_t kMaxSequence = uint64_t{1} << 62;
 
-enum class RecordType : uint8_t { kSet = 1, kRemove = 2, kClear = 3, kBatch = 4 };
+enum class RecordType : uint8_t {
+  kSet = 1,
+  kRemove = 2,
+  kClear = 3,
+  kBatch = 4,
+  kSetExpiring = 5,  // "setx": a set with a deadline
+  kExpire = 6,       // a new deadline for a present key (0: none)
+};
 
-// One write of a batch record: kSet or kRemove.
+inline bool HasDeadline(RecordType t) {
+  return t == RecordType::kSetExpiring || t == RecordType::kExpire;
+}
+inline bool HasValue(RecordType t) {
+  return t == RecordType::kSet || t == RecordType::kSetExpiring;
+}
+
+// One write of a batch record: kSet, kRemove, kSetExpiring or kExpire.
 struct BatchOp {
   RecordType type;
   std::string_view key;
-  std::string_view value;  // kSet only
+  std::string_view value;  // kSet, kSetExpiring
+  int64_t deadline = 0;    // kSetExpiring, kExpire
 };
 
 inline constexpr std::size_t Padded(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
@@ -73,8 +97,9 @@ std::string EncodeFileHeader(uint64_t base_seq);
 // and returns XXH3 of the part the checksum covers besides seq; FinishRecord
 // then stamps seq and checksum. Splitting lets the hashing run outside the
 // WAL lock while seq is assigned under it.
+// deadline: for kSetExpiring and kExpire.
 uint64_t EncodeRecord(RecordType type, std::string_view key, std::string_view value,
-                      std::string* out);
+                      std::string* out, int64_t deadline = 0);
 void FinishRecord(uint64_t seq, uint64_t payload_hash, std::string* rec);
 
 // As EncodeRecord, for a kBatch record holding ops in order.
@@ -100,9 +125,18 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
     }
     BatchOp op;
     op.type = static_cast<RecordType>(*p++);
-    if (op.type != RecordType::kSet && op.type != RecordType::kRemove) {
+    if (op.type != RecordType::kSet && op.type != RecordType::kRemove &&
+        op.type != RecordType::kSetExpiring && op.type != RecordType::kExpire) {
       *why = "bad op type in batch record";
       return false;
+    }
+    if (HasDeadline(op.type)) {
+      if (end - p < 8) {
+        *why = "batch record ends inside a deadline";
+        return false;
+      }
+      op.deadline = static_cast<int64_t>(GetFixed64(p));
+      p += 8;
     }
     uint32_t klen;
     p = GetVarint32(p, end, &klen);
@@ -112,7 +146,7 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
     }
     op.key = {p, klen};
     p += klen;
-    if (op.type == RecordType::kSet) {
+    if (HasValue(op.type)) {
       uint32_t vlen;
       p = GetVarint32(p, end, &vlen);
       if (p == nullptr || static_cast<std::size_t>(end - p) < vlen) {

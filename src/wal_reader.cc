@@ -56,9 +56,10 @@ Result<void> CheckHeader(std::string_view data, const std::string& path, ScanRes
     return Corruption("WAL '" + path + "': header checksum mismatch at offset 24");
   }
   uint32_t version = GetFixed32(data.data() + 8);
-  if (version != kVersion) {
+  if (version < kMinVersion || version > kVersion) {
     return Corruption("WAL '" + path + "': unsupported format version " + std::to_string(version) +
-                      " (this build reads version " + std::to_string(kVersion) + ")");
+                      " (this build reads versions " + std::to_string(kMinVersion) + " to " +
+                      std::to_string(kVersion) + ")");
   }
   r->has_header = true;
   r->base_seq = GetFixed64(data.data() + 16);
@@ -110,8 +111,18 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
   const char* end = body + len;
   rec->key = {};
   rec->value = {};
+  rec->deadline = 0;
+  if (HasDeadline(rec->type)) {
+    if (end - q < 8) {
+      *why = "record ends inside its deadline";
+      return false;
+    }
+    rec->deadline = static_cast<int64_t>(GetFixed64(q));
+    q += 8;
+  }
   switch (rec->type) {
-    case RecordType::kSet: {
+    case RecordType::kSet:
+    case RecordType::kSetExpiring: {
       uint32_t klen;
       q = GetVarint32(q, end, &klen);
       if (q == nullptr || static_cast<std::size_t>(end - q) < klen) {
@@ -123,6 +134,7 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
       break;
     }
     case RecordType::kRemove:
+    case RecordType::kExpire:
       rec->key = {q, static_cast<std::size_t>(end - q)};
       break;
     case RecordType::kClear:

@@ -18,8 +18,9 @@ namespace kvstore::wal {
 struct RecordView {
   uint64_t seq;
   RecordType type;
-  std::string_view key;    // set, remove
-  std::string_view value;  // set; batch: the payload (see wal::ForEachBatchOp)
+  std::string_view key;    // set, remove, setx, expire
+  std::string_view value;  // set, setx; batch: the payload (see wal::ForEachBatchOp)
+  int64_t deadline;        // setx, expire (Unix ms; expire: 0 clears)
   uint64_t offset;         // of the record's first byte in the file
 };
 

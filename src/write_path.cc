@@ -47,10 +47,14 @@ class InFlight {
 
 }  // namespace
 
-Result<void> WritePath::Set(std::string_view key, std::string_view value, const WriteOptions& wo) {
+Result<void> WritePath::Set(std::string_view key, std::string_view value, const WriteOptions& wo,
+                             int64_t deadline) {
   KV_RETURN_IF_ERROR(CheckSizes(key, value));
   std::string& rec = RecordBuffer();
-  const uint64_t hash = wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
+  const uint64_t hash =
+      deadline != 0
+          ? wal::EncodeRecord(wal::RecordType::kSetExpiring, key, value, &rec, deadline)
+          : wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
   const HashedKey k = ShardMap::HashKey(key);
   Shard& shard = map_->ShardFor(k);
   Result<uint64_t> seq = uint64_t{0};
@@ -58,7 +62,7 @@ Result<void> WritePath::Set(std::string_view key, std::string_view value, const 
     InFlight in_flight(*wal_);
     WriterLock lock(&shard.mu);
     seq = wal_->Append(&rec, hash);
-    if (seq) shard.Put(k, value);
+    if (seq) shard.Put(k, value, deadline);
     if (count_ops_) shard.Bump(shard.sets);
   }
   TrimRecordBuffer(rec);
@@ -70,6 +74,44 @@ Result<void> WritePath::Finish(const Result<uint64_t>& seq, const WriteOptions& 
   if (!seq) return Logged(Result<void>(seq.error()));
   if (!wo.wait_durable) return {};
   return Logged(wal_->Commit(*seq));
+}
+
+// expire_at and persist: decide under the shard's lock what the key needs
+// (nothing, a new deadline, no deadline, or, for a deadline already past, a
+// remove), log it and apply it. persist: clear the deadline (`deadline` is
+// ignored); returns false when there was none.
+Result<bool> WritePath::ChangeExpiry(std::string_view key, int64_t deadline, bool persist,
+                                     const WriteOptions& wo) {
+  if (wo.sequence != nullptr) *wo.sequence = 0;
+  if (key.size() > KvStore::kMaxKeySize) return false;  // cannot exist
+  const HashedKey k = ShardMap::HashKey(key);
+  Shard& shard = map_->ShardFor(k);
+  std::string& rec = RecordBuffer();
+  Result<uint64_t> seq = uint64_t{0};
+  {
+    InFlight in_flight(*wal_);
+    WriterLock lock(&shard.mu);
+    const int64_t now = map_->clock().NowMs();
+    const char* e = shard.Find(k);
+    if (e == nullptr || !Entry::Live(e, now)) return false;
+    if (persist && !Entry::HasDeadline(e)) return false;
+    if (persist) deadline = 0;
+    const bool remove = !persist && deadline <= now;
+    const uint64_t hash =
+        remove ? wal::EncodeRecord(wal::RecordType::kRemove, key, {}, &rec)
+               : wal::EncodeRecord(wal::RecordType::kExpire, key, {}, &rec, deadline);
+    seq = wal_->Append(&rec, hash);
+    if (seq) {
+      if (remove) {
+        (void)shard.Erase(k);
+      } else {
+        (void)shard.SetDeadline(k, deadline);
+      }
+    }
+  }
+  TrimRecordBuffer(rec);
+  KV_RETURN_IF_ERROR(Finish(seq, wo));
+  return true;
 }
 
 Result<std::optional<std::string>> WritePath::Remove(std::string_view key,
@@ -85,7 +127,8 @@ Result<std::optional<std::string>> WritePath::Remove(std::string_view key,
     InFlight in_flight(*wal_);
     WriterLock lock(&shard.mu);
     if (count_ops_) shard.Bump(shard.removes);
-    if (shard.Find(k) == nullptr) return std::optional<std::string>();
+    // An expired key is absent: the expiry cycle logs its removal.
+    if (shard.FindLive(k, map_->clock()) == nullptr) return std::optional<std::string>();
     const uint64_t hash = wal::EncodeRecord(wal::RecordType::kRemove, key, {}, &rec);
     seq = wal_->Append(&rec, hash);
     if (seq) old = shard.Erase(k);
@@ -118,10 +161,16 @@ class Transaction::Impl {
     HashedKey key;
     Shard* shard;
   };
+  // One write: kSet / kSetExpiring (value, deadline), kRemove, or kExpire
+  // (deadline; 0 clears).
   struct Write {
+    wal::RecordType type;
     std::string key;
-    std::optional<std::string> value;  // nullopt: remove
+    std::string value;
+    int64_t deadline = 0;
   };
+
+  explicit Impl(const Clock& clock) : clock(clock) {}
 
   const Declared* Find(std::string_view key) {
     for (const auto& d : declared)
@@ -130,6 +179,39 @@ class Transaction::Impl {
     return nullptr;
   }
 
+  // The key's value and deadline (0: none) as the transaction sees it;
+  // false if absent or expired. Later writes win; a deadline change alone
+  // keeps the value an earlier write or the map gave.
+  bool Lookup(const Declared& d, std::string_view* value, int64_t* deadline)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    std::optional<int64_t> new_deadline;
+    for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
+      if (it->key != d.key.key) continue;
+      if (it->type == wal::RecordType::kExpire) {
+        if (!new_deadline) new_deadline = it->deadline;
+        continue;
+      }
+      if (it->type == wal::RecordType::kRemove) return false;
+      *value = it->value;
+      *deadline = new_deadline.value_or(it->deadline);
+      return !Expired(*deadline);
+    }
+    const char* e = d.shard->Find(d.key);
+    if (e == nullptr || !Entry::Live(e, Now())) return false;
+    *value = Entry::Value(e);
+    *deadline = new_deadline.value_or(Entry::Deadline(e));
+    return !Expired(*deadline);
+  }
+
+  bool Expired(int64_t deadline) { return deadline != 0 && deadline < Now(); }
+  // One clock reading per transaction: its reads agree with each other.
+  int64_t Now() {
+    if (now < 0) now = clock.NowMs();
+    return now;
+  }
+
+  const Clock& clock;
+  int64_t now = -1;
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
@@ -137,33 +219,53 @@ class Transaction::Impl {
 
 // Runs inside WritePath::Update, which holds the declared shards' locks (a
 // set the analysis cannot name).
-std::optional<std::string_view> Transaction::get(std::string_view key) const
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+std::optional<std::string_view> Transaction::get(std::string_view key) const {
   const Impl::Declared* d = impl_->Find(key);
-  if (d == nullptr) return std::nullopt;
-  for (auto it = impl_->writes.rbegin(); it != impl_->writes.rend(); ++it) {
-    if (it->key == key) {
-      if (!it->value) return std::nullopt;
-      return std::string_view(*it->value);
-    }
-  }
-  const char* e = d->shard->Find(d->key);
-  if (e == nullptr) return std::nullopt;
-  return Entry::Value(e);
+  std::string_view v;
+  int64_t deadline;
+  if (d == nullptr || !impl_->Lookup(*d, &v, &deadline)) return std::nullopt;
+  return v;
 }
 
+int64_t Transaction::expire_time(std::string_view key) const {
+  const Impl::Declared* d = impl_->Find(key);
+  std::string_view v;
+  int64_t deadline;
+  if (d == nullptr || !impl_->Lookup(*d, &v, &deadline)) return kKeyAbsent;
+  return deadline == 0 ? kNoExpiry : deadline;
+}
+
+int64_t Transaction::now_ms() const { return impl_->Now(); }
+
 void Transaction::set(std::string_view key, std::string_view value) {
+  set(key, value, kNoExpiry);
+}
+
+void Transaction::set(std::string_view key, std::string_view value, int64_t expire_at_ms) {
   if (impl_->Find(key) == nullptr) return;
   if (auto r = CheckSizes(key, value); !r) {
     if (!impl_->error) impl_->error = r.error();
     return;
   }
-  impl_->writes.push_back({std::string(key), std::string(value)});
+  const int64_t deadline = expire_at_ms == kNoExpiry ? 0 : expire_at_ms;
+  impl_->writes.push_back({deadline != 0 ? wal::RecordType::kSetExpiring : wal::RecordType::kSet,
+                           std::string(key), std::string(value), deadline});
 }
 
 void Transaction::remove(std::string_view key) {
   if (impl_->Find(key) == nullptr) return;
-  impl_->writes.push_back({std::string(key), std::nullopt});
+  impl_->writes.push_back({wal::RecordType::kRemove, std::string(key), {}, 0});
+}
+
+void Transaction::expire_at(std::string_view key, int64_t expire_at_ms) {
+  if (expire_time(key) == kKeyAbsent) return;
+  if (expire_at_ms <= impl_->Now()) return remove(key);
+  impl_->writes.push_back({wal::RecordType::kExpire, std::string(key), {}, expire_at_ms});
+}
+
+void Transaction::persist(std::string_view key) {
+  if (expire_time(key) < 0) return;  // absent, or no deadline
+  impl_->writes.push_back({wal::RecordType::kExpire, std::string(key), {}, 0});
 }
 
 // Locks a run-time set of shards, which the analysis cannot follow; the
@@ -173,7 +275,7 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
                                const WriteOptions& wo) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (wo.sequence != nullptr) *wo.sequence = 0;
   if (count_ops_) updates_.fetch_add(1, std::memory_order_relaxed);
-  Transaction::Impl t;
+  Transaction::Impl t(map_->clock());
   t.declared.reserve(keys.size());
   std::vector<Shard*> shards;
   shards.reserve(keys.size());
@@ -209,15 +311,11 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
     uint64_t hash;
     if (t.writes.size() == 1) {
       const auto& w = t.writes[0];
-      hash = w.value ? wal::EncodeRecord(wal::RecordType::kSet, w.key, *w.value, &rec)
-                     : wal::EncodeRecord(wal::RecordType::kRemove, w.key, {}, &rec);
+      hash = wal::EncodeRecord(w.type, w.key, w.value, &rec, w.deadline);
     } else {
       std::vector<wal::BatchOp> ops;
       ops.reserve(t.writes.size());
-      for (const auto& w : t.writes) {
-        ops.push_back(w.value ? wal::BatchOp{wal::RecordType::kSet, w.key, *w.value}
-                              : wal::BatchOp{wal::RecordType::kRemove, w.key, {}});
-      }
+      for (const auto& w : t.writes) ops.push_back({w.type, w.key, w.value, w.deadline});
       hash = wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
     }
     seq = wal_->Append(&rec, hash);
@@ -226,15 +324,58 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
       for (const auto& w : t.writes) {
         const HashedKey k = ShardMap::HashKey(w.key);
         Shard& s = map_->ShardFor(k);
-        if (w.value) {
-          s.Put(k, *w.value);
-        } else {
-          (void)s.Erase(k);
+        switch (w.type) {
+          case wal::RecordType::kSet:
+          case wal::RecordType::kSetExpiring:
+            s.Put(k, w.value, w.deadline);
+            break;
+          case wal::RecordType::kRemove:
+            (void)s.Erase(k);
+            break;
+          case wal::RecordType::kExpire:
+            (void)s.SetDeadline(k, w.deadline);
+            break;
+          default:
+            break;
         }
       }
     }
   }
   return Finish(seq, wo);
+}
+
+// ---- the active expiry cycle's removes ----
+
+std::size_t WritePath::ReclaimExpired(Shard& shard, int64_t now, std::size_t max,
+                                      std::vector<int64_t>* lags) {
+  std::vector<std::string> keys;
+  std::vector<wal::BatchOp> ops;
+  InFlight in_flight(*wal_);
+  WriterLock lock(&shard.mu);
+  for (auto it = shard.expiring.begin();
+       it != shard.expiring.end() && it->first < now && keys.size() < max; ++it) {
+    keys.emplace_back(Entry::Key(it->second));
+    lags->push_back(now - it->first);
+  }
+  if (keys.empty()) return 0;
+  std::string& rec = RecordBuffer();
+  uint64_t hash;
+  if (keys.size() == 1) {
+    hash = wal::EncodeRecord(wal::RecordType::kRemove, keys[0], {}, &rec);
+  } else {
+    ops.reserve(keys.size());
+    for (const auto& k : keys) ops.push_back({wal::RecordType::kRemove, k, {}, 0});
+    hash = wal::EncodeBatchRecord(ops.data(), ops.size(), &rec);
+  }
+  Result<uint64_t> seq = wal_->Append(&rec, hash);
+  TrimRecordBuffer(rec);
+  if (!seq) {
+    lags->resize(lags->size() - keys.size());
+    (void)Logged(Result<void>(seq.error()));
+    return 0;
+  }
+  for (const auto& k : keys) (void)shard.Erase(ShardMap::HashKey(k));
+  return keys.size();
 }
 
 }  // namespace kvstore

@@ -37,11 +37,27 @@ class WritePath {
   WritePath(ShardMap* map, Wal* wal, bool count_ops, std::shared_ptr<spdlog::logger> log)
       : map_(map), wal_(wal), count_ops_(count_ops), log_(std::move(log)) {}
 
-  Result<void> Set(std::string_view key, std::string_view value, const WriteOptions& wo);
+  // deadline: Unix ms, 0 for none (set() clears a key's deadline).
+  Result<void> Set(std::string_view key, std::string_view value, const WriteOptions& wo,
+                   int64_t deadline = 0);
+  Result<bool> ExpireAt(std::string_view key, int64_t deadline, const WriteOptions& wo) {
+    return ChangeExpiry(key, deadline, false, wo);
+  }
+  Result<bool> Persist(std::string_view key, const WriteOptions& wo) {
+    return ChangeExpiry(key, 0, true, wo);
+  }
   Result<std::optional<std::string>> Remove(std::string_view key, const WriteOptions& wo);
   Result<void> Clear(const WriteOptions& wo);
   Result<void> Update(const std::vector<std::string_view>& keys,
                       const std::function<void(Transaction&)>& fn, const WriteOptions& wo);
+
+  // The active expiry cycle's write: under the shard's lock, logs one remove
+  // (one batch record for several) for up to `max` entries whose deadline is
+  // before now and erases them. Adds each one's lag (now - deadline, ms) to
+  // *lags. Returns how many it reclaimed; 0 also when the WAL refuses the
+  // record (the keys stay invisible and are tried again next cycle).
+  std::size_t ReclaimExpired(Shard& shard, int64_t now, std::size_t max,
+                             std::vector<int64_t>* lags);
 
   // sync(): every logged write durable now.
   Result<void> Sync() { return Logged(wal_->SyncAll()); }
@@ -58,6 +74,8 @@ class WritePath {
   uint64_t updates() const { return updates_.load(std::memory_order_relaxed); }
 
  private:
+  Result<bool> ChangeExpiry(std::string_view key, int64_t deadline, bool persist,
+                            const WriteOptions& wo);
   // The durability step every write ends with: reports the sequence number
   // and waits for it as Options::sync and wo require.
   Result<void> Finish(const Result<uint64_t>& seq, const WriteOptions& wo);

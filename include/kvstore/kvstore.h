@@ -63,6 +63,12 @@ enum class RecoveryMode {
   kPointInTime,
 };
 
+// Answers of KvStore::expire_time() besides a deadline (as Redis's
+// PEXPIRETIME): the key exists but never expires / the key is absent (or has
+// expired).
+inline constexpr int64_t kNoExpiry = -1;
+inline constexpr int64_t kKeyAbsent = -2;
+
 // Severity of the library's log messages (see Options::log_sink).
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 
@@ -119,6 +125,21 @@ struct Options {
   // Count operations, hits and misses for stats() (per-shard counters). The
   // cost is measured in docs/BENCHMARKS.md; switch off to shave it.
   bool count_operations = true;
+
+  // The time that expiry deadlines are compared with, in Unix milliseconds.
+  // nullptr: the system's real-time clock. Tests pass a fake one. Called
+  // from any thread, only for keys that have a deadline and by the active
+  // expiry cycle; keep it cheap and thread-safe.
+  std::function<int64_t()> clock;
+
+  // The active expiry cycle: how often it runs, and the share of one core
+  // it may use to reclaim expired keys (Redis's defaults: 10 times a second,
+  // at most 25 %). Expired keys are invisible at once whatever these say;
+  // the cycle only gives their memory back. A zero period disables it (keys
+  // are then reclaimed only when overwritten or removed).
+  std::chrono::milliseconds expire_cycle_period{100};
+  // Share of one core, in percent (1..100), per period.
+  int expire_cycle_cpu_percent = 25;
 };
 
 // What the last open()/load_from_file() found. Plain data.
@@ -201,6 +222,16 @@ struct Stats {
   uint64_t wal_bytes_since_checkpoint = 0;  // WAL bytes the next snapshot will cover
 
   RecoveryStats recovery;  // as recovery_stats()
+
+  // Expiry (Redis's INFO names in brackets).
+  uint64_t keys_with_expiry = 0;    // visible keys that have a deadline [expires=]
+  uint64_t expired_keys = 0;        // expired keys reclaimed since open [expired_keys]
+  double expired_stale_perc = 0;    // of the keys with a deadline, the share that
+                                    // has expired but is not yet reclaimed, in
+                                    // percent [expired_stale_perc]
+  uint64_t expire_cycles = 0;       // runs of the active expiry cycle
+  uint64_t expire_cycle_cpu_us = 0; // CPU time they took [expire_cycle_cpu_milliseconds]
+  Histogram expire_lag_seconds;     // per reclaimed key: reclaim time - deadline
 };
 
 // Renders stats in the Prometheus text exposition format (version 0.0.4),
@@ -223,6 +254,20 @@ class Transaction {
   void set(std::string_view key, std::string_view value);
   // Removes a declared key; applied when the callback returns successfully.
   void remove(std::string_view key);
+
+  // Expiry of declared keys (see KvStore::expire_time()). set(key, value)
+  // above clears a key's deadline, as Redis's SET does; to keep it, write
+  // set(key, value, expire_time(key)).
+  int64_t expire_time(std::string_view key) const;
+  // Sets a declared key with a deadline in Unix ms (kNoExpiry: none).
+  void set(std::string_view key, std::string_view value, int64_t expire_at_ms);
+  // Gives a present declared key a deadline (a deadline <= now() removes
+  // it); nothing if the key is absent.
+  void expire_at(std::string_view key, int64_t expire_at_ms);
+  // Clears a present declared key's deadline.
+  void persist(std::string_view key);
+  // The store's clock (Options::clock), in Unix ms.
+  int64_t now_ms() const;
 
   class Impl;  // internal
 
@@ -286,6 +331,34 @@ class KvStore {
 
   // Removes every key (one WAL record). Errors as for set().
   Result<void> clear(const WriteOptions& write = {});
+
+  // ---- Expiry. Deadlines are absolute Unix times in milliseconds, as in
+  // Redis, so a restart never extends one; they are logged as such and kept
+  // in snapshots. An expired key is invisible to every read at once (get,
+  // size, scan, random_key, update(), snapshots); its memory is reclaimed by
+  // the active expiry cycle (Options::expire_cycle_period), which logs a
+  // remove for it, so replay is deterministic. Keys already expired when a
+  // store is opened are reclaimed before open returns. set() clears a key's
+  // deadline.
+
+  // Sets key to value with a deadline (> 0). A key is visible through its
+  // deadline's millisecond and expired after it, as in Redis; a deadline
+  // before now_ms() leaves the key expired at once. Errors as for set(); kInvalidArgument for a
+  // deadline <= 0.
+  Result<void> set_expiring(std::string key, std::string value, int64_t expire_at_ms,
+                            const WriteOptions& write = {});
+  // Gives a present key a deadline. A deadline <= now_ms() removes the key
+  // (logged as a remove). Returns false if the key is absent (nothing logged).
+  Result<bool> expire_at(std::string_view key, int64_t expire_at_ms,
+                         const WriteOptions& write = {});
+  // Clears a key's deadline. Returns true if it had one (false: absent, or
+  // no deadline; nothing logged).
+  Result<bool> persist(std::string_view key, const WriteOptions& write = {});
+  // The key's deadline in Unix ms; kNoExpiry if it has none; kKeyAbsent if
+  // it is absent or expired.
+  int64_t expire_time(std::string_view key) const;
+  // The store's clock (Options::clock), in Unix ms.
+  int64_t now_ms() const;
 
   std::size_t size() const;  // number of keys
   bool empty() const;        // size() == 0

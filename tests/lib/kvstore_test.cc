@@ -371,7 +371,7 @@ TEST_F(KvStoreTest, SnapshotIsPrettyPrintedJsonWithMetadataAndMap) {
   }
   const std::string text = ReadFileBytes(snap_);
   EXPECT_NE(text.find("\"format\": \"kvstore-snapshot\""), std::string::npos) << text;
-  EXPECT_NE(text.find("\"version\": 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"version\": 2"), std::string::npos) << text;
   EXPECT_NE(text.find("\"sequence\": 1"), std::string::npos) << text;
   EXPECT_NE(text.find("\"map\": {"), std::string::npos) << text;
   EXPECT_NE(text.find("\n    \"key\": \"value\"\n"), std::string::npos)

@@ -168,8 +168,8 @@ TEST_F(SnapshotLoadTest, BadBase64AfterTheBinaryMarkerIsCorruption) {
 
 TEST_F(SnapshotLoadTest, UnsupportedVersionIsCorruptionNamingTheVersion) {
   const std::string msg =
-      ExpectCorrupt(R"({"format": "kvstore-snapshot", "version": 2, "sequence": 0, "map": {}})");
-  EXPECT_NE(msg.find("version 2"), std::string::npos) << msg;
+      ExpectCorrupt(R"({"format": "kvstore-snapshot", "version": 3, "sequence": 0, "map": {}})");
+  EXPECT_NE(msg.find("version 3"), std::string::npos) << msg;
   ExpectCorrupt(R"({"version": 99, "map": {"a": "1"}})");
 }
 

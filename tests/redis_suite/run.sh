@@ -12,7 +12,7 @@ repo=$(cd "$here/../.." && pwd)
 
 # Units run when no --unit is given: the ones whose results docs/REDIS-COMPAT.md tracks.
 kDefaultUnits=(unit/type/string unit/keyspace unit/info-command unit/expire unit/multi
-  unit/type/incr unit/protocol unit/auth unit/quit unit/pubsub)
+  unit/type/incr unit/protocol unit/auth unit/quit unit/pubsub unit/bitops unit/bitfield)
 # Tests that need something outside a Redis-compatible data server's contract:
 # DEBUG (Redis's internal introspection), replication, HyperLogLog internals,
 # and access to the server's process on the local machine.
@@ -35,7 +35,7 @@ Options:
   --server-bin PATH    the server binary (default: build/server/kvstore-server of
                        this checkout, or /usr/bin/redis-server)
   --unit UNIT          a unit to run, e.g. unit/type/string (repeatable; default:
-                       the ten units listed in docs/REDIS-COMPAT.md)
+                       the twelve units listed in docs/REDIS-COMPAT.md)
   --only NAME          run only this test (exact name, or /REGEX; repeatable)
   --skiptest NAME      skip this test (exact name, or /REGEX; repeatable)
   --known FILE         known failures to skip with --server kvstore

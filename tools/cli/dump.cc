@@ -27,20 +27,27 @@ const char* TypeName(wal::RecordType t) {
       return "clear";
     case wal::RecordType::kBatch:
       return "batch";
+    case wal::RecordType::kSetExpiring:
+      return "setx";
+    case wal::RecordType::kExpire:
+      return "expire";
   }
   return "unknown";
 }
 
-// " set \"key\" \"value\"", " remove \"key\"" or " clear".
-std::string OpText(wal::RecordType type, std::string_view key, std::string_view value) {
+// " set \"key\" \"value\"", " setx \"key\" \"value\" <deadline ms>",
+// " expire \"key\" <deadline ms, 0: none>", " remove \"key\"" or " clear".
+std::string OpText(wal::RecordType type, std::string_view key, std::string_view value,
+                   int64_t deadline) {
   std::string s = std::string(" ") + TypeName(type);
   if (type != wal::RecordType::kClear) s += " \"" + common::EscapeBytes(key) + "\"";
-  if (type == wal::RecordType::kSet) s += " \"" + common::EscapeBytes(value) + "\"";
+  if (wal::HasValue(type)) s += " \"" + common::EscapeBytes(value) + "\"";
+  if (wal::HasDeadline(type)) s += " " + std::to_string(deadline);
   return s;
 }
 
 void PutOpJson(rapidjson::Writer<rapidjson::StringBuffer>& w, wal::RecordType type,
-               std::string_view key, std::string_view value) {
+               std::string_view key, std::string_view value, int64_t deadline) {
   std::string text;
   const auto put = [&](const char* name, std::string_view bytes) {
     text.clear();
@@ -51,7 +58,11 @@ void PutOpJson(rapidjson::Writer<rapidjson::StringBuffer>& w, wal::RecordType ty
   w.Key("type");
   w.String(TypeName(type));
   if (type != wal::RecordType::kClear) put("key", key);
-  if (type == wal::RecordType::kSet) put("value", value);
+  if (wal::HasValue(type)) put("value", value);
+  if (wal::HasDeadline(type)) {
+    w.Key("expire_at_ms");  // 0: the key's deadline is cleared
+    w.Int64(deadline);
+  }
 }
 
 }  // namespace
@@ -59,12 +70,12 @@ void PutOpJson(rapidjson::Writer<rapidjson::StringBuffer>& w, wal::RecordType ty
 std::string FormatRecordText(const wal::RecordView& rec) {
   const std::string seq = std::to_string(rec.seq);
   if (rec.type != wal::RecordType::kBatch) {
-    return seq + OpText(rec.type, rec.key, rec.value) + "\n";
+    return seq + OpText(rec.type, rec.key, rec.value, rec.deadline) + "\n";
   }
   // One line per op, all with the batch's sequence number.
   std::string lines, why;
   wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
-    lines += seq + " batch" + OpText(op.type, op.key, op.value) + "\n";
+    lines += seq + " batch" + OpText(op.type, op.key, op.value, op.deadline) + "\n";
   });
   return lines;
 }
@@ -76,7 +87,7 @@ std::string FormatRecordJson(const wal::RecordView& rec) {
   w.Key("seq");
   w.Uint64(rec.seq);
   if (rec.type != wal::RecordType::kBatch) {
-    PutOpJson(w, rec.type, rec.key, rec.value);
+    PutOpJson(w, rec.type, rec.key, rec.value, rec.deadline);
   } else {
     w.Key("type");
     w.String("batch");
@@ -85,7 +96,7 @@ std::string FormatRecordJson(const wal::RecordView& rec) {
     std::string why;
     wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
       w.StartObject();
-      PutOpJson(w, op.type, op.key, op.value);
+      PutOpJson(w, op.type, op.key, op.value, op.deadline);
       w.EndObject();
     });
     w.EndArray();
