@@ -159,7 +159,8 @@ void FlushCommand(CommandContext& ctx) {
 // twice). Nothing tracks access times, so there is nothing else to update.
 void TouchCommand(CommandContext& ctx) { ExistsCommand(ctx); }
 
-// COPY source destination [DB index] [REPLACE]: one update of both keys.
+// COPY source destination [DB index] [REPLACE]: one update of both keys;
+// the copy gets the source's deadline (or none), as in Redis.
 // There is one database: DB 0 is this one, any other index is out of range.
 void CopyCommand(CommandContext& ctx) {
   const auto& a = ctx.argv;
@@ -183,7 +184,7 @@ void CopyCommand(CommandContext& ctx) {
         auto v = tx.get(src);
         if (!v || (!replace && tx.get(dst))) return;
         const std::string value(*v);
-        tx.set(dst, value);
+        tx.set(dst, value, tx.expire_time(src));  // the copy keeps the source's TTL
         copied = true;
       })) {
     return;

@@ -215,7 +215,11 @@ void StatsSection(ServerState& s, const Stats& st, const CommandTotals& t, std::
   Field(out, "total_net_output_bytes", outb);
   Field(out, "rejected_connections", s.rejected_connections.load());
   Fixed(out, {{"sync_full", "0"}, {"sync_partial_ok", "0"}, {"sync_partial_err", "0"}});
-  Field(out, "expired_keys", "0");
+  char stale[32];
+  std::snprintf(stale, sizeof(stale), "%.2f", st.expired_stale_perc);
+  Field(out, "expired_keys", st.expired_keys);
+  Field(out, "expired_stale_perc", stale);
+  Field(out, "expire_cycle_cpu_milliseconds", st.expire_cycle_cpu_us / 1000);
   Field(out, "evicted_keys", "0");
   Field(out, "keyspace_hits", st.get_hits);
   Field(out, "keyspace_misses", st.get_misses);
@@ -286,7 +290,10 @@ void ErrorstatsSection(const CommandTotals& t, std::string* out) {
 
 void KeyspaceSection(const Stats& st, std::string* out) {
   if (st.keys == 0) return;
-  Field(out, "db0", "keys=" + std::to_string(st.keys) + ",expires=0,avg_ttl=0");
+  // avg_ttl is Redis's sampled estimate; kvstore does not sample: 0, as
+  // Redis reports before its first sample.
+  Field(out, "db0", "keys=" + std::to_string(st.keys) +
+                        ",expires=" + std::to_string(st.keys_with_expiry) + ",avg_ttl=0");
 }
 
 enum Section {

@@ -318,6 +318,20 @@ TEST_F(AdminCommandsTest, TouchUnlinkCopy) {
   EXPECT_EQ(Run({"EXISTS", "a", "b", "c", "d"}), Int(1));
 }
 
+TEST_F(AdminCommandsTest, CopyKeepsTheSourcesDeadline) {
+  const int64_t deadline = store_->now_ms() + 100000;
+  ASSERT_TRUE(store_->set_expiring("v", "x", deadline));
+  Run({"SET", "plain", "y"});
+  Run({"SET", "w2", "old"});
+  ASSERT_TRUE(store_->expire_at("w2", deadline));
+  EXPECT_EQ(Run({"COPY", "v", "w"}), Int(1));
+  EXPECT_EQ(store_->expire_time("w"), deadline);
+  // A copy of a key without a deadline has none, even over one that had.
+  EXPECT_EQ(Run({"COPY", "plain", "w2", "REPLACE"}), Int(1));
+  EXPECT_EQ(store_->expire_time("w2"), kNoExpiry);
+  EXPECT_EQ(Field(Info({"keyspace"}), "db0"), "keys=4,expires=2,avg_ttl=0");
+}
+
 TEST_F(AdminCommandsTest, SlowlogRecordsCommandsOverTheThreshold) {
   EXPECT_EQ(Run({"SLOWLOG", "LEN"}), Int(0));
   ASSERT_EQ(Run({"CONFIG", "SET", "slowlog-log-slower-than", "0"}), "+OK\r\n");
