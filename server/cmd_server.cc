@@ -7,10 +7,8 @@
 // with the other per-key commands in cmd_keyspace.cc.
 
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -288,18 +286,8 @@ void MemoryDoctorCommand(CommandContext& ctx) {
 void MemoryStatsCommand(CommandContext& ctx) {
   const Stats st = ctx.server.store->stats();
   const uint64_t used = st.memory_bytes;
-  const uint64_t peak = std::max(used, ctx.server.used_memory_peak.load());
-  uint64_t rss = 0;
-  {
-    std::FILE* f = std::fopen("/proc/self/statm", "r");
-    unsigned long long pages = 0, resident = 0;
-    if (f != nullptr) {
-      if (std::fscanf(f, "%llu %llu", &pages, &resident) == 2) {
-        rss = resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-      }
-      std::fclose(f);
-    }
-  }
+  const uint64_t peak = SampleMemoryPeak(ctx.server, used);
+  const uint64_t rss = RssBytes();
   const std::pair<const char*, uint64_t> ints[] = {
       {"peak.allocated", peak},     {"total.allocated", used}, {"startup.allocated", 0},
       {"replication.backlog", 0},   {"clients.slaves", 0},     {"clients.normal", 0},

@@ -110,6 +110,10 @@ void WaitaofCommand(CommandContext& ctx);
 
 // info.cc
 void InfoCommand(CommandContext& ctx);
+// The process's resident set size in bytes.
+uint64_t RssBytes();
+// Folds `used` into INFO's used_memory_peak; returns the peak.
+uint64_t SampleMemoryPeak(ServerState& s, uint64_t used);
 
 }  // namespace kvstore::server
 

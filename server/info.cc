@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -45,13 +46,6 @@ void Field(std::string* out, const char* name, int64_t value) {
 // Several fields at their fixed value, "name:value" each.
 void Fixed(std::string* out, std::initializer_list<std::pair<const char*, const char*>> fields) {
   for (const auto& [name, value] : fields) Field(out, name, value);
-}
-
-uint64_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t pages = 0, rss = 0;
-  statm >> pages >> rss;
-  return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::string Human(uint64_t bytes) {
@@ -133,11 +127,7 @@ void ClientsSection(ServerState& s, std::string* out) {
 void MemorySection(ServerState& s, const Stats& st, std::string* out) {
   const uint64_t rss = RssBytes();
   const uint64_t used = st.memory_bytes;
-  // The peak as INFO has seen it (sampled here, not on every write).
-  uint64_t peak = s.used_memory_peak.load();
-  while (used > peak && !s.used_memory_peak.compare_exchange_weak(peak, used)) {
-  }
-  peak = std::max(peak, used);
+  const uint64_t peak = SampleMemoryPeak(s, used);
   const uint64_t total =
       static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   const uint64_t maxmemory = s.maxmemory.load();
@@ -317,6 +307,20 @@ constexpr const char* kSectionNames[kSectionCount] = {
     "CPU",    "Modules", "Commandstats", "Errorstats",  "Cluster", "Keyspace"};
 
 }  // namespace
+
+uint64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, rss = 0;
+  statm >> pages >> rss;
+  return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+uint64_t SampleMemoryPeak(ServerState& s, uint64_t used) {
+  uint64_t peak = s.used_memory_peak.load();
+  while (used > peak && !s.used_memory_peak.compare_exchange_weak(peak, used)) {
+  }
+  return std::max(peak, used);
+}
 
 void InfoCommand(CommandContext& ctx) {
   bool want[kSectionCount] = {};
