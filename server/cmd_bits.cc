@@ -42,7 +42,8 @@ bool ParseBitOffset(CommandContext& ctx, std::string_view arg, int bits, uint64_
   if (hash) {
     offset = static_cast<int64_t>(static_cast<uint64_t>(offset) * static_cast<uint64_t>(bits));
   }
-  if (offset < 0 || static_cast<uint64_t>(offset >> 3) >= ctx.server.config.proto_max_bulk_len) {
+  if (offset < 0 || static_cast<uint64_t>(offset >> 3) >=
+                        ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
     ctx.reply.Error(kBadOffset);
     return false;
   }

@@ -29,11 +29,20 @@ std::string FileValue(const std::string& v) {
 }
 
 // The parameter a config-file line sets, or nullptr (comments, blank lines,
-// options CONFIG does not know).
-const ConfigParam* LineParam(const std::string& line) {
+// options CONFIG does not know); *value is the line's value, unquoted.
+const ConfigParam* LineParam(const std::string& line, std::string* value) {
   const auto first = line.find_first_not_of(" \t");
   if (first == std::string::npos || line[first] == '#') return nullptr;
   const auto end = line.find_first_of(" \t", first);
+  value->clear();
+  if (end != std::string::npos) {
+    const auto v = line.find_first_not_of(" \t", end);
+    if (v != std::string::npos) *value = line.substr(v);
+    while (!value->empty() && (value->back() == ' ' || value->back() == '\r')) value->pop_back();
+    if (value->size() >= 2 && value->front() == '"' && value->back() == '"') {
+      *value = value->substr(1, value->size() - 2);
+    }
+  }
   return FindConfigParam(std::string_view(line).substr(first, end - first));
 }
 
@@ -111,15 +120,25 @@ void ConfigSetCommand(CommandContext& ctx) {
     }
     params.push_back(p);
   }
-  for (std::size_t i = 0; i < params.size(); ++i) params[i]->apply(ctx.server, a[2 + 2 * i + 1]);
+  // Applying can still fail (appendfsync's fdatasync): then the parameters
+  // already changed get their old values back, as Redis restores them.
+  std::vector<std::string> old_values;
+  for (const ConfigParam* p : params) old_values.push_back(p->get(ctx.server));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (const std::string why = params[i]->apply(ctx.server, a[2 + 2 * i + 1]); !why.empty()) {
+      for (std::size_t j = 0; j < i; ++j) (void)params[j]->apply(ctx.server, old_values[j]);
+      return ctx.reply.Error(SetFailed(a[2 + 2 * i], why));
+    }
+  }
   ctx.reply.Ok();
 }
 
 // CONFIG REWRITE: the config file the server started with gets the current
 // value of every parameter CONFIG SET can change: the first line that sets
-// one is rewritten in place (later ones are dropped), or the line is
-// appended; a parameter at its default gets no line (it needs none, and an
-// empty requirepass could not be written). Comments and every other line
+// one is kept if it already says that value, else rewritten in place (later
+// ones are dropped), or the line is appended; a parameter changed back to
+// its default gets no line (it needs none, and an empty requirepass could
+// not be written). Comments and every other line
 // are kept as they are.
 void ConfigRewriteCommand(CommandContext& ctx) {
   const std::string& path = ctx.server.config.config_file;
@@ -136,11 +155,14 @@ void ConfigRewriteCommand(CommandContext& ctx) {
     }
     return false;
   };
-  std::string out, line;
+  std::string out, line, on_line;
   while (std::getline(in, line)) {
-    const ConfigParam* p = LineParam(line);
+    const ConfigParam* p = LineParam(line, &on_line);
     if (p == nullptr || !p->mutable_at_runtime()) {
       out += line + "\n";
+    } else if (!was_written(p) && on_line == p->get(ctx.server)) {
+      out += line + "\n";  // already says what is in force: kept as written
+      written.push_back(p);
     } else if (!was_written(p)) {
       if (const std::string v = p->get(ctx.server); v != p->default_value) {
         out += std::string(p->name) + " " + FileValue(v) + "\n";

@@ -134,7 +134,7 @@ void HelloCommand(CommandContext& ctx) {
   ctx.reply.Bulk("server");
   ctx.reply.Bulk("redis");
   ctx.reply.Bulk("version");
-  ctx.reply.Bulk("7.0.0");
+  ctx.reply.Bulk(kRedisVersion);
   ctx.reply.Bulk("proto");
   ctx.reply.Integer(ctx.reply.protocol());
   ctx.reply.Bulk("id");

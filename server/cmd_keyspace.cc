@@ -1,11 +1,13 @@
 // Copyright (c) the kvstore developers.
 //
-// Keyspace commands (Redis's db.c): DEL, EXISTS, TYPE, KEYS, SCAN,
-// RANDOMKEY, RENAME, RENAMENX, DBSIZE, FLUSHDB/FLUSHALL. Every key is a
-// string and there is one database. Writes go through keyspace.h.
+// Keyspace commands (Redis's db.c and object.c): DEL, UNLINK, EXISTS, TOUCH,
+// TYPE, KEYS, SCAN, RANDOMKEY, RENAME, RENAMENX, COPY, DBSIZE,
+// FLUSHDB/FLUSHALL, OBJECT and MEMORY USAGE. Every key is a string and there
+// is one database. Writes go through keyspace.h.
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -151,6 +153,142 @@ void FlushCommand(CommandContext& ctx) {
     return ctx.reply.Error(kSyntaxError);
   }
   if (keyspace::Clear(ctx)) ctx.reply.Ok();
+}
+
+// TOUCH key [key ...]: how many of the keys exist (a key named twice counts
+// twice). Nothing tracks access times, so there is nothing else to update.
+void TouchCommand(CommandContext& ctx) { ExistsCommand(ctx); }
+
+// COPY source destination [DB index] [REPLACE]: one update of both keys;
+// the copy gets the source's deadline (or none), as in Redis.
+// There is one database: DB 0 is this one, any other index is out of range.
+void CopyCommand(CommandContext& ctx) {
+  const auto& a = ctx.argv;
+  bool replace = false;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (EqualsIgnoreCase(a[i], "REPLACE")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(a[i], "DB") && i + 1 < a.size()) {
+      int64_t db = 0;
+      if (!ParseInt64(a[++i], &db)) return ctx.reply.Error(kNotIntegerError);
+      if (db != 0) return ctx.reply.Error("ERR DB index is out of range");
+    } else {
+      return ctx.reply.Error(kSyntaxError);
+    }
+  }
+  const std::string_view src = a[1], dst = a[2];
+  if (src == dst) return ctx.reply.Error("ERR source and destination objects are the same");
+  bool copied = false;
+  if (!keyspace::Update(ctx, {src, dst}, [&](Transaction& tx) {
+        copied = false;
+        auto v = tx.get(src);
+        if (!v || (!replace && tx.get(dst))) return;
+        const std::string value(*v);
+        tx.set(dst, value, tx.expire_time(src));  // the copy keeps the source's TTL
+        copied = true;
+      })) {
+    return;
+  }
+  ctx.reply.Integer(copied ? 1 : 0);
+}
+
+// --- OBJECT -----------------------------------------------------------------
+
+namespace {
+
+// Redis's wording when OBJECT FREQ / IDLETIME do not match the policy.
+constexpr char kPolicyNote[] =
+    " Please note that when switching between policies at runtime LRU and LFU data will take some "
+    "time to adjust.";
+
+bool LfuPolicy(ServerState& s) {
+  std::lock_guard<std::mutex> lock(s.settings_mu);
+  return s.maxmemory_policy.find("lfu") != std::string::npos;
+}
+
+}  // namespace
+
+// The encoding Redis would choose for a string of this value when it is
+// written whole by SET: "int" for the canonical text of an int64 (at most 20
+// characters), "embstr" up to 44 bytes, "raw" beyond. (Redis also reports
+// "raw" for short values last written by APPEND or SETRANGE; kvstore keeps
+// no per-key history, so the shape of the value alone decides.)
+const char* StringEncoding(std::string_view value) {
+  int64_t n = 0;
+  if (value.size() <= 20 && ParseInt64(value, &n) && std::to_string(n) == value) return "int";
+  return value.size() <= 44 ? "embstr" : "raw";
+}
+
+void ObjectEncodingCommand(CommandContext& ctx) {
+  const auto v = keyspace::Get(ctx, ctx.argv[2]);
+  if (!v) return ctx.reply.Null();
+  ctx.reply.Bulk(StringEncoding(*v));
+}
+
+// No access frequency is tracked: every key reports 0, the counter of a key
+// never read. As Redis, only under an LFU maxmemory-policy.
+void ObjectFreqCommand(CommandContext& ctx) {
+  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  if (!LfuPolicy(ctx.server)) {
+    return ctx.reply.Error(
+        std::string("ERR An LFU maxmemory policy is not selected, access frequency not tracked.") +
+        kPolicyNote);
+  }
+  ctx.reply.Integer(0);
+}
+
+// No access time is tracked: every key reports 0 seconds idle. As Redis,
+// refused under an LFU maxmemory-policy.
+void ObjectIdletimeCommand(CommandContext& ctx) {
+  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  if (LfuPolicy(ctx.server)) {
+    return ctx.reply.Error(
+        std::string("ERR An LFU maxmemory policy is selected, idle time not tracked.") +
+        kPolicyNote);
+  }
+  ctx.reply.Integer(0);
+}
+
+// Values are never shared between keys: one reference each.
+void ObjectRefcountCommand(CommandContext& ctx) {
+  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  ctx.reply.Integer(1);
+}
+
+void ObjectHelpCommand(CommandContext& ctx) { ReplyHelp(ctx, *LookupCommand("object")); }
+
+// MEMORY USAGE key [SAMPLES count]: the bytes the store spends on the key, as
+// its memory accounting counts them (KvStore::stats().memory_bytes): the
+// entry block (two length varints, key and value), the allocator's header
+// and the hash table slot (a pointer and a control byte). SAMPLES is
+// accepted for compatibility; a string has nothing to sample.
+void MemoryUsageCommand(CommandContext& ctx) {
+  const auto& a = ctx.argv;
+  for (std::size_t i = 3; i < a.size(); i += 2) {
+    if (!EqualsIgnoreCase(a[i], "SAMPLES") || i + 1 >= a.size()) {
+      return ctx.reply.Error(kSyntaxError);
+    }
+    int64_t samples = 0;
+    if (!ParseInt64(a[i + 1], &samples)) return ctx.reply.Error(kNotIntegerError);
+    if (samples < 0) return ctx.reply.Error(kSyntaxError);
+  }
+  const auto v = keyspace::Get(ctx, a[2]);
+  if (!v) return ctx.reply.Null();
+  ctx.reply.Integer(static_cast<int64_t>(EntryMemoryUsage(a[2].size(), v->size())));
+}
+
+uint64_t EntryMemoryUsage(std::size_t key_size, std::size_t value_size) {
+  auto varint = [](std::size_t n) {
+    uint64_t bytes = 1;
+    while (n >= 128) {
+      n >>= 7;
+      ++bytes;
+    }
+    return bytes;
+  };
+  constexpr uint64_t kAllocatorHeader = 8;
+  constexpr uint64_t kSlot = sizeof(char*) + 1;
+  return varint(key_size) + varint(value_size) + key_size + value_size + kAllocatorHeader + kSlot;
 }
 
 }  // namespace kvstore::server

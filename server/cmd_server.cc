@@ -1,16 +1,20 @@
 // Copyright (c) the kvstore developers.
 //
-// Server administration (Redis's server.c and rdb.c parts): COMMAND and its
-// subcommands (answered from the command table), SAVE, BGSAVE, LASTSAVE,
-// TIME, SHUTDOWN. INFO is in info.cc, CONFIG in cmd_config.cc.
+// Server administration (Redis's server.c, rdb.c, slowlog.c, replication.c
+// parts): COMMAND and its subcommands (answered from the command table),
+// SAVE, BGSAVE, LASTSAVE, TIME, SHUTDOWN, SLOWLOG, MEMORY DOCTOR/STATS, WAIT
+// and WAITAOF. INFO is in info.cc, CONFIG in cmd_config.cc, MEMORY USAGE
+// with the other per-key commands in cmd_keyspace.cc.
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "command_handlers.h"
+#include "resp_parser.h"
 #include "string_util.h"
 
 namespace kvstore::server {
@@ -219,6 +223,150 @@ void ShutdownCommand(CommandContext& ctx) {
   }
   ctx.client.close_after_reply = true;
   ctx.server.RequestShutdown(mode);
+}
+
+// ---- SLOWLOG ----
+
+// SLOWLOG GET [count]: newest first; count -1 means all (default 10).
+void SlowlogGetCommand(CommandContext& ctx) {
+  int64_t count = 10;
+  if (ctx.argv.size() > 3) {
+    return ctx.reply.Error(
+        "ERR unknown subcommand or wrong number of arguments for 'get'. Try SLOWLOG HELP.");
+  }
+  if (ctx.argv.size() == 3 && (!ParseInt64(ctx.argv[2], &count) || count < -1)) {
+    return ctx.reply.Error("ERR count should be greater than or equal to -1");
+  }
+  const std::vector<SlowLogEntry> entries = ctx.server.slowlog.Get(count);
+  ctx.reply.ArrayHeader(entries.size());
+  for (const auto& e : entries) {
+    ctx.reply.ArrayHeader(6);
+    ctx.reply.Integer(static_cast<int64_t>(e.id));
+    ctx.reply.Integer(e.unix_seconds);
+    ctx.reply.Integer(static_cast<int64_t>(e.micros));
+    ctx.reply.ArrayHeader(e.args.size());
+    for (const auto& arg : e.args) ctx.reply.Bulk(arg);
+    ctx.reply.Bulk(e.client_addr);
+    ctx.reply.Bulk(e.client_name);
+  }
+}
+
+void SlowlogLenCommand(CommandContext& ctx) {
+  ctx.reply.Integer(static_cast<int64_t>(ctx.server.slowlog.Len()));
+}
+
+void SlowlogResetCommand(CommandContext& ctx) {
+  ctx.server.slowlog.Reset();
+  ctx.reply.Ok();
+}
+
+void SlowlogHelpCommand(CommandContext& ctx) { ReplyHelp(ctx, *LookupCommand("slowlog")); }
+
+// ---- MEMORY ----
+
+// MEMORY DOCTOR: what the memory figures say, in a sentence or two.
+void MemoryDoctorCommand(CommandContext& ctx) {
+  const Stats st = ctx.server.store->stats();
+  std::string report = "kvstore holds " + std::to_string(st.keys) + " keys in about " +
+                       std::to_string(st.memory_bytes) + " bytes (MEMORY STATS has the figures). ";
+  const uint64_t max = ctx.server.maxmemory.load();
+  if (max != 0 && st.memory_bytes > max) {
+    report += "The data exceeds maxmemory (" + std::to_string(max) +
+              " bytes), which kvstore reports but does not enforce: nothing is evicted.";
+  } else {
+    report += "No memory problem detected.";
+  }
+  ctx.reply.Verbatim(report);
+}
+
+// MEMORY STATS: Redis's map, with the figures kvstore has (the store's
+// memory accounting and the process's resident size); the rest is 0.
+void MemoryStatsCommand(CommandContext& ctx) {
+  const Stats st = ctx.server.store->stats();
+  const uint64_t used = st.memory_bytes;
+  const uint64_t peak = SampleMemoryPeak(ctx.server, used);
+  const uint64_t rss = RssBytes();
+  const std::pair<const char*, uint64_t> ints[] = {
+      {"peak.allocated", peak},     {"total.allocated", used}, {"startup.allocated", 0},
+      {"replication.backlog", 0},   {"clients.slaves", 0},     {"clients.normal", 0},
+      {"aof.buffer", 0},            {"overhead.total", 0},     {"keys.count", st.keys},
+      {"keys.bytes-per-key", st.keys == 0 ? 0 : used / st.keys},
+      {"dataset.bytes", used},
+  };
+  const std::pair<const char*, double> ratios[] = {
+      {"dataset.percentage", used == 0 ? 0.0 : 100.0},
+      {"peak.percentage", peak == 0 ? 0.0 : 100.0 * static_cast<double>(used) / peak},
+      {"fragmentation", used == 0 ? 0.0 : static_cast<double>(rss) / static_cast<double>(used)},
+  };
+  ctx.reply.MapHeader(std::size(ints) + std::size(ratios));
+  for (const auto& [name, v] : ints) {
+    ctx.reply.Bulk(name);
+    ctx.reply.Integer(static_cast<int64_t>(v));
+  }
+  for (const auto& [name, v] : ratios) {
+    ctx.reply.Bulk(name);
+    ctx.reply.Double(v);
+  }
+}
+
+void MemoryHelpCommand(CommandContext& ctx) { ReplyHelp(ctx, *LookupCommand("memory")); }
+
+// ---- WAIT, WAITAOF ----
+
+namespace {
+
+// Redis's timeout argument: milliseconds, 0 = forever. False with the error
+// replied.
+bool ParseTimeout(CommandContext& ctx, std::string_view arg, int64_t* ms) {
+  if (!ParseInt64(arg, ms)) {
+    ctx.reply.Error("ERR timeout is not an integer or out of range");
+    return false;
+  }
+  if (*ms < 0) {
+    ctx.reply.Error("ERR timeout is negative");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// WAIT numreplicas timeout: a kvstore server has no replicas, so no number of
+// them can ever acknowledge; the answer (0) is known at once and given
+// without waiting for the timeout.
+void WaitCommand(CommandContext& ctx) {
+  int64_t replicas = 0, timeout = 0;
+  if (!ParseInt64(ctx.argv[1], &replicas)) return ctx.reply.Error(kNotIntegerError);
+  if (!ParseTimeout(ctx, ctx.argv[2], &timeout)) return;
+  ctx.reply.Integer(0);
+}
+
+// WAITAOF numlocal numreplicas timeout (Redis 7.2): [local, replicas] that
+// have this client's writes on stable storage. numlocal 1 makes the WAL's
+// fdatasync cover the client's last write (KvStore::wait_durable: it syncs
+// in every appendfsync mode, and shares the fdatasync with concurrent
+// writers), so it answers 1 as soon as that is done; the WAL is always on.
+// There are no replicas: the second element is always 0, and it is known at
+// once, so numreplicas > 0 answers without waiting for the timeout.
+void WaitaofCommand(CommandContext& ctx) {
+  int64_t local = 0, replicas = 0, timeout = 0;
+  if (!ParseInt64(ctx.argv[1], &local)) return ctx.reply.Error(kNotIntegerError);
+  if (local < 0 || local > 1) {
+    return ctx.reply.Error("ERR value is out of range, value must between 0 and 1");
+  }
+  if (!ParseInt64(ctx.argv[2], &replicas)) return ctx.reply.Error(kNotIntegerError);
+  if (replicas < 0) return ctx.reply.Error("ERR value is out of range, must be positive");
+  if (!ParseTimeout(ctx, ctx.argv[3], &timeout)) return;
+  const uint64_t seq = ctx.client.last_write_seq;
+  if (local == 1 && seq != 0) {
+    if (auto r = ctx.server.store->wait_durable(seq); !r) return ReplyStoreError(ctx, r.error());
+  }
+  // As Redis, the first element is whether the writes are durable, whatever
+  // numlocal asked for.
+  const int64_t synced = ctx.server.store->durable_sequence() >= seq ? 1 : 0;
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Integer(synced);
+  ctx.reply.Integer(0);
 }
 
 }  // namespace kvstore::server

@@ -195,7 +195,8 @@ void AppendCommand(CommandContext& ctx) {
   bool too_big = false;
   if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
         std::string v = Copy(tx.get(key));
-        if (v.size() + add.size() > ctx.server.config.proto_max_bulk_len) {
+        if (v.size() + add.size() >
+            ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
           too_big = true;
           return;
         }
@@ -239,7 +240,8 @@ void SetrangeCommand(CommandContext& ctx) {
   if (!ParseInt64(ctx.argv[2], &offset)) return ctx.reply.Error(kNotIntegerError);
   if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
   if (!patch.empty() &&
-      static_cast<uint64_t>(offset) + patch.size() > ctx.server.config.proto_max_bulk_len) {
+      static_cast<uint64_t>(offset) + patch.size() >
+          ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
     return ctx.reply.Error(kTooBig);
   }
   std::size_t len = 0;
@@ -336,7 +338,8 @@ void LcsCommand(CommandContext& ctx) {
   }
   // The table is transient memory the size of both lengths' product:
   // bounded, as in Redis, by proto-max-bulk-len.
-  if (bitops::LcsTableBytes(x.size(), y.size()) > ctx.server.config.proto_max_bulk_len) {
+  if (bitops::LcsTableBytes(x.size(), y.size()) >
+      ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
     return ctx.reply.Error(
         "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
   }

@@ -109,6 +109,9 @@ void ReplyStoreError(CommandContext& ctx, const Error& e);
 // A container's HELP reply, made from its subcommand table.
 void ReplyHelp(CommandContext& ctx, const CommandSpec& container);
 
+// The Redis version this server answers as (INFO, HELLO).
+constexpr char kRedisVersion[] = "7.0.15";
+
 constexpr char kSyntaxError[] = "ERR syntax error";
 constexpr char kNotIntegerError[] = "ERR value is not an integer or out of range";
 

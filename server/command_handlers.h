@@ -50,6 +50,18 @@ void RenameCommand(CommandContext& ctx);
 void RenamenxCommand(CommandContext& ctx);
 void DbsizeCommand(CommandContext& ctx);
 void FlushCommand(CommandContext& ctx);
+void TouchCommand(CommandContext& ctx);
+void CopyCommand(CommandContext& ctx);
+void ObjectEncodingCommand(CommandContext& ctx);
+void ObjectFreqCommand(CommandContext& ctx);
+void ObjectIdletimeCommand(CommandContext& ctx);
+void ObjectRefcountCommand(CommandContext& ctx);
+void ObjectHelpCommand(CommandContext& ctx);
+void MemoryUsageCommand(CommandContext& ctx);
+// OBJECT ENCODING's answer for a string value ("int", "embstr", "raw").
+const char* StringEncoding(std::string_view value);
+// MEMORY USAGE's estimate for a key and value of these sizes.
+uint64_t EntryMemoryUsage(std::size_t key_size, std::size_t value_size);
 
 // cmd_connection.cc
 void PingCommand(CommandContext& ctx);
@@ -86,6 +98,15 @@ void BgsaveCommand(CommandContext& ctx);
 void LastsaveCommand(CommandContext& ctx);
 void TimeCommand(CommandContext& ctx);
 void ShutdownCommand(CommandContext& ctx);
+void SlowlogGetCommand(CommandContext& ctx);
+void SlowlogLenCommand(CommandContext& ctx);
+void SlowlogResetCommand(CommandContext& ctx);
+void SlowlogHelpCommand(CommandContext& ctx);
+void MemoryDoctorCommand(CommandContext& ctx);
+void MemoryStatsCommand(CommandContext& ctx);
+void MemoryHelpCommand(CommandContext& ctx);
+void WaitCommand(CommandContext& ctx);
+void WaitaofCommand(CommandContext& ctx);
 
 // cmd_multi.cc
 void MultiCommand(CommandContext& ctx);
@@ -96,6 +117,10 @@ void UnwatchCommand(CommandContext& ctx);
 
 // info.cc
 void InfoCommand(CommandContext& ctx);
+// The process's resident set size in bytes.
+uint64_t RssBytes();
+// Folds `used` into INFO's used_memory_peak; returns the peak.
+uint64_t SampleMemoryPeak(ServerState& s, uint64_t used);
 
 }  // namespace kvstore::server
 

@@ -70,6 +70,42 @@ constexpr CommandSpec kCommandSubcommands[] = {
     {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", CommandHelpCommand, {}},
 };
 
+constexpr CommandSpec kObjectSubcommands[] = {
+    {"encoding", 3, kR, 2, 2, 1, "generic", "ENCODING <key>",
+     "Return the kind of internal representation Redis would use for the value of <key>.",
+     ObjectEncodingCommand, {}},
+    {"freq", 3, kR, 2, 2, 1, "generic", "FREQ <key>",
+     "Return the access frequency index of <key> (LFU policies only; kvstore reports 0).",
+     ObjectFreqCommand, {}},
+    {"idletime", 3, kR, 2, 2, 1, "generic", "IDLETIME <key>",
+     "Return the seconds since <key> was last accessed (kvstore reports 0).",
+     ObjectIdletimeCommand, {}},
+    {"refcount", 3, kR, 2, 2, 1, "generic", "REFCOUNT <key>",
+     "Return the number of references to the value of <key>.", ObjectRefcountCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "generic", "HELP", "Print this help.", ObjectHelpCommand, {}},
+};
+
+constexpr CommandSpec kMemorySubcommands[] = {
+    {"doctor", 2, 0, 0, 0, 0, "server", "DOCTOR", "Return memory problems reports.",
+     MemoryDoctorCommand, {}},
+    {"stats", 2, 0, 0, 0, 0, "server", "STATS",
+     "Return information about the memory usage of the server.", MemoryStatsCommand, {}},
+    {"usage", -3, kR, 2, 2, 1, "server", "USAGE <key> [SAMPLES <count>]",
+     "Return the memory in bytes used by <key> and its value.", MemoryUsageCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", MemoryHelpCommand, {}},
+};
+
+constexpr CommandSpec kSlowlogSubcommands[] = {
+    {"get", -2, kAdminSub & ~kNoScript, 0, 0, 0, "server", "GET [<count>]",
+     "Return top <count> entries from the slowlog (default: 10, -1 means all).",
+     SlowlogGetCommand, {}},
+    {"len", 2, kAdminSub & ~kNoScript, 0, 0, 0, "server", "LEN",
+     "Return the length of the slowlog.", SlowlogLenCommand, {}},
+    {"reset", 2, kAdminSub & ~kNoScript, 0, 0, 0, "server", "RESET", "Reset the slowlog.",
+     SlowlogResetCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", SlowlogHelpCommand, {}},
+};
+
 constexpr CommandSpec kCommands[] = {
     // connection (cmd_connection.cc)
     {"ping", -1, kF, 0, 0, 0, "connection", "", "Returns the server's liveliness response.",
@@ -139,8 +175,11 @@ constexpr CommandSpec kCommands[] = {
      "Gets integer fields of a value (read-only BITFIELD).", BitfieldRoCommand, {}},
     // keyspace (cmd_keyspace.cc)
     {"del", -2, kW, 1, -1, 1, "generic", "", "Deletes keys.", DelCommand, {}},
+    {"unlink", -2, kW | kF, 1, -1, 1, "generic", "", "Deletes keys (as DEL).", DelCommand, {}},
     {"exists", -2, kR | kF, 1, -1, 1, "generic", "", "Counts how many of the keys exist.",
      ExistsCommand, {}},
+    {"touch", -2, kR | kF, 1, -1, 1, "generic", "", "Counts how many of the keys exist.",
+     TouchCommand, {}},
     {"type", 2, kR | kF, 1, 1, 1, "generic", "", "Returns the type of a key.", TypeCommand, {}},
     {"keys", 2, kR | kWholeKeyspace, 0, 0, 0, "generic", "", "Returns the keys matching a pattern.", KeysCommand,
      {}},
@@ -150,6 +189,15 @@ constexpr CommandSpec kCommands[] = {
      RenameCommand, {}},
     {"renamenx", 3, kW | kF, 1, 2, 1, "generic", "", "Renames a key if the target does not exist.",
      RenamenxCommand, {}},
+    {"copy", -3, kW | kOom, 1, 2, 1, "generic", "", "Copies the value of a key to a new key.",
+     CopyCommand, {}},
+    {"object", -2, 0, 0, 0, 0, "generic", "", "A container for object introspection commands.",
+     nullptr, kObjectSubcommands},
+    {"wait", 3, kNoScript, 0, 0, 0, "generic", "",
+     "Waits for replicas to acknowledge the writes (there are none: answers 0).", WaitCommand,
+     {}},
+    {"waitaof", 4, kNoScript, 0, 0, 0, "generic", "",
+     "Waits until this connection's writes are on stable storage.", WaitaofCommand, {}},
     {"dbsize", 1, kR | kF | kWholeKeyspace, 0, 0, 0, "server", "", "Returns the number of keys.", DbsizeCommand,
      {}},
     {"flushdb", -1, kW | kWholeKeyspace, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
@@ -178,6 +226,10 @@ constexpr CommandSpec kCommands[] = {
      nullptr, kConfigSubcommands},
     {"command", -1, kLS, 0, 0, 0, "server", "", "Returns information about commands.",
      CommandCommand, kCommandSubcommands},
+    {"slowlog", -2, 0, 0, 0, 0, "server", "", "A container for slow log commands.", nullptr,
+     kSlowlogSubcommands},
+    {"memory", -2, 0, 0, 0, 0, "server", "", "A container for memory diagnostics commands.",
+     nullptr, kMemorySubcommands},
     {"time", 1, kLS | kF, 0, 0, 0, "server", "", "Returns the server time.", TimeCommand, {}},
     {"shutdown", -1, kAdminSub | kNoMulti | kAllowBusy, 0, 0, 0, "server", "",
      "Stops the server.", ShutdownCommand, {}},

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -25,9 +26,34 @@
 namespace kvstore::server {
 
 SyncMode Config::sync_mode() const {
-  if (sync == "always") return SyncMode::kAlways;
-  if (sync == "no") return SyncMode::kNever;
-  return SyncMode::kEverySecond;
+  SyncMode mode = SyncMode::kEverySecond;
+  ParseSyncMode(sync, &mode);
+  return mode;
+}
+
+bool ParseSyncMode(std::string_view name, SyncMode* mode) {
+  if (EqualsIgnoreCase(name, "always")) {
+    *mode = SyncMode::kAlways;
+  } else if (EqualsIgnoreCase(name, "everysec")) {
+    *mode = SyncMode::kEverySecond;
+  } else if (EqualsIgnoreCase(name, "no")) {
+    *mode = SyncMode::kNever;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kAlways:
+      return "always";
+    case SyncMode::kNever:
+      return "no";
+    case SyncMode::kEverySecond:
+      break;
+  }
+  return "everysec";
 }
 
 namespace {
@@ -152,6 +178,23 @@ int ParseConfig(int argc, char** argv, Config* c) {
   app.add_option("--logfile", c->logfile,
                  "append the log to this file, reopened on SIGHUP (default: standard error)");
   app.set_version_flag("--version", "kvstore-server " KVSTORE_VERSION_STRING);
+  // Runtime parameters without a field of their own: kept as text, checked
+  // and applied through the CONFIG table (docs/SERVER.md lists them).
+  static const std::pair<const char*, const char*> kRuntimeParams[] = {
+      {"save", "snapshot rules: \"<seconds> <changes> ...\" (\"\": none)"},
+      {"hz", "background task frequency reported by INFO (1-500)"},
+      {"maxmemory", "memory limit reported by INFO (not enforced)"},
+      {"maxmemory-policy", "eviction policy reported by INFO (nothing is evicted)"},
+      {"slowlog-log-slower-than", "SLOWLOG threshold in microseconds (-1: off)"},
+      {"slowlog-max-len", "SLOWLOG entries kept"},
+      {"notify-keyspace-events", "accepted and reported; no notifications are sent"},
+  };
+  std::map<std::string, std::string> runtime_values;
+  std::vector<std::pair<std::string, CLI::Option*>> runtime_options;
+  for (const auto& [name, help] : kRuntimeParams) {
+    runtime_options.emplace_back(name,
+                                 app.add_option(std::string("--") + name, runtime_values[name], help));
+  }
 
   std::vector<std::string> args;
   const std::string config_file = FindConfigArg(argc, argv);
@@ -170,6 +213,9 @@ int ParseConfig(int argc, char** argv, Config* c) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+  for (const auto& [name, option] : runtime_options) {
+    if (option->count() > 0) c->runtime_params.emplace_back(name, runtime_values[name]);
   }
   c->bind.clear();
   std::string cur;

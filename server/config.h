@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kvstore/kvstore.h"
@@ -37,6 +38,10 @@ struct Config {
   int64_t timeout = 0;             // idle seconds before a client is closed; 0: never
   std::string log_level = "info";  // trace|debug|info|warn|error|critical|off
   std::string logfile;             // empty: standard error (the journal under systemd)
+  // Parameters of the CONFIG table given at start (--hz 100, "save 60 1000"
+  // in the file), name and value in order: main() checks and applies them
+  // as CONFIG SET would (config_params.h).
+  std::vector<std::pair<std::string, std::string>> runtime_params;
 
   SyncMode sync_mode() const;
 };
@@ -45,6 +50,10 @@ struct Config {
 // should start, otherwise the process exit code (0 after --help, 2 after a
 // usage error, with the message already printed).
 int ParseConfig(int argc, char** argv, Config* out);
+
+// appendfsync's words: always | everysec | no (any case).
+bool ParseSyncMode(std::string_view name, SyncMode* mode);
+const char* SyncModeName(SyncMode mode);
 
 }  // namespace kvstore::server
 

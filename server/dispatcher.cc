@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "keyspace.h"
@@ -44,16 +45,33 @@ bool ArityOk(const CommandSpec& c, std::size_t argc) {
 
 }  // namespace
 
+void LogSlow(ServerState& server, const ClientInfo& client, std::span<const std::string_view> argv,
+             int64_t micros) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(server.clients_mu);
+    name = client.name;
+  }
+  server.slowlog.Add(argv, static_cast<uint64_t>(micros), NowMs() / 1000, client.addr,
+                     std::move(name), server.slowlog_max_len.load(std::memory_order_relaxed));
+}
+
 void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd) {
   const std::size_t index = StatSlot(top, cmd);
   ctx.client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = ctx.reply.errors();
+  const uint64_t write_before = ctx.durability.latest();
   const auto start = std::chrono::steady_clock::now();
   cmd.handler(ctx);
+  if (ctx.durability.latest() != write_before) ctx.client.last_write_seq = ctx.durability.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   ctx.stats.calls[index].Add(1);
   ctx.stats.usec[index].Add(static_cast<uint64_t>(us.count()));
+  const int64_t slower_than = ctx.server.slowlog_log_slower_than.load(std::memory_order_relaxed);
+  if (slower_than >= 0 && us.count() >= slower_than) {
+    LogSlow(ctx.server, ctx.client, ctx.argv, us.count());
+  }
   ctx.stats.commands.Add(1);
   if (ctx.reply.errors() != errors_before) ctx.stats.failed[index].Add(1);
 }
@@ -79,9 +97,15 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   }
   // A container without a handler of its own has arity -2, so cmd is a
   // subcommand (with a handler) once the arity check passes.
-  if (!ArityOk(*cmd, argv.size()) || cmd->handler == nullptr) return ReplyArity(ctx, *cmd);
+  const std::size_t index = StatSlot(*top, *cmd);
+  // As Redis, a known command refused before it runs counts as rejected.
+  if (!ArityOk(*cmd, argv.size()) || cmd->handler == nullptr) {
+    stats_.rejected[index].Add(1);
+    return ReplyArity(ctx, *cmd);
+  }
   if (!client.authenticated && (cmd->flags & kNoAuth) == 0 &&
       server_.auth_required.load(std::memory_order_relaxed)) {
+    stats_.rejected[index].Add(1);
     return reply.Error("NOAUTH Authentication required.");
   }
   if (client.multi.active && (cmd->flags & kNoMulti) != 0) {
@@ -91,6 +115,7 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   if (client.multi.active && (top->flags & kNotQueued) == 0) return QueueCommand(ctx);
   RunCommand(ctx, *top, *cmd);
 }
+
 
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
                                 std::span<const std::string_view> argv) const {
@@ -108,7 +133,9 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
   if (n == 0) return;
   static const std::size_t kSetIndex = StatSlot(*LookupCommand("set"), *LookupCommand("set"));
   const auto start = std::chrono::steady_clock::now();
+  const uint64_t write_before = durability_.latest();
   const Result<void> r = keyspace::SetPairs(server_, durability_, batch.pairs);
+  if (durability_.latest() != write_before) c.info.last_write_seq = durability_.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
   for (std::size_t i = 0; i < n; ++i) {
@@ -116,6 +143,15 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
       reply.Ok();
     } else {
       reply.Error("ERR " + r.error().message());
+    }
+  }
+  // The batch's time, shared evenly, is each SET's time for the SLOWLOG.
+  const int64_t slower_than = server_.slowlog_log_slower_than.load(std::memory_order_relaxed);
+  const int64_t each = us.count() / static_cast<int64_t>(n);
+  if (slower_than >= 0 && each >= slower_than) {
+    for (const auto& [key, value] : batch.pairs) {
+      const std::string_view argv[] = {"set", key, value};
+      LogSlow(server_, c.info, argv, each);
     }
   }
   c.info.last_command.store(static_cast<int>(kSetIndex), std::memory_order_relaxed);
@@ -128,7 +164,8 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
 }
 
 void Dispatcher::ProcessInput(Connection& c) {
-  ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed));
+  ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed), &stats_.errors);
+  c.parser.set_max_bulk_len(server_.proto_max_bulk_len.load(std::memory_order_relaxed));
   std::size_t pos = 0;
   while (!c.info.close_after_reply && pos < c.in_len) {
     if (c.need > c.in_len) break;  // a known-incomplete command

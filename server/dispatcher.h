@@ -23,6 +23,9 @@ namespace kvstore::server {
 // Runs cmd's handler (top is cmd itself or its container) and counts it in
 // INFO commandstats; EXEC runs its queued commands through here too.
 void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd);
+// Adds a command that took `micros` to the SLOWLOG.
+void LogSlow(ServerState& server, const ClientInfo& client, std::span<const std::string_view> argv,
+             int64_t micros);
 
 // MULTI (cmd_multi.cc): queues ctx.argv for EXEC and replies QUEUED, or
 // refuses it past multi-max-queued-bytes.
@@ -49,6 +52,7 @@ class Dispatcher {
   // Whether argv is a SET with no options that may join a batch (the client
   // may run commands, and the key is within the store's limit).
   bool IsBatchableSet(const ClientInfo& client, std::span<const std::string_view> argv) const;
+  // Adds a command to the SLOWLOG.
   // Runs and clears the batch, writing one reply per SET.
   void RunSetBatch(Connection& c, ReplyWriter& reply);
 

@@ -7,9 +7,10 @@
 namespace kvstore::server {
 
 Result<void> DurabilityBarrier::Wait() {
-  if (!pending()) return {};
+  const bool wait = pending();
   const uint64_t seq = highest_;
   highest_ = 0;
+  if (!wait) return {};
   return store_->wait_durable(seq);
 }
 

@@ -9,7 +9,7 @@
 // KvStore::wait_durable() for the whole batch, and I/O loops waiting at the
 // same time share one fdatasync inside the library. In the other sync modes
 // nothing waits (their promise is weaker, and the store never syncs on the
-// write path for them).
+// write path for them); the mode is the store's current one.
 //
 // One barrier per I/O loop; not thread-safe.
 
@@ -24,8 +24,9 @@ namespace kvstore::server {
 
 class DurabilityBarrier {
  public:
-  // wait: whether replies must wait for durability (the store is kAlways).
-  DurabilityBarrier(const KvStore* store, bool wait) : store_(store), wait_(wait) {}
+  // Replies wait for durability while the store's mode is kAlways (it can
+  // change at runtime: CONFIG SET appendfsync).
+  explicit DurabilityBarrier(const KvStore* store) : store_(store) {}
 
   // The options for a write whose reply this barrier will hold back; the
   // write's sequence lands in a scratch slot that Record() folds in.
@@ -34,11 +35,17 @@ class DurabilityBarrier {
   // Call after each write made with Deferred().
   void Record() {
     if (scratch_ > highest_) highest_ = scratch_;
+    if (scratch_ != 0) latest_ = scratch_;
     scratch_ = 0;
   }
 
+  // The sequence of the last write recorded (0: none yet); unlike
+  // highest(), Wait() does not reset it. The dispatcher compares it before
+  // and after a command to learn the command's last write.
+  uint64_t latest() const { return latest_; }
+
   // Whether a write since the last Wait() must become durable first.
-  bool pending() const { return wait_ && highest_ != 0; }
+  bool pending() const { return highest_ != 0 && store_->sync_mode() == SyncMode::kAlways; }
   uint64_t highest() const { return highest_; }
 
   // Blocks until every write recorded since the last Wait() is on stable
@@ -48,9 +55,9 @@ class DurabilityBarrier {
 
  private:
   const KvStore* store_;
-  const bool wait_;
   uint64_t scratch_ = 0;
   uint64_t highest_ = 0;
+  uint64_t latest_ = 0;
 };
 
 }  // namespace kvstore::server

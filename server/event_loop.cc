@@ -55,8 +55,8 @@ EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& list
       all_(all),
       limits_(LimitsOf(state->config)),
       stats_(*state->thread_stats[static_cast<std::size_t>(index)]),
-      // --sync always: replies wait for their writes' fdatasync, once per batch.
-      durability_(state->store, state->config.sync_mode() == SyncMode::kAlways),
+      // appendfsync always: replies wait for their writes' fdatasync, once per batch.
+      durability_(state->store),
       dispatcher_(*state, stats_, durability_) {}
 
 EventLoop::~EventLoop() {
@@ -142,6 +142,7 @@ void EventLoop::Run() {
     if (now_ms_ - last_sweep >= 1000) {
       last_sweep = now_ms_;
       SweepIdle();
+      state_->SampleOps(now_ms_);
     }
   }
   Shutdown();
@@ -262,7 +263,7 @@ bool EventLoop::ReadAndProcess(Connection* c) {
   stats_.net_input_bytes.Add(n);
   c->info.last_active_ms.store(now_ms_, std::memory_order_relaxed);
   dispatcher_.ProcessInput(*c);
-  const uint64_t limit = state_->config.client_query_buffer_limit;
+  const uint64_t limit = state_->client_query_buffer_limit.load(std::memory_order_relaxed);
   if (!c->info.close_after_reply && c->in_len > limit) {
     spdlog::warn(
         "closing client id={} addr={}: query buffer of {} bytes exceeds "

@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "config.h"
+#include "config_params.h"
 #include "kvstore/kvstore.h"
 #include "metrics.h"
 #include "server.h"
@@ -39,11 +41,36 @@ Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
   // (durability.h), sharing the store's group commit.
   options.sync = config.sync_mode();
   options.checkpoint.on_close = false;
+  // "save" given at start replaces the default snapshot rules (checked by
+  // CheckRuntimeParams before).
+  for (const auto& [name, value] : config.runtime_params) {
+    if (name != "save") continue;
+    options.checkpoint.after_changes.clear();
+    std::istringstream rules(value);
+    int64_t seconds = 0;
+    uint64_t changes = 0;
+    while (rules >> seconds >> changes) {
+      options.checkpoint.after_changes.emplace_back(std::chrono::seconds(seconds), changes);
+    }
+  }
   options.log_sink = service::LibraryLogSink();
   options.log_level = spdlog::get_level() == spdlog::level::off
                           ? LogLevel::kOff
                           : static_cast<LogLevel>(static_cast<int>(spdlog::get_level()));
   return KvStore::open_dir(dir, options);
+}
+
+// The runtime parameters given at start, checked as CONFIG SET checks them.
+bool CheckRuntimeParams(const Config& config) {
+  for (const auto& [name, value] : config.runtime_params) {
+    const ConfigParam* p = FindConfigParam(name);
+    if (const std::string why = p == nullptr ? "unknown" : ValidateConfigValue(*p, value);
+        !why.empty()) {
+      std::cerr << "kvstore-server: --" << name << " '" << value << "': " << why << "\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string StoreOpenError(const std::string& dir, const Error& e) {
@@ -83,6 +110,7 @@ int CloseStore(ServerState& state, KvStore& store, ShutdownMode mode) {
 int Run(int argc, char** argv) {
   Config config;
   if (const int rc = ParseConfig(argc, argv, &config); rc >= 0) return rc;
+  if (!CheckRuntimeParams(config)) return 2;
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (std::string error; !service::SetUpLogging(config.logfile, &error)) {
     std::cerr << "kvstore-server: " << error << "\n";
@@ -120,6 +148,9 @@ int Run(int argc, char** argv) {
   state.maxclients.store(config.maxclients);
   state.timeout.store(config.timeout);
   state.multi_max_queued_bytes.store(config.multi_max_queued_bytes);
+  for (const auto& [name, value] : config.runtime_params) {
+    (void)FindConfigParam(name)->apply(state, value);  // checked above; none of these fails
+  }
   state.requirepass = config.requirepass;
   state.auth_required.store(!config.requirepass.empty());
   state.start_ms = NowMs();

@@ -33,6 +33,7 @@ void ReplyWriter::Simple(std::string_view text) {
 
 void ReplyWriter::Error(std::string_view text) {
   ++errors_;
+  if (tally_ != nullptr) tally_->Count(text);
   const std::size_t start = out_->size();
   out_->push_back('-');
   out_->append(text);

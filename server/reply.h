@@ -14,12 +14,16 @@
 #include <string>
 #include <string_view>
 
+#include "error_stats.h"
+
 namespace kvstore::server {
 
 class ReplyWriter {
  public:
   // `out` must outlive the writer; replies are appended to it.
-  explicit ReplyWriter(std::string* out, int protocol = 2) : out_(out), protocol_(protocol) {}
+  // Error replies are counted by code in `errors` when given (INFO errorstats).
+  explicit ReplyWriter(std::string* out, int protocol = 2, ErrorTally* errors = nullptr)
+      : out_(out), protocol_(protocol), tally_(errors) {}
 
   void set_protocol(int protocol) { protocol_ = protocol; }
   int protocol() const { return protocol_; }
@@ -57,6 +61,7 @@ class ReplyWriter {
 
   std::string* out_;
   int protocol_;
+  ErrorTally* tally_;
   uint64_t errors_ = 0;
 };
 

@@ -44,6 +44,8 @@ enum class ParseStatus {
 class RespParser {
  public:
   explicit RespParser(const ParserLimits& limits) : limits_(limits) {}
+  // CONFIG SET proto-max-bulk-len: applies from the next Parse on.
+  void set_max_bulk_len(uint64_t n) { limits_.max_bulk_len = n; }
 
   // Parses the first command in buf[0, len). After kIncomplete the next call
   // must pass the same bytes again (possibly moved) plus any new ones. On kOk sets *consumed to its

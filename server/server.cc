@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <random>
 
 #include "event_loop.h"
 
@@ -21,6 +22,23 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string RandomHex40() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string out(40, '0');
+  for (char& c : out) c = kHex[rd() & 15];
+  return out;
+}
+
+std::string DefaultSaveRules() {
+  std::string out;
+  for (const auto& [secs, changes] : CheckpointPolicy{}.after_changes) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(secs.count()) + " " + std::to_string(changes);
+  }
+  return out;
 }
 
 Server::Server(ServerState* state) : state_(state) {}

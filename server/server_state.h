@@ -25,34 +25,27 @@
 
 #include "config.h"
 #include "watch.h"
+#include "error_stats.h"
+#include "slowlog.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
 
 // Upper bound on the number of commands and subcommands (statistics slots;
 // command_table.cc static_asserts it).
-constexpr std::size_t kMaxCommands = 96;
+constexpr std::size_t kMaxCommands = 160;
 
 // multi-max-queued-bytes' default: what one client may queue between MULTI
 // and EXEC.
 constexpr uint64_t kDefaultMultiMaxQueuedBytes = 64u << 20;
-
-// A counter written by exactly one thread and read by others: a relaxed load
-// and store instead of an atomic read-modify-write, so counting costs no
-// locked instruction on the request path.
-struct OwnedCounter {
-  std::atomic<uint64_t> v{0};
-  void Add(uint64_t n) {
-    v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  uint64_t Get() const { return v.load(std::memory_order_relaxed); }
-};
 
 // Per-I/O-thread counters, each on its own cache lines.
 struct alignas(64) ThreadStats {
   std::array<OwnedCounter, kMaxCommands> calls;
   std::array<OwnedCounter, kMaxCommands> usec;
   std::array<OwnedCounter, kMaxCommands> failed;
+  std::array<OwnedCounter, kMaxCommands> rejected;  // refused before running (arity, NOAUTH)
+  ErrorTally errors;                                 // every error reply, by code
   OwnedCounter commands;
   OwnedCounter net_input_bytes;
   OwnedCounter net_output_bytes;
@@ -94,30 +87,83 @@ struct ClientInfo {
   std::vector<WatchedKey> watched;  // WATCHed keys (watch.h holds the other side)
   // Set by any client's write to a watched key (watch.h); EXEC then aborts.
   std::atomic<bool> watch_dirty{false};
+  uint64_t last_write_seq = 0;     // the sequence of this client's last write (WAITAOF)
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
 // baseline taken by CONFIG RESETSTAT; /metrics reports the raw sums, because
 // Prometheus counters must never go down.
 struct CommandTotals {
-  std::array<uint64_t, kMaxCommands> calls{}, usec{}, failed{};
+  std::array<uint64_t, kMaxCommands> calls{}, usec{}, failed{}, rejected{};
+  std::array<uint64_t, kMaxErrorCodes> errors{};
+  uint64_t error_replies = 0;
   uint64_t commands = 0;
 };
 
 enum class ShutdownMode { kDefault, kSave, kNoSave };
 
+// 40 random hexadecimal characters (Redis's run_id and replication ID).
+std::string RandomHex40();
+// The store's default checkpoint rules as redis.conf's "save" value.
+std::string DefaultSaveRules();
+
 struct ServerState {
-  ServerState(Config cfg, KvStore* s) : config(std::move(cfg)), store(s) {}
+  ServerState(Config cfg, KvStore* s)
+      : config(std::move(cfg)), store(s), run_id(RandomHex40()), replid(RandomHex40()) {
+    proto_max_bulk_len.store(config.proto_max_bulk_len);
+    client_query_buffer_limit.store(config.client_query_buffer_limit);
+    save_rules = DefaultSaveRules();
+  }
 
   const Config config;  // as started; the mutable settings are below
   KvStore* store;
   int64_t start_unix = 0;
   int64_t start_ms = 0;
 
-  // CONFIG SET-able settings.
+  // CONFIG SET-able settings (config_params.cc says what each one does).
   std::atomic<uint64_t> maxclients{10000};
   std::atomic<int64_t> timeout{0};
   std::atomic<uint64_t> multi_max_queued_bytes{kDefaultMultiMaxQueuedBytes};
+  std::atomic<int64_t> hz{10};
+  std::atomic<uint64_t> proto_max_bulk_len{512ull << 20};
+  std::atomic<uint64_t> client_query_buffer_limit{1ull << 30};
+  std::atomic<uint64_t> maxmemory{0};
+  std::atomic<int64_t> slowlog_log_slower_than{10000};  // microseconds; < 0: off
+  std::atomic<uint64_t> slowlog_max_len{128};
+  SlowLog slowlog;
+  // Settings kept as text and reported back (no effect on the store yet:
+  // see config_params.cc).
+  std::mutex settings_mu;
+  std::string save_rules;              // GUARDED_BY(settings_mu)
+  std::string notify_keyspace_events;  // GUARDED_BY(settings_mu)
+  std::string maxmemory_policy = "noeviction";  // GUARDED_BY(settings_mu)
+
+  // INFO memory's used_memory_peak, as INFO has sampled it.
+  std::atomic<uint64_t> used_memory_peak{0};
+
+  // INFO's instantaneous_ops_per_sec: commands run in the last whole second
+  // or so, sampled by the I/O loops' once-a-second tick (SampleOps).
+  std::atomic<uint64_t> ops_per_sec{0};
+  std::mutex ops_mu;
+  int64_t ops_sample_ms = 0;         // GUARDED_BY(ops_mu)
+  uint64_t ops_sample_commands = 0;  // GUARDED_BY(ops_mu)
+
+  void SampleOps(int64_t now_ms) {
+    std::unique_lock<std::mutex> lock(ops_mu, std::try_to_lock);
+    if (!lock.owns_lock() || now_ms - ops_sample_ms < 1000) return;
+    uint64_t commands = 0;
+    for (const auto& t : thread_stats) commands += t->commands.Get();
+    if (ops_sample_ms != 0) {
+      ops_per_sec.store((commands - ops_sample_commands) * 1000 /
+                        static_cast<uint64_t>(now_ms - ops_sample_ms));
+    }
+    ops_sample_ms = now_ms;
+    ops_sample_commands = commands;
+  }
+
+  // Identity for INFO: 40 hex characters each, random per start.
+  std::string run_id;
+  std::string replid;
   std::atomic<bool> auth_required{false};
   std::mutex auth_mu;
   std::string requirepass;  // GUARDED_BY(auth_mu)
@@ -146,7 +192,10 @@ struct ServerState {
         t.calls[i] += s->calls[i].Get();
         t.usec[i] += s->usec[i].Get();
         t.failed[i] += s->failed[i].Get();
+        t.rejected[i] += s->rejected[i].Get();
       }
+      for (std::size_t i = 0; i < kMaxErrorCodes; ++i) t.errors[i] += s->errors.by_code[i].Get();
+      t.error_replies += s->errors.total.Get();
       t.commands += s->commands.Get();
     }
     return t;
@@ -160,7 +209,12 @@ struct ServerState {
       t.calls[i] -= std::min(t.calls[i], stats_baseline.calls[i]);
       t.usec[i] -= std::min(t.usec[i], stats_baseline.usec[i]);
       t.failed[i] -= std::min(t.failed[i], stats_baseline.failed[i]);
+      t.rejected[i] -= std::min(t.rejected[i], stats_baseline.rejected[i]);
     }
+    for (std::size_t i = 0; i < kMaxErrorCodes; ++i) {
+      t.errors[i] -= std::min(t.errors[i], stats_baseline.errors[i]);
+    }
+    t.error_replies -= std::min(t.error_replies, stats_baseline.error_replies);
     t.commands -= std::min(t.commands, stats_baseline.commands);
     return t;
   }

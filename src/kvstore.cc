@@ -197,6 +197,15 @@ Result<void> KvStore::sync() const {
   return impl_->writes().Sync();
 }
 
+Result<void> KvStore::set_sync_mode(SyncMode mode) {
+  if (!impl_) return Moved();
+  return impl_->writes().SetSyncMode(mode);
+}
+
+SyncMode KvStore::sync_mode() const {
+  return impl_ ? impl_->writes().GetSyncMode() : SyncMode::kEverySecond;
+}
+
 Result<void> KvStore::close() {
   if (!impl_) return {};
   return impl_->Close();

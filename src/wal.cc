@@ -135,10 +135,31 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
   }
   stats->last_sequence = last;
   if (options.sync == SyncMode::kEverySecond) {
-    w->sync_task_ = Background::Default().Every(std::chrono::seconds(1),
-                                                [p = w.get()] { p->BackgroundSync(); });
+    MutexLock l(&w->mode_mu_);
+    w->StartBackgroundSync();
   }
   return w;
+}
+
+void Wal::StartBackgroundSync() {
+  sync_task_ =
+      Background::Default().Every(std::chrono::seconds(1), [this] { BackgroundSync(); });
+}
+
+Result<void> Wal::SetMode(SyncMode mode) {
+  MutexLock lock(&mode_mu_);
+  if (mode_closed_) return Error(ErrorCode::kClosed, "WAL is closed");
+  const SyncMode old = mode_.exchange(mode, std::memory_order_relaxed);
+  if (old == mode) return {};
+  if (mode == SyncMode::kEverySecond) {
+    StartBackgroundSync();
+  } else if (old == SyncMode::kEverySecond) {
+    sync_task_.Cancel();  // waits for a sync in progress
+  }
+  // Writes acknowledged under the weaker mode become durable now, so that
+  // "always" holds for everything acknowledged before it too.
+  if (mode == SyncMode::kAlways) return SyncAll();
+  return {};
 }
 
 Result<void> Wal::Refuse() const {
@@ -167,7 +188,7 @@ Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
 }
 
 Result<void> Wal::Commit(uint64_t seq) {
-  if (mode_ != SyncMode::kAlways) return {};
+  if (mode() != SyncMode::kAlways) return {};
   return SyncUpTo(seq);
 }
 
@@ -240,7 +261,7 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
 // record; syncing before they do halves the batch. Wait for them briefly (a
 // bounded time, so a stalled writer cannot hold the group back).
 void Wal::AwaitInFlightWriters() const {
-  if (mode_ != SyncMode::kAlways) return;
+  if (mode() != SyncMode::kAlways) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
   while (in_flight_.load(std::memory_order_acquire) > 0 &&
          std::chrono::steady_clock::now() < deadline) {
@@ -332,7 +353,11 @@ Result<Wal::Cut> Wal::Rotate(std::shared_ptr<LogFile> next, const std::string& n
 }
 
 Result<void> Wal::Close() {
-  sync_task_.Cancel();  // waits for a background sync in progress
+  {
+    MutexLock lock(&mode_mu_);
+    mode_closed_ = true;
+    sync_task_.Cancel();  // waits for a background sync in progress
+  }
   std::shared_ptr<LogFile> file;
   std::vector<std::shared_ptr<LogFile>> retired;
   bool failed;

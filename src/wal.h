@@ -59,12 +59,21 @@ class Wal {
   // Writers call these around the work that leads to Append (kAlways group
   // commit lets a sync leader wait briefly for them: larger batches). Other
   // modes never read the count, so they skip the shared atomic.
-  void WriterEnter() {
-    if (mode_ == SyncMode::kAlways) in_flight_.fetch_add(1, std::memory_order_relaxed);
+  // WriterEnter returns whether it counted the writer; pass that to
+  // WriterLeave (the mode may change in between: SetMode).
+  bool WriterEnter() {
+    if (mode() != SyncMode::kAlways) return false;
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    return true;
   }
-  void WriterLeave() {
-    if (mode_ == SyncMode::kAlways) in_flight_.fetch_sub(1, std::memory_order_release);
+  void WriterLeave(bool counted) {
+    if (counted) in_flight_.fetch_sub(1, std::memory_order_release);
   }
+  SyncMode mode() const { return mode_.load(std::memory_order_relaxed); }
+  // Changes when writes become durable from now on (KvStore::set_sync_mode):
+  // kAlways makes Commit wait for an fdatasync, kEverySecond starts the
+  // background sync, the others stop it. kClosed after Close().
+  Result<void> SetMode(SyncMode mode) ABSL_LOCKS_EXCLUDED(mode_mu_, sync_mu_, mu_);
   // Waits until record seq is durable as Options::sync requires.
   Result<void> Commit(uint64_t seq);
   // Makes every appended record durable.
@@ -104,10 +113,15 @@ class Wal {
   static Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
   // The kEverySecond task: syncs if anything was appended since the last sync.
   void BackgroundSync() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
+  void StartBackgroundSync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mode_mu_);
   Result<void> Refuse() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::shared_ptr<FileSystem> fs_;
-  const SyncMode mode_;
+  std::atomic<SyncMode> mode_;
+  // Serialises SetMode and Close around sync_task_; a leaf lock (a task
+  // being cancelled under it never takes it).
+  Mutex mode_mu_;
+  bool mode_closed_ ABSL_GUARDED_BY(mode_mu_) = false;
 
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   std::string path_ ABSL_GUARDED_BY(mu_);  // Rotate changes it
@@ -130,7 +144,7 @@ class Wal {
   Histogram sync_records_ ABSL_GUARDED_BY(sync_mu_);
   std::atomic<int> in_flight_{0};  // writers between WriterEnter and WriterLeave
 
-  Background::Handle sync_task_;  // kEverySecond only; cancelled by Close
+  Background::Handle sync_task_ ABSL_GUARDED_BY(mode_mu_);  // kEverySecond only
 };
 
 }  // namespace kvstore

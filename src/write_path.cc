@@ -37,13 +37,14 @@ Result<void> CheckSizes(std::string_view key, std::string_view value) {
 // Marks a writer on its way to Wal::Append (see Wal::WriterEnter).
 class InFlight {
  public:
-  explicit InFlight(Wal& wal) : wal_(wal) { wal_.WriterEnter(); }
-  ~InFlight() { wal_.WriterLeave(); }
+  explicit InFlight(Wal& wal) : wal_(wal), counted_(wal_.WriterEnter()) {}
+  ~InFlight() { wal_.WriterLeave(counted_); }
   InFlight(const InFlight&) = delete;
   InFlight& operator=(const InFlight&) = delete;
 
  private:
   Wal& wal_;
+  const bool counted_;
 };
 
 }  // namespace

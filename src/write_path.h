@@ -67,6 +67,8 @@ class WritePath {
     return Logged(wal_->SyncUpTo(std::min(seq, wal_->last_seq())));
   }
   uint64_t LastSequence() const { return wal_->last_seq(); }
+  Result<void> SetSyncMode(SyncMode mode) { return Logged(wal_->SetMode(mode)); }
+  SyncMode GetSyncMode() const { return wal_->mode(); }
   uint64_t DurableSequence() const { return wal_->synced_seq(); }
 
   uint64_t clears() const { return clears_.load(std::memory_order_relaxed); }

@@ -447,6 +447,14 @@ class KvStore {
   // Makes every acknowledged write durable now (fdatasync), whatever the mode.
   Result<void> sync() const;
 
+  // Changes Options::sync of the open store (Redis's CONFIG SET appendfsync).
+  // Writes that start after the call get the new mode's promise; switching to
+  // kAlways first makes every write acknowledged so far durable (fdatasync).
+  // Errors: that fdatasync's; kClosed after close(). Thread-safe.
+  Result<void> set_sync_mode(SyncMode mode);
+  // The current mode (Options::sync, or the last set_sync_mode).
+  SyncMode sync_mode() const;
+
   // Syncs and closes the WAL (open_dir stores: after the final checkpoint of
   // CheckpointPolicy::on_close, and releasing the directory lock). Later
   // writes fail with kClosed; reads still work. Idempotent; returns the first

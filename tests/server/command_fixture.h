@@ -40,8 +40,7 @@ class CommandFixture : public ::testing::Test {
     state_->maxclients.store(config_.maxclients);
     state_->timeout.store(config_.timeout);
     state_->thread_stats.push_back(std::make_unique<ThreadStats>());
-    durability_ = std::make_unique<DurabilityBarrier>(
-        store_.get(), config_.sync_mode() == SyncMode::kAlways);
+    durability_ = std::make_unique<DurabilityBarrier>(store_.get());
     dispatcher_ = std::make_unique<Dispatcher>(*state_, *state_->thread_stats[0], *durability_);
     client_.id = 7;
   }
@@ -54,9 +53,19 @@ class CommandFixture : public ::testing::Test {
   std::string Run(const std::vector<std::string>& argv) {
     std::vector<std::string_view> views(argv.begin(), argv.end());
     std::string out;
-    ReplyWriter reply(&out, client_.protocol.load());
+    ReplyWriter reply(&out, client_.protocol.load(), &state_->thread_stats[0]->errors);
     dispatcher_->Execute(client_, views, reply);
     return out;
+  }
+
+  // "CONFIG GET name" for one parameter: its value.
+  std::string ConfigGet(const std::string& name) {
+    const std::string r = Run({"CONFIG", "GET", name});
+    const std::string head = "*2\r\n" + Bulk(name);
+    EXPECT_EQ(r.substr(0, head.size()), head) << r;
+    const std::string rest = r.substr(head.size());
+    const auto nl = rest.find("\r\n");
+    return rest.substr(nl + 2, rest.size() - nl - 4);
   }
 
   // An error reply's text ("ERR ..."), or "" (and a test failure) if the

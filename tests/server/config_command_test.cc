@@ -12,24 +12,13 @@
 namespace kvstore::server {
 namespace {
 
-class ConfigCommandTest : public CommandFixture {
- protected:
-  // "CONFIG GET name" for one parameter: its value.
-  std::string Get(const std::string& name) {
-    const std::string r = Run({"CONFIG", "GET", name});
-    const std::string head = "*2\r\n" + Bulk(name);
-    EXPECT_EQ(r.substr(0, head.size()), head) << r;
-    const std::string rest = r.substr(head.size());
-    const auto nl = rest.find("\r\n");
-    return rest.substr(nl + 2, rest.size() - nl - 4);
-  }
-};
+using ConfigCommandTest = CommandFixture;
 
 TEST_F(ConfigCommandTest, DefaultsAreWhatAFreshServerReports) {
   for (const auto& p : ConfigParams()) {
     if (std::string_view(p.name) == "dir") continue;  // the fixture's own directory
     if (std::string_view(p.name) == "io-threads") continue;  // 0 means "one per core"
-    EXPECT_EQ(Get(p.name), p.default_value) << p.name;
+    EXPECT_EQ(ConfigGet(p.name), p.default_value) << p.name;
   }
 }
 
@@ -57,10 +46,10 @@ TEST_F(ConfigCommandTest, SetChangesRuntimeParameters) {
   EXPECT_EQ(Run({"CONFIG", "SET", "maxclients", "50", "TIMEOUT", "30"}), "+OK\r\n");
   EXPECT_EQ(state_->maxclients.load(), 50u);
   EXPECT_EQ(state_->timeout.load(), 30);
-  EXPECT_EQ(Get("timeout"), "30");
+  EXPECT_EQ(ConfigGet("timeout"), "30");
   EXPECT_EQ(Run({"CONFIG", "SET", "requirepass", "pw"}), "+OK\r\n");
   EXPECT_TRUE(state_->auth_required.load());
-  EXPECT_EQ(Get("requirepass"), "pw");
+  EXPECT_EQ(ConfigGet("requirepass"), "pw");
   EXPECT_EQ(Run({"CONFIG", "SET", "requirepass", ""}), "+OK\r\n");
   EXPECT_FALSE(state_->auth_required.load());
 }
@@ -82,8 +71,8 @@ TEST_F(ConfigCommandTest, SetIsAllOrNothing) {
   EXPECT_EQ(Err({"CONFIG", "SET", "maxclients", "50", "timeout"}), "ERR syntax error");
   // None of the failed calls changed anything.
   EXPECT_EQ(state_->maxclients.load(), 10000u);
-  EXPECT_EQ(Get("maxclients"), "10000");
-  EXPECT_EQ(Get("timeout"), "0");
+  EXPECT_EQ(ConfigGet("maxclients"), "10000");
+  EXPECT_EQ(ConfigGet("timeout"), "0");
 }
 
 TEST_F(ConfigCommandTest, Resetstat) {
