@@ -21,6 +21,12 @@ std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
   return Store(ctx).get(key);
 }
 
+int64_t ExpireTime(CommandContext& ctx, std::string_view key) {
+  return Store(ctx).expire_time(key);
+}
+
+int64_t NowMs(CommandContext& ctx) { return Store(ctx).now_ms(); }
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
   auto r = Store(ctx).set(std::string(key), std::string(value), ctx.durability.Deferred());
   ctx.durability.Record();

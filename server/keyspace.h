@@ -15,6 +15,7 @@
 #ifndef KVSTORE_SERVER_KEYSPACE_H_
 #define KVSTORE_SERVER_KEYSPACE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,14 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
 // goes through here (never to the store directly), so that a command queued
 // in a transaction reads what the transaction sees.
 std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
+
+// The key's deadline in Unix ms, kNoExpiry if it has none, kKeyAbsent if it
+// is absent or expired (as PEXPIRETIME answers); read like Get.
+int64_t ExpireTime(CommandContext& ctx, std::string_view key);
+
+// The store's clock in Unix ms: the "now" that relative times (EX, PX,
+// EXPIRE) are added to and TTLs are measured from.
+int64_t NowMs(CommandContext& ctx);
 
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value);
 
