@@ -127,14 +127,43 @@ void StatsSection(ServerState& s, const Stats& st, std::string* out) {
   Field(out, "total_net_input_bytes", in);
   Field(out, "total_net_output_bytes", outb);
   Field(out, "rejected_connections", s.rejected_connections.load());
+  // Expiry, by Redis's names (the store's active cycle never stops early on
+  // its time cap: it resumes where it left off on its next run).
+  Field(out, "expired_keys", st.expired_keys);
+  char stale[32];
+  std::snprintf(stale, sizeof(stale), "%.2f", st.expired_stale_perc);
+  Field(out, "expired_stale_perc", stale);
+  Field(out, "expired_time_cap_reached_count", "0");
+  Field(out, "expire_cycle_cpu_milliseconds", st.expire_cycle_cpu_us / 1000);
   Field(out, "keyspace_hits", st.get_hits);
   Field(out, "keyspace_misses", st.get_misses);
   Field(out, "total_error_replies_protocol", s.protocol_errors.load());
 }
 
-void KeyspaceSection(const Stats& st, std::string* out) {
+// avg_ttl is an estimate, as Redis's is: the mean remaining TTL of the keys
+// with a deadline among a few random keys (0 when none was drawn).
+int64_t AverageTtlMs(const KvStore& store, const Stats& st) {
+  if (st.keys_with_expiry == 0) return 0;
+  constexpr int kSamples = 32;
+  const int64_t now = store.now_ms();
+  double sum = 0;  // TTLs may be near INT64_MAX
+  int n = 0;
+  for (int i = 0; i < kSamples; ++i) {
+    const auto key = store.random_key();
+    if (!key) break;
+    const int64_t deadline = store.expire_time(*key);
+    if (deadline < 0) continue;
+    sum += deadline > now ? static_cast<double>(deadline - now) : 0.0;
+    ++n;
+  }
+  return n == 0 ? 0 : static_cast<int64_t>(sum / n);
+}
+
+void KeyspaceSection(const KvStore& store, const Stats& st, std::string* out) {
   if (st.keys == 0) return;
-  Field(out, "db0", "keys=" + std::to_string(st.keys) + ",expires=0,avg_ttl=0");
+  Field(out, "db0",
+        "keys=" + std::to_string(st.keys) + ",expires=" + std::to_string(st.keys_with_expiry) +
+            ",avg_ttl=" + std::to_string(AverageTtlMs(store, st)));
 }
 
 void CommandstatsSection(ServerState& s, std::string* out) {
@@ -203,7 +232,7 @@ void InfoCommand(CommandContext& ctx) {
         Field(&out, "connected_slaves", "0");
         break;
       case 6:
-        KeyspaceSection(st, &out);
+        KeyspaceSection(*s.store, st, &out);
         break;
       case 7:
         CommandstatsSection(s, &out);
