@@ -21,7 +21,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
-from server_harness import Server  # noqa: E402
+from server_harness import RedisCase, Server  # noqa: E402
 
 INT64_MAX = 9223372036854775807
 INT64_MIN = -9223372036854775808
@@ -42,33 +42,7 @@ def wait_until(pred, timeout=5.0):
         time.sleep(0.01)
 
 
-class ServerCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server("--sync", "no")
-        cls.r = redis.Redis(port=cls.srv.port)
-        # Replies as parsed, without redis-py's per-command conversions.
-        cls.x = redis.Redis(port=cls.srv.port)
-        cls.x.response_callbacks = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.close()
-        cls.x.close()
-        cls.srv.stop()
-        shutil.rmtree(cls.srv.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.x.execute_command("FLUSHALL")
-
-    def run_(self, *args):
-        return self.x.execute_command(*args)
-
-    def err(self, *args):
-        with self.assertRaises(redis.ResponseError) as cm:
-            self.x.execute_command(*args)
-        return str(cm.exception)
-
+class ServerCase(RedisCase):
     def info(self, section):
         out = {}
         for line in self.run_("INFO", section).decode().splitlines():
@@ -367,21 +341,18 @@ class Vanishing(ServerCase):
 
 class Restart(unittest.TestCase):
     def test_deadlines_survive_kill9_unextended(self):
-        srv = Server("--sync", "always")
-        try:
-            r = redis.Redis(port=srv.port)
-            at = int(time.time() * 1000) + 600000
-            r.execute_command("SET", "far", "v", "PXAT", at)
-            r.execute_command("SET", "soon", "v", "PX", 1500)
-            r.execute_command("SET", "plain", "v")
-            r.execute_command("SET", "persisted", "v", "EX", 100)
-            r.execute_command("PERSIST", "persisted")
-            r.close()
+        at = int(time.time() * 1000) + 600000
+        with Server("--sync", "always") as srv:
+            with redis.Redis(port=srv.port) as r:
+                r.execute_command("SET", "far", "v", "PXAT", at)
+                r.execute_command("SET", "soon", "v", "PX", 1500)
+                r.execute_command("SET", "plain", "v")
+                r.execute_command("SET", "persisted", "v", "EX", 100)
+                r.execute_command("PERSIST", "persisted")
             srv.stop(signal.SIGKILL)
             time.sleep(1.6)  # "soon" expires while the server is down
-            again = Server("--sync", "always", data_dir=srv.dir)
-            try:
-                y = redis.Redis(port=again.port)
+            with Server("--sync", "always", data_dir=srv.dir) as again, \
+                    redis.Redis(port=again.port) as y:
                 self.assertEqual(y.execute_command("PEXPIRETIME", "far"), at)
                 self.assertEqual(y.get("far"), b"v")
                 self.assertIsNone(y.get("soon"))
@@ -389,11 +360,7 @@ class Restart(unittest.TestCase):
                 self.assertEqual(y.ttl("plain"), -1)
                 self.assertEqual(y.ttl("persisted"), -1)
                 self.assertEqual(y.dbsize(), 3)
-                y.close()
-            finally:
-                again.stop()
-        finally:
-            shutil.rmtree(srv.tmp, ignore_errors=True)
+        shutil.rmtree(srv.tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
