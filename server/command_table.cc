@@ -261,8 +261,9 @@ class NameIndex {
   }
 
  private:
-  static constexpr std::size_t kSlots = 256;  // > 4x the table: short probes
+  static constexpr std::size_t kSlots = 512;  // > 4x the table: short probes
   static constexpr std::size_t kMask = kSlots - 1;
+  static_assert(kSlots > 4 * std::size(kCommands));
   static std::size_t Hash(std::string_view s) {
     uint32_t h = 2166136261u;  // FNV-1a
     for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
