@@ -36,8 +36,9 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
           return;
         }
         const std::string value(*v);
-        tx.set(dst, value);
+        const int64_t deadline = tx.expire_time(src);  // the TTL moves with the value
         tx.remove(src);
+        tx.set(dst, value, deadline);
         outcome = kDone;
       })) {
     return;

@@ -1,8 +1,12 @@
 // Copyright (c) the kvstore developers.
 //
-// String commands (Redis's t_string.c): GET, SET and its variants, MGET,
+// String commands (Redis's t_string.c): GET, SET and its variants (SETEX,
+// PSETEX, GETEX and SET's expiry options, with times parsed by
+// expire_args.h), MGET,
 // MSET, APPEND, STRLEN, GETRANGE (and its old name SUBSTR, the same
-// handler), SETRANGE, INCR/DECR and friends, LCS. Reply and
+// handler), SETRANGE, INCR/DECR and friends, LCS. Commands that change a
+// value in place (APPEND, SETRANGE, INCR...) keep the key's TTL; those that
+// replace it (SET without KEEPTTL, GETSET, MSET) clear it, as Redis's do. Reply and
 // error texts are Redis 7's, checked against redis-server 7.0 with redis-cli.
 // Writes go through keyspace.h.
 
@@ -14,6 +18,7 @@
 
 #include "bitops.h"
 #include "command_handlers.h"
+#include "expire_args.h"
 #include "keyspace.h"
 #include "resp_parser.h"
 #include "string_util.h"
@@ -72,12 +77,56 @@ void IncrGeneric(CommandContext& ctx, int64_t by) {
           return;
         }
         result = cur + by;
-        tx.set(key, std::to_string(result));
+        tx.set(key, std::to_string(result), tx.expire_time(key));
       })) {
     return;
   }
   if (error != nullptr) return ctx.reply.Error(error);
   ctx.reply.Integer(result);
+}
+
+// Redis 7's setGenericCommand, for SET, SETEX and PSETEX: the time is
+// checked first, then GET reads the old value, NX/XX decide, and the value
+// is written with the new deadline, the key's current one (KEEPTTL) or none.
+void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view value,
+                const expire_args::StringOptions& o) {
+  int64_t deadline = kNoExpiry;
+  if (o.has_time) {
+    const auto e =
+        expire_args::ParseSetTime(o.time, o.unit, o.base, keyspace::NowMs(ctx), &deadline);
+    if (e != expire_args::TimeError::kNone) {
+      return ReplyExpireTimeError(ctx, e == expire_args::TimeError::kNotInteger);
+    }
+  }
+  if (!o.nx && !o.xx && !o.get && !o.keepttl && !o.has_time) {
+    if (keyspace::Set(ctx, key, value)) ctx.reply.Ok();
+    return;
+  }
+  std::optional<std::string> old;
+  bool written = false;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        auto v = tx.get(key);
+        if (v) old = std::string(*v);
+        if ((o.nx && v) || (o.xx && !v)) return;
+        tx.set(key, value, o.keepttl ? tx.expire_time(key) : deadline);
+        written = true;
+      })) {
+    return;
+  }
+  if (o.get) {
+    if (old) return ctx.reply.Bulk(*old);
+    return ctx.reply.Null();
+  }
+  if (written) return ctx.reply.Ok();
+  ctx.reply.Null();
+}
+
+expire_args::StringOptions TimeOption(std::string_view time, expire_args::Unit unit) {
+  expire_args::StringOptions o;
+  o.has_time = true;
+  o.unit = unit;
+  o.time = time;
+  return o;
 }
 
 }  // namespace
@@ -93,54 +142,51 @@ void GetCommand(CommandContext& ctx) {
 
 // SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL]
 void SetCommand(CommandContext& ctx) {
-  const auto& a = ctx.argv;
-  bool nx = false, xx = false, get = false, keepttl = false;
-  std::string_view expire;
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    const std::string_view opt = a[i];
-    if (EqualsIgnoreCase(opt, "NX") && !xx) {
-      nx = true;
-    } else if (EqualsIgnoreCase(opt, "XX") && !nx) {
-      xx = true;
-    } else if (EqualsIgnoreCase(opt, "GET")) {
-      get = true;
-    } else if (EqualsIgnoreCase(opt, "KEEPTTL") && expire.empty()) {
-      keepttl = true;  // keys never have a TTL here: keeping it is a no-op
-    } else if ((EqualsIgnoreCase(opt, "EX") || EqualsIgnoreCase(opt, "PX") ||
-                EqualsIgnoreCase(opt, "EXAT") || EqualsIgnoreCase(opt, "PXAT")) &&
-               !keepttl && expire.empty() && i + 1 < a.size()) {
-      expire = a[++i];
-    } else {
-      return ctx.reply.Error(kSyntaxError);
-    }
+  expire_args::StringOptions o;
+  if (!expire_args::ParseStringOptions(ctx.argv.subspan(3), expire_args::Command::kSet, &o)) {
+    return ctx.reply.Error(kSyntaxError);
   }
-  if (!expire.empty()) {
-    int64_t t = 0;
-    if (!ParseInt64(expire, &t)) return ctx.reply.Error(kNotIntegerError);
-    if (t <= 0) return ctx.reply.Error("ERR invalid expire time in 'set' command");
-    return ctx.reply.Error("ERR expiry is not supported by kvstore");
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[2], o);
+}
+
+// SETEX key seconds value, PSETEX key milliseconds value: SET with EX or PX.
+void SetexCommand(CommandContext& ctx) {
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[3], TimeOption(ctx.argv[2], expire_args::Unit::kSeconds));
+}
+
+void PsetexCommand(CommandContext& ctx) {
+  SetGeneric(ctx, ctx.argv[1], ctx.argv[3],
+             TimeOption(ctx.argv[2], expire_args::Unit::kMilliseconds));
+}
+
+// GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]: the value, and the new
+// deadline (or none with PERSIST). As in Redis, an absent key answers nil
+// before its time is checked, and a deadline in the past removes the key.
+void GetexCommand(CommandContext& ctx) {
+  const std::string_view key = ctx.argv[1];
+  expire_args::StringOptions o;
+  if (!expire_args::ParseStringOptions(ctx.argv.subspan(2), expire_args::Command::kGetex, &o)) {
+    return ctx.reply.Error(kSyntaxError);
   }
-  if (!nx && !xx && !get) {
-    if (keyspace::Set(ctx, a[1], a[2])) ctx.reply.Ok();
-    return;
-  }
-  std::optional<std::string> old;
-  bool written = false;
-  if (!keyspace::Update(ctx, {a[1]}, [&](Transaction& tx) {
-        auto v = tx.get(a[1]);
-        if (v) old = std::string(*v);
-        if ((nx && v) || (xx && !v)) return;
-        tx.set(a[1], a[2]);
-        written = true;
+  if (!o.has_time && !o.persist) return GetCommand(ctx);
+  std::optional<std::string> value;
+  auto error = expire_args::TimeError::kNone;
+  if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        auto v = tx.get(key);
+        if (!v) return;
+        value = std::string(*v);
+        if (o.persist) return tx.persist(key);
+        int64_t deadline = 0;
+        error = expire_args::ParseSetTime(o.time, o.unit, o.base, tx.now_ms(), &deadline);
+        if (error == expire_args::TimeError::kNone) tx.expire_at(key, deadline);
       })) {
     return;
   }
-  if (get) {
-    if (old) return ctx.reply.Bulk(*old);
-    return ctx.reply.Null();
+  if (!value) return ctx.reply.Null();
+  if (error != expire_args::TimeError::kNone) {
+    return ReplyExpireTimeError(ctx, error == expire_args::TimeError::kNotInteger);
   }
-  if (written) return ctx.reply.Ok();
-  ctx.reply.Null();
+  ctx.reply.Bulk(*value);
 }
 
 void SetnxCommand(CommandContext& ctx) {
@@ -202,7 +248,7 @@ void AppendCommand(CommandContext& ctx) {
         }
         v.append(add);
         len = v.size();
-        tx.set(key, v);
+        tx.set(key, v, tx.expire_time(key));
       })) {
     return;
   }
@@ -257,7 +303,7 @@ void SetrangeCommand(CommandContext& ctx) {
         if (v.size() < off + patch.size()) v.resize(off + patch.size(), '\0');
         v.replace(off, patch.size(), patch);
         len = v.size();
-        tx.set(key, v);
+        tx.set(key, v, tx.expire_time(key));
       })) {
     return;
   }
@@ -300,7 +346,7 @@ void IncrbyfloatCommand(CommandContext& ctx) {
           return;
         }
         result = FormatLongDouble(sum);
-        tx.set(key, result);
+        tx.set(key, result, tx.expire_time(key));
       })) {
     return;
   }

@@ -104,6 +104,10 @@ std::vector<std::string_view> KeysOf(const CommandSpec& spec,
 void ReplyArity(CommandContext& ctx, const CommandSpec& spec);
 // "ERR unknown subcommand '<arg>'. Try <CONTAINER> HELP."
 void ReplyUnknownSubcommand(CommandContext& ctx, const CommandSpec& container);
+// "ERR invalid expire time in '<full name>' command" (kInvalid) or the
+// not-an-integer error (kNotInteger), for a time argument of the running
+// command (expire_args.h).
+void ReplyExpireTimeError(CommandContext& ctx, bool not_integer);
 // "ERR <store error message>".
 void ReplyStoreError(CommandContext& ctx, const Error& e);
 // A container's HELP reply, made from its subcommand table.

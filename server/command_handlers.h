@@ -14,6 +14,9 @@ namespace kvstore::server {
 void GetCommand(CommandContext& ctx);
 void SetCommand(CommandContext& ctx);
 void SetnxCommand(CommandContext& ctx);
+void SetexCommand(CommandContext& ctx);
+void PsetexCommand(CommandContext& ctx);
+void GetexCommand(CommandContext& ctx);
 void GetsetCommand(CommandContext& ctx);
 void GetdelCommand(CommandContext& ctx);
 void MgetCommand(CommandContext& ctx);
@@ -38,6 +41,17 @@ void BitposCommand(CommandContext& ctx);
 void BitopCommand(CommandContext& ctx);
 void BitfieldCommand(CommandContext& ctx);
 void BitfieldRoCommand(CommandContext& ctx);
+
+// cmd_expire.cc
+void ExpireCommand(CommandContext& ctx);
+void PexpireCommand(CommandContext& ctx);
+void ExpireatCommand(CommandContext& ctx);
+void PexpireatCommand(CommandContext& ctx);
+void TtlCommand(CommandContext& ctx);
+void PttlCommand(CommandContext& ctx);
+void ExpiretimeCommand(CommandContext& ctx);
+void PexpiretimeCommand(CommandContext& ctx);
+void PersistCommand(CommandContext& ctx);
 
 // cmd_keyspace.cc
 void DelCommand(CommandContext& ctx);

@@ -123,8 +123,14 @@ constexpr CommandSpec kCommands[] = {
     // strings (cmd_strings.cc)
     {"get", 2, kR | kF, 1, 1, 1, "string", "", "Returns the string value of a key.", GetCommand,
      {}},
-    {"set", -3, kW | kOom, 1, 1, 1, "string", "", "Sets the string value of a key (no expiry).",
-     SetCommand, {}},
+    {"set", -3, kW | kOom, 1, 1, 1, "string", "",
+     "Sets the string value of a key, with an optional expiry.", SetCommand, {}},
+    {"setex", 4, kW | kOom, 1, 1, 1, "string", "",
+     "Sets the value and the expiry (in seconds) of a key.", SetexCommand, {}},
+    {"psetex", 4, kW | kOom, 1, 1, 1, "string", "",
+     "Sets the value and the expiry (in milliseconds) of a key.", PsetexCommand, {}},
+    {"getex", -2, kW | kF, 1, 1, 1, "string", "",
+     "Returns a key's value after setting or clearing its expiry.", GetexCommand, {}},
     {"setnx", 3, kW | kOom | kF, 1, 1, 1, "string", "", "Sets a key only if it does not exist.",
      SetnxCommand, {}},
     {"getset", 3, kW | kOom | kF, 1, 1, 1, "string", "",
@@ -173,6 +179,25 @@ constexpr CommandSpec kCommands[] = {
      "Gets, sets or increments integer fields of a value.", BitfieldCommand, {}},
     {"bitfield_ro", -2, kR | kF, 1, 1, 1, "bitmap", "",
      "Gets integer fields of a value (read-only BITFIELD).", BitfieldRoCommand, {}},
+    // expiry (cmd_expire.cc)
+    {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
+     "Sets a key's time to live in seconds.", ExpireCommand, {}},
+    {"pexpire", -3, kW | kF, 1, 1, 1, "generic", "",
+     "Sets a key's time to live in milliseconds.", PexpireCommand, {}},
+    {"expireat", -3, kW | kF, 1, 1, 1, "generic", "",
+     "Sets a key's expiry to a Unix time in seconds.", ExpireatCommand, {}},
+    {"pexpireat", -3, kW | kF, 1, 1, 1, "generic", "",
+     "Sets a key's expiry to a Unix time in milliseconds.", PexpireatCommand, {}},
+    {"ttl", 2, kR | kF, 1, 1, 1, "generic", "", "Returns a key's time to live in seconds.",
+     TtlCommand, {}},
+    {"pttl", 2, kR | kF, 1, 1, 1, "generic", "",
+     "Returns a key's time to live in milliseconds.", PttlCommand, {}},
+    {"expiretime", 2, kR | kF, 1, 1, 1, "generic", "",
+     "Returns a key's expiry as a Unix time in seconds.", ExpiretimeCommand, {}},
+    {"pexpiretime", 2, kR | kF, 1, 1, 1, "generic", "",
+     "Returns a key's expiry as a Unix time in milliseconds.", PexpiretimeCommand, {}},
+    {"persist", 2, kW | kF, 1, 1, 1, "generic", "", "Removes a key's expiry.", PersistCommand,
+     {}},
     // keyspace (cmd_keyspace.cc)
     {"del", -2, kW, 1, -1, 1, "generic", "", "Deletes keys.", DelCommand, {}},
     {"unlink", -2, kW | kF, 1, -1, 1, "generic", "", "Deletes keys (as DEL).", DelCommand, {}},
@@ -299,8 +324,9 @@ class NameIndex {
   }
 
  private:
-  static constexpr std::size_t kSlots = 256;  // > 4x the table: short probes
+  static constexpr std::size_t kSlots = 512;  // > 4x the table: short probes
   static constexpr std::size_t kMask = kSlots - 1;
+  static_assert(kSlots > 4 * std::size(kCommands));
   static std::size_t Hash(std::string_view s) {
     uint32_t h = 2166136261u;  // FNV-1a
     for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
@@ -387,6 +413,13 @@ void ReplyUnknownSubcommand(CommandContext& ctx, const CommandSpec& container) {
   msg.append(Upper(container.name));
   msg.append(" HELP.");
   ctx.reply.Error(msg);
+}
+
+void ReplyExpireTimeError(CommandContext& ctx, bool not_integer) {
+  if (not_integer) return ctx.reply.Error(kNotIntegerError);
+  const CommandSpec* spec = LookupCommand(ctx.argv[0]);
+  ctx.reply.Error("ERR invalid expire time in '" + (spec ? FullName(*spec) : std::string()) +
+                  "' command");
 }
 
 void ReplyStoreError(CommandContext& ctx, const Error& e) { ctx.reply.Error("ERR " + e.message()); }

@@ -58,6 +58,14 @@ std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
   return values;
 }
 
+int64_t ExpireTime(CommandContext& ctx, std::string_view key) {
+  return ctx.tx != nullptr ? ctx.tx->expire_time(key) : Store(ctx).expire_time(key);
+}
+
+int64_t NowMs(CommandContext& ctx) {
+  return ctx.tx != nullptr ? ctx.tx->now_ms() : Store(ctx).now_ms();
+}
+
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
   if (ctx.server.watches.any()) ctx.server.watches.Touch(key);
   if (ctx.tx != nullptr) {

@@ -20,6 +20,7 @@
 #ifndef KVSTORE_SERVER_KEYSPACE_H_
 #define KVSTORE_SERVER_KEYSPACE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,14 @@ std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
 // Get() per key.
 std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
                                                 std::span<const std::string_view> keys);
+
+// The key's deadline in Unix ms, kNoExpiry if it has none, kKeyAbsent if it
+// is absent or expired (as PEXPIRETIME answers); read like Get.
+int64_t ExpireTime(CommandContext& ctx, std::string_view key);
+
+// The store's clock in Unix ms: the "now" that relative times (EX, PX,
+// EXPIRE) are added to and TTLs are measured from.
+int64_t NowMs(CommandContext& ctx);
 
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value);
 

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,12 +28,14 @@ class CommandFixture : public ::testing::Test {
  protected:
   // Subclasses may change these before SetUp() runs (in their constructor).
   Config config_;
+  std::function<int64_t()> clock_;  // the store's clock (Options::clock); empty: real time
 
   void SetUp() override {
     Options options;
     options.sync = config_.sync_mode();
     options.checkpoint.on_close = false;
     options.log_level = LogLevel::kOff;
+    options.clock = clock_;
     auto opened = KvStore::open_dir(dir_.path(), options);
     ASSERT_TRUE(opened) << opened.error().message();
     store_ = std::make_unique<KvStore>(std::move(opened).value());

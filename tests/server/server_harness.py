@@ -5,11 +5,13 @@
 # directory, wait until it accepts connections, talk raw RESP over sockets.
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 SERVER = os.environ.get("KVSTORE_SERVER", "build-srv/server/kvstore-server")
 
@@ -73,6 +75,45 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class RedisCase(unittest.TestCase):
+    """A test class sharing one server, started by setUpClass with start():
+    r is a redis-py client, x one that returns replies as parsed (without
+    redis-py's per-command conversions). Every test starts on an empty store."""
+
+    @classmethod
+    def start(cls, *args, sync="no"):
+        """Starts the class's server with args (and --sync unless sync is None)."""
+        import redis  # Debian: python3-redis; only the tests that use this class need it
+        cls.redis = redis
+        cls.srv = Server(*(("--sync", sync) if sync else ()), *args)
+        cls.r = redis.Redis(port=cls.srv.port)
+        cls.x = redis.Redis(port=cls.srv.port)
+        cls.x.response_callbacks = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.r.close()
+        cls.x.close()
+        cls.srv.stop()
+        shutil.rmtree(cls.srv.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.x.execute_command("FLUSHALL")
+
+    def run_(self, *args):
+        return self.x.execute_command(*args)
+
+    def err(self, *args):
+        """The text of the error reply to a command (a test failure if none)."""
+        with self.assertRaises(self.redis.ResponseError) as cm:
+            self.x.execute_command(*args)
+        return str(cm.exception)
 
 
 def cmd(*args):

@@ -17,39 +17,15 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
-from server_harness import Server, cmd  # noqa: E402
+from server_harness import RedisCase, Server, cmd  # noqa: E402
 
 BAD_OFFSET = "bit offset is not an integer or out of range"
 BAD_TYPE = ("Invalid bitfield type. Use something like i16 u8. "
             "Note that u64 is not supported but i64 is.")
 
 
-class ServerCase(unittest.TestCase):
+class ServerCase(RedisCase):
     """One server for the class; subclasses start it in setUpClass."""
-
-    @classmethod
-    def start(cls, *args):
-        cls.srv = Server("--sync", "no", *args)
-        # Replies as parsed, without redis-py's per-command conversions.
-        cls.x = redis.Redis(port=cls.srv.port)
-        cls.x.response_callbacks = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.x.close()
-        cls.srv.stop()
-        shutil.rmtree(cls.srv.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.x.execute_command("FLUSHALL")
-
-    def run_(self, *args):
-        return self.x.execute_command(*args)
-
-    def err(self, *args):
-        with self.assertRaises(redis.ResponseError) as cm:
-            self.x.execute_command(*args)
-        return str(cm.exception)
 
     def changes(self):
         info = self.x.execute_command("INFO", "persistence").decode()
