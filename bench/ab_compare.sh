@@ -72,5 +72,5 @@ for name, sides in runs.items():
     rows.append([stamp, "vm-2c-epyc", "main", label, name, "after", "", "after_speedup", f"{b / a:.3f}", "x", cmd])
 if out:
     with open(out, "a", newline="") as f:
-        csv.writer(f).writerows(rows)
+        csv.writer(f, lineterminator="\n").writerows(rows)
 EOF

@@ -226,32 +226,20 @@ void StatsSection(ServerState& s, const Stats& st, const CommandTotals& t, std::
   Field(out, "total_error_replies_protocol", s.protocol_errors.load());
 }
 
-  Fixed(out, {{"sync_full", "0"}, {"sync_partial_ok", "0"}, {"sync_partial_err", "0"}});
-// avg_ttl is an estimate, as Redis's is: the mean remaining TTL of the keys
-// with a deadline among a few random keys (0 when none was drawn).
-int64_t AverageTtlMs(const KvStore& store, const Stats& st) {
-  if (st.keys_with_expiry == 0) return 0;
-  constexpr int kSamples = 32;
-  const int64_t now = store.now_ms();
-  double sum = 0;  // TTLs may be near INT64_MAX
-  int n = 0;
-  for (int i = 0; i < kSamples; ++i) {
-    const auto key = store.random_key();
-    if (!key) break;
-    const int64_t deadline = store.expire_time(*key);
-    if (deadline < 0) continue;
-    sum += deadline > now ? static_cast<double>(deadline - now) : 0.0;
-    ++n;
-  }
-  return n == 0 ? 0 : static_cast<int64_t>(sum / n);
-}
-
-void KeyspaceSection(const KvStore& store, const Stats& st, std::string* out) {
-  if (st.keys == 0) return;
-  Field(out, "db0",
-        "keys=" + std::to_string(st.keys) + ",expires=" + std::to_string(st.keys_with_expiry) +
-            ",avg_ttl=" + std::to_string(AverageTtlMs(store, st)));
-  Field(out, "evicted_keys", "0");
+void ReplicationSection(ServerState& s, std::string* out) {
+  Field(out, "role", "master");
+  Field(out, "connected_slaves", "0");
+  Field(out, "master_failover_state", "no-failover");
+  Field(out, "master_replid", s.replid);
+  Field(out, "master_replid2", std::string(40, '0'));
+  // Every logged write takes one sequence number: the offset a replica
+  // would have to reach.
+  Field(out, "master_repl_offset", s.store->last_sequence());
+  Fixed(out, {{"second_repl_offset", "-1"},
+              {"repl_backlog_active", "0"},
+              {"repl_backlog_size", "1048576"},
+              {"repl_backlog_first_byte_offset", "0"},
+              {"repl_backlog_histlen", "0"}});
 }
 
 // Redis's main thread is the one that runs commands; here every I/O thread
@@ -294,12 +282,30 @@ void ErrorstatsSection(const CommandTotals& t, std::string* out) {
   }
 }
 
-void KeyspaceSection(const Stats& st, std::string* out) {
+// avg_ttl is an estimate, as Redis's is: the mean remaining TTL of the keys
+// with a deadline among a few random keys (0 when none was drawn).
+int64_t AverageTtlMs(const KvStore& store, const Stats& st) {
+  if (st.keys_with_expiry == 0) return 0;
+  constexpr int kSamples = 32;
+  const int64_t now = store.now_ms();
+  double sum = 0;  // TTLs may be near INT64_MAX
+  int n = 0;
+  for (int i = 0; i < kSamples; ++i) {
+    const auto key = store.random_key();
+    if (!key) break;
+    const int64_t deadline = store.expire_time(*key);
+    if (deadline < 0) continue;
+    sum += deadline > now ? static_cast<double>(deadline - now) : 0.0;
+    ++n;
+  }
+  return n == 0 ? 0 : static_cast<int64_t>(sum / n);
+}
+
+void KeyspaceSection(const KvStore& store, const Stats& st, std::string* out) {
   if (st.keys == 0) return;
-  // avg_ttl is Redis's sampled estimate; kvstore does not sample: 0, as
-  // Redis reports before its first sample.
-  Field(out, "db0", "keys=" + std::to_string(st.keys) +
-                        ",expires=" + std::to_string(st.keys_with_expiry) + ",avg_ttl=0");
+  Field(out, "db0",
+        "keys=" + std::to_string(st.keys) + ",expires=" + std::to_string(st.keys_with_expiry) +
+            ",avg_ttl=" + std::to_string(AverageTtlMs(store, st)));
 }
 
 enum Section {
@@ -385,10 +391,22 @@ void InfoCommand(CommandContext& ctx) {
       case kReplication:
         ReplicationSection(s, &out);
         break;
-  Fixed(out, {{"sync_full", "0"}, {"sync_partial_ok", "0"}, {"sync_partial_err", "0"}});
-      case 6:
+      case kCpu:
+        CpuSection(&out);
+        break;
+      case kModules:
+        break;  // no modules
+      case kCommandstats:
+        CommandstatsSection(totals, &out);
+        break;
+      case kErrorstats:
+        ErrorstatsSection(totals, &out);
+        break;
+      case kCluster:
+        Field(&out, "cluster_enabled", "0");
+        break;
+      case kKeyspace:
         KeyspaceSection(*s.store, st, &out);
-  Field(out, "evicted_keys", "0");
         break;
     }
   }
