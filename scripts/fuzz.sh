@@ -59,7 +59,7 @@ mkdir -p "$ARTIFACTS"
 
 # target corpus_subdir max_len [extra flags...]
 TARGETS=(
-  "fuzz_wal_reader wal 4096"
+  "fuzz_wal_reader wal 4096 -dict=$ROOT/tests/fuzz/wal.dict"
   "fuzz_snapshot_loader snapshot 4096 -dict=$ROOT/tests/fuzz/snapshot.dict"
   "fuzz_resp_parser resp 2048 -dict=$ROOT/tests/fuzz/resp.dict"
 )

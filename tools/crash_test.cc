@@ -3,13 +3,16 @@
 // kvstore_crash_test: a process-crash loop (kill -9) against the real POSIX
 // store.
 //
-//   kvstore_crash_test writer --dir D --sync always|everysec|no --threads N --seed S
+//   kvstore_crash_test writer --dir D --sync always|everysec|no --threads N --seed S --now-ms MS
 //   kvstore_crash_test run --dir D --cycles C --seed S [--sync MODE|mixed]
 //                          [--layout file|dir] [--threads N] [--min-ms A] [--max-ms B]
 //                          [--time-limit SECONDS] [--verbose] [--inject-lost-writes]
+//                          [--inject-late-deadlines]
 //
-// (--inject-lost-writes is the checker's self-test: the writers skip one set
-// in 500 but log it as acknowledged; the run must report failures.)
+// (--inject-lost-writes and --inject-late-deadlines are the checker's
+// self-tests: the writers skip one set in 500 but log it as acknowledged, or
+// give one set_expiring in 100 a deadline 1 ms later than the one they log;
+// the run must report failures.)
 //
 // --layout dir runs the same loop on a data directory D/data (open_dir): the
 // saves are checkpoint() calls, and automatic checkpoints run in the
@@ -17,18 +20,33 @@
 // switches and deletions of obsolete files.
 //
 // `writer` opens D/kvstore.wal (through D/snapshot.json when it exists) and
-// runs N threads doing random set / remove over a 2000-key space, with rare
-// clear() and periodic save_to_file(D/snapshot.json), until it is killed.
-// Every value is unique and attributable: "s<seed>.t<thread>.n<counter>.<pad>".
+// runs N threads doing random set / set_expiring / expire_at / persist /
+// remove over a 2000-key space and update() batches over 50 groups of 8 more
+// keys, with rare clear() and periodic save_to_file(D/snapshot.json), until it
+// is killed. Every value is unique and attributable:
+// "s<seed>.t<thread>.n<counter>.<pad>" (a batch's key i gets "<...>.u<i>").
 // Each thread appends one text line per event to its own log D/ops.<t>.log
 // with write(2) on an O_APPEND descriptor (so the line is in the kernel, and
 // survives the kill, before the next step starts):
 //
-//   I <ts> S <key> <value>   intent: about to call set(key, value)
-//   I <ts> D <key>           intent: about to call remove(key)
-//   I <ts> C                 intent: about to call clear()
-//   I <ts> V                 intent: about to call save_to_file()
-//   A <ts>                   the previous intent's call returned success
+//   I <ts> S <key> <value>        intent: about to call set(key, value)
+//   I <ts> X <key> <value> <ms>   intent: set_expiring(key, value, ms)
+//   I <ts> E <key> <ms>           intent: expire_at(key, ms)
+//   I <ts> P <key>                intent: persist(key)
+//   I <ts> U <group> <value> <ms>x8   intent: update() setting the group's 8
+//                                 keys to <value>.u<i> with deadline <ms> (0: none)
+//   I <ts> D <key>                intent: about to call remove(key)
+//   I <ts> C                      intent: about to call clear()
+//   I <ts> V                      intent: about to call save_to_file()
+//   A <ts>                        the previous intent's call returned success
+//
+// Time: both sides use an injected clock that stands still. Cycle c's writer
+// runs at T(c) = kEpochMs + c * kCycleMs and the check at T(c) + kCycleMs / 2,
+// so the next writer starts later than every check before it. A deadline is
+// either long (T(c) + kLongMs + ts: unique, so it names the op that set it,
+// and far beyond every check) or short (around T(c), at most a few ms after
+// it: live or already past for the writer, always past at the check). So the
+// check knows exactly which keys must have expired.
 //
 // <ts> comes from one process-wide atomic counter: an intent's ts is drawn
 // before the call is made, an ack's ts after it returned. So if A's ack ts is
@@ -66,7 +84,24 @@
 //   w last is a valid linearization.) Values are unique, so a present value
 //   names its write; a value that no write of this key (or the start state)
 //   produced is a phantom and fails. "absent" is acceptable if any remove of
-//   the key, any clear, or an absent start state qualifies.
+//   the key, any clear, or an absent start state qualifies. With expiry, a
+//   set_expiring or expire_at whose deadline had passed for the writer is a
+//   write of "absent" too; any other set_expiring writes its value, and
+//   expire_at / persist leave the value alone.
+// Deadlines: a present key's deadline is a second register with the same
+//   rule, over the ops that can follow the write w of its value (set and
+//   set_expiring through w itself, expire_at(long) and persist invoked before
+//   the end of the cycle and returning after w was invoked): the recovered
+//   deadline must be the one some such op wrote (long deadlines are unique)
+//   with no acknowledged deadline write invoked after it returned. So an
+//   acknowledged deadline is never lost, changed or extended, and a persist
+//   is never undone. A short deadline has passed at the check, so the key
+//   must be absent: "absent" is also acceptable when the value could be
+//   there with a short deadline, and a key visible after its deadline fails.
+// Batches: the 8 keys of a group are written only by update() and clear(),
+//   each of which writes all 8 at once, so after recovery the group must show
+//   one batch's values on all 8 keys, or be absent on all 8: a batch cut by the
+//   kill is all or nothing.
 // Consequences: every acknowledged write survives with its latest value
 // unless a concurrent or in-flight write may have replaced it; acknowledged
 // removes and clears stay in effect unless a later/concurrent write exists.
@@ -98,6 +133,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -105,15 +141,32 @@
 
 namespace {
 
-constexpr int kKeys = 2000;
+// Keys 0..kSingleKeys-1 are "k<i>", written one at a time; the rest are the
+// kGroups groups of kGroupSize keys "g<group>.<i>", written by update().
+constexpr int kSingleKeys = 2000;
+constexpr int kGroups = 50;
+constexpr int kGroupSize = 8;
+constexpr int kKeys = kSingleKeys + kGroups * kGroupSize;
 constexpr uint64_t kInfinity = UINT64_MAX;
 
-std::string KeyName(int i) { return "k" + std::to_string(i); }
+// The injected clock (see the file comment).
+constexpr int64_t kEpochMs = 1'700'000'000'000;  // 2023-11-14
+constexpr int64_t kCycleMs = 100'000'000;        // a day and a bit per cycle
+constexpr int64_t kLongMs = 10'000'000'000'000;  // ~317 years
+int64_t WriterNow(int cycle) { return kEpochMs + int64_t{cycle} * kCycleMs; }
+int64_t CheckNow(int cycle) { return WriterNow(cycle) + kCycleMs / 2; }
+
+std::string KeyName(int i) {
+  if (i < kSingleKeys) return "k" + std::to_string(i);
+  const int g = (i - kSingleKeys) / kGroupSize;
+  return "g" + std::to_string(g) + "." + std::to_string((i - kSingleKeys) % kGroupSize);
+}
+int GroupKey(int group, int i) { return kSingleKeys + group * kGroupSize + i; }
 
 int KeyIndex(const std::string& k) {
   if (k.size() < 2 || k[0] != 'k') return -1;
   int i = std::atoi(k.c_str() + 1);
-  return (i >= 0 && i < kKeys && KeyName(i) == k) ? i : -1;
+  return (i >= 0 && i < kSingleKeys && KeyName(i) == k) ? i : -1;
 }
 
 struct Args {
@@ -131,17 +184,22 @@ struct Args {
   // Self-test of the checker: the writer skips one set in 500 but logs it as
   // acknowledged (a "lost write"); the run must then report failures.
   bool inject_lost_writes = false;
+  // Self-test of the deadline check: one set_expiring in 100 extends the
+  // deadline it logs by 1 ms.
+  bool inject_late_deadlines = false;
   int time_limit_s = 0;  // run: stop after this many seconds (0: no limit)
+  int64_t now_ms = 0;    // writer: the injected clock's time (WriterNow)
 };
 
 [[noreturn]] void Usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: kvstore_crash_test writer --dir D --sync always|everysec|no "
-               "--threads N --seed S\n"
+               "--threads N --seed S --now-ms MS\n"
                "       kvstore_crash_test run --dir D --cycles C --seed S "
                "[--sync always|everysec|no|mixed] [--layout file|dir] [--threads N] "
                "[--min-ms A] [--max-ms B] "
-               "[--time-limit SECONDS] [--verbose] [--inject-lost-writes]\n",
+               "[--time-limit SECONDS] [--verbose] [--inject-lost-writes] "
+               "[--inject-late-deadlines]\n",
                msg);
   std::exit(2);
 }
@@ -167,7 +225,9 @@ Args Parse(int argc, char** argv) {
     else if (f == "--max-ms") a.max_ms = std::atoi(next().c_str());
     else if (f == "--verbose") a.verbose = true;
     else if (f == "--inject-lost-writes") a.inject_lost_writes = true;
+    else if (f == "--inject-late-deadlines") a.inject_late_deadlines = true;
     else if (f == "--time-limit") a.time_limit_s = std::atoi(next().c_str());
+    else if (f == "--now-ms") a.now_ms = std::strtoll(next().c_str(), nullptr, 10);
     else Usage(("unknown flag " + f).c_str());
   }
   if (a.dir.empty()) Usage("--dir is required");
@@ -195,10 +255,12 @@ std::string LogPath(const std::string& dir, int t) {
 bool Exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
 
 // Opens the store as an application would after a crash.
+// now_ms: the time of the injected clock, which stands still.
 kvstore::Result<kvstore::KvStore> OpenStore(const std::string& dir, kvstore::SyncMode mode,
-                                            const std::string& layout) {
+                                            const std::string& layout, int64_t now_ms) {
   kvstore::Options o;
   o.sync = mode;
+  o.clock = [now_ms] { return now_ms; };
   o.log_level = kvstore::LogLevel::kWarn;
   if (layout == "dir") {
     o.checkpoint.wal_bytes = 64 << 10;
@@ -230,7 +292,8 @@ void WriteAll(int fd, const std::string& s) {
 int Writer(const Args& a) {
   kvstore::SyncMode mode;
   if (!ParseSync(a.sync, &mode)) Usage("writer: --sync must be always|everysec|no");
-  auto opened = OpenStore(a.dir, mode, a.layout);
+  if (a.now_ms <= 0) Usage("writer: --now-ms is required");
+  auto opened = OpenStore(a.dir, mode, a.layout, a.now_ms);
   if (!opened) {
     std::fprintf(stderr, "writer: open failed: %s\n", opened.error().message().c_str());
     return 3;
@@ -259,8 +322,22 @@ int Writer(const Args& a) {
     std::string line;
     for (uint64_t n = 0;; ++n) {
       const uint64_t r = rng() % 20000;
+      const uint64_t inv = clock.fetch_add(1);
+      // A long deadline names its op (inv is unique in the cycle); a short
+      // one lies within a few ms of the writer's clock, on either side.
+      const auto deadline = [&](bool long_one) {
+        return long_one ? a.now_ms + kLongMs + static_cast<int64_t>(inv)
+                        : a.now_ms - 3 + static_cast<int64_t>(rng() % 8);
+      };
       char op;
       std::string key, value;
+      int64_t ms = 0;
+      int group = 0;
+      int64_t group_ms[kGroupSize] = {};
+      const auto make_value = [&] {
+        return prefix + std::to_string(n) + "." +
+               std::string(rng() % 120, static_cast<char>('a' + n % 26));
+      };
       if (r == 0) {
         op = 'C';
       } else if ((t == 0 && std::chrono::steady_clock::now() >= next_save) ||
@@ -270,19 +347,39 @@ int Writer(const Args& a) {
           next_save = std::chrono::steady_clock::now() +
                       std::chrono::milliseconds(5 + static_cast<int>(rng() % 40));
         }
-      } else if (r < 5000) {
+      } else if (r < 4000) {
         op = 'D';
-        key = KeyName(static_cast<int>(rng() % kKeys));
+        key = KeyName(static_cast<int>(rng() % kSingleKeys));
+      } else if (r < 5000) {
+        op = 'E';
+        key = KeyName(static_cast<int>(rng() % kSingleKeys));
+        ms = deadline(rng() % 2 == 0);
+      } else if (r < 5500) {
+        op = 'P';
+        key = KeyName(static_cast<int>(rng() % kSingleKeys));
+      } else if (r < 7000) {
+        op = 'X';
+        key = KeyName(static_cast<int>(rng() % kSingleKeys));
+        value = make_value();
+        ms = deadline(rng() % 4 != 0);
+      } else if (r < 8000) {
+        op = 'U';
+        group = static_cast<int>(rng() % kGroups);
+        value = prefix + std::to_string(n);
+        for (int64_t& d : group_ms) d = rng() % 2 == 0 ? 0 : deadline(true);
       } else {
         op = 'S';
-        key = KeyName(static_cast<int>(rng() % kKeys));
-        value = prefix + std::to_string(n) + "." +
-                std::string(rng() % 120, static_cast<char>('a' + n % 26));
+        key = KeyName(static_cast<int>(rng() % kSingleKeys));
+        value = make_value();
       }
-      const uint64_t inv = clock.fetch_add(1);
       line = "I " + std::to_string(inv) + " " + op;
       if (!key.empty()) line += " " + key;
-      if (op == 'S') line += " " + value;
+      if (op == 'U') line += " " + std::to_string(group);
+      if (!value.empty()) line += " " + value;
+      if (op == 'X' || op == 'E') line += " " + std::to_string(ms);
+      if (op == 'U') {
+        for (int64_t d : group_ms) line += " " + std::to_string(d);
+      }
       line += "\n";
       WriteAll(fd, line);
       if (op == 'V' && a.notify_fd >= 0) {
@@ -295,6 +392,36 @@ int Writer(const Args& a) {
           if (a.inject_lost_writes && n % 500 == 499) break;  // checker self-test
           res = store.set(key, value);
           break;
+        case 'X':
+          if (a.inject_late_deadlines && n % 100 == 99) ++ms;  // checker self-test
+          res = store.set_expiring(key, value, ms);
+          break;
+        case 'E': {
+          auto rr = store.expire_at(key, ms);
+          if (!rr) res = rr.error();
+          break;
+        }
+        case 'P': {
+          auto rr = store.persist(key);
+          if (!rr) res = rr.error();
+          break;
+        }
+        case 'U': {
+          std::vector<std::string> names;
+          for (int i = 0; i < kGroupSize; ++i) names.push_back(KeyName(GroupKey(group, i)));
+          const std::vector<std::string_view> keys(names.begin(), names.end());
+          res = store.update(keys, [&](kvstore::Transaction& tx) {
+            for (int i = 0; i < kGroupSize; ++i) {
+              const std::string v = value + ".u" + std::to_string(i);
+              if (group_ms[i] == 0) {
+                tx.set(names[i], v);  // clears any deadline
+              } else {
+                tx.set(names[i], v, group_ms[i]);
+              }
+            }
+          });
+          break;
+        }
         case 'D': {
           auto rr = store.remove(key);
           if (!rr) res = rr.error();
@@ -326,12 +453,27 @@ int Writer(const Args& a) {
 
 struct Op {
   int thread = 0;
-  char type = 0;  // S D C V
-  int key = -1;
+  char type = 0;  // S X E P U D C V
+  int key = -1;   // S X E P D
+  int group = -1; // U
   std::string value;
+  int64_t ms = 0;                       // X E: the deadline
+  std::vector<int64_t> group_ms;        // U: each key's deadline (0: none)
   uint64_t inv = 0;
   uint64_t resp = kInfinity;  // kInfinity: in flight (no ack)
 };
+
+// Fields of an intent line per op type ("I <ts> <type> ...").
+std::size_t IntentFields(char type) {
+  switch (type) {
+    case 'S': case 'E': return 5;
+    case 'X': return 6;
+    case 'D': case 'P': return 4;
+    case 'C': case 'V': return 3;
+    case 'U': return 5 + kGroupSize;
+    default: return 0;
+  }
+}
 
 // Reads one thread's log. Returns false (with *why) if it is malformed.
 bool ReadLog(const std::string& path, int t, std::vector<Op>* ops, std::string* why) {
@@ -374,19 +516,31 @@ bool ReadLog(const std::string& path, int t, std::vector<Op>* ops, std::string* 
       op.thread = t;
       op.inv = std::strtoull(f[1].c_str(), nullptr, 10);
       op.type = f[2].empty() ? '?' : f[2][0];
-      if ((op.type == 'S' && f.size() != 5) || (op.type == 'D' && f.size() != 4) ||
-          ((op.type == 'C' || op.type == 'V') && f.size() != 3)) {
+      if (f.size() != IntentFields(op.type)) {
         *why = path + ": malformed line '" + line + "'";
         return false;
       }
-      if (op.type == 'S' || op.type == 'D') {
+      if (std::strchr("SXEPD", op.type) != nullptr) {
         op.key = KeyIndex(f[3]);
         if (op.key < 0) {
           *why = path + ": bad key in '" + line + "'";
           return false;
         }
       }
-      if (op.type == 'S') op.value = f[4];
+      if (op.type == 'S' || op.type == 'X') op.value = f[4];
+      if (op.type == 'X') op.ms = std::strtoll(f[5].c_str(), nullptr, 10);
+      if (op.type == 'E') op.ms = std::strtoll(f[4].c_str(), nullptr, 10);
+      if (op.type == 'U') {
+        op.group = std::atoi(f[3].c_str());
+        if (op.group < 0 || op.group >= kGroups) {
+          *why = path + ": bad group in '" + line + "'";
+          return false;
+        }
+        op.value = f[4];
+        for (int i = 0; i < kGroupSize; ++i) {
+          op.group_ms.push_back(std::strtoll(f[5 + i].c_str(), nullptr, 10));
+        }
+      }
       ops->push_back(std::move(op));
       open_intent = true;
     } else if (f[0] == "A" && f.size() == 2) {
@@ -404,9 +558,22 @@ bool ReadLog(const std::string& path, int t, std::vector<Op>* ops, std::string* 
   return true;
 }
 
+// A key's recovered (or start) state: its value and deadline.
+struct KeyState {
+  std::optional<std::string> value;
+  int64_t deadline = kvstore::kNoExpiry;  // when present
+  bool operator==(const KeyState&) const = default;
+};
+
 std::string Show(const std::optional<std::string>& v) {
   if (!v) return "<absent>";
   return v->size() > 40 ? v->substr(0, 40) + "..." : *v;
+}
+
+std::string Show(const KeyState& s) {
+  if (!s.value) return "<absent>";
+  return Show(s.value) +
+         (s.deadline == kvstore::kNoExpiry ? "" : " (expires " + std::to_string(s.deadline) + ")");
 }
 
 std::string ShowTs(uint64_t t) { return t == kInfinity ? "inf" : std::to_string(t); }
@@ -414,66 +581,186 @@ std::string ShowTs(uint64_t t) { return t == kInfinity ? "inf" : std::to_string(
 struct CycleStats {
   uint64_t ops = 0, acked = 0, in_flight = 0, saves = 0, clears = 0;
   uint64_t in_flight_visible = 0;  // keys whose value came from an in-flight write
+  uint64_t expiring = 0;           // set_expiring, expire_at and persist ops
+  uint64_t batches = 0;            // update() ops
+  uint64_t with_deadline = 0;      // recovered keys that have a deadline
 };
+
+// What one op does to one key. A deadline the writer saw as passed (set_expiring
+// before its time, expire_at at or before it) writes "absent"; any other
+// deadline is written as such, and is checked against the check's time only
+// at the end (a short one can still be replaced by a persist, say).
+struct KeyWrite {
+  enum Kind { kValue, kAbsent, kDeadline } kind;
+  const Op* op;
+  std::string value;  // kValue
+  int64_t deadline;   // kValue, kDeadline: the deadline written, or kNoExpiry
+};
+
+// The writes of each key in one cycle (see the file comment); writer_now is
+// the writer's clock.
+std::vector<std::vector<KeyWrite>> KeyWrites(const std::vector<Op>& ops, int64_t writer_now) {
+  std::vector<std::vector<KeyWrite>> w(kKeys);
+  constexpr int64_t kNone = kvstore::kNoExpiry;
+  for (const Op& op : ops) {
+    switch (op.type) {
+      case 'S':
+        w[op.key].push_back({KeyWrite::kValue, &op, op.value, kNone});
+        break;
+      case 'X':  // a deadline before now leaves the key expired at once
+        if (op.ms < writer_now) w[op.key].push_back({KeyWrite::kAbsent, &op, "", 0});
+        else w[op.key].push_back({KeyWrite::kValue, &op, op.value, op.ms});
+        break;
+      case 'E':  // a deadline at or before now removes the key
+        if (op.ms <= writer_now) w[op.key].push_back({KeyWrite::kAbsent, &op, "", 0});
+        else w[op.key].push_back({KeyWrite::kDeadline, &op, "", op.ms});
+        break;
+      case 'P':
+        w[op.key].push_back({KeyWrite::kDeadline, &op, "", kNone});
+        break;
+      case 'D':
+        w[op.key].push_back({KeyWrite::kAbsent, &op, "", 0});
+        break;
+      case 'C':
+        for (auto& kw : w) kw.push_back({KeyWrite::kAbsent, &op, "", 0});
+        break;
+      case 'U':
+        for (int i = 0; i < kGroupSize; ++i) {
+          const int64_t d = op.group_ms[static_cast<std::size_t>(i)];
+          w[GroupKey(op.group, i)].push_back({KeyWrite::kValue, &op,
+                                              op.value + ".u" + std::to_string(i),
+                                              d == 0 ? kNone : d});
+        }
+        break;
+    }
+  }
+  return w;
+}
+
+// The deadlines key k may have if its value came from `origin` (nullptr: the
+// start state): the origin's own, unless an acknowledged deadline write was
+// invoked after it returned, and those of expire_at / persist ops that may
+// follow it and that no acknowledged deadline write follows.
+std::vector<int64_t> DeadlineCandidates(const KeyState& base, const KeyWrite* origin,
+                                        const std::vector<KeyWrite>& writes, uint64_t dbound) {
+  std::vector<int64_t> out;
+  const uint64_t origin_inv = origin ? origin->op->inv : 0;
+  const uint64_t origin_resp = origin ? origin->op->resp : 0;
+  if (origin_resp > dbound || (origin == nullptr && dbound == 0)) {
+    out.push_back(origin ? origin->deadline : base.deadline);
+  }
+  for (const KeyWrite& w : writes) {
+    if (w.kind == KeyWrite::kDeadline && w.op->resp > dbound && w.op->resp > origin_inv) {
+      out.push_back(w.deadline);
+    }
+  }
+  return out;
+}
+
+// Why key k's recovered state is impossible at check_now, or "".
+std::string CheckKey(const KeyState& base, const KeyState& got, const std::vector<KeyWrite>& writes,
+                     int64_t check_now, CycleStats* st) {
+  // The latest invocation of an acknowledged write of the value (0: none;
+  // the start state's virtual write "returned" at 0), and of the deadline.
+  uint64_t bound = 0, dbound = 0;
+  for (const KeyWrite& w : writes) {
+    if (w.op->resp == kInfinity) continue;
+    if (w.kind != KeyWrite::kDeadline) bound = std::max(bound, w.op->inv);
+    dbound = std::max(dbound, w.op->inv);
+  }
+  // The writes that may have left the value: the start state (nullptr) or
+  // value writes that no acknowledged write follows.
+  std::vector<const KeyWrite*> origins;
+  const bool base_possible = bound == 0;
+  for (const KeyWrite& w : writes) {
+    if (w.kind == KeyWrite::kValue && w.op->resp > bound) origins.push_back(&w);
+  }
+  const auto passed = [&](int64_t d) { return d != kvstore::kNoExpiry && d < check_now; };
+  if (!got.value) {
+    if (base_possible && !base.value) return "";
+    for (const KeyWrite& w : writes) {
+      if (w.kind == KeyWrite::kAbsent && w.op->resp > bound) return "";
+    }
+    // Or a value is there with a deadline that has passed by now.
+    if (base_possible && base.value) {
+      for (int64_t d : DeadlineCandidates(base, nullptr, writes, dbound)) {
+        if (passed(d)) return "";
+      }
+    }
+    for (const KeyWrite* o : origins) {
+      for (int64_t d : DeadlineCandidates(base, o, writes, dbound)) {
+        if (passed(d)) return "";
+      }
+    }
+    return "absent, but no remove or passed deadline could be last";
+  }
+  if (passed(got.deadline)) return "visible after its deadline";
+  // The write of the value (values are unique).
+  const KeyWrite* origin = nullptr;
+  bool from_base = false;
+  if (base_possible && base.value == got.value) {
+    from_base = true;
+  } else {
+    for (const KeyWrite* o : origins) {
+      if (o->value == *got.value) origin = o;
+    }
+    if (origin == nullptr) return "value cannot be the last one written";
+    if (origin->op->resp == kInfinity) ++st->in_flight_visible;
+  }
+  for (int64_t d : DeadlineCandidates(base, from_base ? nullptr : origin, writes, dbound)) {
+    if (d == got.deadline) return "";
+  }
+  return "deadline " + std::to_string(got.deadline) + " is not the last one written";
+}
 
 // Checks `got` (the recovered state) against the ops of one cycle, starting
 // from `base`. Returns the failure descriptions (empty: the state is valid).
-std::vector<std::string> Check(const std::vector<std::optional<std::string>>& base,
-                               const std::vector<std::optional<std::string>>& got,
-                               const std::vector<Op>& ops, CycleStats* st) {
+std::vector<std::string> Check(const std::vector<KeyState>& base, const std::vector<KeyState>& got,
+                               const std::vector<Op>& ops, int64_t writer_now, int64_t check_now,
+                               CycleStats* st) {
   std::vector<std::string> failures;
-  // Per key: the latest invocation of an acknowledged write (clears count for
-  // every key). 0: none (the start state's virtual write "returned" at 0).
-  std::vector<uint64_t> max_acked_inv(kKeys, 0);
-  uint64_t max_acked_clear_inv = 0;
-  uint64_t best_clear_resp = 0;  // latest response of any clear (in flight: inf)
-  std::unordered_map<std::string, const Op*> by_value;
-  std::vector<uint64_t> best_remove_resp(kKeys, 0);
   for (const Op& op : ops) {
     ++st->ops;
-    const bool acked = op.resp != kInfinity;
-    if (acked) ++st->acked; else ++st->in_flight;
+    if (op.resp != kInfinity) ++st->acked; else ++st->in_flight;
     if (op.type == 'V') ++st->saves;
-    if (op.type == 'C') {
-      ++st->clears;
-      if (acked) max_acked_clear_inv = std::max(max_acked_clear_inv, op.inv);
-      best_clear_resp = std::max(best_clear_resp, op.resp);
-    } else if (op.type == 'S' || op.type == 'D') {
-      if (acked) max_acked_inv[op.key] = std::max(max_acked_inv[op.key], op.inv);
-      if (op.type == 'S') by_value.emplace(op.value, &op);
-      if (op.type == 'D') best_remove_resp[op.key] = std::max(best_remove_resp[op.key], op.resp);
-    }
+    if (op.type == 'C') ++st->clears;
+    if (op.type == 'X' || op.type == 'E' || op.type == 'P') ++st->expiring;
+    if (op.type == 'U') ++st->batches;
   }
+  const auto writes = KeyWrites(ops, writer_now);
   for (int k = 0; k < kKeys; ++k) {
-    const uint64_t bound = std::max(max_acked_inv[k], max_acked_clear_inv);
-    const std::optional<std::string>& x = got[k];
-    bool ok = false;
-    // The start state: a write that returned at time 0.
-    if (x == base[k] && bound == 0) ok = true;
-    if (!ok && x.has_value()) {
-      auto it = by_value.find(*x);
-      if (it != by_value.end() && it->second->key == k && it->second->resp > bound) {
-        ok = true;
-        if (it->second->resp == kInfinity) ++st->in_flight_visible;
-      }
+    if (got[k].value && got[k].deadline != kvstore::kNoExpiry) ++st->with_deadline;
+    const std::string why = CheckKey(base[k], got[k], writes[k], check_now, st);
+    if (why.empty()) continue;
+    std::string d = "key " + KeyName(k) + ": recovered " + Show(got[k]) + ", start state " +
+                    Show(base[k]) + ": " + why + ";";
+    int shown = 0;
+    for (auto it = writes[k].rbegin(); it != writes[k].rend() && shown < 6; ++it, ++shown) {
+      const Op& op = *it->op;
+      d += " [t" + std::to_string(op.thread) + " " + op.type + " " +
+           (it->kind == KeyWrite::kValue ? Show(it->value) : std::string()) +
+           (op.ms != 0 ? " ms " + std::to_string(op.ms) : std::string()) + " inv " +
+           std::to_string(op.inv) + " resp " + ShowTs(op.resp) + "]";
     }
-    if (!ok && !x.has_value()) {
-      if (best_remove_resp[k] > bound || best_clear_resp > bound) ok = true;
+    failures.push_back(d);
+  }
+  // A group shows one batch on all its keys, or nothing.
+  for (int g = 0; g < kGroups; ++g) {
+    std::optional<std::string> batch;
+    int present = 0;
+    bool mixed = false;
+    for (int i = 0; i < kGroupSize; ++i) {
+      const auto& v = got[GroupKey(g, i)].value;
+      if (!v) continue;
+      ++present;
+      const std::string suffix = ".u" + std::to_string(i);
+      const std::string b = v->ends_with(suffix) ? v->substr(0, v->size() - suffix.size()) : *v;
+      if (batch && *batch != b) mixed = true;
+      batch = b;
     }
-    if (!ok) {
-      std::string d = "key " + KeyName(k) + ": recovered " + Show(x) + ", start state " +
-                      Show(base[k]) + ", latest acked write to it invoked at ts " +
-                      std::to_string(bound) + ";";
-      int shown = 0;
-      for (auto it = ops.rbegin(); it != ops.rend() && shown < 6; ++it) {
-        if (it->key == k || it->type == 'C') {
-          d += " [t" + std::to_string(it->thread) + " " + it->type + " " +
-               (it->type == 'S' ? Show(it->value) : std::string()) + " inv " +
-               std::to_string(it->inv) + " resp " + ShowTs(it->resp) + "]";
-          ++shown;
-        }
-      }
-      if (x && by_value.count(*x) == 0) d += " (value was never written in this cycle)";
+    if (mixed || (present != 0 && present != kGroupSize)) {
+      std::string d = "group g" + std::to_string(g) + " is not one whole batch:";
+      for (int i = 0; i < kGroupSize; ++i) d += " " + Show(got[GroupKey(g, i)]);
       failures.push_back(d);
     }
   }
@@ -513,7 +800,7 @@ int Run(const Args& a) {
   auto pick = [&](uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
   };
-  std::vector<std::optional<std::string>> state(kKeys);
+  std::vector<KeyState> state(kKeys);
   int failures = 0;
   CycleStats total;
   int save_kills = 0, early_kills = 0, recovered_with_snapshot = 0;
@@ -538,8 +825,10 @@ int Run(const Args& a) {
     std::vector<std::string> argv_s = {"kvstore_crash_test", "writer", "--dir", a.dir,
                                        "--sync", mode, "--layout", a.layout,
                                        "--threads", std::to_string(a.threads),
-                                       "--seed", std::to_string(wseed), "--notify-fd", "3"};
+                                       "--seed", std::to_string(wseed), "--notify-fd", "3",
+                                       "--now-ms", std::to_string(WriterNow(cycle))};
     if (a.inject_lost_writes) argv_s.push_back("--inject-lost-writes");
+    if (a.inject_late_deadlines) argv_s.push_back("--inject-late-deadlines");
     const auto t_fork = std::chrono::steady_clock::now();
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -627,7 +916,7 @@ int Run(const Args& a) {
     const auto t_logs = std::chrono::steady_clock::now();
     const bool had_snapshot =
         Exists(a.layout == "dir" ? DataDir(a.dir) + "/MANIFEST" : SnapPath(a.dir));
-    auto opened = OpenStore(a.dir, kvstore::SyncMode::kNever, a.layout);
+    auto opened = OpenStore(a.dir, kvstore::SyncMode::kNever, a.layout, CheckNow(cycle));
     if (!opened) {
       std::fprintf(stderr, "cycle %d (%s): reopen failed: %s\n", cycle, mode.c_str(),
                    opened.error().message().c_str());
@@ -637,15 +926,18 @@ int Run(const Args& a) {
     kvstore::KvStore store = std::move(*opened);
     if (had_snapshot) ++recovered_with_snapshot;
     if (store.recovery_stats().torn_tail) ++torn_tails;
-    std::vector<std::optional<std::string>> got(kKeys);
+    std::vector<KeyState> got(kKeys);
     std::size_t present = 0;
     for (int k = 0; k < kKeys; ++k) {
-      got[k] = store.get(KeyName(k));
-      if (got[k]) ++present;
+      got[k].value = store.get(KeyName(k));
+      if (got[k].value) {
+        ++present;
+        got[k].deadline = store.expire_time(KeyName(k));
+      }
     }
     const auto t_opened = std::chrono::steady_clock::now();
     CycleStats st;
-    std::vector<std::string> bad = Check(state, got, ops, &st);
+    std::vector<std::string> bad = Check(state, got, ops, WriterNow(cycle), CheckNow(cycle), &st);
     if (store.size() != present) {
       bad.push_back("store holds " + std::to_string(store.size()) + " keys, " +
                     std::to_string(present) + " of them in the key space");
@@ -666,6 +958,9 @@ int Run(const Args& a) {
     total.saves += st.saves;
     total.clears += st.clears;
     total.in_flight_visible += st.in_flight_visible;
+    total.expiring += st.expiring;
+    total.batches += st.batches;
+    total.with_deadline += st.with_deadline;
     if (!bad.empty()) {
       ++failures;
       std::fprintf(stderr, "cycle %d (sync %s, seed %" PRIu64 ", %s): %zu bad keys\n", cycle,
@@ -698,11 +993,12 @@ int Run(const Args& a) {
   std::printf("crash loop: %d cycles, %d failures (%.1f s; %" PRIu64 " ops, %" PRIu64
               " acknowledged, %" PRIu64 " in flight at a kill, %" PRIu64
               " keys showing an in-flight write, %" PRIu64 " saves, %" PRIu64
-              " clears; %d kills aimed at a running save, %d early kills; %d recoveries from a "
-              "snapshot; %" PRIu64 " torn tails)\n",
+              " clears, %" PRIu64 " expiry ops, %" PRIu64 " batches; %" PRIu64
+              " recovered keys checked with a deadline; %d kills aimed at a running save, %d "
+              "early kills; %d recoveries from a snapshot; %" PRIu64 " torn tails)\n",
               cycle, failures, secs, total.ops, total.acked, total.in_flight,
-              total.in_flight_visible, total.saves, total.clears, save_kills, early_kills,
-              recovered_with_snapshot, torn_tails);
+              total.in_flight_visible, total.saves, total.clears, total.expiring, total.batches,
+              total.with_deadline, save_kills, early_kills, recovered_with_snapshot, torn_tails);
   std::printf("time per phase (ms, all cycles): writer running %.0f, reaping %.0f, reading logs %.0f, "
               "recovery %.0f, check+close %.0f\n",
               phase_ms[0], phase_ms[1], phase_ms[2], phase_ms[3], phase_ms[4]);

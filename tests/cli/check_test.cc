@@ -254,6 +254,93 @@ TEST(Check, SingleFileRepairOfTornWal) {
   EXPECT_EQ(ReadFileBytes(dir.File("kvstore.wal")), full.substr(0, offsets[3]));
 }
 
+TEST(Check, ExpiryRecordsWithGoodDeadlinesAreClean) {
+  TempDir dir;
+  wal::BatchOp setx{wal::RecordType::kSetExpiring, "b", "2"};
+  setx.deadline = 1700000000000;
+  wal::BatchOp clear_ttl{wal::RecordType::kExpire, "b", ""};  // 0: persist
+  WriteFileBytes(dir.File(datadir::SegmentName(1)),
+                 testing::BuildWal(0, {{wal::RecordType::kSetExpiring, "a", "1", 1},
+                                       {wal::RecordType::kExpire, "a", "", 1700000000000},
+                                       {wal::RecordType::kExpire, "a", "", 0}}));
+  WriteFileBytes(dir.File(datadir::SegmentName(4)), testing::BuildBatchWal(3, {setx, clear_ttl}));
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  EXPECT_NE(r.out.find("clean: 2 files checked"), std::string::npos) << r.out;
+}
+
+TEST(Check, BadDeadlinesAreCorruptionWithSeqAndOffset) {
+  TempDir dir;
+  std::vector<uint64_t> offsets;
+  std::string wal = testing::BuildWal(0,
+                                      {{wal::RecordType::kSet, "ok", "1"},
+                                       {wal::RecordType::kSetExpiring, "a", "1", 0},
+                                       {wal::RecordType::kExpire, "a", "", -5}},
+                                      &offsets);
+  const std::string path = dir.File(datadir::SegmentName(1));
+  WriteFileBytes(path, wal);
+  wal::BatchOp setx{wal::RecordType::kSetExpiring, "b", "2"};
+  setx.deadline = -1;
+  const std::string batch_path = dir.File(datadir::SegmentName(4));
+  WriteFileBytes(batch_path, testing::BuildBatchWal(3, {setx}));
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo) << r.out;
+  EXPECT_NE(r.out.find(path + ": byte " + std::to_string(offsets[1]) +
+                       ": corruption: seq 2: setx with deadline 0"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(path + ": byte " + std::to_string(offsets[2]) +
+                       ": corruption: seq 3: expire with deadline -5"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(batch_path + ": byte 32: corruption: seq 4: batch op setx with deadline -1"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("damaged: 3 problems in 2 files checked"), std::string::npos) << r.out;
+}
+
+TEST(Check, ManyBadDeadlinesAreCountedAfterTheFirstTen) {
+  TempDir dir;
+  std::vector<testing::TestRecord> recs;
+  for (int i = 0; i < 25; ++i) recs.push_back({wal::RecordType::kSetExpiring, "k", "v", 0});
+  WriteFileBytes(dir.File(datadir::SegmentName(1)), testing::BuildWal(0, recs));
+  auto r = RunDir(dir.path());
+  EXPECT_EQ(r.rc, kExitNo) << r.out;
+  EXPECT_NE(r.out.find("corruption: 15 more records with a bad deadline"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("damaged: 11 problems"), std::string::npos) << r.out;
+}
+
+TEST(Check, SnapshotExpiresAreChecked) {
+  TempDir dir;
+  const std::string good = dir.File("good.json");
+  WriteFileBytes(good,
+                 R"({"version": 2, "sequence": 0, "map": {"a": "1", "b": "2"},)"
+                 R"( "expires": {"a": 1700000000000}})");
+  auto r = RunFile(good);
+  EXPECT_EQ(r.rc, kExitOk) << r.out;
+  const struct {
+    const char* expires;
+    const char* message;
+  } cases[] = {
+      {R"({"a": 0})", R"(deadline of key "a" in "expires" is not a positive integer)"},
+      {R"({"a": -3})", R"(deadline of key "a" in "expires" is not a positive integer)"},
+      {R"({"a": "soon"})", R"(deadline of key "a" in "expires" is not a positive integer)"},
+      {R"({"zz": 1700000000000})", R"(key "zz" in "expires" is not in "map")"},
+      {R"([1])", R"(malformed JSON in "expires")"},
+  };
+  for (const auto& c : cases) {
+    const std::string path = dir.File("bad.json");
+    WriteFileBytes(path, std::string(R"({"version": 2, "map": {"a": "1"}, "expires": )") +
+                             c.expires + "}");
+    r = RunFile(path);
+    EXPECT_EQ(r.rc, kExitNo) << c.expires << ": " << r.out;
+    EXPECT_NE(r.out.find(path + ": corruption: snapshot '" + path + "': " + c.message),
+              std::string::npos)
+        << c.expires << ": " << r.out;
+  }
+}
+
 TEST(Check, UnknownFileKindIsAnError) {
   TempDir dir;
   WriteFileBytes(dir.File("notes.txt"), "hello, this is not a store file");

@@ -80,6 +80,46 @@ printf '{"x": 1}' >"$tmp/bad.json"
 err=$(kv export 2>&1 >/dev/null)
 check "no progress output when stderr is not a terminal" "" "$err"
 
+# --- expiry: set --px/--pxat, ttl, scan --ttl, export/import of deadlines -------------
+d5=$tmp/expirydir
+far=4102444800000  # 2100-01-01 in Unix ms
+ex() { "$cli" --dir "$d5" "$@"; }
+ex set plain v; ex set --pxat "$far" later v2; ex set --px 600000 soon v3
+ex set --pxat 1000 gone v4; check "set --pxat in the past exits 0" 0 $?
+check "ttl of a key without a deadline" -1 "$(ex ttl plain)"
+check "ttl --at prints the deadline" "$far" "$(ex ttl --at later)"
+t=$(ex ttl soon); check "ttl --px 600000 is at most 600000 and not much less" yes "$([ "$t" -le 600000 ] && [ "$t" -gt 590000 ] && echo yes)"
+out=$(ex ttl gone); rc=$?; check "ttl of an expired key: -2, exit 1" "1 -2" "$rc $out"
+out=$(ex ttl nope); rc=$?; check "ttl of an absent key: -2, exit 1" "1 -2" "$rc $out"
+ex get gone >/dev/null; check "get hides an expired key (exit 1)" 1 $?
+check "scan hides an expired key" $'later\nplain\nsoon' "$(ex scan | sort)"
+check "size does not count an expired key" 3 "$(ex size)"
+check "scan --ttl adds the remaining ms" $'later\tyes\nplain\t-1' \
+  "$(ex scan --ttl --match '[lp]*' | sort | sed "s/\t[0-9]\{10,\}$/\tyes/")"
+ex set --px 300 brief v5; sleep 0.6
+ex get brief >/dev/null; check "a key set with --px is gone after its time" 1 $?
+ex set soon replaced; check "plain set clears the deadline (as SET)" -1 "$(ex ttl soon)"
+ex set --px 5 --pxat 5 both v 2>/dev/null; check "--px and --pxat together exit 2" 2 $?
+ex set --px 0 zero v 2>/dev/null; check "--px 0 exits 2" 2 $?
+ex export "$tmp/exp.json"
+check "export writes \"expires\" with the deadline" yes "$(grep -q "\"later\": $far" "$tmp/exp.json" && echo yes)"
+check "export lists only keys with a deadline in \"expires\"" 1 "$(sed -n '/"expires"/,/}/p' "$tmp/exp.json" | grep -c '": [0-9]')"
+"$cli" --dir "$tmp/expcopy" import "$tmp/exp.json" 2>/dev/null
+check "import keeps the deadline" "$far" "$("$cli" --dir "$tmp/expcopy" ttl --at later)"
+check "import keeps keys without one" -1 "$("$cli" --dir "$tmp/expcopy" ttl plain)"
+check "the import's snapshot holds \"expires\" and checks clean" "1 0" \
+  "$(grep -c '"expires"' "$tmp"/expcopy/snapshot-*.json) $("$cli" --dir "$tmp/expcopy" check >/dev/null; echo $?)"
+printf '{"map": {"old": "x", "new": "y", "keep": "z"}, "expires": {"old": 1000, "new": %s}}' "$far" >"$tmp/aged.json"
+err=$("$cli" --dir "$tmp/aged" import "$tmp/aged.json" 2>&1); rc=$?
+check "import skips a pair whose deadline has passed and says so" "0 yes" "$rc $(grep -q 'imported 2 keys.*skipped 1' <<<"$err" && echo yes)"
+check "the skipped key is absent" $'keep\nnew' "$("$cli" --dir "$tmp/aged" scan | sort)"
+printf '{"map": {"a": "x"}, "expires": {"a": -1}}' >"$tmp/badexp.json"
+"$cli" --dir "$tmp/aged" import "$tmp/badexp.json" 2>"$tmp/err"; rc=$?
+check "import of a bad deadline exits 2 and says why" "2 yes" "$rc $(grep -q 'not a positive integer' "$tmp/err" && echo yes)"
+check "dump --json shows expire_at_ms" "{\"type\":\"setx\",\"key\":\"later\",\"value\":\"v2\",\"expire_at_ms\":$far}" \
+  "$(ex dump --json | grep '"later"' | head -n 1 | sed 's/"seq":[0-9]*,//')"
+ex check >/dev/null; check "check of a directory with expiry records exits 0" 0 $?
+
 # --- progress bars ---------------------------------------------------------------------
 # script(1) gives the command a terminal for stderr; stdout goes to /dev/null.
 out=$(script -qfec "'$cli' --dir '$dir' check >/dev/null" /dev/null </dev/null)
@@ -141,7 +181,7 @@ PATH=/nonexistent "$tmp/bin/kvstore" serve 2>"$tmp/err"; rc=$?
 check "serve without a server binary: clear error" "2 yes" "$rc $(grep -q 'kvstore-server not found' "$tmp/err" && echo yes)"
 
 # --- usage -------------------------------------------------------------------------
-for sub in "" get set del size scan checkpoint shell check dump import export serve bench; do
+for sub in "" get set ttl del size scan checkpoint shell check dump import export serve bench; do
   "$cli" $sub --help >/dev/null; check "--help ${sub:-(tool)} exits 0" 0 $?
 done
 "$cli" --help | grep -q checkpoint; check "--help lists subcommands" 0 $?

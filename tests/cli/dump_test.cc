@@ -94,6 +94,44 @@ TEST(Dump, BatchRecordsListTheirOps) {
   EXPECT_EQ(rc, kExitOk);
 }
 
+TEST(Dump, ExpiryRecordsShowTheirDeadlines) {
+  kvstore::testing::TempDir dir;
+  kvstore::testing::WriteFileBytes(
+      dir.File("x.wal"),
+      BuildWal(0, {{wal::RecordType::kSetExpiring, "session", "token", 1700000000123},
+                   {wal::RecordType::kExpire, "session", "", 1800000000000},
+                   {wal::RecordType::kExpire, "session", "", 0}}));
+  int rc;
+  EXPECT_EQ(Dump(dir.File("x.wal"), false, &rc),
+            "1 setx \"session\" \"token\" 1700000000123\n"
+            "2 expire \"session\" 1800000000000\n"
+            "3 expire \"session\" 0\n");
+  EXPECT_EQ(rc, kExitOk);
+  EXPECT_EQ(Dump(dir.File("x.wal"), true, &rc),
+            "{\"seq\":1,\"type\":\"setx\",\"key\":\"session\",\"value\":\"token\","
+            "\"expire_at_ms\":1700000000123}\n"
+            "{\"seq\":2,\"type\":\"expire\",\"key\":\"session\",\"expire_at_ms\":1800000000000}\n"
+            "{\"seq\":3,\"type\":\"expire\",\"key\":\"session\",\"expire_at_ms\":0}\n");
+  EXPECT_EQ(rc, kExitOk);
+}
+
+TEST(Dump, BatchOpsWithDeadlines) {
+  kvstore::testing::TempDir dir;
+  wal::BatchOp setx{wal::RecordType::kSetExpiring, "a", "1"};
+  setx.deadline = 1700000000000;
+  wal::BatchOp expire{wal::RecordType::kExpire, "b", ""};
+  expire.deadline = 1700000000500;
+  kvstore::testing::WriteFileBytes(dir.File("b.wal"), testing::BuildBatchWal(6, {setx, expire}));
+  int rc;
+  EXPECT_EQ(Dump(dir.File("b.wal"), false, &rc),
+            "7 batch setx \"a\" \"1\" 1700000000000\n7 batch expire \"b\" 1700000000500\n");
+  EXPECT_EQ(Dump(dir.File("b.wal"), true, &rc),
+            "{\"seq\":7,\"type\":\"batch\",\"ops\":[{\"type\":\"setx\",\"key\":\"a\","
+            "\"value\":\"1\",\"expire_at_ms\":1700000000000},{\"type\":\"expire\",\"key\":\"b\","
+            "\"expire_at_ms\":1700000000500}]}\n");
+  EXPECT_EQ(rc, kExitOk);
+}
+
 TEST_F(DumpTest, MissingFileIsAnError) {
   int rc;
   ::testing::internal::CaptureStderr();

@@ -6,6 +6,7 @@
 #ifndef KVSTORE_TOOLS_CLI_WAL_TEST_UTIL_H_
 #define KVSTORE_TOOLS_CLI_WAL_TEST_UTIL_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ namespace kvstore::cli::testing {
 struct TestRecord {
   wal::RecordType type;
   std::string key, value;
+  int64_t deadline = 0;  // setx, expire
 };
 
 // A log continuing after base_seq; *offsets (if given) receives each
@@ -27,12 +29,19 @@ inline std::string BuildWal(uint64_t base_seq, const std::vector<TestRecord>& re
   std::string rec;
   uint64_t seq = base_seq;
   for (const TestRecord& r : records) {
-    const uint64_t hash = wal::EncodeRecord(r.type, r.key, r.value, &rec);
+    const uint64_t hash = wal::EncodeRecord(r.type, r.key, r.value, &rec, r.deadline);
     wal::FinishRecord(++seq, hash, &rec);
     if (offsets) offsets->push_back(out.size());
     out += rec;
   }
   return out;
+}
+
+// A log after base_seq holding one batch record of ops.
+inline std::string BuildBatchWal(uint64_t base_seq, const std::vector<wal::BatchOp>& ops) {
+  std::string rec;
+  wal::FinishRecord(base_seq + 1, wal::EncodeBatchRecord(ops.data(), ops.size(), &rec), &rec);
+  return wal::EncodeFileHeader(base_seq) + rec;
 }
 
 // n set records "k<i>" = "value <i>".

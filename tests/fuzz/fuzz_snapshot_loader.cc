@@ -7,9 +7,13 @@
 //   - loading never crashes; it succeeds exactly when snapshot::Load (the
 //     parser alone) does, and a failure is kCorruption;
 //   - on success the store holds exactly what the parser read (no WAL
-//     records to replay);
+//     records to replay), deadlines from "expires" included; the clock
+//     stands still at kFuzzNowMs, so keys whose deadline has passed must be
+//     absent (the load removes them, logging removes that move the sequence
+//     on);
 //   - save_to_file succeeds and writes valid UTF-8, which parses back to the
-//     same key/value set and the same sequence number (round trip);
+//     same keys, values and deadlines (the live ones) and the store's
+//     sequence number (round trip);
 //   - the saved snapshot loads through the public API again, and a set()
 //     made after that load survives a close and another load (the WAL
 //     continues the snapshot's sequence numbers correctly).
@@ -33,15 +37,26 @@ constexpr char kSnap[] = "in.json";
 constexpr char kSnap2[] = "out.json";
 constexpr char kWal[] = "fuzz.wal";
 
-Model Dump(const ShardMap& map) {
-  Model m;
+// The map's entries with their deadlines (0: none). Not shared: no locks.
+TimedModel Dump(const ShardMap& map) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  TimedModel m;
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     for (const char* e : map.shard(i).set) {
-      auto [it, inserted] = m.emplace(Entry::Key(e), Entry::Value(e));
+      auto [it, inserted] =
+          m.emplace(Entry::Key(e), std::make_pair(std::string(Entry::Value(e)), Entry::Deadline(e)));
       FUZZ_CHECK(inserted);  // a key lives in one shard, once
+      if (Entry::HasDeadline(e)) FUZZ_CHECK(Entry::Deadline(e) > 0);  // the loader's rule
     }
   }
   return m;
+}
+
+TimedModel Live(const TimedModel& m) {
+  TimedModel live;
+  for (const auto& [k, vd] : m) {
+    if (LiveAtFuzzNow(vd.second)) live.emplace(k, vd);
+  }
+  return live;
 }
 
 void Check(std::string_view input) {
@@ -66,11 +81,17 @@ void Check(std::string_view input) {
   // writes below are refused by design; larger sequences failed to load above.
   if (info->sequence >= wal::kMaxSequence - 4096) return;
   KvStore store = std::move(*loaded);
-  const Model model = Dump(parsed);
-  FUZZ_CHECK(info->keys >= model.size());  // duplicates: the last one wins
-  CheckStoreEquals(store, model);
+  const TimedModel all = Dump(parsed);
+  FUZZ_CHECK(info->keys >= all.size());  // duplicates: the last one wins
+  CheckStoreEquals(store, all);
+  const TimedModel model = Live(all);
   FUZZ_CHECK(store.recovery_stats().snapshot_sequence == info->sequence);
-  FUZZ_CHECK(store.last_sequence() == info->sequence);
+  const uint64_t opened_seq = store.last_sequence();
+  if (AnyExpired(all)) {
+    FUZZ_CHECK(opened_seq > info->sequence);  // the expired keys' removes
+  } else {
+    FUZZ_CHECK(opened_seq == info->sequence);
+  }
 
   // Round trip through save_to_file.
   auto saved = store.save_to_file(kSnap2);
@@ -87,7 +108,7 @@ void Check(std::string_view input) {
     std::fprintf(stderr, "reparse failed: %s\n", info2.error().message().c_str());
   }
   FUZZ_CHECK(info2.has_value());
-  FUZZ_CHECK(info2->sequence == info->sequence);
+  FUZZ_CHECK(info2->sequence == opened_seq);
   FUZZ_CHECK(info2->keys == model.size());
   FUZZ_CHECK(Dump(reparsed) == model);
 
@@ -96,8 +117,8 @@ void Check(std::string_view input) {
   const std::string probe_value = "after sequence " + std::to_string(info->sequence);
   FUZZ_CHECK(store.set(probe_key, probe_value).has_value());
   FUZZ_CHECK(store.close().has_value());
-  Model after = model;
-  after[probe_key] = probe_value;
+  TimedModel after = model;
+  after[probe_key] = {probe_value, 0};
 
   auto again = KvStore::load_from_file(kSnap2, kWal, MemOptions(fs));
   if (Verbose() && !again) {

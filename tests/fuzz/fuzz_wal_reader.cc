@@ -16,7 +16,11 @@
 //          refuses a header error or kCorrupt (and then changes no file);
 //          point-in-time refuses only a header error;
 //        - on success the store holds exactly the records ScanLog delivered
-//          (the valid prefix), and recovery_stats() describes the scan;
+//          (the valid prefix), deadlines included (setx, expire and batch
+//          ops 5/6; the clock stands still at kFuzzNowMs, so keys whose
+//          deadline has passed must be absent: the open removes them, with
+//          logged removes that move the sequence on), and recovery_stats()
+//          describes the scan;
 //        - point-in-time keeps the dropped bytes in <wal>.dropped-<offset>;
 //        - a set() after the open, then close and a strict reopen, shows the
 //          prefix plus the new value, with a clean log end (the log continues
@@ -45,6 +49,7 @@ struct Rec {
   wal::RecordType type;
   std::string key;
   std::string value;
+  int64_t deadline;
   uint64_t offset;
 };
 
@@ -72,39 +77,49 @@ uint64_t LastNonZero(std::string_view s) {
   return n;
 }
 
-void Apply(const Rec& r, Model* m) {
-  switch (r.type) {
+// Replay's meaning of one op (docs/FORMATS.md): a deadline of 0 is none; an
+// expire of an absent key does nothing.
+void ApplyOp(wal::RecordType type, std::string_view key, std::string_view value,
+             int64_t deadline, TimedModel* m) {
+  switch (type) {
     case wal::RecordType::kSet:
-      (*m)[r.key] = r.value;
+      (*m)[std::string(key)] = {std::string(value), 0};
+      break;
+    case wal::RecordType::kSetExpiring:
+      (*m)[std::string(key)] = {std::string(value), deadline};
+      break;
+    case wal::RecordType::kExpire:
+      if (auto it = m->find(std::string(key)); it != m->end()) it->second.second = deadline;
       break;
     case wal::RecordType::kRemove:
-      m->erase(r.key);
+      m->erase(std::string(key));
       break;
     case wal::RecordType::kClear:
       m->clear();
       break;
-    case wal::RecordType::kBatch: {
-      std::string why;
-      const bool ok = wal::ForEachBatchOp(r.value, &why, [&](const wal::BatchOp& op) {
-        if (op.type == wal::RecordType::kSet) {
-          (*m)[std::string(op.key)] = std::string(op.value);
-        } else if (op.type == wal::RecordType::kClear) {
-          m->clear();
-        } else {
-          m->erase(std::string(op.key));
-        }
-      });
-      if (!ok) __builtin_trap();  // ScanLog delivered a batch it had not validated
-      break;
-    }
+    case wal::RecordType::kBatch:
+      __builtin_trap();  // not an op
   }
+}
+
+void Apply(const Rec& r, TimedModel* m) {
+  if (r.type != wal::RecordType::kBatch) {
+    ApplyOp(r.type, r.key, r.value, r.deadline, m);
+    return;
+  }
+  std::string why;
+  const bool ok = wal::ForEachBatchOp(r.value, &why, [&](const wal::BatchOp& op) {
+    FUZZ_CHECK(op.type != wal::RecordType::kBatch);  // a clear op is one (update_all)
+    ApplyOp(op.type, op.key, op.value, op.deadline, m);
+  });
+  if (!ok) __builtin_trap();  // ScanLog delivered a batch it had not validated
 }
 
 // Opens the image in `mode` and checks everything listed in the file comment.
 // Returns false if the open failed (as expected), true if it succeeded. With
 // probe, also checks that a write after the open survives a reopen.
 bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::ScanResult>& scan,
-               const Model& model, const std::set<std::string>& touched, bool probe) {
+               const TimedModel& model, const std::set<std::string>& touched, bool probe) {
   auto fs = std::make_shared<testing::FaultInjectionFs>();
   fs->PutFile(kWal, std::string(image));
   const bool strict = mode == RecoveryMode::kStrict;
@@ -126,7 +141,8 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
   }
   KvStore store = std::move(*opened);
 
-  // The store is exactly the valid prefix ScanLog reported.
+  // The store is exactly the valid prefix ScanLog reported, less the keys
+  // whose deadline has passed.
   CheckStoreEquals(store, model);
   for (const auto& k : touched) {
     if (!model.contains(k)) FUZZ_CHECK(!store.get(k).has_value());
@@ -135,7 +151,13 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
   FUZZ_CHECK(st.records_replayed == scan->records);
   FUZZ_CHECK(st.records_skipped == 0);
   FUZZ_CHECK(st.last_sequence == scan->last_seq);
-  FUZZ_CHECK(store.last_sequence() == scan->last_seq);
+  // The open logged removes for the expired keys (and nothing else).
+  const uint64_t opened_seq = store.last_sequence();
+  if (AnyExpired(model)) {
+    FUZZ_CHECK(opened_seq > scan->last_seq);
+  } else {
+    FUZZ_CHECK(opened_seq == scan->last_seq);
+  }
   FUZZ_CHECK(st.torn_tail == (scan->end == wal::End::kTornTail));
   FUZZ_CHECK(st.corruption_dropped == (scan->end == wal::End::kCorrupt));
   if (scan->end == wal::End::kClean) {
@@ -157,7 +179,7 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
   const std::string probe_value = "probe value " + std::to_string(scan->last_seq);
   auto set = store.set(probe_key, probe_value);
   FUZZ_CHECK(set.has_value());
-  FUZZ_CHECK(store.last_sequence() == scan->last_seq + 1);
+  FUZZ_CHECK(store.last_sequence() == opened_seq + 1);
   FUZZ_CHECK(store.close().has_value());
   if (scan->has_header) {
     auto contents = fs->Contents(kWal);
@@ -169,8 +191,11 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
     prefix.resize(scan->valid_end, '\0');
     FUZZ_CHECK(std::string_view(*contents).substr(0, scan->valid_end) == prefix);
   }
-  Model after = model;
-  after[probe_key] = probe_value;
+  TimedModel after;
+  for (const auto& [k, vd] : model) {
+    if (LiveAtFuzzNow(vd.second)) after.emplace(k, vd);  // the others were removed
+  }
+  after[probe_key] = {probe_value, 0};
 
   auto again = KvStore::open(kWal, MemOptions(fs, RecoveryMode::kStrict));
   if (Verbose() && !again) {
@@ -182,8 +207,8 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
   FUZZ_CHECK(!st2.torn_tail);
   FUZZ_CHECK(!st2.corruption_dropped);
   FUZZ_CHECK(st2.bytes_dropped == 0);
-  FUZZ_CHECK(st2.records_replayed == scan->records + 1);
-  FUZZ_CHECK(again->last_sequence() == scan->last_seq + 1);
+  FUZZ_CHECK(st2.records_replayed == scan->records + (opened_seq - scan->last_seq) + 1);
+  FUZZ_CHECK(again->last_sequence() == opened_seq + 1);
   return true;
 }
 
@@ -201,10 +226,11 @@ void CheckImage(std::string_view image) {
   if (SkipKnown(image)) return;
   std::vector<Rec> recs;
   auto scan = wal::ScanLog(image, kWal, [&](const wal::RecordView& r) {
-    recs.push_back(Rec{r.seq, r.type, std::string(r.key), std::string(r.value), r.offset});
+    recs.push_back(
+        Rec{r.seq, r.type, std::string(r.key), std::string(r.value), r.deadline, r.offset});
   });
 
-  Model model;
+  TimedModel model;
   std::set<std::string> touched;
   if (!scan) {
     // Only a bad header is an error, and it is found before any record.
@@ -232,10 +258,11 @@ void CheckImage(std::string_view image) {
       FUZZ_CHECK(rec.offset == expect_off);
       FUZZ_CHECK(rec.seq == expect_seq);
       const auto t = static_cast<int>(rec.type);
-      FUZZ_CHECK(t >= 1 && t <= 4);
+      FUZZ_CHECK(t >= 1 && t <= 6);
       const bool batch = rec.type == wal::RecordType::kBatch;
-      if (rec.type != wal::RecordType::kSet && !batch) FUZZ_CHECK(rec.value.empty());
+      if (!wal::HasValue(rec.type) && !batch) FUZZ_CHECK(rec.value.empty());
       if (rec.type == wal::RecordType::kClear || batch) FUZZ_CHECK(rec.key.empty());
+      if (!wal::HasDeadline(rec.type)) FUZZ_CHECK(rec.deadline == 0);
       const uint32_t len = GetFixed32(image.data() + rec.offset);
       expect_off = rec.offset + wal::kRecordHeaderSize + wal::Padded(len);
       ++expect_seq;

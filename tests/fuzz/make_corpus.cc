@@ -51,10 +51,18 @@ void Write(const std::string& kind, const std::string& name, const std::string& 
   ++g_files;
 }
 
+// The generator's clock stands still before every deadline below, so nothing
+// expires while the seeds are written; the fuzzers' clock (kFuzzNowMs in
+// fuzz_check.h, 1'700'000'000'000) is later than kPast and earlier than kLater.
+constexpr int64_t kGenNowMs = 1'650'000'000'000;
+constexpr int64_t kPast = 1'660'000'000'000;   // expired at the fuzzers' time
+constexpr int64_t kLater = 1'800'000'000'000;  // live at the fuzzers' time
+
 kvstore::Options Opts(std::shared_ptr<FaultInjectionFs> fs) {
   kvstore::Options o;
   o.sync = kvstore::SyncMode::kNever;
   o.fs = std::move(fs);
+  o.clock = [] { return kGenNowMs; };
   return o;
 }
 
@@ -140,6 +148,38 @@ void WalCorpus() {
           Ok(s.clear(), "clear");
         }));
 
+  // Expiry (version 2 records): setx, expire (a new deadline, 0 to clear,
+  // a past one logged as a remove) and batches with ops 5 and 6.
+  Write("wal", "expiry_records", MakeWal([&](KvStore& s) {
+          Ok(s.set_expiring("live", "1", kLater), "set_expiring");
+          Ok(s.set_expiring("gone", "2", kPast), "set_expiring");
+          set(s, "plain", "3");
+          Ok(s.expire_at("plain", kLater + 7), "expire_at");
+          Ok(s.expire_at("gone", kLater), "expire_at");
+          Ok(s.persist("live"), "persist");
+          Ok(s.expire_at("live", kPast), "expire_at");
+          set(s, "doomed", "4");
+          Ok(s.expire_at("doomed", kGenNowMs - 1), "expire_at");  // logged as a remove
+          Ok(s.set_expiring(std::string("\0bin\xff", 5), "x", kLater), "set_expiring");
+        }));
+  Write("wal", "batch_expiry", MakeWal([&](KvStore& s) {
+          set(s, "a", "1");
+          Ok(s.update({"a", "b", "c"},
+                      [](kvstore::Transaction& t) {
+                        t.set("b", "2", kLater);
+                        t.expire_at("a", kPast);
+                        t.set("c", "3", kPast);
+                      }),
+             "update");
+          Ok(s.update({"a", "b"},
+                      [](kvstore::Transaction& t) {
+                        t.persist("b");
+                        t.expire_at("a", kLater);
+                        t.set("b", std::string(*t.get("b")) + "!", t.expire_time("a"));
+                      }),
+             "update");
+        }));
+
   // A checkpointed log (base_seq > 0) holding the writes after the snapshot.
   std::string snap;
   const std::string checkpointed = MakeWal(
@@ -189,10 +229,15 @@ void WalCorpus() {
   c = basic;
   c[0] = 'X';
   Write("wal", "bad_magic", c);
+  // Version 1 (sets only) is still read; version 3 is from the future.
   c = basic;
-  kvstore::PutFixed32(c.data() + 8, 2);
+  kvstore::PutFixed32(c.data() + 8, 1);
   kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
-  Write("wal", "version_2", c);
+  Write("wal", "version_1", c);
+  c = basic;
+  kvstore::PutFixed32(c.data() + 8, 3);
+  kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
+  Write("wal", "version_3", c);
   c = basic;
   c[25] ^= 1;
   Write("wal", "bad_header_crc", c);
@@ -237,6 +282,13 @@ void SnapshotCorpus() {
           set(s, "survivor", "1");
         }));
 
+  Write("snapshot", "expires.json", save([&](KvStore& s) {
+          set(s, "plain", "no deadline");
+          Ok(s.set_expiring("live", "1", kLater), "set_expiring");
+          Ok(s.set_expiring("expired at fuzz time", "2", kPast), "set_expiring");
+          Ok(s.set_expiring(std::string("\0k\xff", 3), "binary key", kLater + 1), "set_expiring");
+        }));
+
   // Other accepted forms, written by hand.
   Write("snapshot", "seed_map_form.json", "{\"map\": {\"a\": \"1\", \"b\": \"2\"}}");
   Write("snapshot", "flat_form.json", "{\"name\": \"kvstore\", \"lang\": \"c++\"}\n");
@@ -256,7 +308,15 @@ void SnapshotCorpus() {
   Write("snapshot", "err_non_string_value.json", "{\"map\": {\"a\": 1, \"b\": [\"x\"]}}");
   Write("snapshot", "err_flat_non_string.json", "{\"a\": \"1\", \"b\": false}");
   Write("snapshot", "err_bad_base64.json", "{\"map\": {\"k\": \"\\u0000b64:@@@\"}}");
-  Write("snapshot", "err_version_2.json", "{\"version\": 2, \"map\": {}}");
+  Write("snapshot", "expires_first.json",
+        "{\"expires\": {\"k\": 1700000000000}, \"version\": 2, \"map\": {\"k\": \"v\", \"j\": \"w\"}}");
+  Write("snapshot", "err_version_3.json", "{\"version\": 3, \"map\": {}}");
+  Write("snapshot", "err_expires_zero.json", "{\"map\": {\"k\": \"v\"}, \"expires\": {\"k\": 0}}");
+  Write("snapshot", "err_expires_not_in_map.json",
+        "{\"map\": {\"k\": \"v\"}, \"expires\": {\"x\": 1800000000000}}");
+  Write("snapshot", "err_expires_string.json",
+        "{\"map\": {\"k\": \"v\"}, \"expires\": {\"k\": \"1800000000000\"}}");
+  Write("snapshot", "err_expires_array.json", "{\"map\": {\"k\": \"v\"}, \"expires\": [1]}");
   Write("snapshot", "err_negative_sequence.json", "{\"sequence\": -1, \"map\": {}}");
   Write("snapshot", "err_truncated.json", "{\"map\": {\"a\": \"1\", \"b\": \"");
   Write("snapshot", "err_trailing_data.json", "{\"map\": {}} {}");

@@ -1,12 +1,15 @@
 // Copyright (c) the kvstore developers.
 //
-// Helpers shared by the crash and fault tests: a reference model of the map,
-// reading a store's whole contents over a known keyspace, and opening a store
-// the way an application would after a crash.
+// Helpers shared by the crash and fault tests: a reference model of the map
+// (and one that also holds each key's deadline), reading a store's whole
+// contents over a known keyspace, and opening a store the way an application
+// would after a crash.
 
 #ifndef KVSTORE_TESTS_SUPPORT_STORE_MODEL_H_
 #define KVSTORE_TESTS_SUPPORT_STORE_MODEL_H_
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,19 +42,60 @@ inline Model ReadAll(const KvStore& store, const std::vector<std::string>& keys)
   return m;
 }
 
-inline Options MakeOptions(std::shared_ptr<FaultInjectionFs> fs, SyncMode mode) {
+// A value with its deadline (kNoExpiry: none), and a model of both.
+struct Timed {
+  std::string value;
+  int64_t deadline = kNoExpiry;
+  bool operator==(const Timed&) const = default;
+};
+using TimedModel = std::map<std::string, Timed>;
+
+inline std::string Describe(const TimedModel& m) {
+  std::string s = "{";
+  for (const auto& [k, t] : m) {
+    if (s.size() > 1) s += ", ";
+    s += k + "=" + t.value;
+    if (t.deadline != kNoExpiry) s += "@" + std::to_string(t.deadline);
+  }
+  return s + "}";
+}
+
+// The model as the store must show it at now_ms: keys whose deadline has
+// passed are gone (a key is visible through its deadline's millisecond).
+inline TimedModel Unexpired(TimedModel m, int64_t now_ms) {
+  std::erase_if(m, [&](const auto& kv) {
+    return kv.second.deadline != kNoExpiry && kv.second.deadline < now_ms;
+  });
+  return m;
+}
+
+// As ReadAll, with each key's deadline (expire_time()).
+inline TimedModel ReadAllTimed(const KvStore& store, const std::vector<std::string>& keys) {
+  TimedModel m;
+  for (const auto& k : keys) {
+    if (auto v = store.get(k)) m[k] = Timed{*v, store.expire_time(k)};
+  }
+  if (store.size() != m.size()) m["<stray keys>"] = Timed{std::to_string(store.size() - m.size())};
+  return m;
+}
+
+// clock: Options::clock (empty: the system clock).
+inline Options MakeOptions(std::shared_ptr<FaultInjectionFs> fs, SyncMode mode,
+                           std::function<int64_t()> clock = {}) {
   Options o;
   o.sync = mode;
   o.fs = std::move(fs);
+  o.clock = std::move(clock);
   return o;
 }
 
 // Opens the store as an application would: from the snapshot if one exists,
 // else from the WAL alone.
 inline Result<KvStore> OpenStore(const std::shared_ptr<FaultInjectionFs>& fs,
-                                 const std::string& snap, const std::string& wal, SyncMode mode) {
-  if (fs->Exists(snap)) return KvStore::load_from_file(snap, wal, MakeOptions(fs, mode));
-  return KvStore::open(wal, MakeOptions(fs, mode));
+                                 const std::string& snap, const std::string& wal, SyncMode mode,
+                                 std::function<int64_t()> clock = {}) {
+  if (fs->Exists(snap)) return KvStore::load_from_file(snap, wal, MakeOptions(fs, mode, clock));
+  return KvStore::open(wal, MakeOptions(fs, mode, std::move(clock)));
 }
 
 inline const char* ModeName(SyncMode m) {

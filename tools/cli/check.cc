@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "cli.h"
 #include "data_dir.h"  // the library's (src/): MANIFEST format
@@ -15,6 +17,7 @@
 #include "progress.h"
 #include "shard_map.h"
 #include "snapshot.h"
+#include "wal_format.h"
 #include "wal_reader.h"
 
 namespace kvstore::cli {
@@ -35,6 +38,35 @@ struct WalState {
   bool damaged() const { return !header_ok || scan.end != wal::End::kClean; }
   bool corrupt() const { return !header_ok || scan.end == wal::End::kCorrupt; }
 };
+
+// What is wrong with a record's deadlines (setx: a Unix ms > 0; expire: >= 0,
+// 0 clearing the deadline; the same for the ops of a batch), or "".
+std::string BadDeadline(const wal::RecordView& rec) {
+  const auto check = [](wal::RecordType type, int64_t deadline) -> std::string {
+    if (type == wal::RecordType::kSetExpiring && deadline <= 0) {
+      return "setx with deadline " + std::to_string(deadline) + " (must be a Unix time in ms > 0)";
+    }
+    if (type == wal::RecordType::kExpire && deadline < 0) {
+      return "expire with deadline " + std::to_string(deadline) +
+             " (must be a Unix time in ms, or 0 to clear)";
+    }
+    return "";
+  };
+  std::string why;
+  if (rec.type != wal::RecordType::kBatch) {
+    why = check(rec.type, rec.deadline);
+  } else {
+    std::string grammar;  // the reader has validated the batch already
+    wal::ForEachBatchOp(rec.value, &grammar, [&](const wal::BatchOp& op) {
+      if (why.empty()) why = check(op.type, op.deadline);
+    });
+    if (!why.empty()) why = "batch op " + why;
+  }
+  return why.empty() ? why : "corruption: seq " + std::to_string(rec.seq) + ": " + why;
+}
+
+// Bad deadlines reported one by one per file; the rest are counted.
+constexpr std::size_t kMaxDeadlineReports = 10;
 
 class Checker {
  public:
@@ -71,9 +103,29 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
   st.path = path;
   st.size = file->data().size();
   ProgressBar progress("check " + path, st.size, "bytes");
-  auto scan = wal::ScanLog(file->data(), path,
-                           [&](const wal::RecordView& rec) { progress.Update(rec.offset); });
+  std::vector<Damage> bad_deadlines;
+  uint64_t more_bad_deadlines = 0;
+  auto scan = wal::ScanLog(file->data(), path, [&](const wal::RecordView& rec) {
+    progress.Update(rec.offset);
+    const std::string why = BadDeadline(rec);
+    if (why.empty()) return;
+    if (bad_deadlines.size() == kMaxDeadlineReports) {
+      ++more_bad_deadlines;
+      return;
+    }
+    bad_deadlines.push_back({path, rec.offset, why, false, true});
+  });
   progress.Finish();
+  // Well-framed records that no writer produces: the store replays them (a
+  // setx without a deadline as a plain set, a negative deadline as expired),
+  // but they mean a bug or tampering, so they are reported as corruption.
+  for (Damage& d : bad_deadlines) damage_.push_back(std::move(d));
+  if (more_bad_deadlines > 0) {
+    damage_.push_back({path, std::nullopt,
+                       "corruption: " + std::to_string(more_bad_deadlines) +
+                           " more records with a bad deadline",
+                       false, true});
+  }
   if (!scan) {  // the header itself is damaged; the message names the offset
     damage_.push_back({path, std::nullopt, "corruption: " + scan.error().message(), false, true});
     return st;

@@ -1,8 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
 // Import parses with the library's own snapshot loader (simdjson, both forms,
-// base64 decoding) into a scratch map, then sets the pairs; export writes with
-// RapidJSON and the library's EncodeText, as snapshot.cc does.
+// base64 decoding, "expires") into a scratch map, then sets the pairs (with
+// their deadlines); export writes with RapidJSON and the library's
+// EncodeText, as snapshot.cc does.
 
 #include "json_io.h"
 
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "error.h"
 #include "file_map.h"
@@ -130,28 +133,45 @@ int ImportCommand(const GlobalFlags& flags, const ImportArgs& args) {
     if (auto r = store->clear(); !r) return Fail(r.error());
   }
   ProgressBar progress("import " + args.file, loaded->keys, "keys");
-  uint64_t done = 0;
+  uint64_t done = 0, expired = 0;
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     // Not shared with any thread; the (uncontended) lock satisfies the
     // lock analysis, which checks every reader of a shard's table.
     ReaderLock lock(&pairs.shard(i).mu);
     for (const char* e : pairs.shard(i).set) {
-      auto r = store->set(std::string(Entry::Key(e)), std::string(Entry::Value(e)));
+      std::string key(Entry::Key(e)), value(Entry::Value(e));
+      Result<void> r;
+      if (!Entry::HasDeadline(e)) {
+        r = store->set(std::move(key), std::move(value));
+      } else if (Entry::Live(e, store->now_ms())) {
+        r = store->set_expiring(std::move(key), std::move(value), Entry::Deadline(e));
+      } else {
+        ++expired;  // its deadline passed since the export: absent, as in the store
+        progress.Update(done + expired);
+        continue;
+      }
       if (!r) return Fail(r.error());
-      progress.Update(++done);
+      progress.Update(++done + expired);
     }
   }
   progress.Finish();
   if (auto r = store->checkpoint(); !r) return Fail(r.error());
   auto closed = store->close();
   if (!closed) return Fail(closed.error());
-  std::fprintf(stderr, "imported %llu keys from %s\n", static_cast<unsigned long long>(done),
+  std::fprintf(stderr, "imported %llu keys from %s", static_cast<unsigned long long>(done),
                args.file.c_str());
+  if (expired > 0) {
+    std::fprintf(stderr, " (skipped %llu whose deadline has passed)",
+                 static_cast<unsigned long long>(expired));
+  }
+  std::fprintf(stderr, "\n");
   return kExitOk;
 }
 
 int ExportCommand(const GlobalFlags& flags, const std::string& file) {
-  auto store = OpenStore(flags, false);
+  // The clock stands still at the start: the export is the store at that
+  // instant, and a key written into "map" keeps the deadline read for it.
+  auto store = OpenStore(flags, false, FrozenNow());
   if (!store) return Fail(store.error());
   Output out;
   if (auto r = out.Open(file); !r) return Fail(r.error());
@@ -164,19 +184,37 @@ int ExportCommand(const GlobalFlags& flags, const std::string& file) {
   ProgressBar progress("export", store->size(), "keys");
   uint64_t done = 0;
   std::string scratch;
+  std::vector<std::string> page;  // the keys of one scan page
+  std::vector<std::pair<std::string, int64_t>> expires;
   uint64_t cursor = 0;
   do {
-    // The callback runs under a shard's read lock; it only formats.
+    // The callback runs under a shard's read lock; it only formats (and it
+    // must not call the store, so deadlines are read after it).
+    page.clear();
     cursor = store->scan(cursor, 1000, [&](std::string_view key, std::string_view value) {
       PutText(w, key, true, &scratch);
       PutText(w, value, false, &scratch);
+      page.emplace_back(key);
       ++done;
     });
+    for (std::string& key : page) {
+      const int64_t deadline = store->expire_time(key);
+      if (deadline > 0) expires.emplace_back(std::move(key), deadline);
+    }
     out.Write(std::string_view(sb.GetString(), sb.GetSize()));
     sb.Clear();
     progress.Update(done);
   } while (cursor != 0);
   w.EndObject();
+  if (!expires.empty()) {  // as in a snapshot (docs/FORMATS.md)
+    w.Key("expires");
+    w.StartObject();
+    for (const auto& [key, deadline] : expires) {
+      PutText(w, key, true, &scratch);
+      w.Int64(deadline);
+    }
+    w.EndObject();
+  }
   w.EndObject();
   sb.Put('\n');
   out.Write(std::string_view(sb.GetString(), sb.GetSize()));

@@ -18,13 +18,15 @@ struct ImportArgs {
   bool clear = false;  // remove every key first (else the file is merged in)
 };
 
-// Reads file ("-": standard input) in the snapshot form {"map": {...}}
-// (metadata members allowed) or as a flat {"key": "value"} object, sets every
-// pair, then checkpoints so that the next open loads a snapshot instead of
+// Reads file ("-": standard input) in the snapshot form {"map": {...},
+// "expires": {...}} (metadata members allowed) or as a flat {"key": "value"}
+// object, sets every pair (with its deadline from "expires", if any; a pair
+// whose deadline has passed is skipped), then checkpoints so that the next open loads a snapshot instead of
 // replaying the import's WAL records.
 int ImportCommand(const GlobalFlags& flags, const ImportArgs& args);
 
-// Writes {"map": {...}} (pretty-printed) to file, or to standard output if
+// Writes {"map": {...}} (pretty-printed; plus "expires": {"key": deadline
+// in Unix ms} when some key has one) to file, or to standard output if
 // file is empty or "-". A file is written beside itself and renamed into
 // place, so it is never seen half written.
 int ExportCommand(const GlobalFlags& flags, const std::string& file);

@@ -29,6 +29,7 @@ struct Args {
   kvstore::cli::GlobalFlags global;
   std::string key;
   bool no_newline = false;
+  bool ttl_at = false;
   kvstore::cli::SetArgs set;
   std::vector<std::string> keys;
   kvstore::cli::ScanArgs scan;
@@ -78,6 +79,15 @@ void AddStoreCommands(CLI::App& app, Args& a) {
   set->add_option("key", a.set.key, "the key")->required();
   set->add_option("value", a.set.value, "the value, or '-' for standard input");
   set->add_option("--value-file", a.set.value_file, "read the value from this file (binary safe)");
+  auto* px = set->add_option("--px", a.set.px, "expire this many milliseconds from now")
+                 ->check(CLI::PositiveNumber);
+  set->add_option("--pxat", a.set.pxat, "expire at this Unix time in milliseconds")
+      ->check(CLI::PositiveNumber)
+      ->excludes(px);
+  auto* ttl = app.add_subcommand(
+      "ttl", "print a key's remaining time to live in ms (-1: none; -2 and exit 1: absent)");
+  ttl->add_option("key", a.key, "the key")->required();
+  ttl->add_flag("--at", a.ttl_at, "print the deadline as a Unix time in ms instead");
   auto* del = app.add_subcommand("del", "remove keys; prints how many existed");
   del->add_option("keys", a.keys, "the keys")->required();
   app.add_subcommand("size", "print the number of keys");
@@ -88,6 +98,7 @@ void AddStoreCommands(CLI::App& app, Args& a) {
       ->check(CLI::PositiveNumber);
   scan->add_option("--limit", a.scan.limit, "stop after this many keys (0: all)");
   scan->add_flag("--values", a.scan.values, "print key<TAB>value");
+  scan->add_flag("--ttl", a.scan.ttl, "add a column: remaining time to live in ms (-1: none)");
   app.add_subcommand("checkpoint", "write a snapshot now and drop the WAL it covers");
   app.add_subcommand("shell", "interactive commands on standard input (type HELP)");
 }
@@ -132,6 +143,7 @@ int Dispatch(CLI::App& app, Args& a) {
   a.set.has_value = sub->get_name() == "set" && sub->get_option("value")->count() > 0;
   if (name == "get") return GetCommand(a.global, a.key, a.no_newline);
   if (name == "set") return SetCommand(a.global, a.set);
+  if (name == "ttl") return TtlCommand(a.global, a.key, a.ttl_at);
   if (name == "del") return DelCommand(a.global, a.keys);
   if (name == "size") return SizeCommand(a.global);
   if (name == "scan") return ScanCommand(a.global, a.scan);

@@ -18,6 +18,7 @@
 #include "common/escape.h"
 #include "common/glob.h"
 #include "progress.h"
+#include "shard_map.h"  // the library's (src/): Clock
 
 namespace kvstore::cli {
 namespace {
@@ -85,7 +86,8 @@ bool ShellLine(KvStore& store, const std::string& line) {
 
 }  // namespace
 
-Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
+Result<KvStore> OpenStore(const GlobalFlags& flags, bool create,
+                          std::function<int64_t()> clock) {
   // open_dir creates a missing directory (not its parents); commands that
   // only read or remove must not.
   std::error_code ec;
@@ -94,6 +96,7 @@ Result<KvStore> OpenStore(const GlobalFlags& flags, bool create) {
   }
   Options options;
   options.sync = flags.sync_mode();
+  options.clock = std::move(clock);
   // One-shot commands: the library's open and checkpoint summaries (kInfo)
   // would clutter every invocation; warnings and errors still show. An
   // explicit KVSTORE_LOG_LEVEL (read by the library when this is unset) wins.
@@ -139,6 +142,9 @@ int SetCommand(const GlobalFlags& flags, const SetArgs& args) {
   if (args.has_value == !args.value_file.empty()) {
     return Fail("set needs exactly one of VALUE, '-' (standard input) or --value-file");
   }
+  if (args.px < 0 || args.pxat < 0 || (args.px > 0 && args.pxat > 0)) {
+    return Fail("set takes at most one of --px and --pxat, and a positive number");
+  }
   std::string value = args.value;
   if (!args.value_file.empty() || value == "-") {
     auto read = ReadAll(args.value_file.empty() ? "-" : args.value_file);
@@ -147,8 +153,34 @@ int SetCommand(const GlobalFlags& flags, const SetArgs& args) {
   }
   auto store = OpenStore(flags, true);
   if (!store) return Fail(store.error());
-  if (auto r = store->set(args.key, std::move(value)); !r) return Fail(r.error());
+  Result<void> r;
+  if (args.px > 0 || args.pxat > 0) {
+    const int64_t now = store->now_ms();
+    if (args.px > INT64_MAX - now) return Fail("--px is too large");
+    r = store->set_expiring(args.key, std::move(value), args.px > 0 ? now + args.px : args.pxat);
+  } else {
+    r = store->set(args.key, std::move(value));  // clears any deadline, as Redis's SET
+  }
+  if (!r) return Fail(r.error());
   return Close(*store, kExitOk);
+}
+
+std::function<int64_t()> FrozenNow() {
+  const int64_t now = Clock::SystemNowMs();
+  return [now] { return now; };
+}
+
+// PTTL's answer from expire_time()'s: remaining ms, or -1 / -2 unchanged.
+static int64_t RemainingMs(int64_t deadline, int64_t now) {
+  return deadline < 0 ? deadline : std::max<int64_t>(deadline - now, 0);
+}
+
+int TtlCommand(const GlobalFlags& flags, const std::string& key, bool at) {
+  auto store = OpenStore(flags, false, FrozenNow());
+  if (!store) return Fail(store.error());
+  const int64_t deadline = store->expire_time(key);
+  std::printf("%lld\n", static_cast<long long>(at ? deadline : RemainingMs(deadline, store->now_ms())));
+  return Close(*store, deadline == kKeyAbsent ? kExitNo : kExitOk);
 }
 
 int DelCommand(const GlobalFlags& flags, const std::vector<std::string>& keys) {
@@ -172,26 +204,37 @@ int SizeCommand(const GlobalFlags& flags) {
 }
 
 int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
-  auto store = OpenStore(flags, false);
+  // A frozen clock: a key the scan shows is still there when its TTL is read.
+  auto store = OpenStore(flags, false, FrozenNow());
   if (!store) return Fail(store.error());
   // As Redis's SCAN: "*" lists every key without asking the matcher (which
   // does not match "*" against the empty key).
   const bool match_all = args.match.empty() || args.match == "*";
   std::size_t printed = 0;
   std::string page;
+  std::vector<std::pair<std::string, std::string>> rows;  // escaped key, rest of the line
   uint64_t cursor = 0;
   do {
-    // fn runs under a shard's read lock: only format here, print after.
-    page.clear();
+    // fn runs under a shard's read lock: only collect here (it must not call
+    // the store, so TTLs are read after), print after.
+    rows.clear();
     cursor = store->scan(cursor, std::max<std::size_t>(args.count, 1),
                          [&](std::string_view key, std::string_view value) {
                            if (args.limit != 0 && printed >= args.limit) return;
                            if (!match_all && !common::GlobMatch(args.match, key)) return;
-                           page += common::EscapeBytes(key);
-                           if (args.values) page += "\t" + common::EscapeBytes(value);
-                           page += '\n';
+                           rows.emplace_back(args.ttl ? std::string(key) : std::string(),
+                                             common::EscapeBytes(key));
+                           if (args.values) rows.back().second += "\t" + common::EscapeBytes(value);
                            ++printed;
                          });
+    page.clear();
+    for (const auto& [raw_key, line] : rows) {
+      page += line;
+      if (args.ttl) {
+        page += "\t" + std::to_string(RemainingMs(store->expire_time(raw_key), store->now_ms()));
+      }
+      page += '\n';
+    }
     WriteBytes(page);
   } while (cursor != 0 && (args.limit == 0 || printed < args.limit));
   return Close(*store, kExitOk);

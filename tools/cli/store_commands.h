@@ -9,6 +9,8 @@
 #define KVSTORE_TOOLS_CLI_STORE_COMMANDS_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,14 @@ namespace kvstore::cli {
 // The one place the tool opens a store. create: make the directory if it is
 // absent (commands that write); otherwise a missing directory is an error
 // (a typo in --dir should not create an empty store and report "not found").
-Result<KvStore> OpenStore(const GlobalFlags& flags, bool create);
+// clock: Options::clock (empty: the system clock).
+Result<KvStore> OpenStore(const GlobalFlags& flags, bool create,
+                          std::function<int64_t()> clock = {});
+
+// A clock that always answers the time of this call: commands that read many
+// keys (scan, export) see the store at one instant, so a key they list is
+// still there when its deadline is read.
+std::function<int64_t()> FrozenNow();
 
 int GetCommand(const GlobalFlags& flags, const std::string& key, bool no_newline);
 
@@ -28,8 +37,15 @@ struct SetArgs {
   std::string value;       // "-": read standard input
   std::string value_file;  // instead of value
   bool has_value = false;
+  int64_t px = 0;    // > 0: expire this many milliseconds from now
+  int64_t pxat = 0;  // > 0: expire at this Unix time in milliseconds
 };
 int SetCommand(const GlobalFlags& flags, const SetArgs& args);
+
+// Prints the key's remaining time to live in milliseconds (as Redis's PTTL),
+// or with at its deadline in Unix ms (as PEXPIRETIME); -1 if it has none.
+// An absent key prints -2 and exits kExitNo.
+int TtlCommand(const GlobalFlags& flags, const std::string& key, bool at);
 
 int DelCommand(const GlobalFlags& flags, const std::vector<std::string>& keys);
 int SizeCommand(const GlobalFlags& flags);
@@ -39,6 +55,7 @@ struct ScanArgs {
   std::size_t count = 1000;  // keys per KvStore::scan() page (a hint, as in Redis)
   std::size_t limit = 0;     // stop after this many keys; 0: no limit
   bool values = false;
+  bool ttl = false;  // add a column: the remaining ms, -1 for none (as PTTL)
 };
 int ScanCommand(const GlobalFlags& flags, const ScanArgs& args);
 
