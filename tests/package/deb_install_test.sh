@@ -44,11 +44,13 @@ if [ ! -f "$tarball" ]; then
 fi
 root=$(mktemp -d /tmp/kvstore-deb-root.XXXXXX)
 pid= listener=
+# Runs on every exit, under set -e: no step may fail it (a process already
+# gone is fine).
 cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-  [ -n "$listener" ] && kill "$listener" 2>/dev/null
+  if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi
+  if [ -n "$listener" ]; then kill "$listener" 2>/dev/null || true; fi
   umount "$root/proc" 2>/dev/null || true
-  rm -rf "$root"
+  rm -rf "$root" || true
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$tarball"
@@ -118,6 +120,7 @@ stop() {
   pid=
   [ $rc -eq 0 ] || { echo "FAIL: exit status $rc after SIGTERM"; cat "$root/tmp/server.log"; exit 1; }
   kill "$listener" 2>/dev/null; wait "$listener" 2>/dev/null || true
+  listener=
   grep -q '^READY=1' "$root/tmp/notify.log" || { echo "FAIL: no READY=1 notification"; exit 1; }
   grep -q '^STOPPING=1' "$root/tmp/notify.log" || { echo "FAIL: no STOPPING=1 notification"; exit 1; }
   rm -f "$root/tmp/notify.log"
