@@ -63,10 +63,11 @@ enum class RecoveryMode {
   kPointInTime,
 };
 
-// Answers of KvStore::expire_time() besides a deadline (as Redis's
-// PEXPIRETIME): the key exists but never expires / the key is absent (or has
-// expired).
+// KvStore::expire_time()'s answer for a key that exists but never expires
+// (as Redis's PEXPIRETIME answers -1).
 inline constexpr int64_t kNoExpiry = -1;
+// KvStore::expire_time()'s answer for a key that is absent or has expired
+// (as Redis's PEXPIRETIME answers -2).
 inline constexpr int64_t kKeyAbsent = -2;
 
 // Severity of the library's log messages (see Options::log_sink).

@@ -6,7 +6,7 @@
 #   tests/package/man_check.sh KVSTORE KVSTORE_SERVER MAN_DIR
 set -euo pipefail
 kvstore=$1 server=$2 man=$3
-subcommands="get set del size scan checkpoint shell check dump import export serve bench backup restore"
+subcommands="get set del ttl size scan checkpoint shell check dump import export serve bench backup restore"
 
 # Long options (--name) and short ones (-x) at the start of CLI11's help lines.
 help_options() {
