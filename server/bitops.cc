@@ -97,7 +97,8 @@ std::string BitOp(BitOpKind op, std::span<const std::string_view> sources) {
   for (auto s : sources) max_len = std::max(max_len, s.size());
   std::string out(max_len, '\0');
   if (sources.empty()) return out;
-  std::memcpy(out.data(), sources[0].data(), sources[0].size());
+  // std::copy, not memcpy: an empty view may have a null data().
+  std::copy(sources[0].begin(), sources[0].end(), out.begin());
   if (op == BitOpKind::kNot) {
     for (char& c : out) c = static_cast<char>(~c);
     return out;
