@@ -14,9 +14,9 @@
 #           (16-byte keys), started `--lead` seconds before T.
 #   client  from the end of the load until reclaim is over: --clients
 #           connections, each sending one request at a time, half SETs and
-#           half GETs of random keys `key:<12 digits>` out of --keys (a key
-#           space of its own: the client never touches the expiring keys),
-#           every request timed.
+#           half GETs of 65,536 random keys `key:<12 digits>` out of
+#           --keyspace (keys of its own: the client never touches the
+#           expiring keys), every request timed.
 #   poller  a separate process; from T on, sends `INFO stats` every
 #           --interval-ms and notes when expired_keys has grown by N: the
 #           reclaim time (an upper bound, coarse by one interval plus one
@@ -99,8 +99,9 @@ def serve_client(port, clients, keyspace, value_size, stop):
     Returns (send wall times, latencies), both in seconds."""
     rng = random.Random(42)
     value = b"x" * value_size
-    pool = [encode("SET", b"key:%012d" % rng.randrange(keyspace), value) for _ in range(4096)]
-    pool += [encode("GET", b"key:%012d" % rng.randrange(keyspace)) for _ in range(4096)]
+    # The same keys are set and read, so that reads come to hit.
+    keys = [b"key:%012d" % rng.randrange(keyspace) for _ in range(65536)]
+    pool = [encode("SET", k, value) for k in keys] + [encode("GET", k) for k in keys]
     sel = selectors.DefaultSelector()
     socks, bufs, sent_at = [], [], []
     wall0, perf0 = time.time(), time.perf_counter()
@@ -136,7 +137,12 @@ def serve_client(port, clients, keyspace, value_size, stop):
             next_check = perf() + 0.05
             if stop():
                 break
-    for s in socks:
+    # Requests still unanswered count with the time they have waited so far
+    # (a lower bound), so that a long stall at the end is not left out.
+    now = perf()
+    for i, s in enumerate(socks):
+        sends.append(sent_at[i])
+        lats.append(now - sent_at[i])
         s.close()
     return [wall0 + (t - perf0) for t in sends], lats
 
