@@ -5,8 +5,8 @@
 # expiry"). Both servers in the same run, taking turns.
 #
 #   bench/expire_reclaim_bench.sh [--keys N] [--rounds R] [--sync MODE]
-#       [--threads T] [--clients C] [--lead S] [--server PATH] [--ports A,B]
-#       [--csv FILE]
+#       [--threads T] [--clients C] [--lead S] [--poll-ms MS] [--server PATH]
+#       [--ports A,B] [--csv FILE]
 #
 #   --keys     expiring keys, 16-byte names, 100-byte values (default 1000000)
 #   --rounds   rounds per server; medians are reported (default 3)
@@ -16,6 +16,8 @@
 #   --clients  client connections during the round (default 50)
 #   --lead     seconds from the start of the load to the deadline (default
 #              10); the load must end 1.5 s before it
+#   --poll-ms  interval of the INFO stats polls from the deadline on (default
+#              10); each poll is work for the server too
 #   --server   kvstore-server binary (default: a Release build in build-bench)
 #   --ports    the two loopback ports, redis then kvstore (default 16579,16679)
 #   --csv      append the medians and ratios to FILE in the format of
@@ -26,7 +28,7 @@
 # from the end of the load until the keys are reclaimed, and stops the
 # server (bench/expire_reclaim_round.py measures). Reported per server:
 # reclaim time (deadline to INFO stats expired_keys grown by N, polled every
-# 10 ms), client p99 latency while reclaiming and before the deadline
+# --poll-ms), client p99 latency while reclaiming and before the deadline
 # (baseline), and the ratios kvstore/redis. A default run takes about 2
 # minutes. Data directories are temporary and removed at exit.
 set -euo pipefail
@@ -38,6 +40,7 @@ sync=no
 threads=2
 clients=50
 lead=10
+poll_ms=10
 server_bin=""
 ports="16579,16679"
 csv=""
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --keys) keys=$2; shift 2 ;;
     --clients) clients=$2; shift 2 ;;
     --lead) lead=$2; shift 2 ;;
+    --poll-ms) poll_ms=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *)
       if ! bench_pair_flag "$1" "${2-}"; then
@@ -66,7 +70,7 @@ echo "== redis-server $(redis-server --version | awk '{print $3}'), kvstore-serv
 run_round() {  # who
   bench_start_one "$1" "$redis_port" "$kv_port" "$sync" "$server_bin" "$threads"
   python3 "$root/bench/expire_reclaim_round.py" round --port "$BENCH_PORT" --keys "$keys" \
-    --clients "$clients" --lead "$lead" >"$BENCH_WORK/round.json"
+    --clients "$clients" --lead "$lead" --interval-ms "$poll_ms" >"$BENCH_WORK/round.json"
   bench_stop_one
 }
 
@@ -115,7 +119,7 @@ for who in redis kv; do
 done
 
 if [[ -n $csv ]]; then
-  workload="${keys}_keys_one_deadline_sync_${sync}_c${clients}"
+  workload="${keys}_keys_one_deadline_sync_${sync}_c${clients}_poll${poll_ms}ms"
   for who in redis kv; do
     name=redis; thr=1
     [[ $who == kv ]] && { name=kvstore; thr=$threads; }
