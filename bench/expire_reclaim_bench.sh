@@ -15,7 +15,7 @@
 #   --threads  kvstore-server I/O threads (default 2)
 #   --clients  client connections during the round (default 50)
 #   --lead     seconds from the start of the load to the deadline (default
-#              10); the load must end 1.5 s before it
+#              10, 30 with --sync everysec); the load must end 1.5 s before it
 #   --poll-ms  interval of the INFO stats polls from the deadline on (default
 #              10); each poll is work for the server too
 #   --server   kvstore-server binary (default: a Release build in build-bench)
@@ -39,7 +39,7 @@ rounds=3
 sync=no
 threads=2
 clients=50
-lead=10
+lead=""
 poll_ms=10
 server_bin=""
 ports="16579,16679"
@@ -62,6 +62,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+if [[ -z $lead ]]; then
+  # Loading with persistence on takes 7-12 s on the 2-core machine of docs/BENCHMARKS.md.
+  lead=10
+  if [[ $sync == everysec ]]; then lead=30; fi
+fi
 bench_pair_setup expire-reclaim
 echo "== redis-server $(redis-server --version | awk '{print $3}'), kvstore-server --sync $sync --threads $threads ($server_bin), $keys expiring keys, $clients clients, $rounds rounds"
 
