@@ -80,8 +80,7 @@ rps() {  # port test pipeline
     awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
 }
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_banner
 echo "== redis-server $(redis-server --version | awk '{print $3}'), kvstore-server $threads threads, $requests requests, 50 clients, 100-byte values, keyspace $keys, $rounds rounds"
 declare -A results
 for mode in everysec always; do

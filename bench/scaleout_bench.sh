@@ -90,8 +90,7 @@ rps() {  # port test
     awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
 }
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+bench_banner
 echo "== $("$nutcracker" --version 2>&1 | head -1), kvstore-server --sync $sync --threads $threads, $requests requests, 50 clients, 100-byte values, keyspace $keys, $rounds rounds"
 # Fill both keyspaces once so that GETs hit.
 redis-benchmark -p "$direct_port" -t set -n "$keys" -c 50 -d 100 -P 16 -r "$keys" -q >/dev/null 2>&1
