@@ -22,28 +22,15 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
-from server_harness import Server, cmd, recv_until_closed  # noqa: E402
+from server_harness import RedisCase, Server, cmd, recv_until_closed  # noqa: E402
 
 
-class Admin(unittest.TestCase):
+class Admin(RedisCase):
     """One server shared by the tests; each restores what it changes."""
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server()
-        cls.r = redis.Redis(port=cls.srv.port)
-        cls.x = redis.Redis(port=cls.srv.port)
-        cls.x.response_callbacks = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.r.close()
-        cls.x.close()
-        cls.srv.stop()
-        shutil.rmtree(cls.srv.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.r.flushall()
+        cls.start(sync=None)  # the server's default sync mode
 
     def err(self, *args):
         with self.assertRaises(redis.ResponseError) as cm:
