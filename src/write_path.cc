@@ -2,7 +2,10 @@
 
 #include "write_path.h"
 
+#include <absl/container/flat_hash_map.h>
+
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <unordered_map>
 
@@ -50,13 +53,12 @@ class InFlight {
 }  // namespace
 
 Result<void> WritePath::Set(std::string_view key, std::string_view value, const WriteOptions& wo,
-                             int64_t deadline) {
+                            int64_t deadline) {
   KV_RETURN_IF_ERROR(CheckSizes(key, value));
   std::string& rec = RecordBuffer();
   const uint64_t hash =
-      deadline != 0
-          ? wal::EncodeRecord(wal::RecordType::kSetExpiring, key, value, &rec, deadline)
-          : wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
+      deadline != 0 ? wal::EncodeRecord(wal::RecordType::kSetExpiring, key, value, &rec, deadline)
+                    : wal::EncodeRecord(wal::RecordType::kSet, key, value, &rec);
   const HashedKey k = ShardMap::HashKey(key);
   Shard& shard = map_->ShardFor(k);
   Result<uint64_t> seq = uint64_t{0};
@@ -116,8 +118,7 @@ Result<bool> WritePath::ChangeExpiry(std::string_view key, int64_t deadline, boo
   return true;
 }
 
-Result<std::optional<std::string>> WritePath::Remove(std::string_view key,
-                                                     const WriteOptions& wo) {
+Result<std::optional<std::string>> WritePath::Remove(std::string_view key, const WriteOptions& wo) {
   if (wo.sequence != nullptr) *wo.sequence = 0;
   if (key.size() > KvStore::kMaxKeySize) return std::optional<std::string>();  // cannot exist
   const HashedKey k = ShardMap::HashKey(key);
@@ -179,10 +180,23 @@ class Transaction::Impl {
   bool Allowed(std::string_view key) { return all || Find(key) != nullptr; }
 
   const Declared* Find(std::string_view key) {
-    for (const auto& d : declared)
-      if (d.key.key == key) return &d;
+    if (!declared_index.empty()) {
+      if (auto it = declared_index.find(key); it != declared_index.end())
+        return &declared[it->second];
+    } else {
+      for (const auto& d : declared)
+        if (d.key.key == key) return &d;
+    }
     if (!error) error = InvalidArgument("update() touched an undeclared key");
     return nullptr;
+  }
+  // Called once declared is complete: many keys are found through a hash
+  // index, so an EXEC of N commands is not quadratic.
+  void IndexDeclared() {
+    if (declared.size() <= kScanLimit) return;
+    declared_index.reserve(declared.size());
+    for (std::size_t i = 0; i < declared.size(); ++i)
+      declared_index.emplace(declared[i].key.key, i);
   }
 
   // The committed entry of key (expired or not); the caller holds its lock.
@@ -198,9 +212,24 @@ class Transaction::Impl {
   // The key's value and deadline (0: none) as the transaction sees it;
   // false if absent or expired. Later writes win; a deadline change alone
   // keeps the value an earlier write or the map gave.
+  // A few writes are scanned backwards; past kScanLimit, the index answers.
   bool Lookup(std::string_view key, std::string_view* value, int64_t* deadline) {
     if (!Allowed(key)) return false;
     std::optional<int64_t> new_deadline;
+    if (writes.size() > kScanLimit) {
+      CatchUp();
+      if (auto it = index.find(absl::string_view(key.data(), key.size())); it != index.end()) {
+        const KeyState& st = it->second;
+        if (st.absent) return false;
+        new_deadline = st.deadline;
+        if (st.value_write >= 0)
+          return FromWrite(writes[static_cast<std::size_t>(st.value_write)], new_deadline, value,
+                           deadline);
+      } else if (index_cleared) {
+        return false;
+      }
+      return FromMap(key, new_deadline, value, deadline);
+    }
     for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
       if (it->type == wal::RecordType::kClear) return false;
       if (it->key != key) continue;
@@ -209,15 +238,71 @@ class Transaction::Impl {
         continue;
       }
       if (it->type == wal::RecordType::kRemove) return false;
-      *value = it->value;
-      *deadline = new_deadline.value_or(it->deadline);
-      return !Expired(*deadline);
+      return FromWrite(*it, new_deadline, value, deadline);
     }
+    return FromMap(key, new_deadline, value, deadline);
+  }
+
+  // Whether the writes touched key (or cleared every key).
+  bool Wrote(std::string_view key) {
+    if (writes.size() > kScanLimit) {
+      CatchUp();
+      return index_cleared || index.contains(absl::string_view(key.data(), key.size()));
+    }
+    for (const auto& w : writes) {
+      if (w.type == wal::RecordType::kClear || w.key == key) return true;
+    }
+    return false;
+  }
+
+  // Lookup's answer from a set write, or from the map, with a later expire's
+  // deadline when there was one.
+  bool FromWrite(const Write& w, std::optional<int64_t> new_deadline, std::string_view* value,
+                 int64_t* deadline) {
+    *value = w.value;
+    *deadline = new_deadline.value_or(w.deadline);
+    return !Expired(*deadline);
+  }
+  bool FromMap(std::string_view key, std::optional<int64_t> new_deadline, std::string_view* value,
+               int64_t* deadline) {
     const char* e = Committed(key);
     if (e == nullptr || !Entry::Live(e, Now())) return false;
     *value = Entry::Value(e);
     *deadline = new_deadline.value_or(Entry::Deadline(e));
     return !Expired(*deadline);
+  }
+
+  // Each key's state after the writes indexed so far (writes[0, indexed)).
+  struct KeyState {
+    std::ptrdiff_t value_write = -1;  // the last set of it; -1: the map's value
+    bool absent = false;              // removed (or cleared) since
+    std::optional<int64_t> deadline;  // a later expire's (0: persisted)
+  };
+  void CatchUp() {
+    for (; indexed < writes.size(); ++indexed) {
+      const Write& w = writes[indexed];
+      switch (w.type) {
+        case wal::RecordType::kClear:
+          index.clear();
+          index_cleared = true;
+          break;
+        case wal::RecordType::kSet:
+        case wal::RecordType::kSetExpiring:
+          index[w.key] = {static_cast<std::ptrdiff_t>(indexed), false, std::nullopt};
+          break;
+        case wal::RecordType::kRemove:
+          index[w.key] = {-1, true, std::nullopt};
+          break;
+        case wal::RecordType::kExpire: {
+          auto [it, fresh] = index.try_emplace(w.key);
+          if (fresh) it->second.absent = index_cleared;
+          it->second.deadline = w.deadline;
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
   bool Expired(int64_t deadline) { return deadline != 0 && deadline < Now(); }
@@ -302,6 +387,13 @@ class Transaction::Impl {
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
+
+ private:
+  static constexpr std::size_t kScanLimit = 16;
+  absl::flat_hash_map<std::string_view, std::size_t> declared_index;  // key -> declared[i]
+  absl::flat_hash_map<std::string, KeyState> index;                   // see CatchUp
+  std::size_t indexed = 0;
+  bool index_cleared = false;
 };
 
 // These run inside WritePath::Update / UpdateAll, which hold the shards'
@@ -322,9 +414,7 @@ int64_t Transaction::expire_time(std::string_view key) const {
 
 int64_t Transaction::now_ms() const { return impl_->Now(); }
 
-void Transaction::set(std::string_view key, std::string_view value) {
-  set(key, value, kNoExpiry);
-}
+void Transaction::set(std::string_view key, std::string_view value) { set(key, value, kNoExpiry); }
 
 void Transaction::set(std::string_view key, std::string_view value, int64_t expire_at_ms) {
   if (!impl_->Allowed(key)) return;
@@ -355,12 +445,7 @@ void Transaction::persist(std::string_view key) {
   impl_->writes.push_back({wal::RecordType::kExpire, std::string(key), {}, 0});
 }
 
-bool Transaction::wrote(std::string_view key) const {
-  for (const auto& w : impl_->writes) {
-    if (w.type == wal::RecordType::kClear || w.key == key) return true;
-  }
-  return false;
-}
+bool Transaction::wrote(std::string_view key) const { return impl_->Wrote(key); }
 
 // ---- the whole-keyspace calls of update_all() ----
 
@@ -441,6 +526,7 @@ Result<void> WritePath::Update(const std::vector<std::string_view>& keys,
     t.declared.push_back({k, s});
     shards.push_back(s);
   }
+  t.IndexDeclared();
   // Shards are array elements: address order is index order, the order
   // clear() (ShardMap::ClearIf) uses too, so updates and clears cannot
   // deadlock.

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -328,6 +329,130 @@ TEST_F(UpdateAllTest, ReadsAndWritesAnyKeyAndSeesItsOwnWrites) {
   }));
   EXPECT_EQ(Contents(s), (std::map<std::string, std::string>{{"d", "4"}}));
   EXPECT_EQ(s.size(), 1u);
+}
+
+// A long transaction (hundreds of writes over few keys, past the point where
+// lookups switch from scanning the writes to an index) reads what a model of
+// its own writes says, after every write: value, deadline, wrote(), size();
+// and commits and replays to the same state. Run for update() with many
+// declared keys and for update_all() with clears.
+TEST_F(UpdateAllTest, LongTransactionsReadTheirOwnWritesAsAModelDoes) {
+  constexpr int64_t kNow = 1'800'000'000'000;
+  Options o = NoSync();
+  o.clock = [] { return kNow; };
+  struct Val {
+    std::string value;
+    int64_t deadline = 0;  // 0: none
+  };
+  using Model = std::map<std::string, Val>;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back("key" + std::to_string(i));
+  for (bool all : {false, true}) {
+    SCOPED_TRACE(all ? "update_all" : "update");
+    std::filesystem::remove(wal_);
+    auto opened = KvStore::open(wal_, o);
+    ASSERT_TRUE(opened) << opened.error().ToString();
+    KvStore s = std::move(*opened);
+    Model model;
+    for (int i = 0; i < 40; i += 2) {  // half the keys present before, some expiring
+      const int64_t d = i % 4 == 0 ? kNow + 1000 * i + 1 : 0;
+      ASSERT_TRUE(d ? s.set_expiring(keys[i], "old" + std::to_string(i), d)
+                    : s.set(keys[i], "old" + std::to_string(i)));
+      model[keys[i]] = {"old" + std::to_string(i), d};
+    }
+    std::mt19937 rng(all ? 7 : 11);
+    std::set<std::string> written;
+    bool cleared = false;
+    auto body = [&](Transaction& t) {
+      for (int step = 0; step < 400; ++step) {
+        const std::string& k = keys[rng() % keys.size()];
+        const unsigned op = rng() % (all ? 8 : 7);
+        const bool present = model.contains(k);
+        if (op <= 2) {
+          const std::string v = "v" + std::to_string(step);
+          const int64_t d = op == 0 ? kNow + 5000 + step : (op == 1 ? 0 : kNow - 1);
+          t.set(k, v, d == 0 ? kNoExpiry : d);
+          if (d == kNow - 1) {
+            model.erase(k);  // set already expired: absent at once
+          } else {
+            model[k] = {v, d};
+          }
+          written.insert(k);
+        } else if (op == 3) {
+          t.remove(k);
+          model.erase(k);
+          written.insert(k);
+        } else if (op == 4) {
+          const int64_t d = rng() % 3 == 0 ? kNow - 5 : kNow + 7000 + step;
+          t.expire_at(k, d);
+          if (present) {
+            if (d <= kNow) {
+              model.erase(k);
+            } else {
+              model[k].deadline = d;
+            }
+            written.insert(k);
+          }
+        } else if (op == 5) {
+          t.persist(k);
+          if (present && model[k].deadline != 0) {
+            model[k].deadline = 0;
+            written.insert(k);
+          }
+        } else if (op == 6) {
+          // reads only
+        } else {
+          t.clear();
+          model.clear();
+          cleared = true;
+        }
+        for (const std::string& q : keys) {
+          auto it = model.find(q);
+          const auto got = t.get(q);
+          if (it == model.end()) {
+            ASSERT_FALSE(got) << "step " << step << " key " << q;
+            ASSERT_EQ(t.expire_time(q), kKeyAbsent) << "step " << step << " key " << q;
+          } else {
+            ASSERT_EQ(got, std::optional<std::string_view>(it->second.value))
+                << "step " << step << " key " << q;
+            ASSERT_EQ(t.expire_time(q), it->second.deadline ? it->second.deadline : kNoExpiry)
+                << "step " << step << " key " << q;
+          }
+          if (!cleared) {
+            ASSERT_EQ(t.wrote(q), written.contains(q)) << "step " << step << " key " << q;
+          }
+        }
+        if (all) {
+          ASSERT_EQ(t.size(), model.size()) << "step " << step;
+        }
+      }
+    };
+    if (all) {
+      ASSERT_TRUE(s.update_all(body));
+    } else {
+      std::vector<std::string_view> declared(keys.begin(), keys.end());
+      ASSERT_TRUE(s.update(declared, body));
+    }
+    auto check = [&](const KvStore& store, const char* when) {
+      SCOPED_TRACE(when);
+      EXPECT_EQ(store.size(), model.size());
+      for (const std::string& q : keys) {
+        auto it = model.find(q);
+        if (it == model.end()) {
+          EXPECT_FALSE(store.get(q)) << q;
+        } else {
+          EXPECT_EQ(store.get(q), it->second.value) << q;
+          EXPECT_EQ(store.expire_time(q), it->second.deadline ? it->second.deadline : kNoExpiry)
+              << q;
+        }
+      }
+    };
+    check(s, "committed");
+    ASSERT_TRUE(s.close());
+    auto again = KvStore::open(wal_, o);
+    ASSERT_TRUE(again) << again.error().ToString();
+    check(*again, "replayed");
+  }
 }
 
 TEST_F(UpdateAllTest, ClearOutsideUpdateAllFailsAndWritesNothing) {
