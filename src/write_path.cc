@@ -589,7 +589,9 @@ std::size_t WritePath::ReclaimExpired(Shard& shard, int64_t now, std::size_t max
   for (auto it = shard.expiring.begin();
        it != shard.expiring.end() && it->first < now && keys.size() < max; ++it) {
     keys.emplace_back(Entry::Key(it->second));
-    lags->push_back(now - it->first);
+    // A deadline read from the WAL may be any int64 (<= 0 only if damaged):
+    // measure from 0 at most, so the lag cannot overflow.
+    lags->push_back(now - std::max<int64_t>(it->first, 0));
   }
   if (keys.empty()) return 0;
   std::string& rec = RecordBuffer();

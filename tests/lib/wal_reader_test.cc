@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -581,6 +582,38 @@ TEST_F(WalDamageTest, Version1LogStillReplays) {
   EXPECT_EQ(s->size(), want.size());
   for (const auto& [k, v] : want) EXPECT_EQ(s->get(k), v) << k;
   EXPECT_EQ(s->recovery_stats().records_replayed, ops_.size());
+}
+
+// No writer logs a setx deadline <= 0 or a negative expire deadline (the API
+// refuses them; `kvstore check` reports them). Replay still gives such a
+// record a meaning without undefined behaviour: a setx deadline of 0 is none,
+// a negative one (down to INT64_MIN) is long past, so the key is removed at
+// open, the removal logged. The sanitizer builds run this too.
+TEST_F(WalDamageTest, OutOfRangeDeadlinesReplayWithoutOverflow) {
+  for (int64_t bad_deadline : {int64_t{-1}, std::numeric_limits<int64_t>::min()}) {
+    for (bool batch : {false, true}) {
+      SCOPED_TRACE("deadline " + std::to_string(bad_deadline) + (batch ? " in a batch" : ""));
+      std::string rec;
+      uint64_t hash;
+      if (batch) {
+        const wal::BatchOp ops[] = {{wal::RecordType::kSet, "fine", "1", 0},
+                                    {wal::RecordType::kSetExpiring, "late", "2", bad_deadline}};
+        hash = wal::EncodeBatchRecord(ops, 2, &rec);
+      } else {
+        hash = wal::EncodeRecord(wal::RecordType::kSetExpiring, "late", "2", &rec, bad_deadline);
+      }
+      wal::FinishRecord(ops_.size() + 1, hash, &rec);
+      WriteFileBytes(wal_, image_ + rec);
+
+      auto s = KvStore::open(wal_, Opts());
+      ASSERT_TRUE(s) << s.error().ToString();
+      EXPECT_FALSE(s->get("late"));
+      EXPECT_EQ(s->expire_time("late"), kKeyAbsent);
+      EXPECT_EQ(s->get("fine"), batch ? std::optional<std::string>("1") : std::nullopt);
+      EXPECT_EQ(s->stats().expired_keys, 1u);
+      EXPECT_EQ(s->last_sequence(), ops_.size() + 2) << "the open logs the removal";
+    }
+  }
 }
 
 TEST_F(WalDamageTest, UnsupportedVersionIsCorruptionNamingTheVersion) {
