@@ -2,8 +2,6 @@
 
 #include "shard_map.h"
 
-#include "kvstore/kvstore.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -12,6 +10,8 @@
 #include <random>
 #include <utility>
 #include <vector>
+
+#include "kvstore/kvstore.h"
 
 namespace kvstore {
 
@@ -33,7 +33,6 @@ void FreeEntry(void* p) { mi_free(p); }
 // The block behind a table pointer: a tagged pointer's block starts with the
 // 8-byte deadline, one byte before the pointer; the lengths follow it.
 inline char* BlockStart(char* e) { return Entry::HasDeadline(e) ? e - 1 : e; }
-inline const char* Body(const char* e) { return Entry::HasDeadline(e) ? e + 7 : e; }
 }  // namespace
 
 int64_t Clock::SystemNowMs() {
@@ -62,39 +61,10 @@ char* Entry::Make(std::string_view key, std::string_view value, int64_t deadline
   return prefix != 0 ? block + 1 : block;
 }
 
-namespace {
-// Entries are built by Make, so the varints are well formed (<= 5 bytes).
-inline const char* ReadLength(const char* p, uint32_t* v) {
-  uint32_t result = 0;
-  for (int shift = 0;; shift += 7) {
-    const uint32_t byte = static_cast<unsigned char>(*p++);
-    result |= (byte & 0x7f) << shift;
-    if (byte < 0x80) break;
-  }
-  *v = result;
-  return p;
-}
-inline const char* Lengths(const char* e, uint32_t* klen, uint32_t* vlen) {
-  return ReadLength(ReadLength(e, klen), vlen);
-}
-}  // namespace
-
-std::string_view Entry::Key(const char* e) {
-  uint32_t klen, vlen;
-  const char* p = Lengths(Body(e), &klen, &vlen);
-  return {p, klen};
-}
-
-std::string_view Entry::Value(const char* e) {
-  uint32_t klen, vlen;
-  const char* p = Lengths(Body(e), &klen, &vlen);
-  return {p + klen, vlen};
-}
-
 std::size_t Entry::Size(const char* e) {
   uint32_t klen, vlen;
-  const char* body = Body(e);
-  const char* p = Lengths(body, &klen, &vlen);
+  const char* body = Entry::Body(e);
+  const char* p = Entry::Lengths(body, &klen, &vlen);
   return static_cast<std::size_t>(p - body) + klen + vlen + (HasDeadline(e) ? sizeof(int64_t) : 0);
 }
 
@@ -154,9 +124,9 @@ bool Shard::SetDeadline(const HashedKey& k, int64_t deadline) {
   if (Entry::Deadline(slot) == deadline) return true;  // none before, none after
   // The layout changes (8 bytes more or less): a new block.
   char* e = Entry::Make(Entry::Key(slot), Entry::Value(slot), deadline);
-  entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e) -
-                        Entry::Size(slot),
-                    std::memory_order_relaxed);
+  entry_bytes.store(
+      entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e) - Entry::Size(slot),
+      std::memory_order_relaxed);
   Unindex(slot);
   Entry::Free(slot);
   slot = e;  // same key, same hash, same slot
