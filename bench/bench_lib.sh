@@ -107,7 +107,8 @@ bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b :
 # BENCH_WORK removed at exit with the running server (BENCH_PORT,
 # BENCH_PID) stopped first, even on errors or Ctrl-C.
 
-# Takes one common flag and its value; returns 1 for any other flag.
+# Takes one common flag and its value. -h/--help prints the script's header
+# comment and exits 0; any other flag is an error (exit 2).
 # shellcheck disable=SC2034  # the variables belong to the calling script
 bench_pair_flag() {  # flag value
   case $1 in
@@ -117,7 +118,8 @@ bench_pair_flag() {  # flag value
     --server) server_bin=$2 ;;
     --ports) ports=$2 ;;
     --csv) csv=$2 ;;
-    *) return 1 ;;
+    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "$(basename "$0"): unknown flag $1 (try --help)" >&2; exit 2 ;;
   esac
   if [[ -z $2 ]]; then echo "$(basename "$0"): $1 needs a value" >&2; exit 2; fi
 }

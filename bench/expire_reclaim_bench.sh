@@ -52,13 +52,7 @@ while [[ $# -gt 0 ]]; do
     --clients) clients=$2; shift 2 ;;
     --lead) lead=$2; shift 2 ;;
     --poll-ms) poll_ms=$2; shift 2 ;;
-    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *)
-      if ! bench_pair_flag "$1" "${2-}"; then
-        echo "expire_reclaim_bench: unknown flag $1 (try --help)" >&2
-        exit 2
-      fi
-      shift 2 ;;
+    *) bench_pair_flag "$1" "${2-}"; shift 2 ;;
   esac
 done
 

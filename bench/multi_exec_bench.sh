@@ -50,13 +50,7 @@ while [[ $# -gt 0 ]]; do
     --procs) procs=$2; shift 2 ;;
     --pipeline) pipeline=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
-    -h|--help) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *)
-      if ! bench_pair_flag "$1" "${2-}"; then
-        echo "multi_exec_bench: unknown flag $1 (try --help)" >&2
-        exit 2
-      fi
-      shift 2 ;;
+    *) bench_pair_flag "$1" "${2-}"; shift 2 ;;
   esac
 done
 

@@ -7,8 +7,6 @@
 #include "wal_format.h"
 
 #include <absl/strings/escaping.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <simdjson.h>
 
@@ -22,20 +20,6 @@ namespace {
 
 bool IsPlainText(std::string_view bytes) {
   return !bytes.starts_with(kBinaryMarker) && simdjson::validate_utf8(bytes.data(), bytes.size());
-}
-
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void WriteText(Writer& w, std::string_view bytes, bool is_key, std::string* scratch) {
-  const auto len = static_cast<rapidjson::SizeType>(bytes.size());
-  if (IsPlainText(bytes)) {
-    is_key ? w.Key(bytes.data(), len) : w.String(bytes.data(), len);
-    return;
-  }
-  scratch->clear();
-  EncodeText(bytes, scratch);
-  const auto n = static_cast<rapidjson::SizeType>(scratch->size());
-  is_key ? w.Key(scratch->data(), n) : w.String(scratch->data(), n);
 }
 
 Result<void> Flush(rapidjson::StringBuffer& sb, WritableFile* file) {
@@ -55,6 +39,29 @@ void EncodeText(std::string_view bytes, std::string* out) {
   out->append(absl::Base64Escape(absl::string_view(bytes.data(), bytes.size())));
 }
 
+void WriteText(JsonWriter& w, std::string_view bytes, bool is_key, std::string* scratch) {
+  const auto len = static_cast<rapidjson::SizeType>(bytes.size());
+  if (IsPlainText(bytes)) {
+    is_key ? w.Key(bytes.data(), len) : w.String(bytes.data(), len);
+    return;
+  }
+  scratch->clear();
+  EncodeText(bytes, scratch);
+  const auto n = static_cast<rapidjson::SizeType>(scratch->size());
+  is_key ? w.Key(scratch->data(), n) : w.String(scratch->data(), n);
+}
+
+void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scratch) {
+  if (expires.empty()) return;
+  w.Key("expires");
+  w.StartObject();
+  for (const auto& [key, deadline] : expires) {
+    WriteText(w, key, true, scratch);
+    w.Int64(deadline);
+  }
+  w.EndObject();
+}
+
 bool DecodeText(std::string_view text, std::string* out) {
   if (!text.starts_with(kBinaryMarker)) {
     out->assign(text);
@@ -66,7 +73,7 @@ bool DecodeText(std::string_view text, std::string* out) {
 
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   rapidjson::StringBuffer sb;
-  Writer w(sb);
+  JsonWriter w(sb);
   w.SetIndent(' ', 2);
   w.StartObject();
   w.Key("format");
@@ -82,7 +89,7 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   std::string scratch;
   // Deadlines of the keys written, for "expires"; keys already expired are
   // left out altogether.
-  std::vector<std::pair<std::string, int64_t>> expires;
+  KeyDeadlines expires;
   const int64_t now = map.clock().NowMs();
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     {
@@ -100,15 +107,7 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
     KV_RETURN_IF_ERROR(Flush(sb, file));
   }
   w.EndObject();
-  if (!expires.empty()) {
-    w.Key("expires");
-    w.StartObject();
-    for (const auto& [key, deadline] : expires) {
-      WriteText(w, key, true, &scratch);
-      w.Int64(deadline);
-    }
-    w.EndObject();
-  }
+  WriteExpires(w, expires, &scratch);
   w.EndObject();
   sb.Put('\n');
   return Flush(sb, file);

@@ -12,9 +12,14 @@
 #ifndef KVSTORE_SRC_SNAPSHOT_H_
 #define KVSTORE_SRC_SNAPSHOT_H_
 
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kvstore/filesystem.h"
 #include "shard_map.h"
@@ -29,6 +34,16 @@ inline constexpr uint64_t kVersion = 2;
 void EncodeText(std::string_view bytes, std::string* out);
 // Inverse of EncodeText. Returns false if the marker is followed by bad base64.
 bool DecodeText(std::string_view text, std::string* out);
+
+// The writer of snapshots and of `kvstore export`, which writes the same form.
+using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+// Writes bytes as an object key or a string value in text form (EncodeText);
+// scratch is reused across calls.
+void WriteText(JsonWriter& w, std::string_view bytes, bool is_key, std::string* scratch);
+// A key and its deadline in Unix ms.
+using KeyDeadlines = std::vector<std::pair<std::string, int64_t>>;
+// Writes the "expires" member (key -> deadline); nothing when there are none.
+void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scratch);
 
 // Serialises the map shard by shard (each under its shared lock, so writers of
 // other shards are never blocked) to file. Extra memory: one shard's JSON.

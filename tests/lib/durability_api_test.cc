@@ -13,24 +13,12 @@
 #include <vector>
 
 #include "kvstore/kvstore.h"
-#include "support/fault_injection_fs.h"
-#include "support/store_model.h"
+#include "support/fault_fs_store_test.h"
 
 namespace kvstore::testing {
 namespace {
 
-const std::string kWal = "/db/wal";
-
-class DurabilityApiTest : public ::testing::Test {
- protected:
-  void SetUp() override { fs_->CreateDir("/db"); }
-  KvStore Open(SyncMode mode) {
-    auto s = KvStore::open(kWal, MakeOptions(fs_, mode));
-    EXPECT_TRUE(s) << s.error().ToString();
-    return std::move(*s);
-  }
-  std::shared_ptr<FaultInjectionFs> fs_ = std::make_shared<FaultInjectionFs>();
-};
+using DurabilityApiTest = FaultFsStoreTest;
 
 TEST_F(DurabilityApiTest, WritesReportConsecutiveSequenceNumbers) {
   KvStore store = Open(SyncMode::kAlways);

@@ -15,28 +15,13 @@
 #include <vector>
 
 #include "kvstore/kvstore.h"
-#include "support/fault_injection_fs.h"
-#include "support/store_model.h"
+#include "support/fault_fs_store_test.h"
 
 namespace kvstore::testing {
 namespace {
 
-const std::string kWal = "/db/wal";
-
-class SyncModeTest : public ::testing::Test {
+class SyncModeTest : public FaultFsStoreTest {
  protected:
-  void SetUp() override { fs_->CreateDir("/db"); }
-  KvStore Open(SyncMode mode) {
-    auto s = KvStore::open(kWal, MakeOptions(fs_, mode));
-    EXPECT_TRUE(s) << s.error().ToString();
-    return std::move(*s);
-  }
-  // Power loss, then reopen: what survived.
-  KvStore CrashAndReopen(KvStore* store) {
-    fs_->SimulateCrash(FaultInjectionFs::CrashMode::kDropUnsynced);
-    { KvStore gone = std::move(*store); }  // its handles are stale after the crash
-    return Open(SyncMode::kNever);
-  }
   // Polls (bounded) until the store's durable sequence reaches seq.
   static bool BecomesDurable(const KvStore& store, uint64_t seq, std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -46,7 +31,6 @@ class SyncModeTest : public ::testing::Test {
     }
     return true;
   }
-  std::shared_ptr<FaultInjectionFs> fs_ = std::make_shared<FaultInjectionFs>();
 };
 
 TEST_F(SyncModeTest, SwitchingToAlwaysSyncsEarlierWritesAndEveryLaterOne) {

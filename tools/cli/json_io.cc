@@ -2,14 +2,12 @@
 //
 // Import parses with the library's own snapshot loader (simdjson, both forms,
 // base64 decoding, "expires") into a scratch map, then sets the pairs (with
-// their deadlines); export writes with RapidJSON and the library's
-// EncodeText, as snapshot.cc does.
+// their deadlines); export writes with the snapshot writer's own helpers
+// (snapshot::WriteText, WriteExpires), so the two forms cannot drift apart.
 
 #include "json_io.h"
 
 #include <fcntl.h>
-#include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,15 +27,6 @@
 
 namespace kvstore::cli {
 namespace {
-
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void PutText(Writer& w, std::string_view bytes, bool is_key, std::string* scratch) {
-  scratch->clear();
-  snapshot::EncodeText(bytes, scratch);
-  const auto n = static_cast<rapidjson::SizeType>(scratch->size());
-  is_key ? w.Key(scratch->data(), n) : w.String(scratch->data(), n);
-}
 
 // Where the export goes: stdout, or a temporary file that is synced and
 // renamed into place (then the directory synced), so that FILE is never seen
@@ -176,7 +165,7 @@ int ExportCommand(const GlobalFlags& flags, const std::string& file) {
   Output out;
   if (auto r = out.Open(file); !r) return Fail(r.error());
   rapidjson::StringBuffer sb;
-  Writer w(sb);
+  snapshot::JsonWriter w(sb);
   w.SetIndent(' ', 2);
   w.StartObject();
   w.Key("map");
@@ -185,15 +174,15 @@ int ExportCommand(const GlobalFlags& flags, const std::string& file) {
   uint64_t done = 0;
   std::string scratch;
   std::vector<std::string> page;  // the keys of one scan page
-  std::vector<std::pair<std::string, int64_t>> expires;
+  snapshot::KeyDeadlines expires;
   uint64_t cursor = 0;
   do {
     // The callback runs under a shard's read lock; it only formats (and it
     // must not call the store, so deadlines are read after it).
     page.clear();
     cursor = store->scan(cursor, 1000, [&](std::string_view key, std::string_view value) {
-      PutText(w, key, true, &scratch);
-      PutText(w, value, false, &scratch);
+      snapshot::WriteText(w, key, true, &scratch);
+      snapshot::WriteText(w, value, false, &scratch);
       page.emplace_back(key);
       ++done;
     });
@@ -206,15 +195,7 @@ int ExportCommand(const GlobalFlags& flags, const std::string& file) {
     progress.Update(done);
   } while (cursor != 0);
   w.EndObject();
-  if (!expires.empty()) {  // as in a snapshot (docs/FORMATS.md)
-    w.Key("expires");
-    w.StartObject();
-    for (const auto& [key, deadline] : expires) {
-      PutText(w, key, true, &scratch);
-      w.Int64(deadline);
-    }
-    w.EndObject();
-  }
+  snapshot::WriteExpires(w, expires, &scratch);  // as in a snapshot (docs/FORMATS.md)
   w.EndObject();
   sb.Put('\n');
   out.Write(std::string_view(sb.GetString(), sb.GetSize()));
