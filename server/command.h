@@ -10,6 +10,7 @@
 #define KVSTORE_SERVER_COMMAND_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,10 @@ struct CommandContext {
   // Inside EXEC: the transaction the queued commands run in; the keyspace
   // layer (keyspace.h) sends their reads and writes to it.
   Transaction* tx = nullptr;
+  // Called over and over while a script this command runs is long past
+  // busy-reply-threshold: serves the I/O loop's other connections (BUSY,
+  // SCRIPT KILL...), as Redis does while a script blocks it. May be empty.
+  const std::function<void()>* while_busy = nullptr;
 };
 
 using CommandHandler = void (*)(CommandContext&);

@@ -124,6 +124,27 @@ void WaitaofCommand(CommandContext& ctx);
 
 // cmd_multi.cc
 void MultiCommand(CommandContext& ctx);
+// scripting (cmd_script.cc)
+void EvalCommand(CommandContext& ctx);
+void EvalRoCommand(CommandContext& ctx);
+void EvalshaCommand(CommandContext& ctx);
+void EvalshaRoCommand(CommandContext& ctx);
+void ScriptLoadCommand(CommandContext& ctx);
+void ScriptExistsCommand(CommandContext& ctx);
+void ScriptFlushCommand(CommandContext& ctx);
+void ScriptKillCommand(CommandContext& ctx);
+void ScriptHelpCommand(CommandContext& ctx);
+void FcallCommand(CommandContext& ctx);
+void FcallRoCommand(CommandContext& ctx);
+void FunctionLoadCommand(CommandContext& ctx);
+void FunctionDeleteCommand(CommandContext& ctx);
+void FunctionFlushCommand(CommandContext& ctx);
+void FunctionListCommand(CommandContext& ctx);
+void FunctionStatsCommand(CommandContext& ctx);
+void FunctionKillCommand(CommandContext& ctx);
+void FunctionDumpCommand(CommandContext& ctx);
+void FunctionRestoreCommand(CommandContext& ctx);
+void FunctionHelpCommand(CommandContext& ctx);
 void ExecCommand(CommandContext& ctx);
 void DiscardCommand(CommandContext& ctx);
 void WatchCommand(CommandContext& ctx);

@@ -41,6 +41,42 @@ constexpr CommandSpec kClientSubcommands[] = {
     {"help", 2, kLS, 0, 0, 0, "connection", "HELP", "Print this help.", ClientHelpCommand, {}},
 };
 
+constexpr uint32_t kScriptSub = kNoScript;
+constexpr CommandSpec kScriptSubcommands[] = {
+    {"load", 3, kScriptSub | kLS, 0, 0, 0, "scripting", "LOAD <script>",
+     "Load a script into the scripts cache without executing it.", ScriptLoadCommand, {}},
+    {"exists", -3, kScriptSub | kLS, 0, 0, 0, "scripting", "EXISTS <sha1> [<sha1> ...]",
+     "Return information about the existence of the scripts in the script cache.",
+     ScriptExistsCommand, {}},
+    {"flush", -2, kScriptSub, 0, 0, 0, "scripting", "FLUSH [ASYNC|SYNC]",
+     "Flush the Lua scripts cache.", ScriptFlushCommand, {}},
+    {"kill", 2, kScriptSub | kAllowBusy, 0, 0, 0, "scripting", "KILL",
+     "Kill the currently executing Lua script.", ScriptKillCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "scripting", "HELP", "Print this help.", ScriptHelpCommand, {}},
+};
+
+constexpr CommandSpec kFunctionSubcommands[] = {
+    {"load", -3, kNoScript | kWrite | kDenyOom, 0, 0, 0, "scripting",
+     "LOAD [REPLACE] <library code>", "Create a new library with the given library name and code.",
+     FunctionLoadCommand, {}},
+    {"delete", 3, kNoScript | kWrite, 0, 0, 0, "scripting", "DELETE <library name>",
+     "Delete the given library.", FunctionDeleteCommand, {}},
+    {"flush", -2, kNoScript | kWrite, 0, 0, 0, "scripting", "FLUSH [ASYNC|SYNC]",
+     "Delete all the libraries.", FunctionFlushCommand, {}},
+    {"list", -2, kNoScript, 0, 0, 0, "scripting", "LIST [WITHCODE] [LIBRARYNAME <pattern>]",
+     "Return general information on all the libraries.", FunctionListCommand, {}},
+    {"stats", 2, kNoScript | kAllowBusy, 0, 0, 0, "scripting", "STATS",
+     "Return information about the current function running.", FunctionStatsCommand, {}},
+    {"kill", 2, kNoScript | kAllowBusy, 0, 0, 0, "scripting", "KILL",
+     "Kill the current running function.", FunctionKillCommand, {}},
+    {"dump", 2, kNoScript, 0, 0, 0, "scripting", "DUMP",
+     "Return a serialized payload representing the current libraries.", FunctionDumpCommand, {}},
+    {"restore", -3, kNoScript | kWrite | kDenyOom, 0, 0, 0, "scripting",
+     "RESTORE <serialized-value> [FLUSH|APPEND|REPLACE]",
+     "Restore the libraries represented by the given payload.", FunctionRestoreCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "scripting", "HELP", "Print this help.", FunctionHelpCommand, {}},
+};
+
 constexpr CommandSpec kConfigSubcommands[] = {
     {"get", -3, kAdminSub, 0, 0, 0, "server", "GET <pattern>",
      "Return parameters matching the glob-like <pattern> and their values.", ConfigGetCommand,
@@ -238,6 +274,24 @@ constexpr CommandSpec kCommands[] = {
      "Monitors changes to keys to determine the execution of a transaction.", WatchCommand, {}},
     {"unwatch", 1, kNoScript | kLS | kF | kAllowBusy, 0, 0, 0, "transactions", "",
      "Forgets about watched keys of a transaction.", UnwatchCommand, {}},
+    // scripting (cmd_script.cc): the keys are named by numkeys, which the
+    // key positions cannot say; kWholeKeyspace makes EXEC hold every key.
+    {"eval", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Executes a server-side Lua script.", EvalCommand, {}},
+    {"evalsha", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Executes a server-side Lua script by SHA1 digest.", EvalshaCommand, {}},
+    {"eval_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Executes a read-only server-side Lua script.", EvalRoCommand, {}},
+    {"evalsha_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Executes a read-only server-side Lua script by SHA1 digest.", EvalshaRoCommand, {}},
+    {"script", -2, 0, 0, 0, 0, "scripting", "", "A container for Lua scripts management commands.",
+     nullptr, kScriptSubcommands},
+    {"fcall", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Invoke a function.", FcallCommand, {}},
+    {"fcall_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+     "Invoke a read-only function.", FcallRoCommand, {}},
+    {"function", -2, 0, 0, 0, 0, "scripting", "", "A container for function commands.", nullptr,
+     kFunctionSubcommands},
     // server (cmd_server.cc, cmd_config.cc, info.cc)
     {"save", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0, "server", "",
      "Writes a snapshot (checkpoint) now.", SaveCommand, {}},

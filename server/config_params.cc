@@ -8,6 +8,8 @@
 //                     every connection from its next read on
 //   slowlog-*         the SLOWLOG's threshold and length
 //   multi-max-queued-bytes   the per-client limit on queued MULTI commands
+//   busy-reply-threshold (lua-time-limit)   when a long script makes other
+//                     clients get BUSY and may be killed
 //   save              kept and reported; the store's checkpoint rules are
 //                     fixed when it opens (the defaults, which equal Redis's)
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
@@ -110,9 +112,7 @@ std::string SetAppendfsync(ServerState& s, std::string_view v) {
 }
 
 std::string SetMaxmemoryPolicy(ServerState& s, std::string_view v) {
-  std::string lower(v);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return SetText<&ServerState::maxmemory_policy>(s, lower);
+  return SetText<&ServerState::maxmemory_policy>(s, AsciiLower(v));
 }
 
 std::string SetKeyspaceEvents(ServerState& s, std::string_view v) {
@@ -172,6 +172,9 @@ const ConfigParam kParams[] = {
     {"multi-max-queued-bytes", nullptr, ParamType::kMemory, "67108864", 1, int64_t{1} << 62,
      GetNumber<uint64_t, &ServerState::multi_max_queued_bytes>,
      SetNumber<uint64_t, &ServerState::multi_max_queued_bytes>},
+    {"busy-reply-threshold", "lua-time-limit", ParamType::kInteger, "5000", 0, kInt64Max,
+     GetNumber<int64_t, &ServerState::busy_reply_threshold>,
+     SetNumber<int64_t, &ServerState::busy_reply_threshold>},
     {"databases", nullptr, ParamType::kInteger, "1", 1, 1,
      [](ServerState&) { return Fixed("1"); }, nullptr},
     {"maxmemory", nullptr, ParamType::kMemory, "0", 0, kInt64Max,

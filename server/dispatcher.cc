@@ -9,6 +9,7 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "keyspace.h"
 
@@ -38,12 +39,32 @@ void ReplyUnknownCommand(ReplyWriter& reply, std::span<const std::string_view> a
   reply.Error(msg);
 }
 
+}  // namespace
+
 bool ArityOk(const CommandSpec& c, std::size_t argc) {
   const auto n = static_cast<int>(argc);
   return c.arity > 0 ? n == c.arity : n >= -c.arity;
 }
 
-}  // namespace
+bool AllowedWhileBusy(const CommandSpec& top, const CommandSpec& cmd) {
+  return ((top.flags | cmd.flags) & kAllowBusy) != 0 && cmd.first_key == 0;
+}
+
+bool WaitForScript(ServerState& server, ReplyWriter& reply) {
+  const int64_t threshold = server.busy_reply_threshold.load(std::memory_order_relaxed);
+  int64_t ms = server.lua.RunningForMs();
+  while (ms >= 0 && ms < threshold) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ms = server.lua.RunningForMs();
+  }
+  if (ms < 0) return true;
+  reply.Error(server.lua.RunningFunction()
+                  ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
+                    "SHUTDOWN NOSAVE."
+                  : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                    "SHUTDOWN NOSAVE.");
+  return false;
+}
 
 void LogSlow(ServerState& server, const ClientInfo& client, std::span<const std::string_view> argv,
              int64_t micros) {
@@ -111,11 +132,15 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   if (client.multi.active && (cmd->flags & kNoMulti) != 0) {
     return reply.Error("ERR Command not allowed inside a transaction");
   }
+  if (!AllowedWhileBusy(*top, *cmd) && !WaitForScript(server_, reply)) return;
   fail.refused = false;
+  const std::function<void()> while_busy = [&] {
+    if (while_busy_) while_busy_(&client);
+  };
+  ctx.while_busy = &while_busy;
   if (client.multi.active && (top->flags & kNotQueued) == 0) return QueueCommand(ctx);
   RunCommand(ctx, *top, *cmd);
 }
-
 
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
                                 std::span<const std::string_view> argv) const {

@@ -12,6 +12,7 @@
 #ifndef KVSTORE_SERVER_DISPATCHER_H_
 #define KVSTORE_SERVER_DISPATCHER_H_
 
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -23,6 +24,16 @@ namespace kvstore::server {
 // Runs cmd's handler (top is cmd itself or its container) and counts it in
 // INFO commandstats; EXEC runs its queued commands through here too.
 void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd);
+// Whether argc arguments (the name included) fit the command's arity.
+bool ArityOk(const CommandSpec& c, std::size_t argc);
+// Before a command that is not flagged allow-busy: while a script runs, waits
+// for it to end, up to busy-reply-threshold ms of its run time (its locks
+// would make the command wait anyway); past that, replies BUSY, as Redis
+// does, and returns false.
+bool WaitForScript(ServerState& server, ReplyWriter& reply);
+// Whether a command may run while a script is busy: flagged allow-busy and
+// naming no key (a keyed one, WATCH, would wait for the script's locks).
+bool AllowedWhileBusy(const CommandSpec& top, const CommandSpec& cmd);
 // Adds a command that took `micros` to the SLOWLOG.
 void LogSlow(ServerState& server, const ClientInfo& client, std::span<const std::string_view> argv,
              int64_t micros);
@@ -38,6 +49,12 @@ class Dispatcher {
  public:
   Dispatcher(ServerState& server, ThreadStats& stats, DurabilityBarrier& durability)
       : server_(server), stats_(stats), durability_(durability) {}
+  // What a command that runs a script calls while the script is past
+  // busy-reply-threshold (its client is `running`): the I/O loop serves its
+  // other connections. Unset in tests without a loop.
+  void set_while_busy(std::function<void(const ClientInfo* running)> fn) {
+    while_busy_ = std::move(fn);
+  }
 
   // Runs one command (argv non-empty), writing exactly one reply (none for
   // a successful SHUTDOWN, which closes the connection).
@@ -59,6 +76,7 @@ class Dispatcher {
   ServerState& server_;
   ThreadStats& stats_;
   DurabilityBarrier& durability_;
+  std::function<void(const ClientInfo*)> while_busy_;
 };
 
 }  // namespace kvstore::server

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -57,7 +58,9 @@ EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& list
       stats_(*state->thread_stats[static_cast<std::size_t>(index)]),
       // appendfsync always: replies wait for their writes' fdatasync, once per batch.
       durability_(state->store),
-      dispatcher_(*state, stats_, durability_) {}
+      dispatcher_(*state, stats_, durability_) {
+  dispatcher_.set_while_busy([this](const ClientInfo* running) { ServeWhileBusy(running); });
+}
 
 EventLoop::~EventLoop() {
   if (epfd_ >= 0) close(epfd_);
@@ -290,6 +293,46 @@ void EventLoop::MarkPending(Connection* c) {
 // The end of a batch: one durability wait for every write the batch made
 // (Redis's beforeSleep; the group commit across clients that one blocking
 // fsync per write would lose), then each connection's replies with one send.
+// Redis serves other clients while a script runs long (they get BUSY, and
+// SCRIPT KILL can stop it). A script runs on its client's I/O thread, so
+// this loop's other connections are served here, from the script's hook:
+// connections waiting for this batch's replies and the script's own are left
+// for the batch (epoll is level-triggered: their events come back). Every
+// command run here is refused with BUSY or is keyless and allow-busy (SCRIPT
+// KILL, FUNCTION STATS, SHUTDOWN...), so none writes, and the replies go
+// out at once without a durability wait.
+void EventLoop::ServeWhileBusy(const ClientInfo* running) {
+  epoll_event events[64];
+  const int n = epoll_wait(epfd_, events, 64, 0);
+  now_ms_ = NowMs();
+  for (int i = 0; i < n; ++i) {
+    const uint64_t tag = events[i].data.u64;
+    if (tag == kWakeTag) {
+      uint64_t v;
+      (void)!read(wakefd_, &v, sizeof(v));
+      DrainInbox();
+      continue;
+    }
+    if (tag < kListenTagBase + listen_fds_.size()) {
+      AcceptFrom(listen_fds_[tag - kListenTagBase]);
+      continue;
+    }
+    auto* c = reinterpret_cast<Connection*>(tag);
+    if (!conns_.contains(c) || &c->info == running || c->flush_pending || c->writing) continue;
+    if (events[i].events & EPOLLOUT) {
+      if (!Flush(c)) continue;
+    }
+    if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) continue;
+    if (!ReadAndProcess(c)) continue;  // closed
+    // ReadAndProcess queued it for the batch's send: send now instead.
+    if (auto it = std::find(pending_.begin(), pending_.end(), c); it != pending_.end()) {
+      pending_.erase(it);
+    }
+    c->flush_pending = false;
+    Flush(c);
+  }
+}
+
 void EventLoop::FlushPending() {
   if (pending_.empty()) return;
   if (auto r = durability_.Wait(); !r) {

@@ -70,6 +70,9 @@ class EventLoop {
   bool Flush(Connection* c);
   void SetWriting(Connection* c, bool writing);
   void SweepIdle();
+  // While a script run by `running` is past busy-reply-threshold: serves the
+  // loop's other connections (see event_loop.cc).
+  void ServeWhileBusy(const ClientInfo* running);
   void Shutdown();
 
   ServerState* state_;

@@ -145,6 +145,14 @@ void MemorySection(ServerState& s, const Stats& st, std::string* out) {
   Field(out, "used_memory_rss_human", Human(rss));
   Field(out, "used_memory_peak", peak);
   Field(out, "used_memory_peak_human", Human(peak));
+  // EVAL's interpreter and script cache (lua_engine.h).
+  const uint64_t lua = s.lua.MemoryBytes(), scripts = s.lua.BodyBytes();
+  Field(out, "used_memory_lua", lua);
+  Field(out, "used_memory_lua_human", Human(lua));
+  Field(out, "used_memory_scripts_eval", scripts);
+  Field(out, "number_of_cached_scripts", static_cast<uint64_t>(s.lua.Count()));
+  Field(out, "used_memory_scripts", scripts);
+  Field(out, "used_memory_scripts_human", Human(scripts));
   Field(out, "used_memory_dataset", used);
   Field(out, "total_system_memory", total);
   Field(out, "total_system_memory_human", Human(total));

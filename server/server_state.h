@@ -27,13 +27,14 @@
 #include "watch.h"
 #include "error_stats.h"
 #include "slowlog.h"
+#include "lua_engine.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
 
 // Upper bound on the number of commands and subcommands (statistics slots;
 // command_table.cc static_asserts it).
-constexpr std::size_t kMaxCommands = 160;
+constexpr std::size_t kMaxCommands = 192;
 
 // multi-max-queued-bytes' default: what one client may queue between MULTI
 // and EXEC.
@@ -124,6 +125,9 @@ struct ServerState {
   std::atomic<uint64_t> maxclients{10000};
   std::atomic<int64_t> timeout{0};
   std::atomic<uint64_t> multi_max_queued_bytes{kDefaultMultiMaxQueuedBytes};
+  // How long (ms) a script runs before other clients get BUSY and SCRIPT
+  // KILL / FUNCTION KILL may stop it (busy-reply-threshold, lua-time-limit).
+  std::atomic<int64_t> busy_reply_threshold{5000};
   std::atomic<int64_t> hz{10};
   std::atomic<uint64_t> proto_max_bulk_len{512ull << 20};
   std::atomic<uint64_t> client_query_buffer_limit{1ull << 30};
@@ -131,6 +135,7 @@ struct ServerState {
   std::atomic<int64_t> slowlog_log_slower_than{10000};  // microseconds; < 0: off
   std::atomic<uint64_t> slowlog_max_len{128};
   SlowLog slowlog;
+  LuaEngine lua;  // EVAL's interpreter and script cache (cmd_script.cc)
   // Settings kept as text and reported back (no effect on the store yet:
   // see config_params.cc).
   std::mutex settings_mu;

@@ -25,6 +25,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = Lower(c);
+  return out;
+}
+
 bool ParseLongDouble(std::string_view s, long double* out) {
   // Redis caps the text at MAX_LONG_DOUBLE_CHARS (5k) and rejects spaces.
   if (s.empty() || s.size() > 5 * 1024) return false;

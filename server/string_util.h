@@ -26,6 +26,8 @@ bool ParseMemorySize(std::string_view s, uint64_t* out);
 
 // ASCII case-insensitive equality.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// s with ASCII letters in lower case.
+std::string AsciiLower(std::string_view s);
 
 }  // namespace kvstore::server
 
