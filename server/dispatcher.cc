@@ -3,6 +3,7 @@
 // Command dispatch and pipelined SET batching; see dispatcher.h.
 
 #include "dispatcher.h"
+#include "command_handlers.h"
 
 #include <spdlog/spdlog.h>
 
@@ -132,7 +133,22 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   if (client.multi.active && (cmd->flags & kNoMulti) != 0) {
     return reply.Error("ERR Command not allowed inside a transaction");
   }
-  if (!AllowedWhileBusy(*top, *cmd) && !WaitForScript(server_, reply)) return;
+  if (!AllowedWhileBusy(*top, *cmd)) {
+    // EXEC refused while a script is busy ends the transaction, as in Redis:
+    // "EXECABORT Transaction discarded because of: BUSY ...".
+    std::string busy;
+    ReplyWriter capture(&busy);
+    if (!WaitForScript(server_, capture)) {
+      if (client.multi.active && top->handler == ExecCommand) {
+        fail.refused = false;
+        client.multi = MultiState{};
+        server_.watches.UnwatchAll(&client);
+        return reply.Error("EXECABORT Transaction discarded because of: " +
+                           busy.substr(1, busy.size() - 3));
+      }
+      return reply.Error(busy.substr(1, busy.size() - 3));  // counted in errorstats here
+    }
+  }
   fail.refused = false;
   const std::function<void()> while_busy = [&] {
     if (while_busy_) while_busy_(&client);
