@@ -1,7 +1,11 @@
 // Copyright (c) the kvstore developers.
 //
-// Scripting commands (Redis's eval.c): EVAL, EVALSHA, EVAL_RO, EVALSHA_RO
-// and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP. The interpreter is lua_engine.h.
+// Scripting commands (Redis's eval.c and function.c): EVAL, EVALSHA,
+// EVAL_RO, EVALSHA_RO, SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP, FCALL, FCALL_RO
+// and FUNCTION's subcommands. The interpreter is lua_engine.h. A change to
+// the function libraries is durable in the data directory's function file
+// (function_file.h) before it is answered; the script cache is not kept
+// across restarts, as in Redis 7.
 //
 // A script runs inside ONE library transaction over the whole keyspace
 // (KvStore::update_all), the mechanism EXEC uses: every command it calls
@@ -17,12 +21,15 @@
 // neither read nor write keys are refused too, apart from PING, ECHO and
 // TIME: their handlers may take the store's locks, which the script holds.
 
+#include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "command_handlers.h"
 #include "common/glob.h"
 #include "dispatcher.h"
+#include "function_file.h"
 #include "lua_engine.h"
 #include "resp_parser.h"
 #include "string_util.h"
@@ -309,6 +316,50 @@ void FcallGeneric(CommandContext& ctx, bool ro_command) {
 void FcallCommand(CommandContext& ctx) { FcallGeneric(ctx, false); }
 void FcallRoCommand(CommandContext& ctx) { FcallGeneric(ctx, true); }
 
+namespace {
+
+std::vector<std::string> Codes(const std::vector<LuaEngine::Library>& libs) {
+  std::vector<std::string> codes;
+  codes.reserve(libs.size());
+  for (const auto& lib : libs) codes.push_back(lib.code);
+  return codes;
+}
+
+// Makes the engine hold exactly the libraries `codes` (which loaded before).
+void ReloadLibraries(LuaEngine& lua, const std::vector<std::string>& codes) {
+  lua.FlushLibraries();
+  std::string name, ignored;
+  for (const auto& code : codes) (void)lua.LoadLibrary(code, false, &name, &ignored);
+}
+
+// Runs change, which alters the function libraries and returns "" or the
+// error to answer (having left them as they were). A change is then made
+// durable in the data directory's function file (function_file.h) before
+// true is returned and the caller answers; if that fails, the libraries are
+// put back and the client gets the error. One mutex orders the changes, so
+// the file always holds the latest state.
+bool CommitLibraries(CommandContext& ctx, const std::function<std::string()>& change) {
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  LuaEngine& lua = ctx.server.lua;
+  const std::vector<std::string> before = Codes(lua.Libraries());
+  if (std::string error = change(); !error.empty()) {
+    ctx.reply.Error(error);
+    return false;
+  }
+  const std::vector<std::string> after = Codes(lua.Libraries());
+  if (after == before) return true;
+  if (auto saved = SaveFunctionFile(ctx.server.config.dir, after); !saved) {
+    ReloadLibraries(lua, before);
+    ctx.reply.Error("ERR the function libraries could not be saved, nothing changed: " +
+                    saved.error().message());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void FunctionLoadCommand(CommandContext& ctx) {
   bool replace = false;
   const std::size_t code = ctx.argv.size() - 1;
@@ -318,16 +369,23 @@ void FunctionLoadCommand(CommandContext& ctx) {
     }
     replace = true;
   }
-  std::string name, error;
-  if (!ctx.server.lua.LoadLibrary(ctx.argv[code], replace, &name, &error)) {
-    return ctx.reply.Error(error);
+  std::string name;
+  if (CommitLibraries(ctx, [&] {
+        std::string error;
+        (void)ctx.server.lua.LoadLibrary(ctx.argv[code], replace, &name, &error);
+        return error;
+      })) {
+    ctx.reply.Bulk(name);
   }
-  ctx.reply.Bulk(name);
 }
 
 void FunctionDeleteCommand(CommandContext& ctx) {
-  if (!ctx.server.lua.DeleteLibrary(ctx.argv[2])) return ctx.reply.Error("ERR Library not found");
-  ctx.reply.Ok();
+  if (CommitLibraries(ctx, [&] {
+        return ctx.server.lua.DeleteLibrary(ctx.argv[2]) ? std::string()
+                                                         : std::string("ERR Library not found");
+      })) {
+    ctx.reply.Ok();
+  }
 }
 
 void FunctionFlushCommand(CommandContext& ctx) {
@@ -339,8 +397,12 @@ void FunctionFlushCommand(CommandContext& ctx) {
       !EqualsIgnoreCase(ctx.argv[2], "async")) {
     return ctx.reply.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
-  ctx.server.lua.FlushLibraries();
-  ctx.reply.Ok();
+  if (CommitLibraries(ctx, [&] {
+        ctx.server.lua.FlushLibraries();
+        return std::string();
+      })) {
+    ctx.reply.Ok();
+  }
 }
 
 void FunctionListCommand(CommandContext& ctx) {
@@ -428,45 +490,10 @@ void FunctionKillCommand(CommandContext& ctx) { KillGeneric(ctx, true); }
 // ---- FUNCTION DUMP / RESTORE ----
 //
 // The payload is kvstore's own (Redis's is RDB-encoded; clients treat it as
-// opaque bytes): "KVFN", a version byte (1), then per library its code as a
-// 4-byte little-endian length and the bytes, then the first 8 bytes of the
-// SHA1 of everything before them.
-
-namespace {
-
-constexpr std::string_view kDumpMagic = "KVFN\x01";
-
-std::string DumpChecksum(std::string_view data) { return Sha1Hex(data).substr(0, 16); }
-
-bool ParseDump(std::string_view payload, std::vector<std::string>* codes) {
-  if (payload.size() < kDumpMagic.size() + 16 || !payload.starts_with(kDumpMagic)) return false;
-  const std::string_view body = payload.substr(0, payload.size() - 16);
-  if (DumpChecksum(body) != payload.substr(payload.size() - 16)) return false;
-  for (std::string_view rest = body.substr(kDumpMagic.size()); !rest.empty();) {
-    if (rest.size() < 4) return false;
-    const uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(rest[0])) |
-                       static_cast<uint32_t>(static_cast<unsigned char>(rest[1])) << 8 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(rest[2])) << 16 |
-                       static_cast<uint32_t>(static_cast<unsigned char>(rest[3])) << 24;
-    rest.remove_prefix(4);
-    if (rest.size() < n) return false;
-    codes->emplace_back(rest.substr(0, n));
-    rest.remove_prefix(n);
-  }
-  return true;
-}
-
-}  // namespace
+// opaque bytes), the encoding of the function file (function_file.h).
 
 void FunctionDumpCommand(CommandContext& ctx) {
-  std::string out(kDumpMagic);
-  for (const auto& lib : ctx.server.lua.Libraries()) {
-    const auto n = static_cast<uint32_t>(lib.code.size());
-    for (int i = 0; i < 4; ++i) out += static_cast<char>((n >> (8 * i)) & 0xff);
-    out += lib.code;
-  }
-  out += DumpChecksum(out);
-  ctx.reply.Bulk(out);
+  ctx.reply.Bulk(EncodeLibraries(Codes(ctx.server.lua.Libraries())));
 }
 
 // FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: all or nothing; on any
@@ -491,24 +518,26 @@ void FunctionRestoreCommand(CommandContext& ctx) {
     }
   }
   std::vector<std::string> codes;
-  if (!ParseDump(ctx.argv[2], &codes)) {
+  if (!DecodeLibraries(ctx.argv[2], &codes)) {
     return ctx.reply.Error("ERR payload version or checksum are wrong");
   }
   LuaEngine& lua = ctx.server.lua;
-  const std::vector<LuaEngine::Library> before = lua.Libraries();
-  if (policy == kFlush) lua.FlushLibraries();
-  for (const auto& code : codes) {
-    std::string name, error;
-    if (!lua.LoadLibrary(code, policy == kReplace, &name, &error)) {
-      lua.FlushLibraries();  // back to what there was
-      std::string ignored;
-      for (const auto& lib : before) (void)lua.LoadLibrary(lib.code, false, &name, &ignored);
-      // RESTORE names a library without quotes (FUNCTION LOAD quotes it).
-      std::erase(error, '\'');
-      return ctx.reply.Error(error);
-    }
+  if (CommitLibraries(ctx, [&] {
+        const std::vector<std::string> before = Codes(lua.Libraries());
+        if (policy == kFlush) lua.FlushLibraries();
+        for (const auto& code : codes) {
+          std::string name, error;
+          if (!lua.LoadLibrary(code, policy == kReplace, &name, &error)) {
+            ReloadLibraries(lua, before);
+            // RESTORE names a library without quotes (FUNCTION LOAD quotes it).
+            std::erase(error, '\'');
+            return error;
+          }
+        }
+        return std::string();
+      })) {
+    ctx.reply.Ok();
   }
-  ctx.reply.Ok();
 }
 
 void FunctionHelpCommand(CommandContext& ctx) { ReplyHelp(ctx, *LookupCommand("function")); }

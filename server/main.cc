@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "config_params.h"
+#include "function_file.h"
 #include "kvstore/kvstore.h"
 #include "metrics.h"
 #include "server.h"
@@ -34,6 +35,26 @@ namespace {
 // snapshot at close is taken explicitly by the shutdown sequence instead of
 // CheckpointPolicy::on_close, because SHUTDOWN NOSAVE must be able to skip
 // it and the policy cannot change after open.
+// Loads the function libraries kept in dir (function_file.h). False, with
+// the reason on stderr, if the file is damaged or a library no longer loads:
+// starting without them would silently drop acknowledged FUNCTION LOADs.
+bool LoadFunctions(const std::string& dir, LuaEngine& lua) {
+  auto codes = LoadFunctionFile(dir);
+  if (!codes) {
+    std::cerr << "kvstore-server: " << codes.error().message() << "\n";
+    return false;
+  }
+  for (const auto& code : *codes) {
+    std::string name, error;
+    if (!lua.LoadLibrary(code, false, &name, &error)) {
+      std::cerr << "kvstore-server: a function library in '" << dir << "/" << kFunctionFileName
+                << "' does not load: " << error << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
   Options options;
   // --sync always is the store's kAlways: the I/O loops write without
@@ -156,6 +177,10 @@ int Run(int argc, char** argv) {
   state.start_ms = NowMs();
   state.start_unix = state.start_ms / 1000;
   state.wake_main = [] { kill(getpid(), SIGUSR1); };
+  if (!LoadFunctions(config.dir, state.lua)) {
+    (void)store.close();
+    return 1;
+  }
 
   Server server(&state);
   std::string error;

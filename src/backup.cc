@@ -56,11 +56,16 @@ bool LinkUnsupported(int err) {
   return err == EXDEV || err == EPERM || err == EMLINK || err == ENOTSUP || err == EOPNOTSUPP;
 }
 
-// A data directory's own files: what a restore replaces and a backup may not
-// hold unlisted.
-bool IsDataFile(const std::string& name) {
+// The store's own files in a data directory.
+bool IsStoreFile(const std::string& name) {
   return name == datadir::kManifestName || datadir::ParseSnapshotName(name) ||
          datadir::ParseSegmentName(name);
+}
+
+// What a restore replaces and a backup may not hold unlisted: the store's
+// files and the companion files (data_dir.h).
+bool IsDataFile(const std::string& name) {
+  return IsStoreFile(name) || datadir::IsCompanionFile(name);
 }
 
 // Reads bytes [offset, offset + n) of a source into out.
@@ -186,6 +191,7 @@ struct Plan {
   uint64_t last_size = 0;              // its bytes to copy
   ReadFn read_last;                    // reads them
   uint64_t sequence = 0;
+  std::string from_dir;  // where the companion files are read
 };
 
 // Writes a sealed segment: a hard link if its file is already trimmed to its
@@ -391,6 +397,16 @@ Result<BackupInfo> Execute(const std::shared_ptr<FileSystem>& fs, const Plan& pl
     const std::string last = datadir::SegmentName(plan.last_number);
     KV_RETURN_IF_ERROR(t.Copy(last, plan.last_size, plan.read_last));
     names.push_back(last);
+    for (std::string_view c : datadir::kCompanionFiles) {
+      const std::string name(c), path = plan.from_dir + "/" + name;
+      auto exists = fs->FileExists(path);
+      if (!exists) return std::move(exists).error();
+      if (!*exists) continue;
+      std::string data;
+      KV_RETURN_IF_ERROR(fs->ReadFile(path, &data));
+      KV_RETURN_IF_ERROR(t.CopyBytes(name, data));
+      names.push_back(name);
+    }
     KV_RETURN_IF_ERROR(t.DropUnclaimed());
     KV_RETURN_IF_ERROR(t.Sync());
     KV_RETURN_IF_ERROR(
@@ -469,6 +485,7 @@ Result<std::optional<Plan>> PlanFromOutside(FileSystem& fs, const std::string& f
     return e;
   };
   Plan plan;
+  plan.from_dir = from;
   const std::string manifest_path = from + "/" + datadir::kManifestName;
   auto has_manifest = fs.FileExists(manifest_path);
   if (!has_manifest) return std::move(has_manifest).error();
@@ -604,6 +621,7 @@ Result<BackupInfo> FromStoreCut(const StoreCut& cut, const std::string& to_dir) 
   auto created = PrepareTarget(*cut.fs, to);
   if (!created) return std::move(created).error();
   Plan plan;
+  plan.from_dir = cut.dir;
   plan.manifest = cut.manifest;
   if (!cut.manifest.snapshot.empty()) plan.snapshot_path = cut.dir + "/" + cut.manifest.snapshot;
   for (uint64_t n = cut.manifest.wal_segment; n < cut.last_segment; ++n) {
@@ -635,7 +653,7 @@ Result<BackupInfo> BackupDataDir(const std::string& from_dir, const std::string&
   if (!*exists) return InvalidArgument("data directory '" + from + "' does not exist");
   auto names = fs->ListDir(from);
   if (!names) return std::move(names).error();
-  if (std::none_of(names->begin(), names->end(), backup::IsDataFile)) {
+  if (std::none_of(names->begin(), names->end(), backup::IsStoreFile)) {
     return InvalidArgument("'" + from +
                            "' is not a kvstore data directory (no MANIFEST, no WAL segment)");
   }

@@ -29,6 +29,18 @@ namespace kvstore::datadir {
 inline constexpr char kLockName[] = "LOCK";
 inline constexpr char kManifestName[] = "MANIFEST";
 
+// Files that a program built on the store keeps in its data directory beside
+// the store's own (kvstore-server's function libraries). The store neither
+// reads nor writes them; backup and restore carry them along (each is small
+// and replaced whole by a rename, so it is copied as it is at the backup).
+inline constexpr std::string_view kCompanionFiles[] = {"functions.kvfn"};
+inline bool IsCompanionFile(std::string_view name) {
+  for (std::string_view c : kCompanionFiles) {
+    if (name == c) return true;
+  }
+  return false;
+}
+
 std::string SnapshotName(uint64_t sequence);
 std::string SegmentName(uint64_t number);
 // The number in a well-formed name, else nullopt.

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -469,6 +470,57 @@ TEST_F(BackupTest, DamagedOrIncompleteBackupIsNotRestored) {
   ASSERT_FALSE(incomplete);
   EXPECT_EQ(incomplete.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(incomplete.error().message().find("not a complete backup"), std::string::npos);
+}
+
+// A companion file (data_dir.h) a program keeps beside the store travels
+// with its backups, in-process and from outside, is checked like the
+// store's files, and a forced restore replaces the target's copy.
+TEST_F(BackupTest, CompanionFilesAreBackedUpVerifiedAndRestored) {
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  auto spit = [](const std::string& path, const std::string& data) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+  };
+  const std::string companion = tmp_.File("data/functions.kvfn");
+  {
+    auto store = KvStore::open_dir(tmp_.File("data"), Quiet());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->set("a", "1"));
+    spit(companion, "first");
+    auto in_process = store->backup(tmp_.File("b1"));
+    ASSERT_TRUE(in_process) << in_process.error().ToString();
+    EXPECT_EQ(slurp(tmp_.File("b1/functions.kvfn")), "first");
+    spit(companion, "second");
+  }
+  auto outside = BackupDataDir(tmp_.File("data"), tmp_.File("b2"));
+  ASSERT_TRUE(outside) << outside.error().ToString();
+  EXPECT_EQ(slurp(tmp_.File("b2/functions.kvfn")), "second");
+  EXPECT_TRUE(std::any_of(outside->files.begin(), outside->files.end(),
+                          [](const BackupFile& f) { return f.name == "functions.kvfn"; }));
+
+  // A forced restore puts the backup's copy in place of the target's.
+  auto forced = RestoreBackup(tmp_.File("b1"), tmp_.File("data"), true);
+  ASSERT_TRUE(forced) << forced.error().ToString();
+  EXPECT_EQ(slurp(companion), "first");
+
+  // A restore from a backup without one removes the target's: the
+  // directory becomes the backup's state, companions included.
+  std::filesystem::remove(tmp_.File("data/functions.kvfn"));
+  auto bare = BackupDataDir(tmp_.File("data"), tmp_.File("b3"));
+  ASSERT_TRUE(bare) << bare.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(tmp_.File("b3/functions.kvfn")));
+  spit(companion, "stale");
+  ASSERT_TRUE(RestoreBackup(tmp_.File("b3"), tmp_.File("data"), true));
+  EXPECT_FALSE(std::filesystem::exists(companion));
+
+  // Its checksum is verified like the store's files.
+  spit(tmp_.File("b2/functions.kvfn"), "sec0nd");
+  auto damaged = VerifyBackup(tmp_.File("b2"));
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code(), ErrorCode::kCorruption);
+  EXPECT_NE(damaged.error().message().find("functions.kvfn"), std::string::npos);
 }
 
 TEST_F(BackupTest, PathModeStoreCannotBackUp) {

@@ -39,6 +39,7 @@ class CommandFixture : public ::testing::Test {
     auto opened = KvStore::open_dir(dir_.path(), options);
     ASSERT_TRUE(opened) << opened.error().message();
     store_ = std::make_unique<KvStore>(std::move(opened).value());
+    config_.dir = dir_.path();  // FUNCTION LOAD keeps its libraries here
     state_ = std::make_unique<ServerState>(config_, store_.get());
     state_->maxclients.store(config_.maxclients);
     state_->timeout.store(config_.timeout);
