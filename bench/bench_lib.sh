@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the server benchmark scripts (bench/redis_compare.sh,
-# bench/scaleout_bench.sh, bench/expire_reclaim_bench.sh,
+# bench/scaleout_bench.sh, bench/expire_reclaim_bench.sh, bench/script_bench.sh,
 # bench/multi_exec_bench.sh): packages, servers, ports, medians, CSV rows.
 # Source it, do not run it.
 

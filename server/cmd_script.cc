@@ -21,6 +21,7 @@
 // neither read nor write keys are refused too, apart from PING, ECHO and
 // TIME: their handlers may take the store's locks, which the script holds.
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -83,7 +84,7 @@ std::string CallFromScript(CommandContext& ctx, Transaction& tx, bool read_only,
 }
 
 // EVAL-like argument checks: numkeys, then the keys and the arguments.
-bool SplitArgs(CommandContext& ctx, std::span<const std::string_view>* keys,
+bool SplitKeysAndArgs(CommandContext& ctx, std::span<const std::string_view>* keys,
                std::span<const std::string_view>* args) {
   int64_t numkeys = 0;
   if (!ParseInt64(ctx.argv[2], &numkeys)) {
@@ -113,7 +114,7 @@ bool SplitArgs(CommandContext& ctx, std::span<const std::string_view>* keys,
 template <class RunFn>
 bool RunInTransaction(CommandContext& ctx, bool read_only, RunFn&& run) {
   std::span<const std::string_view> keys, args;
-  if (!SplitArgs(ctx, &keys, &args)) return true;
+  if (!SplitKeysAndArgs(ctx, &keys, &args)) return true;
   bool found = true;
   // The script's reply waits until its writes are logged.
   std::string reply;
@@ -163,16 +164,14 @@ bool RunScript(CommandContext& ctx, const std::string& sha, bool read_only) {
 bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
   *no_writes = false;
   if (!body.starts_with("#!")) return true;
-  std::string_view line = body.substr(0, body.find('\n'));
+  std::string buf;
   std::vector<std::string_view> parts;
-  for (std::string_view rest = line.substr(2); !rest.empty();) {
-    const std::size_t sp = rest.find(' ');
-    if (sp != 0) parts.push_back(rest.substr(0, sp));
-    if (sp == std::string_view::npos) break;
-    rest.remove_prefix(sp + 1);
+  if (!SplitArgs(body.substr(0, body.find('\n')), &buf, &parts) || parts.empty()) {
+    *error = "ERR Invalid engine in script shebang";
+    return false;
   }
-  if (parts.empty() || parts[0] != "lua") {
-    *error = "ERR Unexpected engine in script shebang: " + std::string(line);
+  if (parts[0] != "#!lua") {
+    *error = "ERR Unexpected engine in script shebang: " + std::string(parts[0]);
     return false;
   }
   for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -180,10 +179,12 @@ bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
       *error = "ERR Unknown lua shebang option: " + std::string(parts[i]);
       return false;
     }
-    std::string_view flags = parts[i].substr(6);
-    while (!flags.empty()) {
-      const std::size_t comma = flags.find(',');
-      const std::string_view f = flags.substr(0, comma);
+    // Split on commas as Redis does: "flags=" names none, and an empty name
+    // between commas is an unknown flag.
+    const std::string_view flags = parts[i].substr(6);
+    for (std::size_t from = 0; !flags.empty() && from <= flags.size();) {
+      const std::size_t comma = std::min(flags.find(',', from), flags.size());
+      const std::string_view f = flags.substr(from, comma - from);
       if (f == "no-writes") {
         *no_writes = true;
       } else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
@@ -191,8 +192,7 @@ bool ParseShebang(std::string_view body, bool* no_writes, std::string* error) {
         *error = "ERR Unexpected flag in script shebang: " + std::string(f);
         return false;
       }
-      if (comma == std::string_view::npos) break;
-      flags.remove_prefix(comma + 1);
+      from = comma + 1;
     }
   }
   return true;

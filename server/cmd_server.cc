@@ -38,6 +38,7 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   if (c.flags & kAdmin) cats.push_back("@dangerous");
   if (group == "connection") cats.push_back("@connection");
   if (group == "transactions") cats.push_back("@transaction");
+  if (group == "scripting") cats.push_back("@scripting");
   return cats;
 }
 
@@ -46,10 +47,13 @@ void CommandInfoEntry(CommandContext& ctx, const CommandSpec& c) {
       {kWrite, "write"},        {kReadOnly, "readonly"},
       {kDenyOom, "denyoom"},    {kAdmin, "admin"},
       {kNoScript, "noscript"},  {kLoading, "loading"},
-      {kStale, "stale"},        {kSkipSlowlog, "skip_slowlog"},
+      {kStale, "stale"},        {kSkipMonitor, "skip_monitor"},
+      {kSkipSlowlog, "skip_slowlog"},
       {kFast, "fast"},
-      {kNoAuth, "no_auth"},     {kNoAsyncLoading, "no_async_loading"},
-      {kNoMulti, "no_multi"},   {kAllowBusy, "allow_busy"},
+      {kNoAuth, "no_auth"},     {kNoMandatoryKeys, "no_mandatory_keys"},
+      {kNoAsyncLoading, "no_async_loading"},
+      {kNoMulti, "no_multi"},   {kMovableKeys, "movablekeys"},
+      {kAllowBusy, "allow_busy"},
   };
   ctx.reply.ArrayHeader(10);
   ctx.reply.Bulk(FullName(c));
@@ -142,7 +146,7 @@ void CommandDocsCommand(CommandContext& ctx) {
 }
 
 // COMMAND GETKEYS command [arg ...]: the keys, from the table's key
-// positions.
+// positions or numkeys (none if numkeys is not a count that fits).
 void CommandGetkeysCommand(CommandContext& ctx) {
   const auto args = ctx.argv.subspan(2);
   const CommandSpec* c = LookupCommand(args[0]);
@@ -154,7 +158,9 @@ void CommandGetkeysCommand(CommandContext& ctx) {
   if ((c->arity > 0 && argc != c->arity) || argc < -c->arity) {
     return ctx.reply.Error("ERR Invalid number of arguments specified for command");
   }
-  if (c->first_key == 0) return ctx.reply.Error("ERR The command has no key arguments");
+  if (c->first_key == 0 && !(c->flags & kMovableKeys)) {
+    return ctx.reply.Error("ERR The command has no key arguments");
+  }
   const std::vector<std::string_view> keys = KeysOf(*c, args);
   ctx.reply.ArrayHeader(keys.size());
   for (const auto k : keys) ctx.reply.Bulk(k);

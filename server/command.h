@@ -58,6 +58,11 @@ enum CommandFlags : uint32_t {
   kNoMulti = 1 << 10,
   kAllowBusy = 1 << 11,
   kSkipSlowlog = 1 << 12,
+  kSkipMonitor = 1 << 13,
+  kNoMandatoryKeys = 1 << 14,
+  // The keys are named by a count at argv[2] and follow it (EVAL, FCALL),
+  // which first/last/step cannot say: KeysOf reads the count.
+  kMovableKeys = 1 << 15,
   // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
   // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
   kWholeKeyspace = 1 << 16,

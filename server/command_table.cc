@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command_handlers.h"
+#include "resp_parser.h"
 #include "string_util.h"
 
 namespace kvstore::server {
@@ -23,6 +24,10 @@ constexpr uint32_t kLS = kLoading | kStale;
 constexpr uint32_t kAdminSub = kAdmin | kNoScript | kLoading | kStale;
 constexpr uint32_t kClientSub = kNoScript | kLoading | kStale;
 constexpr uint32_t kHandshake = kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy;
+// EVAL and FCALL: keys named by numkeys; a script may touch others, so EXEC
+// holds the whole keyspace for one.
+constexpr uint32_t kScript =
+    kNoScript | kStale | kSkipMonitor | kNoMandatoryKeys | kMovableKeys | kWholeKeyspace;
 
 // {name, arity, flags, first_key, last_key, key_step, group, usage, summary, handler, subs}
 constexpr CommandSpec kClientSubcommands[] = {
@@ -274,21 +279,22 @@ constexpr CommandSpec kCommands[] = {
      "Monitors changes to keys to determine the execution of a transaction.", WatchCommand, {}},
     {"unwatch", 1, kNoScript | kLS | kF | kAllowBusy, 0, 0, 0, "transactions", "",
      "Forgets about watched keys of a transaction.", UnwatchCommand, {}},
-    // scripting (cmd_script.cc): the keys are named by numkeys, which the
-    // key positions cannot say; kWholeKeyspace makes EXEC hold every key.
-    {"eval", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    // scripting (cmd_script.cc): the keys are named by numkeys
+    // (kMovableKeys); a script may touch others, so kWholeKeyspace makes EXEC
+    // hold every key.
+    {"eval", -3, kScript, 0, 0, 0, "scripting", "",
      "Executes a server-side Lua script.", EvalCommand, {}},
-    {"evalsha", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    {"evalsha", -3, kScript, 0, 0, 0, "scripting", "",
      "Executes a server-side Lua script by SHA1 digest.", EvalshaCommand, {}},
-    {"eval_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    {"eval_ro", -3, kScript | kReadOnly, 0, 0, 0, "scripting", "",
      "Executes a read-only server-side Lua script.", EvalRoCommand, {}},
-    {"evalsha_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    {"evalsha_ro", -3, kScript | kReadOnly, 0, 0, 0, "scripting", "",
      "Executes a read-only server-side Lua script by SHA1 digest.", EvalshaRoCommand, {}},
     {"script", -2, 0, 0, 0, 0, "scripting", "", "A container for Lua scripts management commands.",
      nullptr, kScriptSubcommands},
-    {"fcall", -3, kNoScript | kStale | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    {"fcall", -3, kScript, 0, 0, 0, "scripting", "",
      "Invoke a function.", FcallCommand, {}},
-    {"fcall_ro", -3, kNoScript | kStale | kReadOnly | kWholeKeyspace, 0, 0, 0, "scripting", "",
+    {"fcall_ro", -3, kScript | kReadOnly, 0, 0, 0, "scripting", "",
      "Invoke a read-only function.", FcallRoCommand, {}},
     {"function", -2, 0, 0, 0, 0, "scripting", "", "A container for function commands.", nullptr,
      kFunctionSubcommands},
@@ -439,6 +445,15 @@ std::string FullName(const CommandSpec& spec) {
 std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
+  if (spec.flags & kMovableKeys) {
+    int64_t n = 0;
+    if (argv.size() < 3 || !ParseInt64(argv[2], &n) || n < 0 ||
+        static_cast<uint64_t>(n) > argv.size() - 3) {
+      return keys;
+    }
+    keys.assign(argv.begin() + 3, argv.begin() + 3 + n);
+    return keys;
+  }
   if (spec.first_key == 0) return keys;
   const int argc = static_cast<int>(argv.size());
   const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;

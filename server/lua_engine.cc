@@ -26,6 +26,7 @@ extern "C" {
 }
 
 #include "command.h"
+#include "resp_parser.h"
 #include "string_util.h"
 
 namespace kvstore::server {
@@ -1063,33 +1064,34 @@ bool ParseMetadata(std::string_view code, std::string* name, std::string* error)
     *error = "ERR Missing library metadata";
     return false;
   }
-  const std::size_t eol = code.find('\n');
-  std::string_view line = code.substr(2, eol == std::string_view::npos ? code.npos : eol - 2);
+  std::string buf;
   std::vector<std::string_view> parts;
-  while (!line.empty()) {
-    const std::size_t sp = line.find(' ');
-    if (sp != 0) parts.push_back(line.substr(0, sp));
-    if (sp == std::string_view::npos) break;
-    line.remove_prefix(sp + 1);
-  }
-  if (parts.empty() || !EqualsIgnoreCase(parts[0], "lua")) {
-    *error = "ERR Engine '" + std::string(parts.empty() ? "" : parts[0]) + "' not found";
+  if (!SplitArgs(code.substr(0, code.find('\n')), &buf, &parts) || parts.empty()) {
+    *error = "ERR Invalid library metadata";
     return false;
   }
-  name->clear();
+  // As Redis: the name is checked before the engine, and both keys compare
+  // without case.
+  bool named = false;
   for (std::size_t i = 1; i < parts.size(); ++i) {
-    if (!parts[i].starts_with("name=")) {
+    if (parts[i].size() < 5 || !EqualsIgnoreCase(parts[i].substr(0, 5), "name=")) {
       *error = "ERR Invalid metadata value given: " + std::string(parts[i]);
       return false;
     }
-    if (!name->empty()) {
+    if (named) {
       *error = "ERR Invalid metadata value, name argument was given multiple times";
       return false;
     }
     *name = std::string(parts[i].substr(5));
+    named = true;
   }
-  if (name->empty()) {
+  if (!named) {
     *error = "ERR Library name was not given";
+    return false;
+  }
+  const std::string_view engine = parts[0].substr(2);
+  if (!EqualsIgnoreCase(engine, "lua")) {
+    *error = "ERR Engine '" + std::string(engine) + "' not found";
     return false;
   }
   if (!ValidName(*name)) {

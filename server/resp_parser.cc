@@ -193,22 +193,13 @@ std::size_t DecodeEscape(const char* p, const char* end, char* w) {
 
 }  // namespace
 
-// Splits one line like Redis's sdssplitargs: whitespace separates arguments;
+// Splits [p, end) like Redis's sdssplitargs: whitespace separates arguments;
 // "..." supports \n \r \t \b \a \xHH and \<c>; '...' supports only \'; a
 // closing quote must be followed by whitespace or the end of the line; quotes
 // may start in the middle of an argument ("a"b -> ab).
-ParseStatus RespParser::ParseInline(char* buf, std::size_t len, std::size_t* consumed) {
-  const void* nl = std::memchr(buf, '\n', len);
-  if (nl == nullptr) {
-    if (len > limits_.max_inline_len) return Fail("ERR Protocol error: too big inline request");
-    needed_ = len + 1;
-    return ParseStatus::kIncomplete;
-  }
-  const std::size_t line_len = static_cast<std::size_t>(static_cast<const char*>(nl) - buf);
-  if (line_len > limits_.max_inline_len) return Fail("ERR Protocol error: too big inline request");
-  *consumed = line_len + 1;
-  char* p = buf;
-  char* const end = buf + (line_len > 0 && buf[line_len - 1] == '\r' ? line_len - 1 : line_len);
+namespace {
+
+bool SplitArgsInPlace(char* p, char* end, std::vector<std::string_view>* args) {
   while (true) {
     while (p < end && IsSpace(*p)) ++p;
     if (p == end) break;
@@ -217,10 +208,7 @@ ParseStatus RespParser::ParseInline(char* buf, std::size_t len, std::size_t* con
     enum { kPlain, kDouble, kSingle } state = kPlain;
     while (true) {
       if (p == end) {
-        if (state != kPlain) {
-          args_.clear();
-          return Fail("ERR Protocol error: unbalanced quotes in request");
-        }
+        if (state != kPlain) return false;
         break;
       }
       const char c = *p;
@@ -241,10 +229,7 @@ ParseStatus RespParser::ParseInline(char* buf, std::size_t len, std::size_t* con
         p += 2;
       } else if ((state == kDouble && c == '"') || (state == kSingle && c == '\'')) {
         ++p;
-        if (p < end && !IsSpace(*p)) {
-          args_.clear();
-          return Fail("ERR Protocol error: unbalanced quotes in request");
-        }
+        if (p < end && !IsSpace(*p)) return false;
         state = kPlain;
         break;
       } else {
@@ -252,7 +237,35 @@ ParseStatus RespParser::ParseInline(char* buf, std::size_t len, std::size_t* con
         ++p;
       }
     }
-    args_.emplace_back(start, static_cast<std::size_t>(w - start));
+    args->emplace_back(start, static_cast<std::size_t>(w - start));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool SplitArgs(std::string_view line, std::string* buf, std::vector<std::string_view>* args) {
+  buf->assign(line);
+  args->clear();
+  if (SplitArgsInPlace(buf->data(), buf->data() + buf->size(), args)) return true;
+  args->clear();
+  return false;
+}
+
+ParseStatus RespParser::ParseInline(char* buf, std::size_t len, std::size_t* consumed) {
+  const void* nl = std::memchr(buf, '\n', len);
+  if (nl == nullptr) {
+    if (len > limits_.max_inline_len) return Fail("ERR Protocol error: too big inline request");
+    needed_ = len + 1;
+    return ParseStatus::kIncomplete;
+  }
+  const std::size_t line_len = static_cast<std::size_t>(static_cast<const char*>(nl) - buf);
+  if (line_len > limits_.max_inline_len) return Fail("ERR Protocol error: too big inline request");
+  *consumed = line_len + 1;
+  char* const end = buf + (line_len > 0 && buf[line_len - 1] == '\r' ? line_len - 1 : line_len);
+  if (!SplitArgsInPlace(buf, end, &args_)) {
+    args_.clear();
+    return Fail("ERR Protocol error: unbalanced quotes in request");
   }
   return ParseStatus::kOk;
 }

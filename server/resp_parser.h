@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -82,6 +83,13 @@ class RespParser {
   char error_buf_[64] = {};
   std::size_t needed_ = 0;
 };
+
+// Splits line into arguments as Redis's sdssplitargs does (inline commands,
+// a script's "#!" line): whitespace separates them, "..." takes C escapes,
+// '...' only \'. The arguments are views into *buf, which receives the
+// decoded line. False (and no arguments) if a quote is unbalanced or a
+// closing quote is followed by something other than whitespace.
+bool SplitArgs(std::string_view line, std::string* buf, std::vector<std::string_view>* args);
 
 // Redis's string2ll: a strict decimal int64 (optional '-', no '+', no spaces,
 // no leading zeros, no overflow). Returns false if s is not one.

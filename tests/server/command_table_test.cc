@@ -91,6 +91,22 @@ TEST_F(CommandCommandTest, GetkeysUsesKeyPositions) {
             "ERR wrong number of arguments for 'command|getkeys' command");
 }
 
+// EVAL and FCALL name their keys with numkeys; a count that is not a number,
+// negative, or larger than the arguments gives no keys (Redis 7's answers).
+TEST_F(CommandCommandTest, GetkeysReadsNumkeysOfScripts) {
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "fcall", "f", "2", "a", "b", "c"}),
+            "*2\r\n" + Bulk("a") + Bulk("b"));
+  EXPECT_EQ(Run({"COMMAND", "GETKEYS", "EVALSHA_RO", "sha", "1", "x", "y"}), "*1\r\n" + Bulk("x"));
+  for (const char* n : {"0", "3", "-1", "abc", "1x"}) {
+    EXPECT_EQ(Run({"COMMAND", "GETKEYS", "eval", "return 1", n, "a", "b"}), "*0\r\n") << n;
+  }
+  const std::string info = Run({"COMMAND", "INFO", "eval"});
+  EXPECT_NE(info.find("+skip_monitor\r\n+no_mandatory_keys\r\n+movablekeys\r\n:0\r\n"),
+            std::string::npos)
+      << info;
+  EXPECT_NE(info.find("+@slow\r\n+@scripting\r\n"), std::string::npos) << info;
+}
+
 TEST_F(CommandCommandTest, HelpIsMadeFromTheSubcommandTable) {
   for (const char* container : {"CONFIG", "CLIENT", "COMMAND"}) {
     const CommandSpec& c = *LookupCommand(container);
