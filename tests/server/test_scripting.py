@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 import unittest
@@ -216,6 +217,17 @@ redis.register_function('wspin', function() redis.call('set', 'x', 'y') while tr
 """
 
 
+def hold_thread(c):
+    """Sends on c a script that holds its I/O thread for 500 ms (under a
+    busy-reply-threshold of 1000 ms), so that what other clients of the
+    thread send meanwhile reaches the loop as one epoll batch, in order."""
+    c.send("EVAL", "local t = redis.call('TIME') "
+           "local start = t[1] * 1000000 + t[2] "
+           "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 500000 "
+           "return 1", "0")
+    time.sleep(0.1)
+
+
 class BusyScriptTest(unittest.TestCase):
     """A script past busy-reply-threshold: other clients get BUSY; SCRIPT KILL
     / FUNCTION KILL stop it unless it wrote; SHUTDOWN NOSAVE ends the server
@@ -319,11 +331,7 @@ class BusyScriptTest(unittest.TestCase):
         with Server("--threads", "1") as srv:  # killed on the way out
             a, b, c = self.conn(srv), self.conn(srv), self.conn(srv)
             self.assertEqual(a.call("CONFIG", "SET", "busy-reply-threshold", "1000"), b"+OK")
-            c.send("EVAL", "local t = redis.call('TIME') "
-                   "local start = t[1] * 1000000 + t[2] "
-                   "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 500000 "
-                   "return 1", "0")
-            time.sleep(0.1)
+            hold_thread(c)
             a.send("PING")
             time.sleep(0.05)
             b.send_pipeline(("EVAL", "while 1 do redis.call('ping') end", "0"), ("PING",))
@@ -334,6 +342,30 @@ class BusyScriptTest(unittest.TestCase):
             self.assertTrue(b.reply().startswith(b"-ERR Script killed by user"))
             self.assertEqual(b.reply(), b"+PONG")  # the command pipelined behind it
             self.assertEqual(a.call("PING"), b"+PONG")
+        shutil.rmtree(srv.tmp, ignore_errors=True)
+
+
+    def test_a_client_that_leaves_while_a_script_is_busy_is_closed_once(self):
+        # A's event follows B's in the batch; B's script runs, and its hook
+        # serves and closes A. The batch must then skip A's event rather
+        # than close A again (INFO's client count would drop twice).
+        with Server("--threads", "1") as srv:  # killed on the way out
+            d, a, b, c = self.conn(srv), self.conn(srv), self.conn(srv), self.conn(srv)
+            self.assertEqual(d.call("CONFIG", "SET", "busy-reply-threshold", "1000"), b"+OK")
+            hold_thread(c)
+            b.send("EVAL", "while true do end", "0")
+            time.sleep(0.05)
+            a.send("PING")
+            a.sock.shutdown(socket.SHUT_WR)
+            self.assertEqual(c.reply(), 1)
+            self.assertEqual(self.wait_busy(d), BUSY_SCRIPT)
+            self.assertEqual(a.reply(), BUSY_SCRIPT)
+            with self.assertRaises(ConnectionError):
+                a.reply()  # closed by the server
+            self.assertEqual(d.call("SCRIPT", "KILL"), b"+OK")
+            self.assertTrue(b.reply().startswith(b"-ERR Script killed by user"))
+            info = d.call("INFO", "clients").decode()
+            self.assertIn("connected_clients:3\r\n", info)  # b, c and d
         shutil.rmtree(srv.tmp, ignore_errors=True)
 
 
