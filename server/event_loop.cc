@@ -330,9 +330,8 @@ void EventLoop::ServeWhileBusy(const ClientInfo* running) {
 // fsync per write would lose), then each connection's replies with one send.
 void EventLoop::FlushPending(const ClientInfo* running) {
   if (pending_.empty()) return;
-  if (running != nullptr &&
-      std::any_of(pending_.begin(), pending_.end(),
-                  [&](const Connection* c) { return &c->info == running; })) {
+  if (running != nullptr && std::any_of(pending_.begin(), pending_.end(),
+                                        [&](const Connection* c) { return &c->info == running; })) {
     // Never seen (a script's connection joins the batch after its command),
     // but a failed wait below must not close the connection under the
     // running script: its replies and the others' wait for the batch's end.
