@@ -129,19 +129,9 @@ void EventLoop::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     const int n = epoll_wait(epfd_, events, 256, 1000);
     now_ms_ = NowMs();
-    for (int i = 0; i < n; ++i) {
-      const uint64_t tag = events[i].data.u64;
-      if (tag == kWakeTag) {
-        uint64_t v;
-        (void)!read(wakefd_, &v, sizeof(v));
-        DrainInbox();
-      } else if (tag < kListenTagBase + listen_fds_.size()) {
-        AcceptFrom(listen_fds_[tag - kListenTagBase]);
-      } else {
-        HandleEvent(reinterpret_cast<Connection*>(tag), events[i].events);
-      }
-    }
+    for (int i = 0; i < n; ++i) Dispatch(events[i]);
     FlushPending();
+    closed_.clear();  // no event of this batch refers to them any more
     if (now_ms_ - last_sweep >= 1000) {
       last_sweep = now_ms_;
       SweepIdle();
@@ -233,7 +223,26 @@ void EventLoop::CloseConnection(Connection* c) {
   }
   state_->watches.UnwatchAll(&c->info);  // no write may touch a client that is gone
   state_->connected_clients.fetch_sub(1);
-  conns_.erase(c);  // destroys c
+  // Freed at the end of the batch: a later event of the batch may still
+  // name it (it was closed while a script's hook served the loop).
+  auto it = conns_.find(c);
+  closed_.push_back(std::move(it->second));
+  conns_.erase(it);
+}
+
+// One event of an epoll batch: the wake-up (new connections handed over, or
+// Stop), a listener, or a connection.
+void EventLoop::Dispatch(const epoll_event& ev) {
+  const uint64_t tag = ev.data.u64;
+  if (tag == kWakeTag) {
+    uint64_t v;
+    (void)!read(wakefd_, &v, sizeof(v));
+    DrainInbox();
+  } else if (tag < kListenTagBase + listen_fds_.size()) {
+    AcceptFrom(listen_fds_[tag - kListenTagBase]);
+  } else if (auto* c = reinterpret_cast<Connection*>(tag); conns_.contains(c)) {
+    HandleEvent(c, ev.events);
+  }
 }
 
 void EventLoop::HandleEvent(Connection* c, uint32_t events) {
@@ -290,51 +299,44 @@ void EventLoop::MarkPending(Connection* c) {
   pending_.push_back(c);
 }
 
-// The end of a batch: one durability wait for every write the batch made
-// (Redis's beforeSleep; the group commit across clients that one blocking
-// fsync per write would lose), then each connection's replies with one send.
 // Redis serves other clients while a script runs long (they get BUSY, and
 // SCRIPT KILL can stop it). A script runs on its client's I/O thread, so
-// this loop's other connections are served here, from the script's hook:
-// connections waiting for this batch's replies and the script's own are left
-// for the batch (epoll is level-triggered: their events come back). Every
-// command run here is refused with BUSY or is keyless and allow-busy (SCRIPT
-// KILL, FUNCTION STATS, SHUTDOWN...), so none writes, and the replies go
-// out at once without a durability wait.
+// this loop's other connections are served here, from the script's hook, as
+// the loop would serve them: every command run here is refused with BUSY or
+// is keyless and allow-busy (SCRIPT KILL, FUNCTION STATS, SHUTDOWN...).
+// Replies go out at once, those this batch held back before the script
+// started included: their client may be the one that would kill it, and
+// would otherwise wait for the script forever. They first wait for the
+// batch's writes to be durable, as at the batch's end (the script's own
+// writes are logged only when it ends).
 void EventLoop::ServeWhileBusy(const ClientInfo* running) {
   epoll_event events[64];
   const int n = epoll_wait(epfd_, events, 64, 0);
   now_ms_ = NowMs();
   for (int i = 0; i < n; ++i) {
-    const uint64_t tag = events[i].data.u64;
-    if (tag == kWakeTag) {
-      uint64_t v;
-      (void)!read(wakefd_, &v, sizeof(v));
-      DrainInbox();
+    // The script's own connection is in the middle of its command; its
+    // events come back after it (epoll is level-triggered).
+    if (auto* c = reinterpret_cast<Connection*>(events[i].data.u64);
+        conns_.contains(c) && &c->info == running) {
       continue;
     }
-    if (tag < kListenTagBase + listen_fds_.size()) {
-      AcceptFrom(listen_fds_[tag - kListenTagBase]);
-      continue;
-    }
-    auto* c = reinterpret_cast<Connection*>(tag);
-    if (!conns_.contains(c) || &c->info == running || c->flush_pending || c->writing) continue;
-    if (events[i].events & EPOLLOUT) {
-      if (!Flush(c)) continue;
-    }
-    if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) continue;
-    if (!ReadAndProcess(c)) continue;  // closed
-    // ReadAndProcess queued it for the batch's send: send now instead.
-    if (auto it = std::find(pending_.begin(), pending_.end(), c); it != pending_.end()) {
-      pending_.erase(it);
-    }
-    c->flush_pending = false;
-    Flush(c);
+    Dispatch(events[i]);
   }
+  FlushPending(running);
 }
 
-void EventLoop::FlushPending() {
+// The end of a batch: one durability wait for every write the batch made
+// (Redis's beforeSleep; the group commit across clients that one blocking
+// fsync per write would lose), then each connection's replies with one send.
+void EventLoop::FlushPending(const ClientInfo* running) {
   if (pending_.empty()) return;
+  if (running != nullptr && std::any_of(pending_.begin(), pending_.end(),
+                                        [&](const Connection* c) { return &c->info == running; })) {
+    // Never seen (a script's connection joins the batch after its command),
+    // but a failed wait below must not close the connection under the
+    // running script: its replies and the others' wait for the batch's end.
+    return;
+  }
   if (auto r = durability_.Wait(); !r) {
     // The replies would promise durability that the disk refused: never send
     // them. The clients see the connection drop (outcome unknown), and the
@@ -348,9 +350,13 @@ void EventLoop::FlushPending() {
   }
   std::vector<Connection*> batch;
   batch.swap(pending_);
+  // A send can run commands that input paused for, one of them a script
+  // whose hook then serves (ServeWhileBusy) the others of the batch: they
+  // are out of the list first, so that it sends their replies, and may have
+  // been closed by it.
+  for (Connection* c : batch) c->flush_pending = false;
   for (Connection* c : batch) {
-    c->flush_pending = false;
-    Flush(c);
+    if (conns_.contains(c)) Flush(c);
   }
   batch.clear();
   if (pending_.empty()) pending_.swap(batch);  // keep the capacity

@@ -23,6 +23,8 @@
 #ifndef KVSTORE_SERVER_EVENT_LOOP_H_
 #define KVSTORE_SERVER_EVENT_LOOP_H_
 
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -63,10 +65,13 @@ class EventLoop {
   void AcceptFrom(int lfd);
   void AddConnection(int fd);
   void CloseConnection(Connection* c);
+  void Dispatch(const epoll_event& ev);
   void HandleEvent(Connection* c, uint32_t events);
   bool ReadAndProcess(Connection* c);
   void MarkPending(Connection* c);
-  void FlushPending();
+  // Sends the replies held for the batch's end, after its durability wait.
+  // running: the client whose script is running (ServeWhileBusy), if any.
+  void FlushPending(const ClientInfo* running = nullptr);
   bool Flush(Connection* c);
   void SetWriting(Connection* c, bool writing);
   void SweepIdle();
@@ -90,6 +95,7 @@ class EventLoop {
   std::vector<int> inbox_;     // GUARDED_BY(inbox_mu_)
   bool inbox_closed_ = false;  // GUARDED_BY(inbox_mu_)
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
+  std::vector<std::unique_ptr<Connection>> closed_;  // closed in this batch
   std::vector<Connection*> pending_;  // replies to send at the batch's end
   int64_t now_ms_ = 0;
 };

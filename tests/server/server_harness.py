@@ -2,7 +2,9 @@
 #
 # Shared helpers for the kvstore-server integration tests: start the real
 # binary (path in $KVSTORE_SERVER) on a free port with a temporary data
-# directory, wait until it accepts connections, talk raw RESP over sockets.
+# directory, wait until it accepts connections, talk raw RESP over sockets;
+# and the checks several test files share (atomic units seen by concurrent
+# readers, all or nothing across kill -9).
 
 import os
 import shutil
@@ -10,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -126,6 +129,154 @@ def cmd(*args):
             a = str(a).encode()
         out += b"$%d\r\n%s\r\n" % (len(a), a)
     return out
+
+
+def client(srv, **kw):
+    """A redis-py client of srv on one connection (20 s socket timeout) that
+    returns replies as the server sent them, without redis-py's per-command
+    conversions."""
+    import redis  # Debian: python3-redis; only the tests that use it need it
+    r = redis.Redis(port=srv.port, single_connection_client=True, socket_timeout=20, **kw)
+    r.response_callbacks = {}
+    return r
+
+
+def read_reply(f):
+    """Reads one RESP2 reply from f (a socket's makefile("rb")): a status or
+    error as its line without CRLF (b"+OK", b"-ERR ..."), an integer, a
+    bulk's bytes (None for a null bulk) or a list. Raises ConnectionError if
+    the server closed the connection first."""
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise ConnectionError("connection closed (read %r)" % line)
+    kind, body = line[:1], line[1:-2]
+    if kind in (b"+", b"-"):
+        return line[:-2]
+    if kind == b":":
+        return int(body)
+    if kind == b"$":
+        n = int(body)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if kind == b"*":
+        n = int(body)
+        return None if n < 0 else [read_reply(f) for _ in range(n)]
+    raise ValueError("not a RESP2 reply: %r" % line)
+
+
+class Conn:
+    """A raw connection to srv with a socket timeout, so that a reply that
+    never comes fails the test instead of hanging it."""
+
+    def __init__(self, srv, timeout=10):
+        self.sock = srv.connect(timeout=timeout)
+        self.f = self.sock.makefile("rb")
+
+    def send(self, *args):
+        """Sends one command without waiting for its reply."""
+        self.sock.sendall(cmd(*args))
+
+    def send_pipeline(self, *commands):
+        """Sends several commands (argument tuples) in one write."""
+        self.sock.sendall(b"".join(cmd(*args) for args in commands))
+
+    def reply(self):
+        return read_reply(self.f)
+
+    def call(self, *args):
+        self.send(*args)
+        return self.reply()
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+def assert_reads_never_torn(test, srv, keys, whole, writes, readers=2):
+    """Runs writes() while `readers` clients MGET keys in a loop, and fails
+    the test if one read's values are not whole(values): the check that a
+    reader never sees part of an atomic unit (a transaction, a script)."""
+    stop = threading.Event()
+    seen = {"reads": 0, "torn": []}
+
+    def reader():
+        c = client(srv)
+        while not stop.is_set():
+            values = c.execute_command("MGET", *keys)
+            if not whole(values):
+                seen["torn"].append(values)
+            seen["reads"] += 1
+        c.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for t in threads:
+        t.start()
+    try:
+        writes()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    test.assertEqual(seen["torn"], [])
+    test.assertGreater(seen["reads"], 0)
+
+
+def kill9_and_restart(load, check):
+    """Starts a server, runs load(server), kills it with SIGKILL, restarts it
+    on the same directory and runs check(client of the restarted server)."""
+    srv = Server()
+    try:
+        load(srv)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(20)
+        again = Server(data_dir=srv.dir)
+        try:
+            r = client(again)
+            check(r)
+            r.close()
+        finally:
+            again.stop()
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+        shutil.rmtree(srv.tmp, ignore_errors=True)
+
+
+def assert_units_whole_after_kill9(test, write_unit, keys_of):
+    """All or nothing across kill -9: one client writes units (t = 0, 1, ...)
+    with write_unit(client, t) for a second, the server is killed with
+    SIGKILL and restarted, and every acknowledged unit must be whole (all of
+    keys_of(t) present) and every later one whole or absent."""
+    import redis  # Debian: python3-redis
+    acked = []
+    threads = []
+
+    def run(srv):
+        c = client(srv)
+        try:
+            for t in range(100000):
+                write_unit(c, t)
+                acked.append(t)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            pass  # the server was killed
+
+    def load(srv):
+        threads.append(threading.Thread(target=run, args=(srv,)))
+        threads[0].start()
+        time.sleep(1.0)
+
+    def check(r):
+        threads[0].join(30)
+        test.assertGreater(len(acked), 0)
+        last = acked[-1]
+        for t in range(last + 3):
+            keys = keys_of(t)
+            present = sum(v is not None for v in r.execute_command("MGET", *keys))
+            if t <= last:
+                test.assertEqual(present, len(keys), "acknowledged unit %d" % t)
+            else:
+                test.assertIn(present, (0, len(keys)), "unit %d is partial" % t)
+
+    kill9_and_restart(load, check)
 
 
 def recv_until_closed(s, timeout=5):

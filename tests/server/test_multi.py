@@ -9,24 +9,17 @@
 
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
-from server_harness import Server  # noqa: E402
+from server_harness import (  # noqa: E402
+    Server, assert_reads_never_torn, assert_units_whole_after_kill9, client, kill9_and_restart)
 
 EXECABORT = "Transaction discarded because of previous errors."
-
-
-def client(srv, **kw):
-    r = redis.Redis(port=srv.port, single_connection_client=True, socket_timeout=20, **kw)
-    r.response_callbacks = {}  # raw replies, as the server sent them
-    return r
 
 
 def info_field(r, section, name):
@@ -292,23 +285,7 @@ class MultiTest(unittest.TestCase):
         r.close()
 
     def test_concurrent_reader_never_sees_part_of_a_transaction(self):
-        stop = threading.Event()
-        seen = {"reads": 0, "torn": []}
-
-        def reader():
-            c = client(self.srv)
-            while not stop.is_set():
-                a, b, n = c.execute_command("MGET", "a", "b", "n")
-                if a != b or (n is not None and n != a):
-                    seen["torn"].append((a, b, n))
-                seen["reads"] += 1
-            c.close()
-
-        self.other.execute_command("MSET", "a", "0", "b", "0")
-        threads = [threading.Thread(target=reader) for _ in range(2)]
-        for t in threads:
-            t.start()
-        try:
+        def writes():
             for i in range(400):
                 self.x("MULTI")
                 if i % 3 == 0:
@@ -321,36 +298,15 @@ class MultiTest(unittest.TestCase):
                 else:
                     self.x("DEL", "n")
                 self.assertEqual(len(self.x("EXEC")), 4 if i % 3 else 5)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
-        self.assertEqual(seen["torn"], [])
-        self.assertGreater(seen["reads"], 0)
+
+        self.other.execute_command("MSET", "a", "0", "b", "0")
+        assert_reads_never_torn(self, self.srv, ["a", "b", "n"],
+                                lambda v: v[0] == v[1] and (v[2] is None or v[2] == v[0]),
+                                writes)
 
 
 class MultiCrashTest(unittest.TestCase):
     """kill -9: a transaction is all or nothing after restart."""
-
-    def kill9_and_restart(self, load, check):
-        """Runs load(server), kills the server with SIGKILL, restarts it on the
-        same directory and runs check(client of the restarted server)."""
-        srv = Server()
-        try:
-            load(srv)
-            srv.proc.send_signal(signal.SIGKILL)
-            srv.proc.wait(20)
-            again = Server(data_dir=srv.dir)
-            try:
-                r = client(again)
-                check(r)
-                r.close()
-            finally:
-                again.stop()
-        finally:
-            if srv.proc.poll() is None:
-                srv.proc.kill()
-            shutil.rmtree(srv.tmp, ignore_errors=True)
 
     def test_acknowledged_exec_survives_kill9(self):
         def load(srv):
@@ -368,42 +324,17 @@ class MultiCrashTest(unittest.TestCase):
             vals = r.execute_command("MGET", *["k%d" % i for i in range(500)])
             self.assertEqual(vals, [b"w%d" % i for i in range(500)])
 
-        self.kill9_and_restart(load, check)
+        kill9_and_restart(load, check)
 
     def test_transactions_in_flight_at_kill9_are_whole_or_absent(self):
-        acked = []
-        threads = []
+        def write_unit(c, t):
+            p = c.pipeline(transaction=True)
+            for j in range(40):
+                p.set("t%d:%d" % (t, j), "%d" % t)
+            p.execute()
 
-        def run(srv):
-            c = client(srv)
-            try:
-                for t in range(100000):
-                    p = c.pipeline(transaction=True)
-                    for j in range(40):
-                        p.set("t%d:%d" % (t, j), "%d" % t)
-                    p.execute()
-                    acked.append(t)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-                pass  # the server was killed
-
-        def load(srv):
-            threads.append(threading.Thread(target=run, args=(srv,)))
-            threads[0].start()
-            time.sleep(1.0)
-
-        def check(r):
-            threads[0].join(30)
-            self.assertGreater(len(acked), 0)
-            last = acked[-1]
-            for t in range(last + 3):
-                keys = ["t%d:%d" % (t, j) for j in range(40)]
-                present = sum(v is not None for v in r.execute_command("MGET", *keys))
-                if t <= last:
-                    self.assertEqual(present, 40, "acknowledged transaction %d" % t)
-                else:
-                    self.assertIn(present, (0, 40), "transaction %d is partial" % t)
-
-        self.kill9_and_restart(load, check)
+        assert_units_whole_after_kill9(self, write_unit,
+                                       lambda t: ["t%d:%d" % (t, j) for j in range(40)])
 
 
 if __name__ == "__main__":
