@@ -38,6 +38,24 @@ Layout DefaultLayout() { return {std::endian::native == std::endian::little, 1};
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
+// The options that pack a Lua number as an integer (lower case: signed).
+bool IsIntegerOption(char opt) {
+  switch (opt) {
+    case 'b':
+    case 'B':
+    case 'h':
+    case 'H':
+    case 'l':
+    case 'L':
+    case 'T':
+    case 'i':
+    case 'I':
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Reads the decimal number at *fmt, if there is one, and moves past it.
 int ReadNumber(lua_State* L, const char** fmt, int fallback) {
   if (!IsDigit(**fmt)) return fallback;
@@ -185,18 +203,6 @@ int Pack(lua_State* L) {
     for (size_t i = 0; i < pad; ++i) luaL_addchar(&b, '\0');
     total += pad;
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I':
-        CheckPresent(L, arg, nargs, "number");
-        AddInteger(&b, IntegerBits(luaL_checknumber(L, arg++)), layout.little, size);
-        break;
       case 'x':
         luaL_addchar(&b, '\0');
         break;
@@ -229,7 +235,12 @@ int Pack(lua_State* L) {
         break;
       }
       default:
-        ApplyControl(L, opt, &fmt, &layout);
+        if (IsIntegerOption(opt)) {
+          CheckPresent(L, arg, nargs, "number");
+          AddInteger(&b, IntegerBits(luaL_checknumber(L, arg++)), layout.little, size);
+        } else {
+          ApplyControl(L, opt, &fmt, &layout);
+        }
     }
     total += size;
   }
@@ -288,20 +299,6 @@ int Unpack(lua_State* L) {
     luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
     luaL_checkstack(L, 2, "too many results");  // the item and the final position
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I': {
-        const bool is_signed = opt >= 'a' && opt <= 'z';
-        lua_pushnumber(L, ReadInteger(data + pos, layout.little, is_signed, size));
-        ++results;
-        break;
-      }
       case 'x':
         break;
       case 'f': {
@@ -340,7 +337,13 @@ int Unpack(lua_State* L) {
         break;
       }
       default:
-        ApplyControl(L, opt, &fmt, &layout);
+        if (IsIntegerOption(opt)) {
+          const bool is_signed = opt >= 'a' && opt <= 'z';
+          lua_pushnumber(L, ReadInteger(data + pos, layout.little, is_signed, size));
+          ++results;
+        } else {
+          ApplyControl(L, opt, &fmt, &layout);
+        }
     }
     pos += size;
   }

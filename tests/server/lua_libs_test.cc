@@ -344,6 +344,8 @@ TEST_F(LuaLibsTest, UnpackArgumentErrors) {
             "t:1: Invalid request to unpack with offset of 0 and limit of -2.");
   EXPECT_EQ(Error("cmsgpack.unpack_limit('\\1')"),
             "t:1: bad argument #2 to 'unpack_limit' (number expected, got no value)");
+  EXPECT_EQ(Error("cmsgpack.unpack_one()"),
+            "t:1: bad argument #1 to 'unpack_one' (string expected, got no value)");
   EXPECT_EQ(Error("cmsgpack.unpack({})"),
             "t:1: bad argument #1 to 'unpack' (string expected, got table)");
 }
@@ -549,6 +551,8 @@ TEST_F(LuaLibsTest, StructUnpack) {
   // c0 takes its length from the item before, which it replaces.
   EXPECT_EQ(Run("return struct.unpack('b c0', '\\2abc')"), (V{"ab", "4"}));
   EXPECT_EQ(Run("return struct.unpack('c1 c0', '2abc')"), (V{"ab", "4"}));
+  // A count of 2^64 or more (here inf) is 0, as Redis's cast gives on x86-64.
+  EXPECT_EQ(Run("return struct.unpack('c3 c0', 'infabc')"), (V{"", "4"}));
   // An empty format reads nothing and returns pos as given, even past the end.
   EXPECT_EQ(Run("return struct.unpack('', 'abc', 10)"), V{"10"});
   EXPECT_EQ(Run("return struct.unpack('', 'abc', -5)"), V{"-5"});
