@@ -789,8 +789,8 @@ void LuaEngine::Open() {
   lua_setglobal(L, "redis");
 
   // Every library table becomes a read-only proxy.
-  for (const char* lib : {"redis", "string", "table", "math", "cjson", "bit", "cmsgpack", "struct",
-                          "coroutine"}) {
+  for (const char* lib :
+       {"redis", "string", "table", "math", "cjson", "bit", "cmsgpack", "struct", "coroutine"}) {
     lua_getglobal(L, lib);
     if (lua_istable(L, -1)) {
       MakeProxy(L);
