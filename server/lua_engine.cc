@@ -26,6 +26,8 @@ extern "C" {
 }
 
 #include "command.h"
+#include "lua_cmsgpack.h"
+#include "lua_struct.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -721,6 +723,8 @@ void LuaEngine::Open() {
   OpenLib(L, luaopen_math, LUA_MATHLIBNAME);
   OpenLib(L, luaopen_cjson, "cjson");
   OpenLib(L, luaopen_bit, "bit");
+  OpenLib(L, luaopen_cmsgpack, "cmsgpack");
+  OpenLib(L, luaopen_struct, "struct");
   // luaopen_base also registers these, which scripts must not have.
   for (const char* name : {"loadfile", "dofile", "print", "module", "require"}) {
     lua_pushnil(L);
@@ -786,7 +790,8 @@ void LuaEngine::Open() {
   lua_setglobal(L, "redis");
 
   // Every library table becomes a read-only proxy.
-  for (const char* lib : {"redis", "string", "table", "math", "cjson", "bit", "coroutine"}) {
+  for (const char* lib :
+       {"redis", "string", "table", "math", "cjson", "bit", "cmsgpack", "struct", "coroutine"}) {
     lua_getglobal(L, lib);
     if (lua_istable(L, -1)) {
       MakeProxy(L);

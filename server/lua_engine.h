@@ -9,7 +9,8 @@
 // cmd_script.cc; this file knows nothing of the keyspace.
 //
 // The sandbox is Redis's: the base, table, string and math libraries plus
-// cjson and bit (Debian's lua-cjson and lua-bitop); no os, io, print,
+// cjson and bit (Debian's lua-cjson and lua-bitop), cmsgpack and struct
+// (lua_cmsgpack.h, lua_struct.h: Debian has neither); no os, io, print,
 // loadfile or dofile; globals can be neither created nor changed (the
 // global table a script sees is a read-only proxy, and so are the
 // libraries); a read of a global that does not exist is an error.
