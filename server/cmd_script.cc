@@ -53,9 +53,24 @@ bool AllowedWithoutKeys(const CommandSpec& top) {
   return name == "ping" || name == "echo" || name == "time";
 }
 
-// Runs one command a script called, inside the script's transaction.
+// Whether every key the command names is one of `declared` (sorted).
+bool KeysDeclared(const CommandSpec& cmd, uint32_t flags, std::span<const std::string_view> argv,
+                  const std::vector<std::string_view>& declared) {
+  if ((flags & kWholeKeyspace) != 0) return false;
+  for (const std::string_view k : KeysOf(cmd, argv)) {
+    if (!std::binary_search(declared.begin(), declared.end(), k)) return false;
+  }
+  return true;
+}
+
+// Runs one command a script called, inside the script's transaction; the
+// reply is framed in `protocol` (the script's redis.setresp). With
+// `declared` (sorted), the transaction holds only those keys: a command that
+// needs another key, or the whole keyspace, stops the script instead
+// (*needs_all set; see RunInTransaction).
 std::string CallFromScript(CommandContext& ctx, Transaction& tx, bool read_only,
-                           std::span<const std::string_view> argv) {
+                           std::span<const std::string_view> argv, int protocol,
+                           const std::vector<std::string_view>* declared, bool* needs_all) {
   const CommandSpec* top = LookupCommand(argv[0]);
   if (top == nullptr) return ErrorReply("ERR Unknown Redis command called from script");
   const CommandSpec* cmd = top;
@@ -75,9 +90,14 @@ std::string CallFromScript(CommandContext& ctx, Transaction& tx, bool read_only,
   if ((flags & (kWrite | kReadOnly | kWholeKeyspace)) == 0 && !AllowedWithoutKeys(*top)) {
     return ErrorReply("ERR This Redis command is not allowed from script");
   }
+  if (declared != nullptr && !KeysDeclared(*cmd, flags, argv, *declared)) {
+    *needs_all = true;
+    ctx.server.lua.AbortRun();
+    return ErrorReply("ERR script stopped to run again on the whole keyspace");
+  }
   if ((flags & kWrite) != 0) ctx.server.lua.NoteWrite();  // no longer killable
   std::string reply;
-  ReplyWriter out(&reply, 2);
+  ReplyWriter out(&reply, protocol);
   CommandContext sub{ctx.server, ctx.client, argv, out, ctx.stats, ctx.durability, &tx};
   RunCommand(sub, *top, *cmd);
   return reply;
@@ -108,6 +128,13 @@ bool SplitKeysAndArgs(CommandContext& ctx, std::span<const std::string_view>* ke
   return true;
 }
 
+// A key that is not in `declared` (sorted).
+std::string UndeclaredKey(const std::vector<std::string_view>& declared) {
+  std::string key = "\xff";
+  while (std::binary_search(declared.begin(), declared.end(), key)) key += '\xff';
+  return key;
+}
+
 // Runs a script or function through `run` (LuaEngine::Run or RunFunction)
 // inside one transaction; false if `run` found nothing to run (nothing
 // replied).
@@ -129,16 +156,38 @@ bool RunInTransaction(CommandContext& ctx, bool read_only, RunFn&& run) {
       (*ctx.while_busy)();
     }
   };
-  auto body = [&](Transaction& tx) {
-    auto call = [&](std::span<const std::string_view> argv) {
-      return CallFromScript(ctx, tx, read_only, argv);
+  // A script first runs holding only the shards of the keys it declares
+  // (Redis's contract: a script names its keys), so it waits for no writer
+  // of other keys and takes two locks, not every shard's. If it calls a
+  // command on another key, or on the whole keyspace, that run is stopped at
+  // once, writes nothing (the transaction fails on an undeclared key), and
+  // the script runs again from the start under update_all(): still atomic,
+  // and correct for scripts that do not keep the contract.
+  std::vector<std::string_view> declared(keys.begin(), keys.end());
+  std::sort(declared.begin(), declared.end());
+  bool needs_all = false;
+  auto body = [&](Transaction& tx, bool whole) {
+    auto call = [&](std::span<const std::string_view> argv, int protocol) {
+      return CallFromScript(ctx, tx, read_only, argv, protocol, whole ? nullptr : &declared,
+                            &needs_all);
     };
     found = run(keys, args, call, out, &while_busy);
+    if (needs_all) (void)tx.get(UndeclaredKey(declared));  // fails the transaction
   };
   if (ctx.tx != nullptr) {  // queued in MULTI: EXEC's transaction holds everything
-    body(*ctx.tx);
+    body(*ctx.tx, true);
   } else {
-    const Result<void> r = ctx.server.store->update_all(body, ctx.durability.Deferred());
+    Result<void> r = ctx.server.store->update(
+        declared, [&](Transaction& tx) { body(tx, false); }, ctx.durability.Deferred());
+    if (!r && r.error().code() == ErrorCode::kInvalidArgument) {
+      // A key it did not declare (or an oversized value, which fails again
+      // below and is reported): run it again holding everything.
+      reply.clear();
+      needs_all = false;
+      found = true;
+      r = ctx.server.store->update_all([&](Transaction& tx) { body(tx, true); },
+                                       ctx.durability.Deferred());
+    }
     ctx.durability.Record();
     // The store refused the script's writes (a full disk): none applied, and
     // the client learns that instead of the script's result.

@@ -65,6 +65,12 @@ constexpr int kMaxDepth = 1000;  // nesting of tables converted to replies
 // The engine's per-run state that redis.call reaches (an upvalue).
 struct RunState {
   const LuaEngine::CallFn* call = nullptr;
+  int resp = 2;  // the protocol redis.call's replies come in (redis.setresp)
+  // LuaEngine::AbortRun() was called: the script is stopped as SCRIPT KILL
+  // stops one (raised at once, and on every line after, so pcall cannot
+  // keep it running).
+  bool abort = false;
+  lua_Hook hook = nullptr;  // the engine's count hook, which raises it
   LuaEngine::Library* pending = nullptr;  // FUNCTION LOAD: the library being built
 };
 
@@ -74,11 +80,24 @@ void PushErrorTable(lua_State* L, std::string_view msg) {
   lua_setfield(L, -2, "err");
 }
 
-// ---- RESP2 reply -> Lua (what redis.call returns) ----
+// ---- RESP2/RESP3 reply -> Lua (what redis.call returns) ----
 
-// Parses one reply at *p (advancing it) and pushes its Lua value. Replies
-// come from our own ReplyWriter, so they are well formed; a short read
-// still pushes false rather than reading past the end.
+// Sets field `name` of the table on top to a new table holding what fill
+// pushes (the RESP3 wrappers: {map=...}, {set=...}, {double=...}...).
+template <class Fill>
+void PushWrapped(lua_State* L, const char* name, Fill&& fill) {
+  lua_createtable(L, 0, 1);
+  fill();
+  lua_setfield(L, -2, name);
+}
+
+// Parses one reply at *p (advancing it) and pushes its Lua value, as Redis
+// converts them: RESP2 as before, and after redis.setresp(3) also RESP3's
+// map -> {map={k=v}}, set -> {set={m=true}}, null -> nil, boolean,
+// double -> {double=n}, big number -> {big_number=s} and verbatim ->
+// {verbatim_string={format=f, string=s}}. Replies come from our own
+// ReplyWriter, so they are well formed; a short read still pushes false
+// rather than reading past the end.
 void PushReply(lua_State* L, const char*& p, const char* end, int depth) {
   if (p >= end) {
     lua_pushboolean(L, 0);
@@ -114,17 +133,85 @@ void PushReply(lua_State* L, const char*& p, const char* end, int depth) {
       p += n + 2;
       return;
     }
-    case '*': {
+    case '*':
+    case '>': {
       const long long n = number();
       if (n < 0 || depth > kMaxDepth) {
         lua_pushboolean(L, 0);
         return;
       }
-      lua_createtable(L, static_cast<int>(n), 0);
+      // Not pre-sized: with RESP3 nulls (nil) in it, the table's length
+      // operator then gives what it gives in Redis.
+      lua_newtable(L);
       for (long long i = 1; i <= n; ++i) {
         PushReply(L, p, end, depth + 1);
         lua_rawseti(L, -2, static_cast<int>(i));
       }
+      return;
+    }
+    case '%':
+    case '~': {
+      const long long n = number();
+      if (n < 0 || depth > kMaxDepth) {
+        lua_pushboolean(L, 0);
+        return;
+      }
+      const bool map = type == '%';
+      PushWrapped(L, map ? "map" : "set", [&] {
+        lua_newtable(L);
+        for (long long i = 0; i < n; ++i) {
+          PushReply(L, p, end, depth + 1);
+          if (map) {
+            PushReply(L, p, end, depth + 1);
+          } else {
+            lua_pushboolean(L, 1);
+          }
+          // A nil key (a null in the reply) cannot index a table: skipped.
+          if (lua_isnil(L, -2)) {
+            lua_pop(L, 2);
+          } else {
+            lua_settable(L, -3);
+          }
+        }
+      });
+      return;
+    }
+    case '|': {  // attributes: read and dropped, then the reply they annotate
+      const long long n = number();
+      for (long long i = 0; i < 2 * n && p < end; ++i) {
+        PushReply(L, p, end, depth + 1);
+        lua_pop(L, 1);
+      }
+      return PushReply(L, p, end, depth);
+    }
+    case '_':
+      lua_pushnil(L);
+      return;
+    case '#':
+      lua_pushboolean(L, line == "t");
+      return;
+    case ',': {
+      const double d = std::strtod(std::string(line).c_str(), nullptr);
+      PushWrapped(L, "double", [&] { lua_pushnumber(L, d); });
+      return;
+    }
+    case '(':
+      PushWrapped(L, "big_number", [&] { lua_pushlstring(L, line.data(), line.size()); });
+      return;
+    case '=': {
+      const long long n = number();
+      if (n < 4 || p + n > end) {
+        lua_pushboolean(L, 0);
+        return;
+      }
+      const std::string_view text(p, static_cast<std::size_t>(n));
+      p += n + 2;
+      PushWrapped(L, "verbatim_string", [&] {
+        lua_pushlstring(L, text.data(), 3);
+        lua_setfield(L, -2, "format");
+        lua_pushlstring(L, text.data() + 4, text.size() - 4);
+        lua_setfield(L, -2, "string");
+      });
       return;
     }
     default:
@@ -151,6 +238,65 @@ bool StringField(lua_State* L, int idx, const char* name, std::string* out) {
   return is;
 }
 
+void WriteValue(lua_State* L, int idx, ReplyWriter& out, int depth);
+
+// The field `name` of the table at idx pushed (raw) if it has Lua type
+// `type`; false (nothing pushed) otherwise.
+bool PushField(lua_State* L, int idx, const char* name, int type) {
+  lua_pushstring(L, name);
+  lua_rawget(L, idx);
+  if (lua_type(L, -1) == type) return true;
+  lua_pop(L, 1);
+  return false;
+}
+
+// Writes a RESP3 wrapper table, as Redis reads them from a script's result:
+// {double=n}, {big_number=s}, {map={k=v}}, {set={m=true}},
+// {verbatim_string={format=f, string=s}}. To a RESP2 client they become a
+// bulk string, a flat array or an array, as ReplyWriter frames them. False
+// if the table at idx (absolute) is none of these.
+bool WriteResp3Wrapper(lua_State* L, int idx, ReplyWriter& out, int depth) {
+  lua_checkstack(L, 4);
+  if (PushField(L, idx, "double", LUA_TNUMBER)) {
+    out.Double(lua_tonumber(L, -1));
+    lua_pop(L, 1);
+    return true;
+  }
+  std::string text;
+  if (StringField(L, idx, "big_number", &text)) {
+    out.BigNumber(text);
+    return true;
+  }
+  for (const bool map : {true, false}) {
+    if (!PushField(L, idx, map ? "map" : "set", LUA_TTABLE)) continue;
+    const int t = lua_gettop(L);
+    std::size_t n = 0;
+    for (lua_pushnil(L); lua_next(L, t) != 0; lua_pop(L, 1)) ++n;
+    if (map) {
+      out.MapHeader(n);
+    } else {
+      out.SetHeader(n);
+    }
+    for (lua_pushnil(L); lua_next(L, t) != 0; lua_pop(L, 1)) {
+      WriteValue(L, -2, out, depth + 1);
+      if (map) WriteValue(L, -1, out, depth + 1);
+    }
+    lua_pop(L, 1);
+    return true;
+  }
+  if (PushField(L, idx, "verbatim_string", LUA_TTABLE)) {
+    std::string format;
+    const bool ok = StringField(L, -1, "string", &text) && StringField(L, -1, "format", &format) &&
+                    format.size() == 3;
+    lua_pop(L, 1);
+    if (ok) {
+      out.Verbatim(text, format);
+      return true;
+    }
+  }
+  return false;
+}
+
 void WriteValue(lua_State* L, int idx, ReplyWriter& out, int depth) {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   switch (lua_type(L, idx)) {
@@ -175,6 +321,7 @@ void WriteValue(lua_State* L, int idx, ReplyWriter& out, int depth) {
       if (StringField(L, idx, "err", &text)) return out.Error(text);
       if (StringField(L, idx, "ok", &text)) return out.Simple(text);
       if (depth > kMaxDepth) return out.Error("ERR reached lua stack limit");
+      if (WriteResp3Wrapper(L, idx, out, depth)) return;
       // An array: its elements up to the first nil, as Redis does.
       std::size_t n = 0;
       for (;; ++n) {
@@ -235,7 +382,7 @@ void DoCall(lua_State* L, const RunState& rs, CallOutcome* o) {
     o->error = "ERR redis.call is not available here";
     return;
   }
-  o->reply = (*rs.call)(argv);
+  o->reply = (*rs.call)(argv, rs.resp);
 }
 
 int Call(lua_State* L, bool protected_call) {
@@ -253,6 +400,10 @@ int Call(lua_State* L, bool protected_call) {
       PushReply(L, p, p + o.reply.size(), 0);
       failed = !o.reply.empty() && o.reply[0] == '-';
     }
+  }
+  if (rs->abort) {
+    lua_sethook(L, rs->hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    return lua_error(L);
   }
   if (failed && !protected_call) return lua_error(L);  // the error table, raised
   return 1;
@@ -375,10 +526,7 @@ int RedisSetResp(lua_State* L) {
     lua_pushstring(L, "RESP version must be 2 or 3.");
     return lua_error(L);
   }
-  if (v == 3) {
-    lua_pushstring(L, "RESP3 replies inside scripts are not supported by kvstore yet.");
-    return lua_error(L);
-  }
+  static_cast<RunState*>(lua_touserdata(L, lua_upvalueindex(1)))->resp = v;
   return 0;
 }
 
@@ -699,6 +847,13 @@ struct HookAccess {
                                                    : "Script killed by user with SCRIPT KILL...");
       lua_error(L);
     }
+    lua_getfield(L, LUA_REGISTRYINDEX, "kvstore.runstate");
+    const bool abort = static_cast<RunState*>(lua_touserdata(L, -1))->abort;
+    lua_pop(L, 1);
+    if (abort) {
+      lua_pushstring(L, "ERR script stopped to run again on the whole keyspace");
+      lua_error(L);
+    }
     const int64_t deadline = e->load_deadline_ms_.load(std::memory_order_relaxed);
     if (deadline != 0 && SteadyMs() > deadline) {
       lua_pushstring(L, "FUNCTION LOAD timeout");
@@ -751,7 +906,7 @@ void LuaEngine::Open() {
        {Fn{"call", RedisCall, true}, Fn{"pcall", RedisPcall, true},
         Fn{"error_reply", RedisErrorReply, false}, Fn{"status_reply", RedisStatusReply, false},
         Fn{"sha1hex", RedisSha1Hex, false}, Fn{"log", RedisLog, false},
-        Fn{"setresp", RedisSetResp, false}, Fn{"set_repl", RedisSetRepl, false},
+        Fn{"setresp", RedisSetResp, true}, Fn{"set_repl", RedisSetRepl, false},
         Fn{"replicate_commands", RedisReplicateCommands, false}}) {
     if (f.needs_run_state) {
       lua_getfield(L, LUA_REGISTRYINDEX, "kvstore.runstate");
@@ -969,6 +1124,9 @@ void LuaEngine::Invoke(int nargs, std::string_view label, const CallFn& call, Re
   lua_State* L = L_;
   RunState* rs = GetRunState(L);
   rs->call = &call;
+  rs->resp = 2;  // every run starts in RESP2, as in Redis
+  rs->abort = false;
+  rs->hook = HookAccess::Hook;
   kill_.store(false);
   wrote_.store(false);
   run_is_function_.store(function, std::memory_order_release);
@@ -1264,6 +1422,8 @@ bool LuaEngine::RunningFunctionInfo(std::string* name, std::vector<std::string>*
   *command = run_command_;
   return true;
 }
+
+void LuaEngine::AbortRun() { GetRunState(L_)->abort = true; }
 
 LuaEngine::KillResult LuaEngine::Kill(bool function) {
   if (!running_.load(std::memory_order_acquire)) return KillResult::kNotBusy;

@@ -44,9 +44,11 @@ class LuaEngine {
   LuaEngine& operator=(const LuaEngine&) = delete;
 
   // Runs one command a script called (argv[0] is its name) and returns its
-  // reply framed in RESP2. Checks that refuse the call (unknown command,
-  // write in a read-only script...) are error replies too.
-  using CallFn = std::function<std::string(std::span<const std::string_view> argv)>;
+  // reply framed in `protocol` (2, or 3 after redis.setresp(3)). Checks
+  // that refuse the call (unknown command, write in a read-only script...)
+  // are error replies too.
+  using CallFn =
+      std::function<std::string(std::span<const std::string_view> argv, int protocol)>;
 
   // Compiles body and caches it under its SHA1, which is returned in *sha.
   // False, with Redis's error text in *error, if it does not compile.
@@ -124,6 +126,10 @@ class LuaEngine {
   // (as in Redis; its writes would be discarded, but Redis's contract is
   // that such a script runs to its end).
   void NoteWrite() { wrote_.store(true, std::memory_order_release); }
+  // Called from the running script's own CallFn: stops the script as SCRIPT
+  // KILL does, at once and whatever pcall it is in (its caller discards the
+  // run and starts it again; see cmd_script.cc).
+  void AbortRun();
   enum class KillResult { kNotBusy, kKilled, kUnkillable, kOtherKind };
   // SCRIPT KILL (function false) or FUNCTION KILL (true): asks the running
   // script to stop at its next hook; kOtherKind if the other kind runs.

@@ -96,14 +96,27 @@ void ReplyWriter::Double(double v) {
   }
 }
 
-void ReplyWriter::Verbatim(std::string_view text) {
+void ReplyWriter::Verbatim(std::string_view text, std::string_view format) {
   if (protocol_ < 3) {
     Bulk(text);
     return;
   }
-  Header('=', text.size() + 4);
-  out_->append("txt:", 4);
+  Header('=', text.size() + format.size() + 1);
+  out_->append(format);
+  out_->push_back(':');
   out_->append(text);
+  out_->append("\r\n", 2);
+}
+
+void ReplyWriter::SetHeader(std::size_t n) { Header(protocol_ >= 3 ? '~' : '*', n); }
+
+void ReplyWriter::BigNumber(std::string_view digits) {
+  if (protocol_ < 3) {
+    Bulk(digits);
+    return;
+  }
+  out_->push_back('(');
+  out_->append(digits);
   out_->append("\r\n", 2);
 }
 

@@ -51,8 +51,13 @@ class ReplyWriter {
   // Appends replies another writer framed (EXEC's array of its commands'
   // replies). Their errors are counted by that writer, not this one.
   void Raw(std::string_view framed) { out_->append(framed); }
-  // RESP3 "=<len>\r\ntxt:<text>"; RESP2 a bulk string.
-  void Verbatim(std::string_view text);
+  // RESP3 "=<len>\r\n<format>:<text>" (format: three characters, "txt" or
+  // "mkd"); RESP2 a bulk string of text.
+  void Verbatim(std::string_view text, std::string_view format = "txt");
+  // RESP3 "~n"; RESP2 an array of the n members.
+  void SetHeader(std::size_t n);
+  // RESP3 "(<digits>"; RESP2 a bulk string of the same text.
+  void BigNumber(std::string_view digits);
 
  private:
   template <class T>

@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
 from server_harness import (  # noqa: E402
-    Conn, RedisCase, Server, assert_reads_never_torn, assert_units_whole_after_kill9)
+    Conn, RedisCase, Server, assert_reads_never_torn, assert_units_whole_after_kill9,
+    recv_exactly)
 
 
 class ScriptingTest(RedisCase):
@@ -53,6 +54,72 @@ class ScriptingTest(RedisCase):
         self.assertEqual(
             self.run_("EVAL", "local t = redis.pcall('incr','s'); return t['err']", 0),
             b"ERR value is not an integer or out of range")
+
+    def test_resp3_conversions_both_ways(self):
+        # Expected bytes are redis-server 7.0.15's, for a RESP2 and a RESP3
+        # client: the RESP3 wrappers a script returns, and what redis.call
+        # gives a script after redis.setresp(3) (null -> nil, map -> {map=}).
+        self.run_("SET", "k", "v")
+        cases = [
+            ("return {double=3.5}", b"$3\r\n3.5\r\n", b",3.5\r\n"),
+            ("return {big_number='1234567890123456789012'}",
+             b"$22\r\n1234567890123456789012\r\n", b"(1234567890123456789012\r\n"),
+            ("return {map={a=1}}", b"*2\r\n$1\r\na\r\n:1\r\n", b"%1\r\n$1\r\na\r\n:1\r\n"),
+            ("return {set={a=true}}", b"*1\r\n$1\r\na\r\n", b"~1\r\n$1\r\na\r\n"),
+            ("return {verbatim_string={format='txt',string='hi'}}", b"$2\r\nhi\r\n",
+             b"=6\r\ntxt:hi\r\n"),
+            ("return {double='abc'}", b"*0\r\n", b"*0\r\n"),
+            ("return false", b"$-1\r\n", b"_\r\n"),
+            ("redis.setresp(3); return type(redis.call('get','nokey'))", b"$3\r\nnil\r\n",
+             b"$3\r\nnil\r\n"),
+            ("redis.setresp(2); return type(redis.call('get','nokey'))", b"$7\r\nboolean\r\n",
+             b"$7\r\nboolean\r\n"),
+            ("redis.setresp(3); return #redis.call('mget','k','nokey','k')", b":1\r\n", b":1\r\n"),
+            ("redis.setresp(3); return redis.call('lcs','k','k','idx')",
+             b"*4\r\n$3\r\nlen\r\n:1\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:0\r\n:0\r\n*2\r\n:0\r\n:0\r\n",
+             b"%2\r\n$3\r\nlen\r\n:1\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:0\r\n:0\r\n*2\r\n:0\r\n:0\r\n"),
+            ("redis.setresp(3); return redis.call('lcs','k','k','idx').map.len", b":1\r\n",
+             b":1\r\n"),
+        ]
+        for proto in (2, 3):
+            c = Conn(self.srv)
+            try:
+                c.send("HELLO", proto)
+                c.send("PING")
+                seen = b""
+                while not seen.endswith(b"+PONG\r\n"):
+                    seen += c.sock.recv(65536)
+                for script, resp2, resp3 in cases:
+                    want = resp2 if proto == 2 else resp3
+                    c.send("EVAL", script, 0)
+                    got = recv_exactly(c.sock, len(want))
+                    self.assertEqual(got, want, "%s (RESP%d)" % (script, proto))
+            finally:
+                c.close()
+        self.assertEqual(self.err("EVAL", "redis.setresp(4)", 0)[:29], "RESP version must be 2 or 3. ")
+
+    def test_scripts_that_touch_undeclared_keys_run_once_in_effect(self):
+        # A script runs first holding only its declared keys; one that
+        # touches another key (even inside pcall) or the whole keyspace is
+        # stopped and run again holding everything. Its effects must be
+        # those of one run.
+        self.run_("SET", "a", "1")
+        script = ("redis.call('incr', KEYS[1]);"
+                  "pcall(function() return redis.call('incr', 'other') end);"
+                  "redis.call('incr', KEYS[1]);"
+                  "return {redis.call('get', KEYS[1]), redis.call('get', 'other'),"
+                  " redis.call('dbsize')}")
+        self.assertEqual(self.run_("EVAL", script, 1, "a"), [b"3", b"1", 2])
+        self.assertEqual(self.run_("EVAL", script, 1, "a"), [b"5", b"2", 2])
+        # A script that waits for its own write to an undeclared key ends.
+        self.assertEqual(self.run_(
+            "EVAL", "redis.call('set','u','x'); local n = 0;"
+            " while redis.call('get','u') ~= 'x' do n = n + 1 end; return n", 0), 0)
+        # Declared keys only: no second run is needed, and errors are kept.
+        self.assertEqual(self.run_("EVAL", "return redis.pcall('incr', KEYS[1])['err']", 1, "u"),
+                         b"ERR value is not an integer or out of range")
+        self.assertEqual(sorted(self.run_("EVAL", "return redis.call('keys', '*')", 0)),
+                         [b"a", b"other", b"u"])
 
     def test_keys_argv_and_writes(self):
         r = self.run_("EVAL", "redis.call('set', KEYS[1], ARGV[1]); return {KEYS[2], ARGV[2]}",
