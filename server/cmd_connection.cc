@@ -41,10 +41,12 @@ std::string ClientLine(const ClientInfo& c) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64 " idle=%" PRId64
-                " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=%s user=default resp=%d\n",
+                " flags=%s db=0 sub=%zu psub=%zu ssub=%zu multi=-1 cmd=%s user=default resp=%d\n",
                 c.id, c.addr.c_str(), c.laddr.c_str(), c.fd, c.name.c_str(),
                 (now - c.created_ms) / 1000,
                 (now - c.last_active_ms.load(std::memory_order_relaxed)) / 1000,
+                c.pubsub.subscribed() ? "P" : "N", c.pubsub.count(PubSubKind::kChannel),
+                c.pubsub.count(PubSubKind::kPattern), c.pubsub.count(PubSubKind::kShard),
                 cmd >= 0 ? FullName(StatSlotSpec(static_cast<std::size_t>(cmd))).c_str() : "NULL",
                 c.protocol.load(std::memory_order_relaxed));
   return buf;
@@ -54,6 +56,12 @@ std::string ClientLine(const ClientInfo& c) {
 
 void PingCommand(CommandContext& ctx) {
   if (ctx.argv.size() > 2) return ReplyArity(ctx, *LookupCommand("ping"));
+  // RESP2 subscribed mode: a pong "message", as Redis.
+  if (ctx.client.pubsub.subscribed() && ctx.reply.protocol() == 2) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    return ctx.reply.Bulk(ctx.argv.size() == 2 ? ctx.argv[1] : "");
+  }
   if (ctx.argv.size() == 2) return ctx.reply.Bulk(ctx.argv[1]);
   ctx.reply.Simple("PONG");
 }
@@ -161,6 +169,22 @@ void SelectCommand(CommandContext& ctx) {
 void QuitCommand(CommandContext& ctx) {
   ctx.client.close_after_reply = true;
   ctx.reply.Ok();
+}
+
+// RESET: the connection as a new one would be (Redis's
+// clearClientConnectionState): no transaction, no watched keys, no
+// subscriptions, RESP2, no name, and not authenticated if a password is set.
+void ResetCommand(CommandContext& ctx) {
+  ClientInfo& c = ctx.client;
+  c.multi = MultiState{};
+  ctx.server.watches.UnwatchAll(&c);
+  ctx.server.pubsub.UnsubscribeAll(&c.pubsub);
+  TakeOwnMessages(ctx);
+  c.protocol.store(2);
+  ctx.reply.set_protocol(2);
+  SetClientName(ctx, "");
+  c.authenticated = !ctx.server.auth_required.load();
+  ctx.reply.Simple("RESET");
 }
 
 

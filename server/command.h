@@ -58,6 +58,7 @@ enum CommandFlags : uint32_t {
   kNoMulti = 1 << 10,
   kAllowBusy = 1 << 11,
   kSkipSlowlog = 1 << 12,
+  kPubsub = 1 << 13,
   // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
   // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
   kWholeKeyspace = 1 << 16,

@@ -67,6 +67,8 @@ class EventLoop {
   bool ReadAndProcess(Connection* c);
   void MarkPending(Connection* c);
   void FlushPending();
+  // Moves messages published to this loop's subscribers into their output.
+  void DeliverMessages();
   bool Flush(Connection* c);
   void SetWriting(Connection* c, bool writing);
   void SweepIdle();
@@ -91,6 +93,7 @@ class EventLoop {
   bool inbox_closed_ = false;  // GUARDED_BY(inbox_mu_)
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> pending_;  // replies to send at the batch's end
+  DeliveryQueue delivery_;            // subscribers with messages (pubsub.h)
   int64_t now_ms_ = 0;
 };
 
