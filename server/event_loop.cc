@@ -364,9 +364,13 @@ void EventLoop::FlushPending() {
 // A subscriber's messages join its output like replies. One past its
 // client-output-buffer-limit is closed (its mailbox is already freed).
 void EventLoop::DeliverMessages() {
-  for (PubSubClient* p : delivery_.Take()) {
+  std::vector<PubSubClient*> ready = delivery_.Take();
+  if (ready.size() > 1) {  // a client may be listed twice: once only, as it may be closed
+    std::sort(ready.begin(), ready.end());
+    ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  }
+  for (PubSubClient* p : ready) {
     auto* c = static_cast<Connection*>(p->owner());
-    if (!conns_.contains(c)) continue;  // listed twice, and closed the first time
     if (!p->TakeMessages(&c->out)) {
       spdlog::warn(
           "closing client id={} addr={}: output buffer past client-output-buffer-limit "

@@ -196,8 +196,20 @@ bool PubSubClient::TakeMessages(std::string* out) {
 
 void PubSubClient::Deliver(std::string_view framed, const OutputBufferLimits::Limit& limit,
                            int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (over_limit_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (over_limit_) return;
+    Append(framed, limit, now_ms);
+    if (queued_ || queue_ == nullptr) return;
+    queued_ = true;
+  }
+  queue_->Post(this);  // the publisher still holds the registry: the client is alive
+}
+
+// Adds the message, or frees the mailbox if the client is past its limit.
+// REQUIRES: mu_ held.
+void PubSubClient::Append(std::string_view framed, const OutputBufferLimits::Limit& limit,
+                          int64_t now_ms) {
   // As Redis's checkClientOutputBufferLimits, with the message counted in.
   const uint64_t used = mailbox_.size() + framed.size() + unsent_.load(std::memory_order_relaxed);
   bool over = limit.hard > 0 && used >= limit.hard;
@@ -215,10 +227,6 @@ void PubSubClient::Deliver(std::string_view framed, const OutputBufferLimits::Li
     std::string().swap(mailbox_);
   } else {
     mailbox_.append(framed);
-  }
-  if (!queued_ && queue_ != nullptr) {
-    queued_ = true;
-    queue_->Post(this);
   }
 }
 

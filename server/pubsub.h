@@ -147,8 +147,11 @@ class PubSubClient {
 
  private:
   friend class PubSub;
-  // Appends one framed message (publisher's thread, registry lock shared).
+  // Appends one framed message (publisher's thread, registry lock shared)
+  // and, the first time since the loop last took the mailbox, queues the
+  // client on its loop (outside the mailbox's lock).
   void Deliver(std::string_view framed, const OutputBufferLimits::Limit& limit, int64_t now_ms);
+  void Append(std::string_view framed, const OutputBufferLimits::Limit& limit, int64_t now_ms);
 
   const std::atomic<int>* protocol_;
   DeliveryQueue* queue_ = nullptr;
