@@ -123,6 +123,18 @@ class PubSubTest(unittest.TestCase):
         self.conns.append(c)
         return c
 
+    def slow_subscriber(self, channel):
+        """A raw socket subscribed to channel, with a tiny receive buffer,
+        that the test never reads from."""
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(10)
+        slow.connect(("127.0.0.1", self.srv.port))
+        self.conns.append(slow)
+        slow.sendall(cmd("SUBSCRIBE", channel))
+        self.assertTrue(slow.recv(100).startswith(b"*3\r\n$9\r\nsubscribe"))
+        return slow
+
     def test_publish_reaches_subscribers_on_every_thread(self):
         # Connections are dealt round-robin across the two I/O loops, so
         # consecutive ones live on different threads.
@@ -329,13 +341,7 @@ class PubSubTest(unittest.TestCase):
             self.assertEqual(self.r.config_get("client-output-buffer-limit"),
                              {"client-output-buffer-limit":
                               "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 1"})
-            slow = socket.socket()
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.settimeout(10)
-            slow.connect(("127.0.0.1", self.srv.port))
-            self.conns.append(slow)
-            slow.sendall(cmd("SUBSCRIBE", "flood"))
-            self.assertTrue(slow.recv(100).startswith(b"*3\r\n$9\r\nsubscribe"))
+            slow = self.slow_subscriber("flood")
             pub = self.conn()
             rss_before = rss_kb(self.srv.proc.pid)
             # 100 MB published; without the limit the server would hold it all.
@@ -377,13 +383,7 @@ class PubSubTest(unittest.TestCase):
         # it has stayed past it for longer than the seconds given.
         self.r.config_set("client-output-buffer-limit", "pubsub 0 256kb 1")
         try:
-            slow = socket.socket()
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.settimeout(10)
-            slow.connect(("127.0.0.1", self.srv.port))
-            self.conns.append(slow)
-            slow.sendall(cmd("SUBSCRIBE", "soft"))
-            slow.recv(100)
+            self.slow_subscriber("soft")
             payload = "y" * 10000
             batch = b"".join(cmd("PUBLISH", "soft", payload) for _ in range(100))
             pub = self.conn()
