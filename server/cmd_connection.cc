@@ -219,17 +219,26 @@ void ClientSetinfoCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// CLIENT LIST [TYPE normal]: every client is a normal one.
+// CLIENT LIST [TYPE normal|pubsub|master|replica]: a client with a
+// subscription is of type pubsub, every other one normal, as in Redis.
 void ClientListCommand(CommandContext& ctx) {
   const auto& a = ctx.argv;
   if (a.size() != 2 && !(a.size() == 4 && EqualsIgnoreCase(a[2], "TYPE"))) {
     return ctx.reply.Error(kSyntaxError);
   }
+  const bool all = a.size() == 2;
+  const bool normal = !all && EqualsIgnoreCase(a[3], "normal");
+  const bool pubsub = !all && EqualsIgnoreCase(a[3], "pubsub");
+  if (!all && !normal && !pubsub && !EqualsIgnoreCase(a[3], "master") &&
+      !EqualsIgnoreCase(a[3], "replica") && !EqualsIgnoreCase(a[3], "slave")) {
+    return ctx.reply.Error("ERR Unknown client type '" + std::string(a[3]) + "'");
+  }
   std::string out;
   {
     std::lock_guard<std::mutex> lock(ctx.server.clients_mu);
-    if (a.size() == 2 || EqualsIgnoreCase(a[3], "normal")) {
-      for (const auto& [id, c] : ctx.server.clients) out += ClientLine(*c);
+    for (const auto& [id, c] : ctx.server.clients) {
+      const bool subscribed = c->pubsub.subscribed();
+      if (all || (normal && !subscribed) || (pubsub && subscribed)) out += ClientLine(*c);
     }
   }
   ctx.reply.Verbatim(out);

@@ -34,7 +34,7 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Assign the name <name> to the current connection.", ClientSetnameCommand, {}},
     {"setinfo", 4, kClientSub, 0, 0, 0, "connection", "SETINFO <LIB-NAME|LIB-VER> <value>",
      "Accepted for client libraries; not kept.", ClientSetinfoCommand, {}},
-    {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal]",
+    {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal|pubsub|master|replica]",
      "Return information about client connections.", ClientListCommand, {}},
     {"info", 2, kClientSub, 0, 0, 0, "connection", "INFO",
      "Return information about the current client connection.", ClientInfoCommand, {}},

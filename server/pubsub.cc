@@ -15,8 +15,7 @@ namespace kvstore::server {
 
 namespace {
 
-constexpr const char* kClassNames[OutputBufferLimits::kClassCount] = {"normal", "slave",
-                                                                        "pubsub"};
+constexpr const char* kClassNames[OutputBufferLimits::kClassCount] = {"normal", "slave", "pubsub"};
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

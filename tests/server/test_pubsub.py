@@ -296,6 +296,17 @@ class PubSubTest(unittest.TestCase):
         self.assertEqual(len(lines), 1)
         self.assertIn(" psub=1 ", lines[0])
         self.assertIn(" flags=P ", lines[0])
+        # Redis's client types: a client with a subscription is of type pubsub.
+        pubsub = self.r.execute_command("CLIENT", "LIST", "TYPE", "pubsub").splitlines()
+        self.assertEqual(len(pubsub), 1)
+        self.assertIn(" sub=2 ", pubsub[0])
+        normal = self.r.execute_command("CLIENT", "LIST", "TYPE", "normal")
+        self.assertNotIn(" sub=2 ", normal)
+        self.assertIn(" sub=0 ", normal)  # this test's own client
+        self.assertEqual(self.r.execute_command("CLIENT", "LIST", "TYPE", "replica"), "")
+        with self.assertRaises(redis.ResponseError) as cm:
+            self.r.execute_command("CLIENT", "LIST", "TYPE", "foo")
+        self.assertEqual(str(cm.exception), "Unknown client type 'foo'")
 
     def test_redis_py_pubsub_api(self):
         p = self.r.pubsub()
