@@ -41,10 +41,12 @@ std::string ClientLine(const ClientInfo& c) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64 " idle=%" PRId64
-                " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 cmd=%s user=default resp=%d\n",
+                " flags=%s db=0 sub=%zu psub=%zu ssub=%zu multi=-1 cmd=%s user=default resp=%d\n",
                 c.id, c.addr.c_str(), c.laddr.c_str(), c.fd, c.name.c_str(),
                 (now - c.created_ms) / 1000,
                 (now - c.last_active_ms.load(std::memory_order_relaxed)) / 1000,
+                c.pubsub.subscribed() ? "P" : "N", c.pubsub.count(PubSubKind::kChannel),
+                c.pubsub.count(PubSubKind::kPattern), c.pubsub.count(PubSubKind::kShard),
                 cmd >= 0 ? FullName(StatSlotSpec(static_cast<std::size_t>(cmd))).c_str() : "NULL",
                 c.protocol.load(std::memory_order_relaxed));
   return buf;
@@ -54,6 +56,12 @@ std::string ClientLine(const ClientInfo& c) {
 
 void PingCommand(CommandContext& ctx) {
   if (ctx.argv.size() > 2) return ReplyArity(ctx, *LookupCommand("ping"));
+  // RESP2 subscribed mode: a pong "message", as Redis.
+  if (ctx.client.pubsub.subscribed() && ctx.reply.protocol() == 2) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    return ctx.reply.Bulk(ctx.argv.size() == 2 ? ctx.argv[1] : "");
+  }
   if (ctx.argv.size() == 2) return ctx.reply.Bulk(ctx.argv[1]);
   ctx.reply.Simple("PONG");
 }
@@ -163,6 +171,22 @@ void QuitCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// RESET: the connection as a new one would be (Redis's
+// clearClientConnectionState): no transaction, no watched keys, no
+// subscriptions, RESP2, no name, and not authenticated if a password is set.
+void ResetCommand(CommandContext& ctx) {
+  ClientInfo& c = ctx.client;
+  c.multi = MultiState{};
+  ctx.server.watches.UnwatchAll(&c);
+  ctx.server.pubsub.UnsubscribeAll(&c.pubsub);
+  TakeOwnMessages(ctx);
+  c.protocol.store(2);
+  ctx.reply.set_protocol(2);
+  SetClientName(ctx, "");
+  c.authenticated = !ctx.server.auth_required.load();
+  ctx.reply.Simple("RESET");
+}
+
 
 // ---- CLIENT subcommands ----
 
@@ -195,17 +219,26 @@ void ClientSetinfoCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// CLIENT LIST [TYPE normal]: every client is a normal one.
+// CLIENT LIST [TYPE normal|pubsub|master|replica]: a client with a
+// subscription is of type pubsub, every other one normal, as in Redis.
 void ClientListCommand(CommandContext& ctx) {
   const auto& a = ctx.argv;
   if (a.size() != 2 && !(a.size() == 4 && EqualsIgnoreCase(a[2], "TYPE"))) {
     return ctx.reply.Error(kSyntaxError);
   }
+  const bool all = a.size() == 2;
+  const bool normal = !all && EqualsIgnoreCase(a[3], "normal");
+  const bool pubsub = !all && EqualsIgnoreCase(a[3], "pubsub");
+  if (!all && !normal && !pubsub && !EqualsIgnoreCase(a[3], "master") &&
+      !EqualsIgnoreCase(a[3], "replica") && !EqualsIgnoreCase(a[3], "slave")) {
+    return ctx.reply.Error("ERR Unknown client type '" + std::string(a[3]) + "'");
+  }
   std::string out;
   {
     std::lock_guard<std::mutex> lock(ctx.server.clients_mu);
-    if (a.size() == 2 || EqualsIgnoreCase(a[3], "normal")) {
-      for (const auto& [id, c] : ctx.server.clients) out += ClientLine(*c);
+    for (const auto& [id, c] : ctx.server.clients) {
+      const bool subscribed = c->pubsub.subscribed();
+      if (all || (normal && !subscribed) || (pubsub && subscribed)) out += ClientLine(*c);
     }
   }
   ctx.reply.Verbatim(out);

@@ -33,6 +33,7 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   if (c.flags & kWrite) cats.push_back("@write");
   if (group == "string") cats.push_back("@string");
   if (group == "bitmap") cats.push_back("@bitmap");
+  if (c.flags & kPubsub) cats.push_back("@pubsub");
   if (c.flags & kAdmin) cats.push_back("@admin");
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");
   if (c.flags & kAdmin) cats.push_back("@dangerous");
@@ -46,6 +47,7 @@ void CommandInfoEntry(CommandContext& ctx, const CommandSpec& c) {
   static constexpr std::pair<uint32_t, const char*> kFlagNames[] = {
       {kWrite, "write"},        {kReadOnly, "readonly"},
       {kDenyOom, "denyoom"},    {kAdmin, "admin"},
+      {kPubsub, "pubsub"},
       {kNoScript, "noscript"},  {kLoading, "loading"},
       {kStale, "stale"},        {kSkipMonitor, "skip_monitor"},
       {kSkipSlowlog, "skip_slowlog"},

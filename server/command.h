@@ -63,6 +63,7 @@ enum CommandFlags : uint32_t {
   // The keys are named by a count at argv[2] and follow it (EVAL, FCALL),
   // which first/last/step cannot say: KeysOf reads the count.
   kMovableKeys = 1 << 15,
+  kPubsub = 1 << 18,  // listed by COMMAND INFO after admin
   // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
   // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
   kWholeKeyspace = 1 << 16,

@@ -84,6 +84,7 @@ void QuitCommand(CommandContext& ctx);
 void AuthCommand(CommandContext& ctx);
 void HelloCommand(CommandContext& ctx);
 void SelectCommand(CommandContext& ctx);
+void ResetCommand(CommandContext& ctx);
 void ClientIdCommand(CommandContext& ctx);
 void ClientGetnameCommand(CommandContext& ctx);
 void ClientSetnameCommand(CommandContext& ctx);
@@ -149,6 +150,29 @@ void ExecCommand(CommandContext& ctx);
 void DiscardCommand(CommandContext& ctx);
 void WatchCommand(CommandContext& ctx);
 void UnwatchCommand(CommandContext& ctx);
+
+// cmd_pubsub.cc
+void SubscribeCommand(CommandContext& ctx);
+void UnsubscribeCommand(CommandContext& ctx);
+void PsubscribeCommand(CommandContext& ctx);
+void PunsubscribeCommand(CommandContext& ctx);
+void SsubscribeCommand(CommandContext& ctx);
+void SunsubscribeCommand(CommandContext& ctx);
+void PublishCommand(CommandContext& ctx);
+void SpublishCommand(CommandContext& ctx);
+void PubsubChannelsCommand(CommandContext& ctx);
+void PubsubNumsubCommand(CommandContext& ctx);
+void PubsubNumpatCommand(CommandContext& ctx);
+void PubsubShardchannelsCommand(CommandContext& ctx);
+void PubsubShardnumsubCommand(CommandContext& ctx);
+void PubsubHelpCommand(CommandContext& ctx);
+// Redis's subscribed mode: a RESP2 client with subscriptions may run only
+// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET. Replies Redis's
+// error and returns true if `cmd` (of container `top`) is refused.
+bool RefusedInSubscribedMode(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd);
+// Writes the messages already published to this client, which must go out
+// before the reply being written, as in Redis's single output buffer.
+void TakeOwnMessages(CommandContext& ctx);
 
 // info.cc
 void InfoCommand(CommandContext& ctx);

@@ -39,7 +39,7 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Assign the name <name> to the current connection.", ClientSetnameCommand, {}},
     {"setinfo", 4, kClientSub, 0, 0, 0, "connection", "SETINFO <LIB-NAME|LIB-VER> <value>",
      "Accepted for client libraries; not kept.", ClientSetinfoCommand, {}},
-    {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal]",
+    {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal|pubsub|master|replica]",
      "Return information about client connections.", ClientListCommand, {}},
     {"info", 2, kClientSub, 0, 0, 0, "connection", "INFO",
      "Return information about the current client connection.", ClientInfoCommand, {}},
@@ -147,6 +147,25 @@ constexpr CommandSpec kSlowlogSubcommands[] = {
     {"help", 2, kLS, 0, 0, 0, "server", "HELP", "Print this help.", SlowlogHelpCommand, {}},
 };
 
+constexpr uint32_t kPS = kPubsub | kLS;
+constexpr CommandSpec kPubsubSubcommands[] = {
+    {"channels", -2, kPS, 0, 0, 0, "pubsub", "CHANNELS [<pattern>]",
+     "Return the currently active channels matching a <pattern> (default: '*').",
+     PubsubChannelsCommand, {}},
+    {"numpat", 2, kPS, 0, 0, 0, "pubsub", "NUMPAT",
+     "Return number of subscriptions to patterns.", PubsubNumpatCommand, {}},
+    {"numsub", -2, kPS, 0, 0, 0, "pubsub", "NUMSUB [<channel> ...]",
+     "Return the number of subscribers for the specified channels, excluding pattern "
+     "subscriptions (default: no channels).", PubsubNumsubCommand, {}},
+    {"shardchannels", -2, kPS, 0, 0, 0, "pubsub", "SHARDCHANNELS [<pattern>]",
+     "Return the currently active shard level channels matching a <pattern> (default: '*').",
+     PubsubShardchannelsCommand, {}},
+    {"shardnumsub", -2, kPS, 0, 0, 0, "pubsub", "SHARDNUMSUB [<shardchannel> ...]",
+     "Return the number of subscribers for the specified shard level channel(s).",
+     PubsubShardnumsubCommand, {}},
+    {"help", 2, kLS, 0, 0, 0, "pubsub", "HELP", "Prints this help.", PubsubHelpCommand, {}},
+};
+
 constexpr CommandSpec kCommands[] = {
     // connection (cmd_connection.cc)
     {"ping", -1, kF, 0, 0, 0, "connection", "", "Returns the server's liveliness response.",
@@ -161,6 +180,28 @@ constexpr CommandSpec kCommands[] = {
      "Changes the selected database (only 0 exists).", SelectCommand, {}},
     {"client", -2, 0, 0, 0, 0, "connection", "", "A container for client connection commands.",
      nullptr, kClientSubcommands},
+    {"reset", 1, kHandshake | kNotQueued, 0, 0, 0, "connection", "",
+     "Resets the connection.", ResetCommand, {}},
+    // pub/sub (cmd_pubsub.cc)
+    {"subscribe", -2, kPS | kNoScript, 0, 0, 0, "pubsub", "",
+     "Listens for messages published to channels.", SubscribeCommand, {}},
+    {"unsubscribe", -1, kPS | kNoScript, 0, 0, 0, "pubsub", "",
+     "Stops listening to messages posted to channels.", UnsubscribeCommand, {}},
+    {"psubscribe", -2, kPS | kNoScript, 0, 0, 0, "pubsub", "",
+     "Listens for messages published to channels that match patterns.", PsubscribeCommand, {}},
+    {"punsubscribe", -1, kPS | kNoScript, 0, 0, 0, "pubsub", "",
+     "Stops listening to messages published to channels that match patterns.",
+     PunsubscribeCommand, {}},
+    {"publish", 3, kPS | kF, 0, 0, 0, "pubsub", "", "Posts a message to a channel.",
+     PublishCommand, {}},
+    {"ssubscribe", -2, kPS | kNoScript, 1, -1, 1, "pubsub", "",
+     "Listens for messages published to shard channels.", SsubscribeCommand, {}},
+    {"sunsubscribe", -1, kPS | kNoScript, 1, -1, 1, "pubsub", "",
+     "Stops listening to messages posted to shard channels.", SunsubscribeCommand, {}},
+    {"spublish", 3, kPS | kF, 1, 1, 1, "pubsub", "", "Posts a message to a shard channel.",
+     SpublishCommand, {}},
+    {"pubsub", -2, 0, 0, 0, 0, "pubsub", "", "A container for Pub/Sub commands.", nullptr,
+     kPubsubSubcommands},
     // strings (cmd_strings.cc)
     {"get", 2, kR | kF, 1, 1, 1, "string", "", "Returns the string value of a key.", GetCommand,
      {}},

@@ -188,6 +188,9 @@ int ParseConfig(int argc, char** argv, Config* c) {
       {"slowlog-log-slower-than", "SLOWLOG threshold in microseconds (-1: off)"},
       {"slowlog-max-len", "SLOWLOG entries kept"},
       {"notify-keyspace-events", "accepted and reported; no notifications are sent"},
+      {"client-output-buffer-limit",
+       "\"<class> <hard> <soft> <seconds> ...\": subscribers past the pubsub class's limit are "
+       "disconnected"},
   };
   std::map<std::string, std::string> runtime_values;
   std::vector<std::pair<std::string, CLI::Option*>> runtime_options;

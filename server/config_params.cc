@@ -15,6 +15,8 @@
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
 //   notify-keyspace-events        kept (normalised) and reported; no
 //                     notifications are sent
+//   client-output-buffer-limit    the pubsub class disconnects subscribers
+//                     that fall behind (pubsub.h); the others are kept
 // The rest describe the running server and are fixed at start.
 
 #include "config_params.h"
@@ -191,6 +193,16 @@ const ConfigParam kParams[] = {
     {"client-query-buffer-limit", nullptr, ParamType::kMemory, "1073741824", 1024 * 1024,
      kInt64Max, GetNumber<uint64_t, &ServerState::client_query_buffer_limit>,
      SetNumber<uint64_t, &ServerState::client_query_buffer_limit>},
+    // Enforced for pub/sub subscribers (pubsub.h); the other classes are
+    // kept and reported.
+    {"client-output-buffer-limit", nullptr, ParamType::kString,
+     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", kNoMin, kNoMax,
+     [](ServerState& s) { return s.pubsub.limits().ToString(); },
+     [](ServerState& s, std::string_view v) {
+       s.pubsub.limits().Set(v);
+       return std::string();
+     },
+     nullptr, OutputBufferLimits::Check},
     {"slowlog-log-slower-than", nullptr, ParamType::kInteger, "10000", -1, kInt64Max,
      GetNumber<int64_t, &ServerState::slowlog_log_slower_than>,
      SetNumber<int64_t, &ServerState::slowlog_log_slower_than>},

@@ -130,6 +130,10 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
     stats_.rejected[index].Add(1);
     return reply.Error("NOAUTH Authentication required.");
   }
+  if (RefusedInSubscribedMode(ctx, *top, *cmd)) {
+    stats_.rejected[index].Add(1);
+    return;
+  }
   if (client.multi.active && (cmd->flags & kNoMulti) != 0) {
     return reply.Error("ERR Command not allowed inside a transaction");
   }

@@ -58,7 +58,8 @@ EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& list
       stats_(*state->thread_stats[static_cast<std::size_t>(index)]),
       // appendfsync always: replies wait for their writes' fdatasync, once per batch.
       durability_(state->store),
-      dispatcher_(*state, stats_, durability_) {
+      dispatcher_(*state, stats_, durability_),
+      delivery_([this] { Wake(); }) {
   dispatcher_.set_while_busy([this](const ClientInfo* running) { ServeWhileBusy(running); });
 }
 
@@ -130,6 +131,7 @@ void EventLoop::Run() {
     const int n = epoll_wait(epfd_, events, 256, 1000);
     now_ms_ = NowMs();
     for (int i = 0; i < n; ++i) Dispatch(events[i]);
+    DeliverMessages();
     FlushPending();
     closed_.clear();  // no event of this batch refers to them any more
     if (now_ms_ - last_sweep >= 1000) {
@@ -197,6 +199,7 @@ void EventLoop::AddConnection(int fd) {
   info.created_ms = NowMs();
   info.last_active_ms.store(info.created_ms);
   info.authenticated = !state_->auth_required.load();
+  info.pubsub.Attach(&delivery_, conn.get());
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = conn.get();
@@ -222,6 +225,8 @@ void EventLoop::CloseConnection(Connection* c) {
     state_->clients.erase(c->info.id);
   }
   state_->watches.UnwatchAll(&c->info);  // no write may touch a client that is gone
+  state_->pubsub.UnsubscribeAll(&c->info.pubsub);  // nor a publisher
+  delivery_.Forget(&c->info.pubsub);
   state_->connected_clients.fetch_sub(1);
   // Freed at the end of the batch: a later event of the batch may still
   // name it (it was closed while a script's hook served the loop).
@@ -362,11 +367,35 @@ void EventLoop::FlushPending(const ClientInfo* running) {
   if (pending_.empty()) pending_.swap(batch);  // keep the capacity
 }
 
+// A subscriber's messages join its output like replies. One past its
+// client-output-buffer-limit is closed (its mailbox is already freed).
+void EventLoop::DeliverMessages() {
+  std::vector<PubSubClient*> ready = delivery_.Take();
+  if (ready.size() > 1) {  // a client may be listed twice: once only, as it may be closed
+    std::sort(ready.begin(), ready.end());
+    ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  }
+  for (PubSubClient* p : ready) {
+    auto* c = static_cast<Connection*>(p->owner());
+    if (!p->TakeMessages(&c->out)) {
+      spdlog::warn(
+          "closing client id={} addr={}: output buffer past client-output-buffer-limit "
+          "(pubsub)",
+          c->info.id, c->info.addr);
+      CloseConnection(c);
+      continue;
+    }
+    p->set_unsent(c->out.size() - c->out_off);
+    if (!c->writing) MarkPending(c);
+  }
+}
+
 // Sends pending replies. Returns false if the connection was closed.
 bool EventLoop::Flush(Connection* c) {
   std::size_t sent = 0;
   const Connection::SendStatus st = c->Send(&sent);
   stats_.net_output_bytes.Add(sent);
+  c->info.pubsub.set_unsent(c->out.size() - c->out_off);
   if (st == Connection::SendStatus::kClosed) {
     CloseConnection(c);
     return false;

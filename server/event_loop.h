@@ -72,6 +72,8 @@ class EventLoop {
   // Sends the replies held for the batch's end, after its durability wait.
   // running: the client whose script is running (ServeWhileBusy), if any.
   void FlushPending(const ClientInfo* running = nullptr);
+  // Moves messages published to this loop's subscribers into their output.
+  void DeliverMessages();
   bool Flush(Connection* c);
   void SetWriting(Connection* c, bool writing);
   void SweepIdle();
@@ -97,6 +99,7 @@ class EventLoop {
   std::unordered_map<Connection*, std::unique_ptr<Connection>> conns_;
   std::vector<std::unique_ptr<Connection>> closed_;  // closed in this batch
   std::vector<Connection*> pending_;  // replies to send at the batch's end
+  DeliveryQueue delivery_;            // subscribers with messages (pubsub.h)
   int64_t now_ms_ = 0;
 };
 

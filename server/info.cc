@@ -225,9 +225,10 @@ void StatsSection(ServerState& s, const Stats& st, const CommandTotals& t, std::
   Field(out, "evicted_keys", "0");
   Field(out, "keyspace_hits", st.get_hits);
   Field(out, "keyspace_misses", st.get_misses);
-  Fixed(out, {{"pubsub_channels", "0"},
-              {"pubsub_patterns", "0"},
-              {"latest_fork_usec", "0"},
+  Field(out, "pubsub_channels", s.pubsub.Size(PubSubKind::kChannel));
+  Field(out, "pubsub_patterns", s.pubsub.Size(PubSubKind::kPattern));
+  Field(out, "pubsubshard_channels", s.pubsub.Size(PubSubKind::kShard));
+  Fixed(out, {{"latest_fork_usec", "0"},
               {"total_forks", "0"},
               {"unexpected_error_replies", "0"}});
   Field(out, "total_error_replies", t.error_replies);

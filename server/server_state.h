@@ -28,6 +28,7 @@
 #include "error_stats.h"
 #include "slowlog.h"
 #include "lua_engine.h"
+#include "pubsub.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
@@ -89,6 +90,7 @@ struct ClientInfo {
   // Set by any client's write to a watched key (watch.h); EXEC then aborts.
   std::atomic<bool> watch_dirty{false};
   uint64_t last_write_seq = 0;     // the sequence of this client's last write (WAITAOF)
+  PubSubClient pubsub{&protocol};  // subscriptions and undelivered messages (pubsub.h)
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
@@ -184,6 +186,8 @@ struct ServerState {
 
   // WATCH: which clients watch which keys.
   WatchRegistry watches;
+  // Pub/sub: who subscribes to what (pubsub.h).
+  PubSub pubsub;
 
   // One per I/O thread, sized before the threads start.
   std::vector<std::unique_ptr<ThreadStats>> thread_stats;
