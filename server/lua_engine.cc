@@ -843,8 +843,8 @@ struct HookAccess {
       // From now on on every line too: a pcall in the script may catch this
       // error, but the next line outside it raises again.
       lua_sethook(L, Hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
-      lua_pushstring(L, e->run_is_function_.load() ? "Script killed by user with FUNCTION KILL..."
-                                                   : "Script killed by user with SCRIPT KILL...");
+      // The same text for FUNCTION KILL, as Redis 7.0 words it.
+      lua_pushstring(L, "Script killed by user with SCRIPT KILL...");
       lua_error(L);
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "kvstore.runstate");
