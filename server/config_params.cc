@@ -10,6 +10,7 @@
 //   multi-max-queued-bytes   the per-client limit on queued MULTI commands
 //   busy-reply-threshold (lua-time-limit)   when a long script makes other
 //                     clients get BUSY and may be killed
+//   lua-max-memory    the interpreter's memory a running script may reach
 //   save              kept and reported; the store's checkpoint rules are
 //                     fixed when it opens (the defaults, which equal Redis's)
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
@@ -177,6 +178,13 @@ const ConfigParam kParams[] = {
     {"busy-reply-threshold", "lua-time-limit", ParamType::kInteger, "5000", 0, kInt64Max,
      GetNumber<int64_t, &ServerState::busy_reply_threshold>,
      SetNumber<int64_t, &ServerState::busy_reply_threshold>},
+    // kvstore's own: Redis 7.0 bounds script memory only through maxmemory.
+    {"lua-max-memory", nullptr, ParamType::kMemory, "268435456", 0, kInt64Max,
+     [](ServerState& s) { return std::to_string(s.lua.memory_limit()); },
+     [](ServerState& s, std::string_view v) {
+       s.lua.set_memory_limit(static_cast<std::size_t>(ParsedNumber(v)));
+       return std::string();
+     }},
     {"databases", nullptr, ParamType::kInteger, "1", 1, 1,
      [](ServerState&) { return Fixed("1"); }, nullptr},
     {"maxmemory", nullptr, ParamType::kMemory, "0", 0, kInt64Max,

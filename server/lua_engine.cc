@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -71,6 +73,9 @@ struct RunState {
   // keep it running).
   bool abort = false;
   lua_Hook hook = nullptr;  // the engine's count hook, which raises it
+  // The engine's enforce_ (lua-max-memory): off while redis.call converts a
+  // reply, so that no allocation fails (and longjmps) across C++ frames.
+  bool* enforce_limit = nullptr;
   LuaEngine::Library* pending = nullptr;  // FUNCTION LOAD: the library being built
 };
 
@@ -109,7 +114,11 @@ void PushReply(lua_State* L, const char*& p, const char* end, int depth) {
   if (eol == nullptr) eol = end;
   const std::string_view line(p, static_cast<std::size_t>(eol - p));
   p = eol + 2 <= end ? eol + 2 : end;
-  auto number = [&] { return std::strtoll(std::string(line).c_str(), nullptr, 10); };
+  auto number = [&] {
+    long long n = 0;
+    std::from_chars(line.data(), line.data() + line.size(), n);
+    return n;
+  };
   lua_checkstack(L, 4);
   switch (type) {
     case '+':
@@ -388,6 +397,8 @@ void DoCall(lua_State* L, const RunState& rs, CallOutcome* o) {
 int Call(lua_State* L, bool protected_call) {
   auto* rs = static_cast<RunState*>(lua_touserdata(L, lua_upvalueindex(1)));
   bool failed = false;
+  const bool enforcing = rs->enforce_limit != nullptr && *rs->enforce_limit;
+  if (enforcing) *rs->enforce_limit = false;
   {
     CallOutcome o;
     DoCall(L, *rs, &o);
@@ -401,6 +412,7 @@ int Call(lua_State* L, bool protected_call) {
       failed = !o.reply.empty() && o.reply[0] == '-';
     }
   }
+  if (enforcing) *rs->enforce_limit = true;
   if (rs->abort) {
     lua_sethook(L, rs->hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
     return lua_error(L);
@@ -867,8 +879,39 @@ namespace {}  // namespace
 LuaEngine::LuaEngine() { Open(); }
 LuaEngine::~LuaEngine() { Close(); }
 
+void* LuaEngine::Alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* e = static_cast<LuaEngine*>(ud);
+  if (nsize == 0) {
+    std::free(ptr);
+    e->used_.fetch_sub(osize, std::memory_order_relaxed);
+    return nullptr;
+  }
+  const std::size_t used = e->used_.load(std::memory_order_relaxed);
+  const std::size_t limit = e->limit_.load(std::memory_order_relaxed);
+  if (e->enforce_ && limit != 0 && nsize > osize && used + (nsize - osize) > limit) {
+    return nullptr;  // Lua raises "not enough memory" in the script
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (p != nullptr) {
+    e->used_.fetch_add(nsize, std::memory_order_relaxed);
+    e->used_.fetch_sub(osize, std::memory_order_relaxed);
+  }
+  return p;
+}
+
+namespace {
+
+int Panic(lua_State* L) {
+  const char* msg = lua_tostring(L, -1);
+  spdlog::critical("Lua error outside a protected call: {}", msg ? msg : "?");
+  return 0;  // Lua aborts
+}
+
+}  // namespace
+
 void LuaEngine::Open() {
-  lua_State* L = luaL_newstate();
+  lua_State* L = lua_newstate(&LuaEngine::Alloc, this);
+  lua_atpanic(L, Panic);
   L_ = L;
   lua_pushlightuserdata(L, this);
   lua_setfield(L, LUA_REGISTRYINDEX, kEngine);
@@ -1059,11 +1102,7 @@ std::size_t LuaEngine::BodyBytes() {
   return body_bytes_;
 }
 
-std::size_t LuaEngine::MemoryBytes() {
-  std::lock_guard lock(mu_);
-  return static_cast<std::size_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 +
-         static_cast<std::size_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
-}
+std::size_t LuaEngine::MemoryBytes() { return used_.load(std::memory_order_relaxed); }
 
 namespace {
 
@@ -1127,6 +1166,7 @@ void LuaEngine::Invoke(int nargs, std::string_view label, const CallFn& call, Re
   rs->resp = 2;  // every run starts in RESP2, as in Redis
   rs->abort = false;
   rs->hook = HookAccess::Hook;
+  rs->enforce_limit = &enforce_;
   kill_.store(false);
   wrote_.store(false);
   run_is_function_.store(function, std::memory_order_release);
@@ -1134,7 +1174,9 @@ void LuaEngine::Invoke(int nargs, std::string_view label, const CallFn& call, Re
   running_.store(true, std::memory_order_release);
   while_busy_ = while_busy;
   lua_sethook(L, HookAccess::Hook, LUA_MASKCOUNT, kHookCount);
+  enforce_ = true;
   const int status = lua_pcall(L, nargs, 1, 1);
+  enforce_ = false;
   lua_sethook(L, nullptr, 0, 0);
   while_busy_ = nullptr;
   running_.store(false, std::memory_order_release);
@@ -1157,10 +1199,18 @@ void LuaEngine::Invoke(int nargs, std::string_view label, const CallFn& call, Re
   } else {
     // LUA_ERRMEM / LUA_ERRERR: the handler itself could not run.
     const char* s = lua_tostring(L, -1);
-    out.Error(std::string("ERR Error running script: ") + (s ? s : "unknown error"));
+    std::string msg = std::string("ERR Error running script: ") + (s ? s : "unknown error");
+    if (status == LUA_ERRMEM) {
+      msg += " (the script passed lua-max-memory, " + std::to_string(memory_limit()) + " bytes)";
+    }
+    out.Error(msg + " script: " + std::string(label));
   }
   lua_settop(L, 0);
-  lua_gc(L, LUA_GCSTEP, 1);
+  if (status == LUA_ERRMEM) {
+    lua_gc(L, LUA_GCCOLLECT, 0);  // give back what the script left behind
+  } else {
+    lua_gc(L, LUA_GCSTEP, 1);
+  }
 }
 
 bool LuaEngine::Run(std::string_view sha, std::span<const std::string_view> keys,

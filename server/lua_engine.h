@@ -75,6 +75,13 @@ class LuaEngine {
 
   // The interpreter's memory in bytes (INFO used_memory_lua).
   std::size_t MemoryBytes();
+  // lua-max-memory: what a running script or function may grow the
+  // interpreter's memory to (bytes; 0: no limit). Past it the script's
+  // allocation fails and it ends with an error reply ("not enough memory");
+  // the server and the interpreter go on. Outside a script nothing is
+  // refused, so the engine's own work never fails for memory.
+  void set_memory_limit(std::size_t bytes) { limit_.store(bytes, std::memory_order_relaxed); }
+  std::size_t memory_limit() const { return limit_.load(std::memory_order_relaxed); }
 
   // ---- functions (FUNCTION LOAD, FCALL) ----
 
@@ -146,7 +153,13 @@ class LuaEngine {
   bool CompileLibrary(std::string_view code, const std::string& name, Library* lib,
                       std::string* error);
 
+  // lua_Alloc: counts the interpreter's bytes and, while a script runs,
+  // refuses growth past limit_.
+  static void* Alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
   std::mutex mu_;  // one script at a time: a lua_State is single-threaded
+  std::atomic<std::size_t> used_{0};   // bytes the interpreter holds
+  std::atomic<std::size_t> limit_{std::size_t{256} << 20};  // lua-max-memory; 0: none
+  bool enforce_ = false;               // a script runs (under mu_)
   lua_State* L_ = nullptr;
   struct ScriptInfo {
     bool has_shebang = false;

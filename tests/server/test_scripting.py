@@ -121,6 +121,26 @@ class ScriptingTest(RedisCase):
         self.assertEqual(sorted(self.run_("EVAL", "return redis.call('keys', '*')", 0)),
                          [b"a", b"other", b"u"])
 
+    def test_script_memory_is_bounded_by_lua_max_memory(self):
+        self.assertEqual(self.run_("CONFIG", "GET", "lua-max-memory"),
+                         [b"lua-max-memory", b"268435456"])
+        self.run_("CONFIG", "SET", "lua-max-memory", "10mb")
+        try:
+            grow = "local t = {} for i = 1, 5000000 do t[i] = 'x' .. i end return #t"
+            err = self.err("EVAL", grow, 0)
+            self.assertIn("not enough memory (the script passed lua-max-memory, 10485760 bytes)",
+                          err)
+            self.assertIn("not enough memory",
+                          self.err("EVAL", "return #string.rep('x', 20000000)", 0))
+            # The interpreter gave the memory back and goes on.
+            info = self.r.info("memory")
+            self.assertLess(info["used_memory_lua"], 10 * 1024 * 1024)
+            self.assertEqual(self.run_("EVAL", "return #string.rep('x', 1000)", 0), 1000)
+            self.run_("CONFIG", "SET", "lua-max-memory", "0")  # no limit
+            self.assertEqual(self.run_("EVAL", "return #string.rep('x', 20000000)", 0), 20000000)
+        finally:
+            self.run_("CONFIG", "SET", "lua-max-memory", "256mb")
+
     def test_keys_argv_and_writes(self):
         r = self.run_("EVAL", "redis.call('set', KEYS[1], ARGV[1]); return {KEYS[2], ARGV[2]}",
                    2, "k1", "k2", "a1", "a2")
