@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <utility>
 
 #include "error.h"
 
@@ -71,7 +73,76 @@ bool DecodeText(std::string_view text, std::string* out) {
   return absl::Base64Unescape(absl::string_view(text.data(), text.size()), out);
 }
 
+namespace {
+
+// Above this much JSON text, a shard's encoding is flushed to the file before
+// it goes on, so that the text held in memory stays about this small.
+constexpr std::size_t kFlushBytes = 1 << 20;
+
+Mutex hook_mu;
+std::function<void(std::size_t)>* shard_hook ABSL_GUARDED_BY(hook_mu) = nullptr;
+
+// One shard's live entries, copied under the shard's shared lock so that the
+// much slower JSON encoding (UTF-8 checks, escaping, base64) runs without it.
+// An entry in bytes_ is its deadline (8 bytes, 0 for none), then the entry
+// block's body verbatim: varint key length, varint value length, key, value
+// (shard_map.h). The buffer keeps its capacity from shard to shard.
+class ShardCopy {
+ public:
+  // Replaces the copy with shard's entries live at now_ms, in the table's
+  // iteration order.
+  void Capture(const Shard& s, int64_t now_ms) {
+    bytes_.clear();
+    // count and entry_bytes are readable without the lock; a shard that
+    // grows meanwhile only costs a reallocation under it.
+    bytes_.reserve(s.entry_bytes.load(std::memory_order_relaxed) +
+                   sizeof(int64_t) * s.count.load(std::memory_order_relaxed));
+    ReaderLock lock(&s.mu);
+    for (const char* e : s.set) {
+      const bool has_deadline = Entry::HasDeadline(e);
+      if (has_deadline && !Entry::Live(e, now_ms)) continue;  // expired: left out
+      const int64_t deadline = Entry::Deadline(e);
+      const std::size_t body = Entry::Size(e) - (has_deadline ? sizeof(int64_t) : 0);
+      char fixed[sizeof(int64_t)];
+      std::memcpy(fixed, &deadline, sizeof(deadline));
+      bytes_.append(fixed, sizeof(fixed));
+      bytes_.append(Entry::Body(e), body);
+    }
+  }
+
+  // Calls fn(key, value, deadline) for each entry, in capture order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    const char* p = bytes_.data();
+    const char* end = p + bytes_.size();
+    while (p < end) {
+      int64_t deadline;
+      std::memcpy(&deadline, p, sizeof(deadline));
+      uint32_t klen, vlen;
+      p = Entry::Lengths(p + sizeof(deadline), &klen, &vlen);
+      fn(std::string_view(p, klen), std::string_view(p + klen, vlen), deadline);
+      p += klen + vlen;
+    }
+  }
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace
+
+void SetShardHookForTesting(std::function<void(std::size_t)> hook) {
+  MutexLock l(&hook_mu);
+  delete shard_hook;
+  shard_hook = hook ? new std::function<void(std::size_t)>(std::move(hook)) : nullptr;
+}
+
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
+  std::function<void(std::size_t)> hook;
+  {
+    MutexLock l(&hook_mu);
+    if (shard_hook != nullptr) hook = *shard_hook;
+  }
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.SetIndent(' ', 2);
@@ -91,19 +162,19 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
   // left out altogether.
   KeyDeadlines expires;
   const int64_t now = map.clock().NowMs();
+  ShardCopy copy;
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
-    {
-      const Shard& s = map.shard(i);
-      ReaderLock lock(&s.mu);
-      for (const char* e : s.set) {
-        if (Entry::HasDeadline(e)) {
-          if (!Entry::Live(e, now)) continue;
-          expires.emplace_back(Entry::Key(e), Entry::Deadline(e));
-        }
-        WriteText(w, Entry::Key(e), true, &scratch);
-        WriteText(w, Entry::Value(e), false, &scratch);
-      }
-    }
+    copy.Capture(map.shard(i), now);  // the only part under the shard's lock
+    if (hook) hook(i);
+    Result<void> flushed;
+    copy.ForEach([&](std::string_view key, std::string_view value, int64_t deadline) {
+      if (!flushed) return;
+      if (deadline != 0) expires.emplace_back(key, deadline);
+      WriteText(w, key, true, &scratch);
+      WriteText(w, value, false, &scratch);
+      if (sb.GetSize() >= kFlushBytes) flushed = Flush(sb, file);
+    });
+    KV_RETURN_IF_ERROR(flushed);
     KV_RETURN_IF_ERROR(Flush(sb, file));
   }
   w.EndObject();

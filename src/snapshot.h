@@ -15,7 +15,9 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,9 +47,16 @@ using KeyDeadlines = std::vector<std::pair<std::string, int64_t>>;
 // Writes the "expires" member (key -> deadline); nothing when there are none.
 void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scratch);
 
-// Serialises the map shard by shard (each under its shared lock, so writers of
-// other shards are never blocked) to file. Extra memory: one shard's JSON.
+// Serialises the map shard by shard to file. Each shard's live entries are
+// copied under its shared lock (a memcpy per entry), then encoded and written
+// without it, so a shard's writers wait only for the copy. Extra memory: one
+// shard's copy (its entry bytes plus 8 per entry) and at most about 1 MiB of
+// JSON text.
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file);
+
+// For tests: hook(i) runs on the saving thread after shard i is copied and
+// its lock released, before the copy is encoded. An empty hook removes it.
+void SetShardHookForTesting(std::function<void(std::size_t)> hook);
 
 struct LoadInfo {
   uint64_t sequence = 0;  // 0 when the snapshot does not say (flat form)

@@ -441,8 +441,9 @@ class KvStore {
   // WAL so that it keeps only records newer than the snapshot. A crash at any
   // point leaves the old or the new snapshot, and a WAL holding every
   // acknowledged write the surviving snapshot lacks. Writers keep running
-  // during the save (each shard is paused only while it is serialised); the
-  // extra memory is one shard's JSON text. Concurrent saves are serialised.
+  // during the save (each shard is paused only while its entries are copied);
+  // the extra memory is one shard's copy and about 1 MiB of JSON text.
+  // Concurrent saves are serialised.
   Result<void> save_to_file(const std::string& snapshot_path) const;
 
   // Makes every acknowledged write durable now (fdatasync), whatever the mode.
