@@ -26,19 +26,23 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   const std::string_view src = ctx.argv[1], dst = ctx.argv[2];
   enum { kNoKey, kExists, kDone } outcome = kNoKey;
   if (!keyspace::Update(ctx, {src, dst}, [&](Transaction& tx) {
-        auto v = tx.get(src);
-        if (!v) {
+        if (tx.type(src) == Type::kNone) {
           outcome = kNoKey;
           return;
         }
-        if (src == dst || (nx && tx.get(dst))) {
+        if (src == dst || (nx && tx.type(dst) != Type::kNone)) {
           outcome = src == dst && !nx ? kDone : kExists;
           return;
         }
-        const std::string value(*v);
         const int64_t deadline = tx.expire_time(src);  // the TTL moves with the value
-        tx.remove(src);
-        tx.set(dst, value, deadline);
+        if (const Object* obj = tx.object(src)) {
+          keyspace::PutObject(tx, dst, *obj, deadline);
+          tx.remove(src);
+        } else {
+          const std::string value(*tx.get(src));
+          tx.remove(src);
+          tx.set(dst, value, deadline);
+        }
         outcome = kDone;
       })) {
     return;
@@ -61,7 +65,7 @@ void DelCommand(CommandContext& ctx) {
   if (!keyspace::Update(ctx, keys, [&](Transaction& tx) {
         removed = 0;
         for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-          if (tx.get(ctx.argv[i])) {
+          if (tx.type(ctx.argv[i]) != Type::kNone) {
             tx.remove(ctx.argv[i]);
             ++removed;
           }
@@ -75,13 +79,13 @@ void DelCommand(CommandContext& ctx) {
 void ExistsCommand(CommandContext& ctx) {
   int64_t n = 0;
   for (std::size_t i = 1; i < ctx.argv.size(); ++i) {
-    if (keyspace::Get(ctx, ctx.argv[i])) ++n;
+    if (keyspace::Exists(ctx, ctx.argv[i])) ++n;
   }
   ctx.reply.Integer(n);
 }
 
 void TypeCommand(CommandContext& ctx) {
-  ctx.reply.Simple(keyspace::Get(ctx, ctx.argv[1]) ? "string" : "none");
+  ctx.reply.Simple(TypeName(keyspace::TypeOf(ctx, ctx.argv[1])));
 }
 
 void KeysCommand(CommandContext& ctx) {
@@ -109,7 +113,7 @@ void ScanCommand(CommandContext& ctx) {
   }
   std::string_view pattern = "*";  // no MATCH: every key
   int64_t count = 10;
-  bool type_ok = true;
+  std::optional<Type> type;  // TYPE: only keys of this type
   for (std::size_t i = 2; i < a.size(); i += 2) {
     if (i + 1 >= a.size()) return ctx.reply.Error(kSyntaxError);
     if (EqualsIgnoreCase(a[i], "MATCH")) {
@@ -118,7 +122,10 @@ void ScanCommand(CommandContext& ctx) {
       if (!ParseInt64(a[i + 1], &count)) return ctx.reply.Error(kNotIntegerError);
       if (count < 1) return ctx.reply.Error(kSyntaxError);
     } else if (EqualsIgnoreCase(a[i], "TYPE")) {
-      type_ok = EqualsIgnoreCase(a[i + 1], "string");  // every key is a string
+      type = Type::kNone;  // an unknown name matches no key, as in Redis
+      for (Type t : {Type::kString, Type::kList, Type::kSet, Type::kZSet, Type::kHash}) {
+        if (EqualsIgnoreCase(a[i + 1], TypeName(t))) type = t;
+      }
     } else {
       return ctx.reply.Error(kSyntaxError);
     }
@@ -127,7 +134,9 @@ void ScanCommand(CommandContext& ctx) {
   const uint64_t next = keyspace::ScanMatching(
       ctx, cursor, static_cast<std::size_t>(std::min<int64_t>(count, 1 << 20)), pattern,
       &keys);
-  if (!type_ok) keys.clear();
+  if (type) {
+    std::erase_if(keys, [&](const std::string& k) { return keyspace::TypeOf(ctx, k) != *type; });
+  }
   ctx.reply.ArrayHeader(2);
   ctx.reply.Bulk(std::to_string(next));
   ctx.reply.ArrayHeader(keys.size());
@@ -182,10 +191,14 @@ void CopyCommand(CommandContext& ctx) {
   bool copied = false;
   if (!keyspace::Update(ctx, {src, dst}, [&](Transaction& tx) {
         copied = false;
-        auto v = tx.get(src);
-        if (!v || (!replace && tx.get(dst))) return;
-        const std::string value(*v);
-        tx.set(dst, value, tx.expire_time(src));  // the copy keeps the source's TTL
+        if (tx.type(src) == Type::kNone || (!replace && tx.type(dst) != Type::kNone)) return;
+        const int64_t deadline = tx.expire_time(src);  // the copy keeps the source's TTL
+        if (const Object* obj = tx.object(src)) {
+          keyspace::PutObject(tx, dst, *obj, deadline);
+        } else {
+          const std::string value(*tx.get(src));
+          tx.set(dst, value, deadline);
+        }
         copied = true;
       })) {
     return;
@@ -221,7 +234,16 @@ const char* StringEncoding(std::string_view value) {
 }
 
 void ObjectEncodingCommand(CommandContext& ctx) {
-  const auto v = keyspace::Get(ctx, ctx.argv[2]);
+  const std::string_view key = ctx.argv[2];
+  if (ctx.tx != nullptr) {
+    if (const Object* obj = ctx.tx->object(key)) return ctx.reply.Bulk(obj->encoding());
+  } else {
+    std::string encoding;
+    const Type type =
+        keyspace::Store(ctx).view(key, [&](const Object& obj) { encoding = obj.encoding(); });
+    if (type != Type::kString && type != Type::kNone) return ctx.reply.Bulk(encoding);
+  }
+  const auto v = keyspace::Get(ctx, key);
   if (!v) return ctx.reply.Null();
   ctx.reply.Bulk(StringEncoding(*v));
 }
@@ -229,7 +251,7 @@ void ObjectEncodingCommand(CommandContext& ctx) {
 // No access frequency is tracked: every key reports 0, the counter of a key
 // never read. As Redis, only under an LFU maxmemory-policy.
 void ObjectFreqCommand(CommandContext& ctx) {
-  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  if (!keyspace::Exists(ctx, ctx.argv[2])) return ctx.reply.Null();
   if (!LfuPolicy(ctx.server)) {
     return ctx.reply.Error(
         std::string("ERR An LFU maxmemory policy is not selected, access frequency not tracked.") +
@@ -241,7 +263,7 @@ void ObjectFreqCommand(CommandContext& ctx) {
 // No access time is tracked: every key reports 0 seconds idle. As Redis,
 // refused under an LFU maxmemory-policy.
 void ObjectIdletimeCommand(CommandContext& ctx) {
-  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  if (!keyspace::Exists(ctx, ctx.argv[2])) return ctx.reply.Null();
   if (LfuPolicy(ctx.server)) {
     return ctx.reply.Error(
         std::string("ERR An LFU maxmemory policy is selected, idle time not tracked.") +
@@ -252,7 +274,7 @@ void ObjectIdletimeCommand(CommandContext& ctx) {
 
 // Values are never shared between keys: one reference each.
 void ObjectRefcountCommand(CommandContext& ctx) {
-  if (!keyspace::Get(ctx, ctx.argv[2])) return ctx.reply.Null();
+  if (!keyspace::Exists(ctx, ctx.argv[2])) return ctx.reply.Null();
   ctx.reply.Integer(1);
 }
 

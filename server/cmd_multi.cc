@@ -48,9 +48,11 @@ void EndTransaction(CommandContext& ctx) {
 uint64_t Fingerprint(std::string_view value) { return std::hash<std::string_view>{}(value); }
 
 // Whether a watched key still holds what it held at WATCH.
+// (An object's changes all mark its watchers; its fingerprint is 0.)
 bool Unchanged(const Transaction& tx, const WatchedKey& w) {
+  if (tx.type(w.key) != Type::kString) return (tx.type(w.key) != Type::kNone) == w.existed;
   const auto v = tx.get(w.key);
-  return v.has_value() == w.existed && (!v || Fingerprint(*v) == w.fingerprint);
+  return w.existed && Fingerprint(*v) == w.fingerprint;
 }
 
 struct Queued {
@@ -105,8 +107,8 @@ void WatchCommand(CommandContext& ctx) {
     // client or leaves a value EXEC sees differ.
     WatchedKey& w = ctx.client.watched.back();
     const auto v = keyspace::Get(ctx, ctx.argv[i]);
-    w.existed = v.has_value();
-    if (v) w.fingerprint = Fingerprint(*v);
+    w.existed = v.has_value() || keyspace::Exists(ctx, ctx.argv[i]);
+    w.fingerprint = v ? Fingerprint(*v) : 0;
   }
   ctx.reply.Ok();
 }

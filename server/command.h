@@ -36,6 +36,12 @@ struct CommandContext {
   // busy-reply-threshold: serves the I/O loop's other connections (BUSY,
   // SCRIPT KILL...), as Redis does while a script blocks it. May be empty.
   const std::function<void()>* while_busy = nullptr;
+  // The command reads or changes string values (GET, INCR, APPEND...): a
+  // key holding another type answers WRONGTYPE in the keyspace layer. Set by
+  // the dispatcher from the command's group ("string", "bitmap"), except for
+  // the commands that overwrite any type or read it as absent (SET, MSET,
+  // MGET...).
+  bool string_values = false;
 };
 
 using CommandHandler = void (*)(CommandContext&);

@@ -11,6 +11,8 @@
 //   busy-reply-threshold (lua-time-limit)   when a long script makes other
 //                     clients get BUSY and may be killed
 //   lua-max-memory    the interpreter's memory a running script may reach
+//   hash-max-listpack-*, set-max-*, zset-max-listpack-*, list-max-listpack-size
+//                     the store's encoding thresholds (KvStore::encoding_limits)
 //   save              kept and reported; the store's checkpoint rules are
 //                     fixed when it opens (the defaults, which equal Redis's)
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
@@ -150,6 +152,20 @@ std::string CheckKeyspaceEvents(std::string_view v) {
 
 std::string Fixed(const char* value) { return value; }
 
+// An encoding threshold of the store (KvStore::encoding_limits).
+template <class T, T EncodingLimits::*kMember>
+std::string GetLimit(ServerState& s) {
+  return std::to_string(s.store->encoding_limits().*kMember);
+}
+template <class T, T EncodingLimits::*kMember>
+std::string SetLimit(ServerState& s, std::string_view v) {
+  std::lock_guard<std::mutex> lock(s.settings_mu);  // one read-modify-write at a time
+  EncodingLimits limits = s.store->encoding_limits();
+  limits.*kMember = static_cast<T>(ParsedNumber(v));
+  s.store->set_encoding_limits(limits);
+  return "";
+}
+
 const ConfigParam kParams[] = {
     {"bind", nullptr, ParamType::kList, "127.0.0.1", kNoMin, kNoMax, Bind, nullptr},
     {"port", nullptr, ParamType::kInteger, "6479", 0, 65535,
@@ -185,6 +201,29 @@ const ConfigParam kParams[] = {
        s.lua.set_memory_limit(static_cast<std::size_t>(ParsedNumber(v)));
        return std::string();
      }},
+    // When small hashes, sets and sorted sets leave their compact encodings
+    // (Redis 7's names; the "ziplist" ones are their old aliases).
+    {"hash-max-listpack-entries", "hash-max-ziplist-entries", ParamType::kMemory, "128", 0,
+     kInt64Max, GetLimit<std::size_t, &EncodingLimits::hash_max_listpack_entries>,
+     SetLimit<std::size_t, &EncodingLimits::hash_max_listpack_entries>},
+    {"hash-max-listpack-value", "hash-max-ziplist-value", ParamType::kMemory, "64", 0, kInt64Max,
+     GetLimit<std::size_t, &EncodingLimits::hash_max_listpack_value>,
+     SetLimit<std::size_t, &EncodingLimits::hash_max_listpack_value>},
+    {"set-max-intset-entries", nullptr, ParamType::kMemory, "512", 0, kInt64Max,
+     GetLimit<std::size_t, &EncodingLimits::set_max_intset_entries>,
+     SetLimit<std::size_t, &EncodingLimits::set_max_intset_entries>},
+    {"set-max-listpack-entries", nullptr, ParamType::kMemory, "128", 0, kInt64Max,
+     GetLimit<std::size_t, &EncodingLimits::set_max_listpack_entries>,
+     SetLimit<std::size_t, &EncodingLimits::set_max_listpack_entries>},
+    {"zset-max-listpack-entries", "zset-max-ziplist-entries", ParamType::kMemory, "128", 0,
+     kInt64Max, GetLimit<std::size_t, &EncodingLimits::zset_max_listpack_entries>,
+     SetLimit<std::size_t, &EncodingLimits::zset_max_listpack_entries>},
+    {"zset-max-listpack-value", "zset-max-ziplist-value", ParamType::kMemory, "64", 0, kInt64Max,
+     GetLimit<std::size_t, &EncodingLimits::zset_max_listpack_value>,
+     SetLimit<std::size_t, &EncodingLimits::zset_max_listpack_value>},
+    {"list-max-listpack-size", "list-max-ziplist-size", ParamType::kInteger, "-2", -5, kInt64Max,
+     GetLimit<int64_t, &EncodingLimits::list_max_listpack_size>,
+     SetLimit<int64_t, &EncodingLimits::list_max_listpack_size>},
     {"databases", nullptr, ParamType::kInteger, "1", 1, 1,
      [](ServerState&) { return Fixed("1"); }, nullptr},
     {"maxmemory", nullptr, ParamType::kMemory, "0", 0, kInt64Max,

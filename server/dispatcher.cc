@@ -78,13 +78,32 @@ void LogSlow(ServerState& server, const ClientInfo& client, std::span<const std:
                      std::move(name), server.slowlog_max_len.load(std::memory_order_relaxed));
 }
 
+namespace {
+// Whether cmd works on string values only (CommandContext::string_values).
+bool NeedsStrings(const CommandSpec& cmd) {
+  const std::string_view group = cmd.group;
+  if (group != "string" && group != "bitmap") return false;
+  for (std::string_view any : {"set", "setnx", "setex", "psetex", "mset", "msetnx", "mget"}) {
+    if (any == cmd.name) return false;
+  }
+  return true;
+}
+}  // namespace
+
 void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& cmd) {
   const std::size_t index = StatSlot(top, cmd);
+  static const std::vector<bool> needs_strings = [] {
+    std::vector<bool> v(StatSlotCount());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = NeedsStrings(StatSlotSpec(i));
+    return v;
+  }();
+  ctx.string_values = needs_strings[index];
   ctx.client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = ctx.reply.errors();
   const uint64_t write_before = ctx.durability.latest();
   const auto start = std::chrono::steady_clock::now();
   cmd.handler(ctx);
+  ctx.reply.Resume();
   if (ctx.durability.latest() != write_before) ctx.client.last_write_seq = ctx.durability.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);

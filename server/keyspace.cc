@@ -26,12 +26,93 @@ void TouchWritten(CommandContext& ctx, const Transaction& tx,
   }
 }
 
-std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
-  if (ctx.tx != nullptr) {
-    auto v = ctx.tx->get(key);
-    return v ? std::optional<std::string>(*v) : std::nullopt;
+bool StringsOnly(CommandContext& ctx, const Transaction& tx,
+                 const std::vector<std::string_view>& keys) {
+  for (std::string_view k : keys) {
+    const Type type = tx.type(k);
+    if (type != Type::kNone && type != Type::kString) {
+      ctx.reply.Error(kWrongTypeError);
+      ctx.reply.Discard();
+      return false;
+    }
   }
-  return Store(ctx).get(key);
+  return true;
+}
+
+std::optional<std::string> Get(CommandContext& ctx, std::string_view key) {
+  std::optional<std::string> value;
+  if (ctx.tx != nullptr) {
+    if (auto v = ctx.tx->get(key)) value = std::string(*v);
+  } else {
+    value = Store(ctx).get(key);
+  }
+  // A miss may be a key of another type (a second lookup, on misses only).
+  if (!value && ctx.string_values) {
+    const Type type = TypeOf(ctx, key);
+    if (type != Type::kNone && type != Type::kString) {
+      ctx.reply.Error(kWrongTypeError);
+      ctx.reply.Discard();
+    }
+  }
+  return value;
+}
+
+Type TypeOf(CommandContext& ctx, std::string_view key) {
+  return ctx.tx != nullptr ? ctx.tx->type(key) : Store(ctx).type(key);
+}
+
+void PutObject(Transaction& tx, std::string_view dst, const Object& obj, int64_t deadline) {
+  std::vector<std::string_view> args;
+  std::vector<std::string> scores;  // sorted-set scores, encoded; args point into them
+  OpCode code = OpCode::kHashSet;
+  switch (obj.type()) {
+    case Type::kHash:
+      static_cast<const HashValue&>(obj).for_each([&](std::string_view f, std::string_view v) {
+        args.push_back(f);
+        args.push_back(v);
+        return true;
+      });
+      break;
+    case Type::kSet: {
+      // An intset's at() and for_each views may share a scratch buffer: copy.
+      std::vector<std::string>& members = scores;
+      static_cast<const SetValue&>(obj).for_each([&](std::string_view m) {
+        members.emplace_back(m);
+        return true;
+      });
+      for (const auto& m : members) args.push_back(m);
+      code = OpCode::kSetAdd;
+      break;
+    }
+    case Type::kList:
+      args.push_back("R");
+      static_cast<const ListValue&>(obj).for_each_from(0, false, [&](std::string_view e) {
+        args.push_back(e);
+        return true;
+      });
+      code = OpCode::kListPush;
+      break;
+    case Type::kZSet: {
+      const auto& z = static_cast<const ZSetValue&>(obj);
+      scores.reserve(z.size());
+      z.for_each_from_rank(0, false, [&](std::string_view m, double score) {
+        scores.push_back(EncodeScore(score));
+        args.push_back({});  // the score's view is set below, once scores stops moving
+        args.push_back(m);
+        return true;
+      });
+      for (std::size_t i = 0; i < scores.size(); ++i) args[2 * i] = scores[i];
+      code = OpCode::kZSetAdd;
+      break;
+    }
+    default:
+      return;
+  }
+  // The args point into obj (another key's object, or tx's view of it),
+  // which no write to dst changes; apply() copies them into its op.
+  tx.remove(dst);
+  tx.apply(dst, code, args);
+  if (deadline > 0) tx.expire_at(dst, deadline);
 }
 
 std::vector<std::optional<std::string>> GetMany(CommandContext& ctx,
@@ -81,9 +162,10 @@ bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
 bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string>* removed) {
   WatchRegistry& watches = ctx.server.watches;
   // Removing an absent key changes nothing and touches nothing (Redis).
-  if (watches.any() && watches.IsWatched(key) && Get(ctx, key)) watches.Touch(key);
+  if (watches.any() && watches.IsWatched(key) && Exists(ctx, key)) watches.Touch(key);
   if (ctx.tx != nullptr) {
     *removed = Get(ctx, key);
+    if (!*removed && Exists(ctx, key)) removed->emplace();  // an object: "" as for the store
     if (*removed) ctx.tx->remove(key);
     return true;
   }
@@ -101,7 +183,7 @@ bool Clear(CommandContext& ctx) {
   // FLUSHALL touches the watched keys that exist, and no others (Redis).
   if (ctx.server.watches.any()) {
     for (const std::string& k : ctx.server.watches.Keys()) {
-      if (Get(ctx, k)) ctx.server.watches.Touch(k);
+      if (Exists(ctx, k)) ctx.server.watches.Touch(k);
     }
   }
   if (ctx.tx != nullptr) {

@@ -43,10 +43,17 @@ void TouchWritten(CommandContext& ctx, const Transaction& tx,
 
 // Runs fn(Transaction&) inside one update of `keys` (one WAL record); inside
 // EXEC, in the running transaction.
+// For a command on strings (CommandContext::string_values), whether every
+// key is a string or absent; if not, answers WRONGTYPE (discarding the rest
+// of the reply) and fn is not called.
+bool StringsOnly(CommandContext& ctx, const Transaction& tx,
+                 const std::vector<std::string_view>& keys);
+
 template <class Fn>
 bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
   keys = UniqueKeys(std::move(keys));
   if (ctx.tx != nullptr) {
+    if (ctx.string_values && !StringsOnly(ctx, *ctx.tx, keys)) return true;
     fn(*ctx.tx);
     TouchWritten(ctx, *ctx.tx, keys);
     return true;
@@ -54,6 +61,7 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
   auto r = Store(ctx).update(
       keys,
       [&](Transaction& tx) {
+        if (ctx.string_values && !StringsOnly(ctx, tx, keys)) return;
         fn(tx);
         TouchWritten(ctx, tx, keys);  // under the keys' locks, before they apply
       },
@@ -68,8 +76,62 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
 
 // The value of key, or nullopt if absent. Every read of a key by a command
 // goes through here (never to the store directly), so that a command queued
-// in a transaction reads what the transaction sees.
+// in a transaction reads what the transaction sees. A key holding a hash,
+// list, set or sorted set reads as absent, except for a command that needs
+// strings (CommandContext::string_values): that one is answered WRONGTYPE
+// here, and the rest of its reply is discarded (ReplyWriter::Discard).
 std::optional<std::string> Get(CommandContext& ctx, std::string_view key);
+
+// Redis's reply to a command on a key of another type.
+inline constexpr char kWrongTypeError[] =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+// The type of key's value (kNone: absent), read like Get.
+Type TypeOf(CommandContext& ctx, std::string_view key);
+inline bool Exists(CommandContext& ctx, std::string_view key) {
+  return TypeOf(ctx, key) != Type::kNone;
+}
+
+// The Type of each object class.
+template <class T>
+constexpr Type kTypeOf = T::kNoSuchClass;
+template <>
+inline constexpr Type kTypeOf<HashValue> = Type::kHash;
+template <>
+inline constexpr Type kTypeOf<ListValue> = Type::kList;
+template <>
+inline constexpr Type kTypeOf<SetValue> = Type::kSet;
+template <>
+inline constexpr Type kTypeOf<ZSetValue> = Type::kZSet;
+
+// A read of a typed key (HGET, LRANGE, SMEMBERS, ZRANGE...): calls
+// fn(const T* object), nullptr when key is absent, and returns true; a key of
+// another type is answered WRONGTYPE (fn is not called) and returns false.
+// Outside EXEC fn runs under the key's shard read lock: it writes its reply
+// and must not call the store. Inside EXEC it reads the transaction's view.
+template <class T, class Fn>
+bool Read(CommandContext& ctx, std::string_view key, Fn&& fn) {
+  bool ok = true;
+  auto visit = [&](const Object* obj, Type type) {
+    if (type != Type::kNone && type != kTypeOf<T>) {
+      ok = false;
+      return;
+    }
+    fn(static_cast<const T*>(obj));
+  };
+  if (ctx.tx != nullptr) {
+    visit(ctx.tx->object(key), ctx.tx->type(key));
+  } else {
+    const Type type = Store(ctx).view(key, [&](const Object& obj) {
+      if (obj.type() == kTypeOf<T>) fn(static_cast<const T*>(&obj));
+    });
+    if (type == Type::kNone) fn(static_cast<const T*>(nullptr));
+    ok = type == Type::kNone || type == kTypeOf<T>;
+  }
+  if (!ok) ctx.reply.Error(kWrongTypeError);
+  return ok;
+}
+
 
 // The values of several keys read at one instant (MGET): no transaction
 // another client runs is seen half applied. Reads the keys under their
@@ -96,6 +158,24 @@ bool Clear(CommandContext& ctx);
 // The number of keys, and a random key (nullopt: none).
 std::size_t Size(CommandContext& ctx);
 std::optional<std::string> RandomKey(CommandContext& ctx);
+
+// Inside an update: key's object as T, or nullptr if key is absent; a key of
+// another type is answered WRONGTYPE and *ok set false (the caller returns
+// without writing).
+template <class T>
+const T* TypedObject(CommandContext& ctx, Transaction& tx, std::string_view key, bool* ok) {
+  const Type type = tx.type(key);
+  *ok = type == Type::kNone || type == kTypeOf<T>;
+  if (!*ok) {
+    ctx.reply.Error(kWrongTypeError);
+    return nullptr;
+  }
+  return static_cast<const T*>(tx.object(key));
+}
+
+// Inside an update: makes dst a copy of obj (ops that rebuild it, logged as
+// such), replacing whatever dst held, with deadline (0: none).
+void PutObject(Transaction& tx, std::string_view dst, const Object& obj, int64_t deadline);
 
 // Sets every pair in one update; later pairs of the same key win, as they
 // would one after another. No reply is written (the caller writes one per

@@ -59,12 +59,28 @@ class ReplyWriter {
   // RESP3 "(<digits>"; RESP2 a bulk string of the same text.
   void BigNumber(std::string_view digits);
 
+  // Until Resume(), replies go nowhere: a command answered early (WRONGTYPE
+  // from a keyspace read, keyspace.h) writes the rest of its reply into the
+  // void instead of after the error. The dispatcher resumes after each
+  // command.
+  void Discard() {
+    if (out_ != &discarded_) saved_ = out_;
+    out_ = &discarded_;
+  }
+  void Resume() {
+    if (out_ != &discarded_) return;
+    out_ = saved_;
+    discarded_.clear();
+  }
+
  private:
   template <class T>
   void NumberLine(char type, T n);
   void Header(char type, uint64_t n);
 
   std::string* out_;
+  std::string* saved_ = nullptr;  // out_ while discarding
+  std::string discarded_;
   int protocol_;
   ErrorTally* tally_;
   uint64_t errors_ = 0;

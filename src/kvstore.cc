@@ -27,6 +27,7 @@ Result<std::unique_ptr<KvStore::Impl>> KvStore::Impl::Open(
   auto info = (*layout)->Recover(&impl->map_, &impl->recovery_);
   if (!info) return std::move(info).error();
   impl->map_.ShrinkToFit();  // the reserve counted overwrites and removes too
+  impl->map_.ClearReplayFloors();
   impl->layout_ = std::move(*layout);
   impl->recovery_.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -172,6 +173,27 @@ int64_t KvStore::now_ms() const {
 
 std::size_t KvStore::size() const { return impl_ ? impl_->map().Size() : 0; }
 bool KvStore::empty() const { return size() == 0; }
+
+Type KvStore::type(std::string_view key) const {
+  return impl_ ? impl_->map().TypeOf(key) : Type::kNone;
+}
+
+Type KvStore::view(std::string_view key, const std::function<void(const Object&)>& fn) const {
+  return impl_ ? impl_->map().View(key, fn) : Type::kNone;
+}
+
+Result<void> KvStore::apply(std::string_view key, OpCode code,
+                            std::span<const std::string_view> args, const WriteOptions& write) {
+  return update({key}, [&](Transaction& tx) { tx.apply(key, code, args); }, write);
+}
+
+void KvStore::set_encoding_limits(const EncodingLimits& limits) {
+  if (impl_) impl_->map().set_encoding_limits(limits);
+}
+
+EncodingLimits KvStore::encoding_limits() const {
+  return impl_ ? impl_->map().encoding_limits() : EncodingLimits{};
+}
 
 Result<void> KvStore::checkpoint() {
   if (!impl_) return Moved();

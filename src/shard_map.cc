@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kvstore/kvstore.h"
+#include "object.h"
 
 namespace kvstore {
 
@@ -32,7 +33,17 @@ void FreeEntry(void* p) { mi_free(p); }
 
 // The block behind a table pointer: a tagged pointer's block starts with the
 // 8-byte deadline, one byte before the pointer; the lengths follow it.
-inline char* BlockStart(char* e) { return Entry::HasDeadline(e) ? e - 1 : e; }
+inline char* BlockStart(char* e) {
+  char* u = const_cast<char*>(Entry::Untagged(e));
+  return Entry::HasDeadline(u) ? u - 1 : u;
+}
+char* Tag(char* e) { return reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(e) | 2); }
+// The 8 bytes an object entry's value holds.
+std::string_view PointerBytes(const Object* const& obj) {
+  return {reinterpret_cast<const char*>(&obj), sizeof(obj)};
+}
+// Frees the block only (the object moves to a new block).
+void FreeBlock(char* e) { FreeEntry(BlockStart(e)); }
 }  // namespace
 
 int64_t Clock::SystemNowMs() {
@@ -41,7 +52,17 @@ int64_t Clock::SystemNowMs() {
       .count();
 }
 
-void Entry::Free(char* e) { FreeEntry(BlockStart(e)); }
+void Entry::Free(char* e) {
+  if (IsObject(e)) delete GetObject(e);
+  FreeBlock(e);
+}
+
+char* Entry::MakeObject(std::string_view key, std::unique_ptr<Object> obj, int64_t deadline) {
+  const Object* p = obj.get();
+  char* e = Make(key, PointerBytes(p), deadline);
+  (void)obj.release();  // owned by the entry now
+  return Tag(e);
+}
 
 ShardMap::ShardMap() { ConfigureAllocator(); }
 
@@ -86,8 +107,15 @@ std::size_t Shard::Stale(int64_t now_ms) const {
   return n;
 }
 
+void Shard::PutObject(const HashedKey& k, std::unique_ptr<Object> obj, int64_t deadline) {
+  Insert(k, Entry::MakeObject(k.key, std::move(obj), deadline));
+}
+
 void Shard::Put(const HashedKey& k, std::string_view value, int64_t deadline) {
-  char* e = Entry::Make(k.key, value, deadline);
+  Insert(k, Entry::Make(k.key, value, deadline));
+}
+
+void Shard::Insert(const HashedKey& k, char* e) {
   entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e),
                     std::memory_order_relaxed);
   bool inserted = false;
@@ -122,13 +150,15 @@ bool Shard::SetDeadline(const HashedKey& k, int64_t deadline) {
     return true;
   }
   if (Entry::Deadline(slot) == deadline) return true;  // none before, none after
-  // The layout changes (8 bytes more or less): a new block.
+  // The layout changes (8 bytes more or less): a new block (an object moves
+  // to it).
   char* e = Entry::Make(Entry::Key(slot), Entry::Value(slot), deadline);
+  if (Entry::IsObject(slot)) e = Tag(e);
   entry_bytes.store(
       entry_bytes.load(std::memory_order_relaxed) + Entry::Size(e) - Entry::Size(slot),
       std::memory_order_relaxed);
   Unindex(slot);
-  Entry::Free(slot);
+  FreeBlock(slot);
   slot = e;  // same key, same hash, same slot
   Index(e);
   return true;
@@ -138,7 +168,7 @@ std::optional<std::string> Shard::Erase(const HashedKey& k) {
   auto it = set.find(k);
   if (it == set.end()) return std::nullopt;
   char* e = *it;
-  std::string old(Entry::Value(e));
+  std::string old(Entry::IsObject(e) ? std::string_view() : Entry::Value(e));
   entry_bytes.store(entry_bytes.load(std::memory_order_relaxed) - Entry::Size(e),
                     std::memory_order_relaxed);
   Unindex(e);
@@ -162,14 +192,60 @@ ShardMap::~ShardMap() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (auto& s : shards_) s.Clear();
 }
 
-std::optional<std::string> ShardMap::Get(std::string_view key, bool count) const {
+std::optional<std::string> ShardMap::Get(std::string_view key, bool count, Type* type) const {
   const HashedKey k = HashKey(key);
   const Shard& s = ShardFor(k);
   ReaderLock lock(&s.mu);
   const char* e = s.FindLive(k, clock_);
   if (count) (e ? s.hits : s.misses).fetch_add(1, std::memory_order_relaxed);
-  if (e == nullptr) return std::nullopt;
+  if (type != nullptr) *type = e == nullptr ? Type::kNone : Entry::TypeOf(e);
+  if (e == nullptr || Entry::IsObject(e)) return std::nullopt;
   return std::string(Entry::Value(e));
+}
+
+Type ShardMap::TypeOf(std::string_view key) const {
+  const HashedKey k = HashKey(key);
+  const Shard& s = ShardFor(k);
+  ReaderLock lock(&s.mu);
+  const char* e = s.FindLive(k, clock_);
+  return e == nullptr ? Type::kNone : Entry::TypeOf(e);
+}
+
+Type ShardMap::View(std::string_view key, const std::function<void(const Object&)>& fn) const {
+  const HashedKey k = HashKey(key);
+  const Shard& s = ShardFor(k);
+  ReaderLock lock(&s.mu);
+  const char* e = s.FindLive(k, clock_);
+  if (e == nullptr) return Type::kNone;
+  if (!Entry::IsObject(e)) return Type::kString;
+  const Object& obj = *Entry::GetObject(e);
+  fn(obj);
+  return obj.type();
+}
+
+bool Shard::ApplyOp(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
+                    const EncodingLimits& limits, int64_t now_ms, std::string* why) {
+  const Type type = OpType(code);
+  auto it = set.find(k);
+  if (it != set.end() && !Entry::Live(*it, now_ms)) {
+    (void)Erase(k);  // expired: the op starts a new key
+    it = set.end();
+  }
+  if (it == set.end()) {
+    std::unique_ptr<Object> obj = NewObject(type);
+    if (!kvstore::ApplyOp(obj.get(), code, args, limits, why)) return false;
+    if (obj->size() != 0) PutObject(k, std::move(obj));
+    return true;
+  }
+  const char* e = *it;
+  if (Entry::TypeOf(e) != type) {
+    *why = "op on a key holding a " + std::string(TypeName(Entry::TypeOf(e)));
+    return false;
+  }
+  Object* obj = Entry::GetObject(e);
+  if (!kvstore::ApplyOp(obj, code, args, limits, why)) return false;
+  if (obj->size() == 0) (void)Erase(k);
+  return true;
 }
 
 int64_t ShardMap::ExpireTime(std::string_view key) const {
@@ -201,6 +277,10 @@ namespace {
 constexpr int kCursorShift = 56;
 constexpr uint64_t kHashMask = (uint64_t{1} << kCursorShift) - 1;
 uint64_t Hash56(const char* e) { return Hash64(Entry::Key(e)) >> 8; }
+// What scan() reports as a value: a string's bytes, "" for an object.
+std::string_view ScanValue(const char* e) {
+  return Entry::IsObject(e) ? std::string_view() : Entry::Value(e);
+}
 }  // namespace
 
 uint64_t ShardMap::Scan(uint64_t cursor, std::size_t count,
@@ -226,13 +306,13 @@ uint64_t ShardMap::Scan(uint64_t cursor, std::size_t count,
       const uint64_t cut = page[want - 1].first;  // include every key hashing to cut
       for (const auto& [h, e] : page) {
         if (h <= cut) {
-          fn(Entry::Key(e), Entry::Value(e));
+          fn(Entry::Key(e), ScanValue(e));
           ++emitted;
         }
       }
       if (cut < kHashMask) return (uint64_t{shard} << kCursorShift) | (cut + 1);
     } else {
-      for (const auto& [h, e] : page) fn(Entry::Key(e), Entry::Value(e));
+      for (const auto& [h, e] : page) fn(Entry::Key(e), ScanValue(e));
       emitted += page.size();
     }
     ++shard;
@@ -272,6 +352,17 @@ std::optional<std::string> ShardMap::RandomKey() const {
     });
   } while (!found && cursor != 0);
   return found;
+}
+
+void ShardMap::ReplayClear(uint64_t seq) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (replay_floors_.empty()) return ClearUnshared();
+  for (auto& s : shards_) {
+    std::vector<std::string> doomed;
+    for (const char* e : s.set) {
+      if (ReplayApplies(Entry::Key(e), seq)) doomed.emplace_back(Entry::Key(e));
+    }
+    for (const auto& k : doomed) (void)s.Erase(HashKey(k));
+  }
 }
 
 // ---- sizing (before the map is shared) ----

@@ -19,6 +19,12 @@
 // expired ones in deadline order without sampling, and size() subtracts the
 // expired-but-unreclaimed ones exactly.
 //
+// A key holding a hash, list, set or sorted set (types.h) has an entry
+// whose value is the 8-byte address of its Object, and the table's pointer
+// has its second-lowest bit set: a string read tests that bit and nothing
+// else changes for strings. The object is owned by the entry and freed with
+// it.
+//
 // Entries and tables come from mimalloc with transparent huge pages enabled:
 // filling memory 4 KiB page fault by page fault costs ~5x more than with 2 MiB
 // pages on the virtual machines we run on (docs/DESIGN.md), and mimalloc's
@@ -38,6 +44,7 @@
 #define KVSTORE_SRC_SHARD_MAP_H_
 
 #include <absl/container/btree_set.h>
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #ifndef KVSTORE_SYSTEM_MALLOC
 #include <mimalloc.h>
@@ -48,12 +55,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "coding.h"
+#include "kvstore/types.h"
 #include "mutex.h"
 
 namespace kvstore {
@@ -64,7 +75,20 @@ class Entry {
  public:
   // deadline: Unix ms, 0 for none.
   static char* Make(std::string_view key, std::string_view value, int64_t deadline = 0);
+  // An entry owning obj (tagged: IsObject).
+  static char* MakeObject(std::string_view key, std::unique_ptr<Object> obj, int64_t deadline = 0);
+  // Frees the block and, for an object entry, the object.
   static void Free(char* e);
+  // Whether the entry holds an Object rather than a string value.
+  static bool IsObject(const char* e) { return (reinterpret_cast<uintptr_t>(e) & 2) != 0; }
+  // REQUIRES: IsObject(e).
+  static Object* GetObject(const char* e) {
+    Object* o;
+    std::memcpy(&o, Value(e).data(), sizeof(o));
+    return o;
+  }
+  // The type of the entry's value (kString or the object's).
+  static Type TypeOf(const char* e) { return IsObject(e) ? GetObject(e)->type() : Type::kString; }
   // Inline: the table's probes compare keys, and a call per probe showed in
   // get's profile.
   static std::string_view Key(const char* e) {
@@ -83,12 +107,12 @@ class Entry {
   static int64_t Deadline(const char* e) {
     if (!HasDeadline(e)) return 0;
     int64_t d;
-    std::memcpy(&d, e - 1, sizeof(d));
+    std::memcpy(&d, Untagged(e) - 1, sizeof(d));
     return d;
   }
   // REQUIRES: HasDeadline(e).
   static void SetDeadline(char* e, int64_t deadline) {
-    std::memcpy(e - 1, &deadline, sizeof(deadline));
+    std::memcpy(const_cast<char*>(Untagged(e)) - 1, &deadline, sizeof(deadline));
   }
   // Whether the entry is visible at time now_ms: no deadline, or one not yet
   // passed. As in Redis, a key is still there at its deadline's millisecond
@@ -99,8 +123,16 @@ class Entry {
 
   // The lengths and bytes behind the pointer: a tagged pointer's block
   // starts with the 8-byte deadline, one byte before the pointer, so its
-  // body starts 7 bytes after it (no branch: the tag is the low bit).
-  static const char* Body(const char* e) { return e + 7 * (reinterpret_cast<uintptr_t>(e) & 1); }
+  // body starts 7 bytes after it (no branch: the tag is the low bit). The
+  // object tag (bit 1) is masked off first.
+  static const char* Body(const char* e) {
+    const char* u = Untagged(e);
+    return u + 7 * (reinterpret_cast<uintptr_t>(u) & 1);
+  }
+  // e without the object tag (the deadline tag kept).
+  static const char* Untagged(const char* e) {
+    return reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(e) & ~uintptr_t{2});
+  }
   // Reads the two varint lengths at p (well formed: Make wrote them).
   static const char* Lengths(const char* p, uint32_t* klen, uint32_t* vlen) {
     return ReadLength(ReadLength(p, klen), vlen);
@@ -185,7 +217,17 @@ struct alignas(64) Shard {
   // Inserts or replaces; deadline as Entry::Make.
   void Put(const HashedKey& k, std::string_view value, int64_t deadline = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Returns the removed entry's value.
+  // As Put, with an object value.
+  void PutObject(const HashedKey& k, std::unique_ptr<Object> obj, int64_t deadline = 0)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Applies an op to the key's object (creating it when the key is absent or
+  // expired; removing the key when the object ends empty). False, with *why
+  // set and nothing changed, when the key holds a string or another type or
+  // the op's arguments are malformed (ApplyOp).
+  bool ApplyOp(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
+               const EncodingLimits& limits, int64_t now_ms, std::string* why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Returns the removed entry's value ("" for an object).
   std::optional<std::string> Erase(const HashedKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Sets (deadline > 0) or clears (0) the deadline of a present key; false
   // if absent.
@@ -208,6 +250,8 @@ struct alignas(64) Shard {
   std::size_t Stale(int64_t now_ms) const ABSL_SHARED_LOCKS_REQUIRED(mu);
 
  private:
+  // Put's body: inserts e, replacing (and freeing) the key's old entry.
+  void Insert(const HashedKey& k, char* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Index(char* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Unindex(char* e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
@@ -232,9 +276,25 @@ class ShardMap {
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
-  // The value of key, or nullopt (also for an expired key). With count, bumps
-  // the shard's hit or miss counter (Options::count_operations).
-  std::optional<std::string> Get(std::string_view key, bool count = false) const;
+  // The value of key, or nullopt (also for an expired key or one holding an
+  // object; *type, when given, tells them apart). With count, bumps the
+  // shard's hit or miss counter (Options::count_operations).
+  std::optional<std::string> Get(std::string_view key, bool count = false,
+                                 Type* type = nullptr) const;
+  // The type of key's value (kNone: absent or expired).
+  Type TypeOf(std::string_view key) const;
+  // KvStore::view: fn(object) under the key's shard read lock if key holds
+  // one; returns key's type.
+  Type View(std::string_view key, const std::function<void(const Object&)>& fn) const;
+  // When compact encodings convert (Options::encoding_limits, CONFIG SET).
+  EncodingLimits encoding_limits() const {
+    std::lock_guard<std::mutex> l(limits_mu_);
+    return limits_;
+  }
+  void set_encoding_limits(const EncodingLimits& limits) {
+    std::lock_guard<std::mutex> l(limits_mu_);
+    limits_ = limits;
+  }
   // The deadline of key in Unix ms, kNoExpiry or kKeyAbsent (kvstore.h).
   int64_t ExpireTime(std::string_view key) const;
   // Keys with a deadline, expired or not (the index sizes).
@@ -247,6 +307,14 @@ class ShardMap {
   std::optional<std::string> RandomKey() const;
   // Writes made before the map is shared with other threads (snapshot
   // loading, WAL replay): no locks taken.
+  void PutObjectUnshared(const HashedKey& k, std::unique_ptr<Object> obj,
+                         int64_t deadline = 0) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ShardFor(k).PutObject(k, std::move(obj), deadline);
+  }
+  bool ApplyOpUnshared(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
+                       std::string* why) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return ShardFor(k).ApplyOp(k, code, args, limits_, clock_.NowMs(), why);
+  }
   void PutUnshared(const HashedKey& k, std::string_view value,
                    int64_t deadline = 0) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     ShardFor(k).Put(k, value, deadline);
@@ -263,6 +331,26 @@ class ShardMap {
   void ClearUnshared() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     for (auto& s : shards_) s.Clear();
   }
+
+  // Replay floors (recovery only). A snapshot captures each shard at its own
+  // moment, so it may already hold the effect of WAL records after its
+  // sequence number. Replaying a string's set or remove again is harmless; a
+  // list push is not. So a snapshot records, for each object, the last
+  // sequence number its capture included, and replay skips a record's change
+  // to that key when the record is not newer (ReplayApplies).
+  void SetReplayFloor(std::string_view key, uint64_t seq) {
+    replay_floors_[std::string(key)] = seq;
+  }
+  // Whether replay applies record `seq`'s change to key.
+  bool ReplayApplies(std::string_view key, uint64_t seq) const {
+    if (replay_floors_.empty()) return true;
+    auto it = replay_floors_.find(absl::string_view(key.data(), key.size()));
+    return it == replay_floors_.end() || seq > it->second;
+  }
+  // A clear logged at seq, in replay: removes every key but those whose
+  // snapshot capture came after it.
+  void ReplayClear(uint64_t seq);
+  void ClearReplayFloors() { absl::flat_hash_map<std::string, uint64_t>().swap(replay_floors_); }
   // Sizes the tables for about `keys` entries in total. REQUIRES: not shared.
   void Reserve(uint64_t keys);
   // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
@@ -283,6 +371,9 @@ class ShardMap {
     return static_cast<std::size_t>(((hash >> 32) * kShards) >> 32);
   }
   Clock clock_;
+  mutable std::mutex limits_mu_;
+  EncodingLimits limits_;
+  absl::flat_hash_map<std::string, uint64_t> replay_floors_;  // recovery only
   Shard shards_[kShards];
 };
 

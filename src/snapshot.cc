@@ -4,6 +4,13 @@
 // API, which parses in place from the file buffer without building a DOM.
 
 #include "snapshot.h"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "object.h"
 #include "wal_format.h"
 
 #include <absl/strings/escaping.h>
@@ -99,6 +106,7 @@ class ShardCopy {
                    sizeof(int64_t) * s.count.load(std::memory_order_relaxed));
     ReaderLock lock(&s.mu);
     for (const char* e : s.set) {
+      if (Entry::IsObject(e)) continue;  // CaptureObjects' part
       const bool has_deadline = Entry::HasDeadline(e);
       if (has_deadline && !Entry::Live(e, now_ms)) continue;  // expired: left out
       const int64_t deadline = Entry::Deadline(e);
@@ -108,6 +116,25 @@ class ShardCopy {
       bytes_.append(fixed, sizeof(fixed));
       bytes_.append(Entry::Body(e), body);
     }
+  }
+
+  // The shard's live objects, cloned under its shared lock, and the last
+  // sequence number the capture includes (read under the lock: every record
+  // touching the shard up to it is applied, none after it).
+  struct Captured {
+    std::string key;
+    int64_t deadline;
+    std::unique_ptr<Object> obj;
+  };
+  uint64_t CaptureObjects(const Shard& s, int64_t now_ms, const std::function<uint64_t()>& last_seq,
+                          std::vector<Captured>* out) {
+    out->clear();
+    ReaderLock lock(&s.mu);
+    for (const char* e : s.set) {
+      if (!Entry::IsObject(e) || !Entry::Live(e, now_ms)) continue;
+      out->push_back({std::string(Entry::Key(e)), Entry::Deadline(e), Entry::GetObject(e)->Clone()});
+    }
+    return last_seq();
   }
 
   // Calls fn(key, value, deadline) for each entry, in capture order.
@@ -137,7 +164,74 @@ void SetShardHookForTesting(std::function<void(std::size_t)> hook) {
   shard_hook = hook ? new std::function<void(std::size_t)>(std::move(hook)) : nullptr;
 }
 
-Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
+namespace {
+// One object as its "objects" member (snapshot.h).
+void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std::string* scratch) {
+  WriteText(w, c.key, true, scratch);
+  w.StartObject();
+  w.Key("type");
+  const std::string_view type = TypeName(c.obj->type());
+  w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
+  w.Key("seq");
+  w.Uint64(seq);
+  if (c.deadline != 0) {
+    w.Key("deadline");
+    w.Int64(c.deadline);
+  }
+  w.Key("value");
+  switch (c.obj->type()) {
+    case Type::kHash:
+      w.StartObject();
+      static_cast<const HashValue&>(*c.obj).for_each([&](std::string_view f, std::string_view v) {
+        WriteText(w, f, true, scratch);
+        WriteText(w, v, false, scratch);
+        return true;
+      });
+      w.EndObject();
+      break;
+    case Type::kSet:
+      w.StartArray();
+      static_cast<const SetValue&>(*c.obj).for_each([&](std::string_view m) {
+        WriteText(w, m, false, scratch);
+        return true;
+      });
+      w.EndArray();
+      break;
+    case Type::kList: {
+      w.StartArray();
+      static_cast<const ListValue&>(*c.obj).for_each_from(0, false, [&](std::string_view v) {
+        WriteText(w, v, false, scratch);
+        return true;
+      });
+      w.EndArray();
+      break;
+    }
+    case Type::kZSet:
+      w.StartArray();
+      static_cast<const ZSetValue&>(*c.obj).for_each_from_rank(
+          0, false, [&](std::string_view m, double score) {
+            w.StartArray();
+            WriteText(w, m, false, scratch);
+            if (std::isinf(score)) {
+              w.String(score > 0 ? "inf" : "-inf");
+            } else {
+              w.Double(score);
+            }
+            w.EndArray();
+            return true;
+          });
+      w.EndArray();
+      break;
+    default:
+      w.Null();
+      break;
+  }
+  w.EndObject();
+}
+}  // namespace
+
+Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
+                   const std::function<uint64_t()>& last_seq) {
   std::function<void(std::size_t)> hook;
   {
     MutexLock l(&hook_mu);
@@ -178,6 +272,24 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file) {
     KV_RETURN_IF_ERROR(Flush(sb, file));
   }
   w.EndObject();
+  // The objects: a second pass, each shard's cloned under its lock.
+  bool any = false;
+  std::vector<ShardCopy::Captured> objects;
+  for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+    if (map.shard(i).count.load(std::memory_order_relaxed) == 0) continue;
+    const uint64_t captured = copy.CaptureObjects(map.shard(i), now, last_seq, &objects);
+    for (const auto& c : objects) {
+      if (!any) {
+        w.Key("objects");
+        w.StartObject();
+        any = true;
+      }
+      WriteObject(w, c, captured, &scratch);
+      if (sb.GetSize() >= kFlushBytes) KV_RETURN_IF_ERROR(Flush(sb, file));
+    }
+  }
+  objects.clear();
+  if (any) w.EndObject();
   WriteExpires(w, expires, &scratch);
   w.EndObject();
   sb.Put('\n');
@@ -214,6 +326,14 @@ class Loader {
           simdjson::ondemand::field f;
           if (auto e = std::move(inner).get(f)) return Bad(doc, e, "entry");
           KV_RETURN_IF_ERROR(AddEntry(doc, f));
+        }
+      } else if (key == "objects") {
+        simdjson::ondemand::object m;
+        if (auto e = field.value().get_object().get(m)) return Bad(doc, e, "\"objects\"");
+        for (auto inner : m) {
+          simdjson::ondemand::field f;
+          if (auto e = std::move(inner).get(f)) return Bad(doc, e, "object");
+          KV_RETURN_IF_ERROR(AddObject(doc, f));
         }
       } else if (key == "expires") {
         has_expires = true;  // applied after the map, in a second pass
@@ -290,6 +410,141 @@ class Loader {
     HashedKey k = ShardMap::HashKey(key_);
     map_->PutUnshared(k, value_);
     ++info_.keys;
+    return {};
+  }
+
+  // One "objects" member: {"type", "seq", ["deadline",] "value"}, "type"
+  // before "value". The object is built with the ops replay uses.
+  Result<void> AddObject(simdjson::ondemand::document& doc, simdjson::ondemand::field& field) {
+    std::string_view raw_key;
+    if (auto e = field.unescaped_key().get(raw_key)) return Bad(doc, e, "object key");
+    std::string key;
+    if (!DecodeText(raw_key, &key)) {
+      return Corruption("snapshot '" + path_ + "': bad base64 after the binary marker near key \"" +
+                        Printable(raw_key) + "\"");
+    }
+    auto bad = [&](const std::string& what) {
+      return Corruption("snapshot '" + path_ + "': object \"" + Printable(raw_key) + "\": " +
+                        what + Where(doc));
+    };
+    simdjson::ondemand::object o;
+    if (auto e = field.value().get_object().get(o)) return Bad(doc, e, "object");
+    Type type = Type::kNone;
+    uint64_t seq = 0;
+    int64_t deadline = 0;
+    bool have_value = false;
+    std::unique_ptr<Object> obj;
+    for (auto member : o) {
+      simdjson::ondemand::field m;
+      if (auto e = std::move(member).get(m)) return Bad(doc, e, "object member");
+      std::string_view name;
+      if (auto e = m.unescaped_key().get(name)) return Bad(doc, e, "object member");
+      if (name == "type") {
+        std::string_view t;
+        if (auto e = m.value().get_string().get(t)) return Bad(doc, e, "object type");
+        for (Type c : {Type::kHash, Type::kList, Type::kSet, Type::kZSet}) {
+          if (TypeName(c) == t) type = c;
+        }
+        if (type == Type::kNone) return bad("unknown type \"" + std::string(t) + "\"");
+      } else if (name == "seq") {
+        if (auto e = m.value().get_uint64().get(seq)) return Bad(doc, e, "object seq");
+      } else if (name == "deadline") {
+        if (m.value().get_int64().get(deadline) != simdjson::SUCCESS || deadline <= 0) {
+          return bad("deadline is not a positive integer");
+        }
+      } else if (name == "value") {
+        if (type == Type::kNone) return bad("\"value\" before \"type\"");
+        obj = NewObject(type);
+        KV_RETURN_IF_ERROR(LoadValue(doc, m.value(), type, obj.get(), bad));
+        have_value = true;
+      }
+    }
+    if (!have_value) return bad("no \"value\"");
+    if (obj->size() == 0) return bad("empty value");
+    const HashedKey k = ShardMap::HashKey(key);
+    map_->PutObjectUnshared(k, std::move(obj), deadline);
+    map_->SetReplayFloor(key, seq);
+    ++info_.keys;
+    return {};
+  }
+
+  // Reads an object's "value" into obj as one op of all its elements.
+  template <typename Complaint>
+  Result<void> LoadValue(simdjson::ondemand::document& doc, simdjson::ondemand::value v, Type type,
+                         Object* obj, const Complaint& bad) {
+    std::vector<std::string> args;
+    auto text = [&](std::string_view t) -> bool {
+      args.emplace_back();
+      return DecodeText(t, &args.back());
+    };
+    OpCode code;
+    if (type == Type::kHash) {
+      code = OpCode::kHashSet;
+      simdjson::ondemand::object fields;
+      if (auto e = v.get_object().get(fields)) return Bad(doc, e, "hash value");
+      for (auto fr : fields) {
+        simdjson::ondemand::field f;
+        if (auto e = std::move(fr).get(f)) return Bad(doc, e, "hash field");
+        std::string_view name, val;
+        if (auto e = f.unescaped_key().get(name)) return Bad(doc, e, "hash field");
+        if (!text(name)) return bad("bad base64 in a field");
+        if (auto e = f.value().get_string().get(val)) return Bad(doc, e, "hash value");
+        if (!text(val)) return bad("bad base64 in a value");
+      }
+    } else {
+      simdjson::ondemand::array elements;
+      if (auto e = v.get_array().get(elements)) return Bad(doc, e, "value");
+      if (type == Type::kList) args.emplace_back("R");
+      code = type == Type::kList ? OpCode::kListPush
+             : type == Type::kSet ? OpCode::kSetAdd
+                                  : OpCode::kZSetAdd;
+      for (auto er : elements) {
+        simdjson::ondemand::value el;
+        if (auto e = std::move(er).get(el)) return Bad(doc, e, "element");
+        if (type != Type::kZSet) {
+          std::string_view t;
+          if (auto e = el.get_string().get(t)) return Bad(doc, e, "element");
+          if (!text(t)) return bad("bad base64 in an element");
+          continue;
+        }
+        // [member, score]
+        simdjson::ondemand::array pair;
+        if (auto e = el.get_array().get(pair)) return Bad(doc, e, "sorted set entry");
+        std::string member;
+        double score = 0;
+        int n = 0;
+        for (auto pr : pair) {
+          simdjson::ondemand::value x;
+          if (auto e = std::move(pr).get(x)) return Bad(doc, e, "sorted set entry");
+          if (n == 0) {
+            std::string_view t;
+            if (auto e = x.get_string().get(t)) return Bad(doc, e, "sorted set member");
+            if (!DecodeText(t, &member)) return bad("bad base64 in a member");
+          } else if (n == 1) {
+            std::string_view t;
+            if (x.get_string().get(t) == simdjson::SUCCESS) {
+              if (t == "inf") {
+                score = std::numeric_limits<double>::infinity();
+              } else if (t == "-inf") {
+                score = -std::numeric_limits<double>::infinity();
+              } else {
+                return bad("score \"" + std::string(t) + "\" is not a number");
+              }
+            } else if (auto e = x.get_double().get(score)) {
+              return Bad(doc, e, "sorted set score");
+            }
+          }
+          ++n;
+        }
+        if (n != 2) return bad("a sorted set entry is not [member, score]");
+        args.push_back(EncodeScore(score));
+        args.push_back(std::move(member));
+      }
+    }
+    if (args.empty() || (type == Type::kList && args.size() == 1)) return {};
+    std::vector<std::string_view> views(args.begin(), args.end());
+    std::string why;
+    if (!ApplyOp(obj, code, views, map_->encoding_limits(), &why)) return bad(why);
     return {};
   }
 

@@ -1,10 +1,18 @@
 // Copyright (c) the kvstore developers.
 //
 // JSON snapshots (docs/FORMATS.md):
-//   {"format": "kvstore-snapshot", "version": 2, "sequence": N, "keys": N,
-//    "map": {"key": "value", ...}, "expires": {"key": deadline_ms, ...}}
-// "expires" (version 2) is present only when some key has a deadline; the
-// "map" keeps the seed's form. Versions 1 and 2 and the flat form load.
+//   {"format": "kvstore-snapshot", "version": 3, "sequence": N, "keys": N,
+//    "map": {"key": "value", ...},
+//    "objects": {"key": {"type": "hash", "seq": N, "deadline": ms, "value": ...}, ...},
+//    "expires": {"key": deadline_ms, ...}}
+// "expires" (version 2) is present only when some string key has a
+// deadline; "objects" (version 3) only when some key holds a hash, list, set
+// or sorted set: "value" is {"field": "value", ...} for a hash, [elements]
+// for a list or set, [["member", score], ...] for a sorted set (a score is a
+// JSON number, or "inf" / "-inf"), and "deadline" is there only for a key
+// with one. "seq" is the last WAL record the object's capture includes:
+// replay skips older changes to that key (ShardMap::SetReplayFloor). The
+// "map" keeps the seed's form. Versions 1 to 3 and the flat form load.
 // pretty-printed with two-space indents. Keys and values that are valid UTF-8
 // and do not start with the marker below are written as JSON strings; all
 // others as the marker followed by their standard base64 (RFC 4648) text.
@@ -30,7 +38,7 @@ namespace kvstore::snapshot {
 
 // NUL, then "b64:". In JSON text it reads "\u0000b64:".
 inline constexpr std::string_view kBinaryMarker{"\0b64:", 5};
-inline constexpr uint64_t kVersion = 2;
+inline constexpr uint64_t kVersion = 3;
 
 // Appends the text form of bytes to *out (see the file comment).
 void EncodeText(std::string_view bytes, std::string* out);
@@ -52,7 +60,11 @@ void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scrat
 // without it, so a shard's writers wait only for the copy. Extra memory: one
 // shard's copy (its entry bytes plus 8 per entry) and at most about 1 MiB of
 // JSON text.
-Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file);
+//
+// Strings go first, then a second pass captures the objects (each shard's
+// under its lock, cloned, with last_seq() read there as the object's "seq").
+Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
+                   const std::function<uint64_t()>& last_seq);
 
 // For tests: hook(i) runs on the saving thread after shard i is copied and
 // its lock released, before the copy is encoded. An empty hook removes it.

@@ -3,16 +3,20 @@
 #include "storage_layout.h"
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "durable_file.h"
 #include "error.h"
+#include "object.h"
 #include "snapshot.h"
 
 namespace kvstore {
 
 namespace {
-void ApplyOp(ShardMap* map, wal::RecordType type, std::string_view key, std::string_view value,
-             int64_t deadline) {
+void ApplyOp(ShardMap* map, uint64_t seq, wal::RecordType type, std::string_view key,
+             std::string_view value, int64_t deadline) {
+  if (type != wal::RecordType::kClear && !map->ReplayApplies(key, seq)) return;
   switch (type) {
     case wal::RecordType::kSet:
       map->PutUnshared(ShardMap::HashKey(key), value);
@@ -28,8 +32,19 @@ void ApplyOp(ShardMap* map, wal::RecordType type, std::string_view key, std::str
       map->SetDeadlineUnshared(ShardMap::HashKey(key), deadline);
       break;
     case wal::RecordType::kClear:
-      map->ClearUnshared();
+      map->ReplayClear(seq);
       break;
+    case wal::RecordType::kTyped: {
+      // The reader checked the op's form. Logged only after it applied to
+      // the same state, so it applies again; a refusal would mean a bug.
+      OpCode code;
+      std::vector<std::string_view> args;
+      std::string why;
+      if (DecodeOp(value, &code, &args)) {
+        (void)map->ApplyOpUnshared(ShardMap::HashKey(key), code, args, &why);
+      }
+      break;
+    }
     case wal::RecordType::kBatch:
       break;  // not an op
   }
@@ -38,12 +53,12 @@ void ApplyOp(ShardMap* map, wal::RecordType type, std::string_view key, std::str
 
 void ApplyRecord(ShardMap* map, const wal::RecordView& rec) {
   if (rec.type != wal::RecordType::kBatch) {
-    ApplyOp(map, rec.type, rec.key, rec.value, rec.deadline);
+    ApplyOp(map, rec.seq, rec.type, rec.key, rec.value, rec.deadline);
     return;
   }
   std::string why;  // the reader validated the grammar already
   (void)wal::ForEachBatchOp(rec.value, &why, [&](const wal::BatchOp& op) {
-    ApplyOp(map, op.type, op.key, op.value, op.deadline);
+    ApplyOp(map, rec.seq, op.type, op.key, op.value, op.deadline);
   });
 }
 
@@ -75,7 +90,7 @@ Result<SnapshotOutcome> WriteSnapshotAt(FileSystem& fs, const ShardMap& map, Wal
       fs, path,
       [&](WritableFile* f) {
         CountingFile counted(f);
-        auto r = snapshot::Write(map, seq, &counted);
+        auto r = snapshot::Write(map, seq, &counted, [&wal] { return wal.last_seq(); });
         bytes = counted.bytes;
         return r;
       },

@@ -56,6 +56,7 @@ class KvStore::Impl {
   Impl(const Options& options, std::shared_ptr<spdlog::logger> log)
       : count_ops_(options.count_operations), log_(std::move(log)) {
     map_.set_clock(Clock(options.clock));
+    map_.set_encoding_limits(options.encoding_limits);
   }
 
  private:

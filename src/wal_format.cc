@@ -2,6 +2,10 @@
 
 #include "wal_format.h"
 
+#include <vector>
+
+#include "object.h"
+
 namespace kvstore::wal {
 
 std::string EncodeFileHeader(uint64_t base_seq) {
@@ -77,6 +81,12 @@ uint64_t EncodeBatchRecord(const BatchOp* ops, std::size_t n, std::string* out) 
     }
   }
   return XXH3_64bits(p + 8, body - 8);
+}
+
+bool ValidTypedOp(std::string_view value) {
+  OpCode code;
+  std::vector<std::string_view> args;
+  return DecodeOp(value, &code, &args);
 }
 
 void FinishRecord(uint64_t seq, uint64_t payload_hash, std::string* rec) {

@@ -13,14 +13,18 @@
 //   batch  := varint32 count | op{count}             (one atomic update())
 //   setx   := deadline u64 | varint32 key_len | key | value   (version 2)
 //   expire := deadline u64 | key                     (version 2; 0 clears)
-//   op     := op_type u8 (1 set, 2 remove, 3 clear, 5 setx, 6 expire)
+//   typed  := varint32 key_len | key | typed_op      (version 3)
+//   typed_op := code u8 | varint32 argc | (varint32 len | bytes){argc}
+//             (a change to a hash, list, set or sorted set; object.h,
+//             types.h OpCode)
+//   op     := op_type u8 (1 set, 2 remove, 3 clear, 5 setx, 6 expire, 7 typed)
 //             | [deadline u64]                       (setx, expire)
 //             | [varint32 key_len | key]             (all but clear)
-//             | [varint32 value_len | value]         (set, setx)
+//             | [varint32 value_len | value]         (set, setx; typed: typed_op)
 //
-// A deadline is a Unix time in milliseconds (an int64 stored as u64). The
-// version 2 types only add records: a version 1 log is a valid version 2 log,
-// and readers accept both header versions.
+// A deadline is a Unix time in milliseconds (an int64 stored as u64). Each
+// version only adds record types: a version 1 or 2 log is a valid version 3
+// log, and readers accept every header version from 1 to 3.
 //
 // Integers are little-endian. The record checksum is
 //   fold32(XXH3_64bits(body[8..length]) ^ (seq * kSeqMul))
@@ -42,7 +46,7 @@
 namespace kvstore::wal {
 
 inline constexpr char kMagic[8] = {'K', 'V', 'S', 'T', 'W', 'A', 'L', '\x01'};
-inline constexpr uint32_t kVersion = 2;
+inline constexpr uint32_t kVersion = 3;
 inline constexpr uint32_t kMinVersion = 1;  // the oldest this build reads
 inline constexpr std::size_t kFileHeaderSize = 32;
 // Where the header's fields start (the layout above); the checksum covers the
@@ -66,17 +70,20 @@ enum class RecordType : uint8_t {
   kBatch = 4,
   kSetExpiring = 5,  // "setx": a set with a deadline
   kExpire = 6,       // a new deadline for a present key (0: none)
+  kTyped = 7,        // an op on a key's object (types.h OpCode), in the value
 };
 
 inline bool HasDeadline(RecordType t) {
   return t == RecordType::kSetExpiring || t == RecordType::kExpire;
 }
 inline bool HasValue(RecordType t) {
-  return t == RecordType::kSet || t == RecordType::kSetExpiring;
+  return t == RecordType::kSet || t == RecordType::kSetExpiring || t == RecordType::kTyped;
 }
+// Whether an op's value bytes are a well-formed typed op (object.h DecodeOp).
+bool ValidTypedOp(std::string_view value);
 
 // One write of a batch record: kSet, kRemove, kClear (every key; no key),
-// kSetExpiring or kExpire.
+// kSetExpiring, kExpire or kTyped (value: the encoded op).
 struct BatchOp {
   RecordType type;
   std::string_view key;
@@ -131,7 +138,8 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
       continue;
     }
     if (op.type != RecordType::kSet && op.type != RecordType::kRemove &&
-        op.type != RecordType::kSetExpiring && op.type != RecordType::kExpire) {
+        op.type != RecordType::kSetExpiring && op.type != RecordType::kExpire &&
+        op.type != RecordType::kTyped) {
       *why = "bad op type in batch record";
       return false;
     }
@@ -160,6 +168,10 @@ bool ForEachBatchOp(std::string_view payload, std::string* why, Fn&& fn) {
       }
       op.value = {p, vlen};
       p += vlen;
+      if (op.type == RecordType::kTyped && !ValidTypedOp(op.value)) {
+        *why = "malformed typed op in batch record";
+        return false;
+      }
     }
     fn(op);
   }

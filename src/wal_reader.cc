@@ -122,7 +122,8 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
   }
   switch (rec->type) {
     case RecordType::kSet:
-    case RecordType::kSetExpiring: {
+    case RecordType::kSetExpiring:
+    case RecordType::kTyped: {
       uint32_t klen;
       q = GetVarint32(q, end, &klen);
       if (q == nullptr || static_cast<std::size_t>(end - q) < klen) {
@@ -131,6 +132,10 @@ bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, Re
       }
       rec->key = {q, klen};
       rec->value = {q + klen, static_cast<std::size_t>(end - q - klen)};
+      if (rec->type == RecordType::kTyped && !ValidTypedOp(rec->value)) {
+        *why = "malformed typed op record";
+        return false;
+      }
       break;
     }
     case RecordType::kRemove:

@@ -3,6 +3,7 @@
 #include "write_path.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <limits>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 
 #include "error.h"
+#include "object.h"
 
 namespace kvstore {
 
@@ -166,7 +168,8 @@ class Transaction::Impl {
     Shard* shard;
   };
   // One write: kSet / kSetExpiring (value, deadline), kRemove, kExpire
-  // (deadline; 0 clears) or, in update_all(), kClear (every key).
+  // (deadline; 0 clears), kTyped (value: the encoded op) or, in
+  // update_all(), kClear (every key).
   struct Write {
     wal::RecordType type;
     std::string key;
@@ -213,8 +216,26 @@ class Transaction::Impl {
   // false if absent or expired. Later writes win; a deadline change alone
   // keeps the value an earlier write or the map gave.
   // A few writes are scanned backwards; past kScanLimit, the index answers.
-  bool Lookup(std::string_view key, std::string_view* value, int64_t* deadline) {
+  //
+  // type and obj, when given, receive the value's type and, for a hash,
+  // list, set or sorted set, its object (*value is then empty). A key with a
+  // typed op among the writes is answered from its view (View()).
+  bool Lookup(std::string_view key, std::string_view* value, int64_t* deadline,
+              Type* type = nullptr, const Object** obj = nullptr) {
+    if (type != nullptr) *type = Type::kNone;
+    if (obj != nullptr) *obj = nullptr;
     if (!Allowed(key)) return false;
+    if (!typed_keys.empty() &&
+        typed_keys.contains(absl::string_view(key.data(), key.size()))) {
+      const KeyView& v = View(key);
+      if (!v.present || Expired(v.deadline)) return false;
+      *value = v.obj ? std::string_view() : std::string_view(v.value);
+      *deadline = v.deadline;
+      if (type != nullptr) *type = v.obj ? v.obj->type() : Type::kString;
+      if (obj != nullptr) *obj = v.obj.get();
+      return true;
+    }
+    if (type != nullptr) *type = Type::kString;  // unless FromMap finds an object
     std::optional<int64_t> new_deadline;
     if (writes.size() > kScanLimit) {
       CatchUp();
@@ -228,7 +249,7 @@ class Transaction::Impl {
       } else if (index_cleared) {
         return false;
       }
-      return FromMap(key, new_deadline, value, deadline);
+      return FromMap(key, new_deadline, value, deadline, type, obj);
     }
     for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
       if (it->type == wal::RecordType::kClear) return false;
@@ -240,7 +261,7 @@ class Transaction::Impl {
       if (it->type == wal::RecordType::kRemove) return false;
       return FromWrite(*it, new_deadline, value, deadline);
     }
-    return FromMap(key, new_deadline, value, deadline);
+    return FromMap(key, new_deadline, value, deadline, type, obj);
   }
 
   // Whether the writes touched key (or cleared every key).
@@ -264,12 +285,92 @@ class Transaction::Impl {
     return !Expired(*deadline);
   }
   bool FromMap(std::string_view key, std::optional<int64_t> new_deadline, std::string_view* value,
-               int64_t* deadline) {
+               int64_t* deadline, Type* type, const Object** obj) {
     const char* e = Committed(key);
     if (e == nullptr || !Entry::Live(e, Now())) return false;
-    *value = Entry::Value(e);
+    if (Entry::IsObject(e)) {
+      *value = {};
+      if (type != nullptr) *type = Entry::TypeOf(e);
+      if (obj != nullptr) *obj = Entry::GetObject(e);
+    } else {
+      *value = Entry::Value(e);
+    }
     *deadline = new_deadline.value_or(Entry::Deadline(e));
     return !Expired(*deadline);
+  }
+
+  // A key's state after every write so far, for keys with a typed op among
+  // the writes: the committed value (an object cloned) with the writes
+  // replayed over it by the same ApplyOp the commit uses. Kept per key and
+  // brought up to date from where it stopped, so a transaction of many ops
+  // on one big object copies it once.
+  struct KeyView {
+    std::size_t upto = 0;  // writes[0, upto) are in it
+    bool present = false;
+    std::string value;            // a string's
+    std::unique_ptr<Object> obj;  // or an object's
+    int64_t deadline = 0;
+  };
+  const KeyView& View(std::string_view key) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto [it, fresh] = views.try_emplace(std::string(key));
+    KeyView& v = it->second;
+    if (fresh) {
+      const char* e = Committed(key);
+      if (e != nullptr && Entry::Live(e, Now())) {
+        v.present = true;
+        v.deadline = Entry::Deadline(e);
+        if (Entry::IsObject(e)) {
+          v.obj = Entry::GetObject(e)->Clone();
+        } else {
+          v.value = std::string(Entry::Value(e));
+        }
+      }
+    }
+    for (; v.upto < writes.size(); ++v.upto) {
+      const Write& w = writes[v.upto];
+      if (w.type == wal::RecordType::kClear) {
+        v = KeyView{v.upto, false, {}, nullptr, 0};
+        continue;
+      }
+      if (w.key != key) continue;
+      switch (w.type) {
+        case wal::RecordType::kSet:
+        case wal::RecordType::kSetExpiring:
+          v.present = true;
+          v.value = w.value;
+          v.obj.reset();
+          v.deadline = w.deadline;
+          break;
+        case wal::RecordType::kRemove:
+          v = KeyView{v.upto, false, {}, nullptr, 0};
+          break;
+        case wal::RecordType::kExpire:
+          v.deadline = w.deadline;
+          break;
+        case wal::RecordType::kTyped: {
+          OpCode code;
+          std::vector<std::string_view> args;
+          if (!DecodeOp(w.value, &code, &args)) break;
+          if (!v.present || Expired(v.deadline)) {
+            v = KeyView{v.upto, true, {}, NewObject(OpType(code)), 0};
+          }
+          if (!v.obj || v.obj->type() != OpType(code)) break;  // refused by apply()
+          std::string why;
+          (void)ApplyOp(v.obj.get(), code, args, Limits(), &why);
+          if (v.obj->size() == 0) v = KeyView{v.upto, false, {}, nullptr, 0};
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return v;
+  }
+
+  // The encoding limits, read from the map once, when a typed op needs them.
+  const EncodingLimits& Limits() {
+    if (!limits) limits = map->encoding_limits();
+    return *limits;
   }
 
   // Each key's state after the writes indexed so far (writes[0, indexed)).
@@ -291,6 +392,11 @@ class Transaction::Impl {
           index[w.key] = {static_cast<std::ptrdiff_t>(indexed), false, std::nullopt};
           break;
         case wal::RecordType::kRemove:
+          index[w.key] = {-1, true, std::nullopt};
+          break;
+        case wal::RecordType::kTyped:
+          // Lookup answers these keys from their views; the entry marks
+          // the key written.
           index[w.key] = {-1, true, std::nullopt};
           break;
         case wal::RecordType::kExpire: {
@@ -338,7 +444,7 @@ class Transaction::Impl {
 
   // Applies the writes in order, after they were logged; the caller holds
   // the shards' locks (every shard's, if a clear is among them).
-  void Apply() const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void Apply() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     for (const auto& w : writes) {
       if (w.type == wal::RecordType::kClear) {
         for (std::size_t i = 0; i < ShardMap::kShards; ++i) map->shard(i).Clear();
@@ -357,6 +463,17 @@ class Transaction::Impl {
         case wal::RecordType::kExpire:
           (void)s.SetDeadline(k, w.deadline);
           break;
+        case wal::RecordType::kTyped: {
+          // apply() checked the type; a refusal here is refused by replay
+          // too, so memory and log still agree.
+          OpCode code;
+          std::vector<std::string_view> args;
+          std::string why;
+          if (DecodeOp(w.value, &code, &args)) {
+            (void)s.ApplyOp(k, code, args, Limits(), Now(), &why);
+          }
+          break;
+        }
         default:
           break;
       }
@@ -384,6 +501,10 @@ class Transaction::Impl {
   ShardMap* const map;
   const bool all;  // update_all(): every shard locked, any key allowed
   int64_t now = -1;
+  std::optional<EncodingLimits> limits;
+  // Keys with a kTyped write, and their views (View()).
+  absl::flat_hash_set<std::string> typed_keys;
+  absl::flat_hash_map<std::string, KeyView> views;
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
@@ -427,6 +548,41 @@ void Transaction::set(std::string_view key, std::string_view value, int64_t expi
   const int64_t deadline = expire_at_ms > 0 ? expire_at_ms : 0;
   impl_->writes.push_back({deadline != 0 ? wal::RecordType::kSetExpiring : wal::RecordType::kSet,
                            std::string(key), std::string(value), deadline});
+}
+
+Type Transaction::type(std::string_view key) const {
+  std::string_view v;
+  int64_t deadline;
+  Type t;
+  return impl_->Lookup(key, &v, &deadline, &t) ? t : Type::kNone;
+}
+
+const Object* Transaction::object(std::string_view key) const {
+  std::string_view v;
+  int64_t deadline;
+  const Object* obj;
+  return impl_->Lookup(key, &v, &deadline, nullptr, &obj) ? obj : nullptr;
+}
+
+void Transaction::apply(std::string_view key, OpCode code,
+                        std::span<const std::string_view> args) {
+  if (!impl_->Allowed(key)) return;
+  const Type have = type(key);
+  if (have != Type::kNone && have != OpType(code)) {
+    if (!impl_->error) {
+      impl_->error = InvalidArgument("apply(): the key holds a " + std::string(TypeName(have)) +
+                                     ", the op is for a " + std::string(TypeName(OpType(code))));
+    }
+    return;
+  }
+  std::string op;
+  EncodeOp(code, args, &op);
+  if (key.size() > KvStore::kMaxKeySize || op.size() > KvStore::kMaxValueSize) {
+    if (!impl_->error) impl_->error = CheckSizes(key, op).error();
+    return;
+  }
+  impl_->typed_keys.emplace(key);
+  impl_->writes.push_back({wal::RecordType::kTyped, std::string(key), std::move(op), 0});
 }
 
 void Transaction::remove(std::string_view key) {
@@ -486,13 +642,13 @@ void Transaction::scan(const std::function<void(std::string_view, std::string_vi
     for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
       for (const char* e : impl_->map->shard(i).set) {
         if (Entry::Live(e, now) && !o.written.contains(Entry::Key(e))) {
-          fn(Entry::Key(e), Entry::Value(e));
+          fn(Entry::Key(e), Entry::IsObject(e) ? std::string_view() : Entry::Value(e));
         }
       }
     }
   }
   for (const auto& [key, present] : o.written) {
-    if (present) fn(key, *get(key));
+    if (present) fn(key, get(key).value_or(std::string_view()));
   }
 }
 
@@ -570,7 +726,7 @@ Result<void> WritePath::UpdateAll(const std::function<void(Transaction&)>& fn,
     fn(txn);
     if (!t.error && !t.writes.empty()) {
       seq = t.Log(wal_);
-      if (seq) t.Apply();
+        if (seq) t.Apply();
     }
     return false;
   });

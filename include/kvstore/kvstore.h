@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,7 @@
 #include "kvstore/backup.h"
 #include "kvstore/filesystem.h"
 #include "kvstore/result.h"
+#include "kvstore/types.h"
 
 namespace kvstore {
 
@@ -141,6 +143,10 @@ struct Options {
   std::chrono::milliseconds expire_cycle_period{100};
   // Share of one core, in percent (1..100), per period.
   int expire_cycle_cpu_percent = 25;
+
+  // When hashes, sets and sorted sets leave their compact encodings
+  // (kvstore/types.h); KvStore::set_encoding_limits changes it later.
+  EncodingLimits encoding_limits;
 };
 
 // What the last open()/load_from_file() found. Plain data.
@@ -258,6 +264,25 @@ class Transaction {
   void remove(std::string_view key);
   // Whether this transaction has set or removed key so far.
   bool wrote(std::string_view key) const;
+
+  // ---- hashes, lists, sets and sorted sets (kvstore/types.h) ----
+  //
+  // get() answers nullopt for a key holding one of them; set() and remove()
+  // replace or remove a key whatever its type.
+
+  // The type of key's value as the transaction sees it (kNone: absent).
+  Type type(std::string_view key) const;
+  // key's object as the transaction sees it (with its earlier writes
+  // applied), or nullptr when key is absent or holds a string. Valid until
+  // the transaction's next write. Reading a key after writing it in the same
+  // transaction copies its object once: read first, then write.
+  const Object* object(std::string_view key) const;
+  // Changes key's object by one op (types.h OpCode), logged as that op: the
+  // WAL record holds args, not the object. An absent key gets a new object of
+  // the op's type; an object left empty removes its key. A key holding
+  // another type (or a string) fails the update with kInvalidArgument:
+  // callers check type() first, as Redis's WRONGTYPE.
+  void apply(std::string_view key, OpCode code, std::span<const std::string_view> args);
 
   // The whole-keyspace calls below are for update_all() only, and see the
   // transaction's own writes. In update(), clear() fails the update with
@@ -381,6 +406,21 @@ class KvStore {
 
   std::size_t size() const;  // number of keys
   bool empty() const;        // size() == 0
+
+  // The type of key's value (kNone: absent or expired). get() answers
+  // nullopt for a key that holds a hash, list, set or sorted set.
+  Type type(std::string_view key) const;
+  // If key holds a hash, list, set or sorted set (kvstore/types.h), calls fn
+  // with it under its shard's read lock; returns key's type either way
+  // (kNone: absent). fn must not call the store or keep the reference.
+  Type view(std::string_view key, const std::function<void(const Object&)>& fn) const;
+  // One op on key's object as its own update (Transaction::apply).
+  Result<void> apply(std::string_view key, OpCode code, std::span<const std::string_view> args,
+                     const WriteOptions& write = {});
+  // When small objects leave their compact encodings (Options::encoding_limits);
+  // changing it affects later writes. Thread-safe.
+  void set_encoding_limits(const EncodingLimits& limits);
+  EncodingLimits encoding_limits() const;
 
   // Opens (creating if absent) a data directory: the snapshot named by its
   // MANIFEST plus the WAL segments that continue it (docs/FORMATS.md). The

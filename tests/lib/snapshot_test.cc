@@ -14,6 +14,7 @@
 
 #include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
+#include "snapshot.h"
 
 namespace kvstore {
 namespace {
@@ -167,9 +168,10 @@ TEST_F(SnapshotLoadTest, BadBase64AfterTheBinaryMarkerIsCorruption) {
 }
 
 TEST_F(SnapshotLoadTest, UnsupportedVersionIsCorruptionNamingTheVersion) {
-  const std::string msg =
-      ExpectCorrupt(R"({"format": "kvstore-snapshot", "version": 3, "sequence": 0, "map": {}})");
-  EXPECT_NE(msg.find("version 3"), std::string::npos) << msg;
+  const std::string next = std::to_string(snapshot::kVersion + 1);
+  const std::string msg = ExpectCorrupt(R"({"format": "kvstore-snapshot", "version": )" + next +
+                                        R"(, "sequence": 0, "map": {}})");
+  EXPECT_NE(msg.find("version " + next), std::string::npos) << msg;
   ExpectCorrupt(R"({"version": 99, "map": {"a": "1"}})");
 }
 

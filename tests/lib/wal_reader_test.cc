@@ -617,12 +617,14 @@ TEST_F(WalDamageTest, OutOfRangeDeadlinesReplayWithoutOverflow) {
 }
 
 TEST_F(WalDamageTest, UnsupportedVersionIsCorruptionNamingTheVersion) {
-  std::string bad = FileHeaderWithVersion(3) + image_.substr(wal::kFileHeaderSize);
+  const uint32_t next = wal::kVersion + 1;
+  std::string bad = FileHeaderWithVersion(next) + image_.substr(wal::kFileHeaderSize);
   WriteFileBytes(wal_, bad);
   auto s = KvStore::open(wal_, Opts());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kCorruption);
-  EXPECT_NE(s.error().message().find("version 3"), std::string::npos) << s.error().message();
+  EXPECT_NE(s.error().message().find("version " + std::to_string(next)), std::string::npos)
+      << s.error().message();
 }
 
 TEST_F(WalDamageTest, ZeroedHeaderWithRecordsAfterItIsCorruption) {

@@ -6,11 +6,15 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli.h"
 #include "common/escape.h"
 #include "dir_layout.h"
 #include "file_map.h"
+#include "object.h"
 #include "progress.h"
 #include "snapshot.h"
 
@@ -31,8 +35,62 @@ const char* TypeName(wal::RecordType t) {
       return "setx";
     case wal::RecordType::kExpire:
       return "expire";
+    case wal::RecordType::kTyped:
+      return "typed";
   }
   return "unknown";
+}
+
+// The name `dump` prints for a typed op (types.h OpCode).
+const char* OpName(OpCode code) {
+  switch (code) {
+    case OpCode::kHashSet:
+      return "hset";
+    case OpCode::kHashDel:
+      return "hdel";
+    case OpCode::kSetAdd:
+      return "sadd";
+    case OpCode::kSetRem:
+      return "srem";
+    case OpCode::kZSetAdd:
+      return "zadd";
+    case OpCode::kZSetRem:
+      return "zrem";
+    case OpCode::kListPush:
+      return "push";
+    case OpCode::kListPop:
+      return "pop";
+    case OpCode::kListSet:
+      return "lset";
+    case OpCode::kListInsert:
+      return "linsert";
+    case OpCode::kListRem:
+      return "lrem";
+    case OpCode::kListTrim:
+      return "ltrim";
+  }
+  return "unknown";
+}
+
+// A typed op's name and arguments as text: scores as decimal numbers, the
+// rest as escaped strings. Validated by the reader, so DecodeOp succeeds.
+struct OpView {
+  OpCode code = OpCode::kHashSet;
+  std::vector<std::string_view> args;
+  // Argument i as dump prints it (a sorted set's score: its number).
+  std::string Arg(std::size_t i) const {
+    if (code == OpCode::kZSetAdd && i % 2 == 0 && args[i].size() == 8) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", DecodeScore(args[i]));
+      return buf;
+    }
+    return std::string(args[i]);
+  }
+};
+OpView ParseOp(std::string_view value) {
+  OpView v;
+  (void)DecodeOp(value, &v.code, &v.args);
+  return v;
 }
 
 // " set \"key\" \"value\"", " setx \"key\" \"value\" <deadline ms>",
@@ -41,6 +99,14 @@ std::string OpText(wal::RecordType type, std::string_view key, std::string_view 
                    int64_t deadline) {
   std::string s = std::string(" ") + TypeName(type);
   if (type != wal::RecordType::kClear) s += " \"" + common::EscapeBytes(key) + "\"";
+  if (type == wal::RecordType::kTyped) {
+    const OpView op = ParseOp(value);
+    s += std::string(" ") + OpName(op.code);
+    for (std::size_t i = 0; i < op.args.size(); ++i) {
+      s += " \"" + common::EscapeBytes(op.Arg(i)) + "\"";
+    }
+    return s;
+  }
   if (wal::HasValue(type)) s += " \"" + common::EscapeBytes(value) + "\"";
   if (wal::HasDeadline(type)) s += " " + std::to_string(deadline);
   return s;
@@ -58,6 +124,20 @@ void PutOpJson(rapidjson::Writer<rapidjson::StringBuffer>& w, wal::RecordType ty
   w.Key("type");
   w.String(TypeName(type));
   if (type != wal::RecordType::kClear) put("key", key);
+  if (type == wal::RecordType::kTyped) {
+    const OpView op = ParseOp(value);
+    w.Key("op");
+    w.String(OpName(op.code));
+    w.Key("args");
+    w.StartArray();
+    for (std::size_t i = 0; i < op.args.size(); ++i) {
+      text.clear();
+      snapshot::EncodeText(op.Arg(i), &text);
+      w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    }
+    w.EndArray();
+    return;
+  }
   if (wal::HasValue(type)) put("value", value);
   if (wal::HasDeadline(type)) {
     w.Key("expire_at_ms");  // 0: the key's deadline is cleared
