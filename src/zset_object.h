@@ -4,11 +4,11 @@
 // in (score, member bytes) order:
 //   "listpack"  a sorted vector of (score, member): binary search by score or
 //               member bytes, linear search by member alone.
-//   "skiplist"  an absl::btree_set of (score, member) for the order plus an
-//               StringMap (string_map.h) from member to score. Not a real skiplist
-//               (the name is what Redis reports): a B-tree keeps no counts, so
-//               rank() and for_each_from_rank() walk from the nearer end,
-//               O(n) where Redis's spans give O(log n).
+//   "skiplist"  an absl::btree_set of (score, member) for the order plus a
+//               StringMap (string_map.h) from member to score. Not a real
+//               skiplist (the name is what Redis reports): a B-tree keeps no
+//               subtree counts, so rank() and for_each_from_rank()'s start
+//               walk the tree, O(n) where Redis's spans give O(log n).
 // A sorted set converts from the first to the second when it gets more than
 // zset_max_listpack_entries members or a member longer than
 // zset_max_listpack_value bytes, and never converts back (as Redis 7.0).
@@ -41,8 +41,8 @@ class ZSetObject final : public ZSetValue {
   std::string_view encoding() const override;
   std::unique_ptr<Object> Clone() const override;
   std::optional<double> score(std::string_view member) const override;
-  // O(log n + n) for "listpack" (finding the member is a scan); O(n) for
-  // "skiplist" (see above).
+  // O(n) in both layouts: "listpack" scans for the member; "skiplist" finds
+  // it in O(log n), then counts the entries before it (see above).
   std::optional<std::size_t> rank(std::string_view member) const override;
   void for_each_from_rank(
       std::size_t start, bool reverse,
