@@ -4,15 +4,27 @@
 
 #include "set_object.h"
 
-#include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "decimal.h"
 #include "object.h"
 
 namespace kvstore {
+
+namespace {
+
+// Room for any int64 in decimal ("-9223372036854775808").
+constexpr std::size_t kIntChars = 20;
+
+std::string_view IntText(int64_t v, char (&buf)[kIntChars]) {
+  const auto result = std::to_chars(buf, buf + kIntChars, v);
+  return std::string_view(buf, static_cast<std::size_t>(result.ptr - buf));
+}
+
+}  // namespace
 
 SetObject::SetObject(const SetObject& other) : SetValue(other), ints_(other.ints_) {
   if (other.table_) table_ = std::make_unique<Table>(*other.table_);
@@ -38,18 +50,16 @@ void SetObject::for_each(const std::function<bool(std::string_view member)>& fn)
     }
     return;
   }
+  char buf[kIntChars];
   for (int64_t v : ints_) {
-    scratch_.clear();
-    absl::StrAppend(&scratch_, v);
-    if (!fn(scratch_)) return;
+    if (!fn(IntText(v, buf))) return;
   }
 }
 
 std::string_view SetObject::at(std::size_t i) const {
   if (table_) return table_->members[i];
-  scratch_.clear();
-  absl::StrAppend(&scratch_, ints_[i]);
-  return scratch_;
+  thread_local char buf[kIntChars];
+  return IntText(ints_[i], buf);
 }
 
 bool SetObject::Add(std::string_view member, const EncodingLimits& limits) {

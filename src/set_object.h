@@ -40,12 +40,12 @@ class SetObject final : public SetValue {
   std::string_view encoding() const override;
   std::unique_ptr<Object> Clone() const override;
   bool contains(std::string_view member) const override;
-  // "intset": ascending numeric order; "hashtable": the vector's order.
+  // "intset": ascending numeric order, each as text in a buffer on the
+  // stack; "hashtable": the vector's order.
   void for_each(const std::function<bool(std::string_view member)>& fn) const override;
-  // "intset": the i-th smallest as decimal text in a scratch buffer inside
-  // the object (overwritten by the next at() or for_each(); the object is
-  // then not safe to read from two threads at once); "hashtable": a view of
-  // the stored member.
+  // "intset": the i-th smallest as decimal text in a thread-local scratch
+  // buffer, valid until this thread's next at() on any intset (so readers on
+  // other threads do not race); "hashtable": a view of the stored member.
   std::string_view at(std::size_t i) const override;
 
   // True while the layout is "intset".
@@ -71,7 +71,6 @@ class SetObject final : public SetValue {
 
   std::vector<int64_t> ints_;     // "intset", ascending
   std::unique_ptr<Table> table_;  // "hashtable" when set
-  mutable std::string scratch_;   // at()'s and for_each()'s text of an int
 };
 
 }  // namespace kvstore

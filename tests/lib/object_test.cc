@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -320,6 +321,20 @@ TEST(ObjectTest, IntsetKeepsIntegersSortedAndAnswersAt) {
   EXPECT_FALSE(S(o)->contains("101"));
   EXPECT_FALSE(S(o)->contains("0100"));  // not the canonical text of 100
   EXPECT_FALSE(S(o)->contains("abc"));
+  // at()'s buffer is per thread: another thread's at() leaves this view alone.
+  const std::string_view first = S(o)->at(0);
+  std::thread other([&] {
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(S(o)->at(5), "9223372036854775807");
+  });
+  other.join();
+  EXPECT_EQ(first, "-9223372036854775808");
+  // for_each's text is its own: at() inside fn does not change it.
+  S(o)->for_each([&](std::string_view m) {
+    const std::string before(m);
+    EXPECT_EQ(S(o)->at(2), "0");
+    EXPECT_EQ(m, before);
+    return true;
+  });
   ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {"-3", "7", "x"}));
   EXPECT_EQ(o->size(), 5u);
   EXPECT_FALSE(S(o)->contains("-3"));
