@@ -32,10 +32,20 @@ std::unique_ptr<Object> NewObject(Type type);
 bool ApplyOp(Object* obj, OpCode code, std::span<const std::string_view> args,
              const EncodingLimits& limits, std::string* why);
 
-// Approximate heap bytes the object holds (for memory figures).
+// Approximate heap bytes the object holds (for memory figures): the object
+// itself plus its layout's estimate (each *_object.h says what it counts;
+// allocator rounding and per-block headers are not counted).
 std::size_t ObjectBytes(const Object& obj);
 
-// The byte form of an op (after the key, in a WAL record):
+// Heap bytes a std::string owns besides itself: its buffer, when the text is
+// too long for the inline (short-string) space. The layouts' HeapBytes() add
+// this to their arrays' and tables' own sizes.
+inline std::size_t StringHeapBytes(const std::string& s) {
+  static const std::size_t kInline = std::string().capacity();
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
+}
+
+// Appends the byte form of an op (after the key, in a WAL record) to *out:
 //   code u8 | varint32 argc | (varint32 len | bytes){argc}
 void EncodeOp(OpCode code, std::span<const std::string_view> args, std::string* out);
 // Parses EncodeOp's form; views point into bytes. False if malformed (unknown

@@ -1,0 +1,1181 @@
+// Copyright (c) the kvstore developers.
+//
+// The typed values (src/object.h, include/kvstore/types.h): every op on every
+// type, the compact encodings' conversions at their exact limits (and never
+// back), the read interfaces in both encodings, Clone, the ops' byte form,
+// ApplyOp's refusal of bad arguments without changing the object, and a
+// randomized comparison of each type against a plain reference model.
+
+#include "object.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "decimal.h"
+
+namespace kvstore {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<std::string_view> Views(const Strings& args) {
+  return std::vector<std::string_view>(args.begin(), args.end());
+}
+
+// Applies an op through its byte form (EncodeOp, DecodeOp), as replay does.
+bool Apply(Object* obj, OpCode code, const Strings& args, const EncodingLimits& limits = {},
+           std::string* why = nullptr) {
+  std::string bytes;
+  const auto views = Views(args);
+  EncodeOp(code, views, &bytes);
+  OpCode decoded;
+  std::vector<std::string_view> decoded_args;
+  EXPECT_TRUE(DecodeOp(bytes, &decoded, &decoded_args));
+  EXPECT_EQ(decoded, code);
+  EXPECT_EQ(decoded_args, views);
+  std::string ignored;
+  return ApplyOp(obj, code, decoded_args, limits, why != nullptr ? why : &ignored);
+}
+
+// The arguments of a ZSetAdd: score, member pairs.
+Strings ZArgs(const std::vector<std::pair<double, std::string>>& pairs) {
+  Strings args;
+  for (const auto& [score, member] : pairs) {
+    args.push_back(EncodeScore(score));
+    args.push_back(member);
+  }
+  return args;
+}
+
+HashValue* H(const std::unique_ptr<Object>& o) { return static_cast<HashValue*>(o.get()); }
+SetValue* S(const std::unique_ptr<Object>& o) { return static_cast<SetValue*>(o.get()); }
+ZSetValue* Z(const std::unique_ptr<Object>& o) { return static_cast<ZSetValue*>(o.get()); }
+ListValue* L(const std::unique_ptr<Object>& o) { return static_cast<ListValue*>(o.get()); }
+
+std::vector<std::pair<std::string, std::string>> HashPairs(const HashValue& h) {
+  std::vector<std::pair<std::string, std::string>> out;
+  h.for_each([&](std::string_view f, std::string_view v) {
+    out.emplace_back(f, v);
+    return true;
+  });
+  return out;
+}
+
+Strings SetMembers(const SetValue& s) {
+  Strings out;
+  s.for_each([&](std::string_view m) {
+    out.emplace_back(m);
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> ZFrom(const ZSetValue& z, std::size_t start,
+                                                  bool reverse) {
+  std::vector<std::pair<std::string, double>> out;
+  z.for_each_from_rank(start, reverse, [&](std::string_view m, double s) {
+    out.emplace_back(m, s);
+    return true;
+  });
+  return out;
+}
+
+Strings ZMembers(const std::vector<std::pair<std::string, double>>& entries) {
+  Strings out;
+  for (const auto& e : entries) out.push_back(e.first);
+  return out;
+}
+
+Strings ZByScore(const ZSetValue& z, double min, bool exclusive, bool reverse) {
+  Strings out;
+  z.for_each_from_score(min, exclusive, reverse, [&](std::string_view m, double) {
+    out.emplace_back(m);
+    return true;
+  });
+  return out;
+}
+
+Strings ZByLex(const ZSetValue& z, std::optional<std::string_view> min, bool exclusive,
+               bool reverse) {
+  Strings out;
+  z.for_each_from_lex(min, exclusive, reverse, [&](std::string_view m, double) {
+    out.emplace_back(m);
+    return true;
+  });
+  return out;
+}
+
+Strings ListElements(const ListValue& l) {
+  Strings out;
+  if (l.size() == 0) return out;
+  l.for_each_from(0, false, [&](std::string_view e) {
+    out.emplace_back(e);
+    return true;
+  });
+  return out;
+}
+
+// Everything an object holds, with its encoding, as text (for "unchanged").
+std::string Dump(const Object& obj) {
+  std::string out = std::string(TypeName(obj.type())) + "/" + std::string(obj.encoding()) + ":";
+  switch (obj.type()) {
+    case Type::kHash:
+      for (const auto& [f, v] : HashPairs(static_cast<const HashValue&>(obj))) {
+        out += f + "=" + v + ";";
+      }
+      break;
+    case Type::kSet: {
+      Strings members = SetMembers(static_cast<const SetValue&>(obj));
+      std::sort(members.begin(), members.end());
+      for (const auto& m : members) out += m + ";";
+      break;
+    }
+    case Type::kZSet:
+      for (const auto& [m, s] : ZFrom(static_cast<const ZSetValue&>(obj), 0, false)) {
+        out += m + "@" + std::to_string(s) + ";";
+      }
+      break;
+    case Type::kList:
+      for (const auto& e : ListElements(static_cast<const ListValue&>(obj))) out += e + ";";
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+// --- types.h helpers -----------------------------------------------------------
+
+TEST(ObjectTest, TypeNamesAndOpTypes) {
+  EXPECT_EQ(TypeName(Type::kNone), "none");
+  EXPECT_EQ(TypeName(Type::kString), "string");
+  EXPECT_EQ(TypeName(Type::kList), "list");
+  EXPECT_EQ(TypeName(Type::kSet), "set");
+  EXPECT_EQ(TypeName(Type::kZSet), "zset");
+  EXPECT_EQ(TypeName(Type::kHash), "hash");
+  EXPECT_EQ(OpType(OpCode::kHashSet), Type::kHash);
+  EXPECT_EQ(OpType(OpCode::kHashDel), Type::kHash);
+  EXPECT_EQ(OpType(OpCode::kSetAdd), Type::kSet);
+  EXPECT_EQ(OpType(OpCode::kSetRem), Type::kSet);
+  EXPECT_EQ(OpType(OpCode::kZSetAdd), Type::kZSet);
+  EXPECT_EQ(OpType(OpCode::kZSetRem), Type::kZSet);
+  for (uint8_t c = 7; c <= 12; ++c)
+    EXPECT_EQ(OpType(static_cast<OpCode>(c)), Type::kList) << int{c};
+  EXPECT_EQ(OpType(static_cast<OpCode>(0)), Type::kNone);
+  EXPECT_EQ(OpType(static_cast<OpCode>(kMaxOpCode + 1)), Type::kNone);
+}
+
+TEST(ObjectTest, ScoreEncodingIsExact) {
+  for (double d :
+       {0.0, -0.0, 1.0, -1.5, 0.1, kInf, -kInf, std::numeric_limits<double>::denorm_min(),
+        std::numeric_limits<double>::max(), std::numeric_limits<double>::lowest()}) {
+    const std::string bytes = EncodeScore(d);
+    ASSERT_EQ(bytes.size(), 8u);
+    const double back = DecodeScore(bytes);
+    EXPECT_EQ(std::memcmp(&back, &d, 8), 0) << d;
+  }
+  // Little-endian IEEE 754: 1.0 is 0x3ff0000000000000.
+  EXPECT_EQ(EncodeScore(1.0), std::string("\0\0\0\0\0\0\xf0\x3f", 8));
+  EXPECT_TRUE(std::isnan(DecodeScore(EncodeScore(std::nan("")))));
+}
+
+TEST(ObjectTest, CanonicalIntegers) {
+  int64_t v;
+  for (const char* s : {"0", "1", "-1", "123", "9223372036854775807", "-9223372036854775808"}) {
+    EXPECT_TRUE(ParseCanonicalInt64(s, &v)) << s;
+    EXPECT_EQ(std::to_string(v), s);
+  }
+  for (const char* s :
+       {"", "-", "-0", "+1", "01", "00", " 1", "1 ", "1a", "0x1", "9223372036854775808",
+        "-9223372036854775809", "99999999999999999999", "1.0", "1e3"}) {
+    EXPECT_FALSE(ParseCanonicalInt64(s, &v)) << s;
+  }
+}
+
+TEST(ObjectTest, NewObjectStartsCompactAndEmpty) {
+  EXPECT_EQ(NewObject(Type::kHash)->encoding(), "listpack");
+  EXPECT_EQ(NewObject(Type::kSet)->encoding(), "intset");
+  EXPECT_EQ(NewObject(Type::kZSet)->encoding(), "listpack");
+  EXPECT_EQ(NewObject(Type::kList)->encoding(), "quicklist");
+  for (Type t : {Type::kHash, Type::kSet, Type::kZSet, Type::kList}) {
+    auto o = NewObject(t);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ(o->type(), t);
+    EXPECT_EQ(o->size(), 0u);
+  }
+  EXPECT_EQ(NewObject(Type::kString), nullptr);
+  EXPECT_EQ(NewObject(Type::kNone), nullptr);
+}
+
+// --- hash --------------------------------------------------------------------
+
+TEST(ObjectTest, HashSetGetDelInInsertionOrder) {
+  auto o = NewObject(Type::kHash);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"b", "1", "a", "2", "c", "3"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"a", "22"}));  // update keeps its place
+  EXPECT_EQ(o->size(), 3u);
+  EXPECT_EQ(H(o)->get("a"), "22");
+  EXPECT_EQ(H(o)->get("zz"), std::nullopt);
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(HashPairs(*H(o)), (P{{"b", "1"}, {"a", "22"}, {"c", "3"}}));
+  EXPECT_EQ(H(o)->at(0), std::make_pair(std::string_view("b"), std::string_view("1")));
+  EXPECT_EQ(H(o)->at(2), std::make_pair(std::string_view("c"), std::string_view("3")));
+  // The same field twice in one op: the last value wins.
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"d", "x", "d", "y"}));
+  EXPECT_EQ(H(o)->get("d"), "y");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashDel, {"a", "missing", "d"}));
+  EXPECT_EQ(HashPairs(*H(o)), (P{{"b", "1"}, {"c", "3"}}));
+  // for_each stops when fn says so.
+  int calls = 0;
+  H(o)->for_each([&](std::string_view, std::string_view) { return ++calls < 1; });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(o->encoding(), "listpack");
+}
+
+TEST(ObjectTest, HashConvertsAtEntryLimitAndNeverBack) {
+  EncodingLimits limits;
+  limits.hash_max_listpack_entries = 4;
+  auto o = NewObject(Type::kHash);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"f" + std::to_string(i), "v"}, limits));
+  }
+  EXPECT_EQ(o->encoding(), "listpack");  // exactly the limit: still compact
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"f0", "updated"}, limits));
+  EXPECT_EQ(o->encoding(), "listpack");  // an update adds no entry
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"f4", "v"}, limits));
+  EXPECT_EQ(o->encoding(), "hashtable");
+  EXPECT_EQ(o->size(), 5u);
+  EXPECT_EQ(H(o)->get("f0"), "updated");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashDel, {"f0", "f1", "f2", "f3"}, limits));
+  EXPECT_EQ(o->encoding(), "hashtable");
+  EXPECT_EQ(H(o)->get("f4"), "v");
+  EXPECT_EQ(H(o)->at(0).first, "f4");
+}
+
+TEST(ObjectTest, HashConvertsOnLongFieldOrValue) {
+  EncodingLimits limits;
+  limits.hash_max_listpack_value = 8;
+  const std::string eight(8, 'x'), nine(9, 'y');
+  auto o = NewObject(Type::kHash);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {eight, eight}, limits));
+  EXPECT_EQ(o->encoding(), "listpack");
+  auto by_value = o->Clone();
+  ASSERT_TRUE(Apply(by_value.get(), OpCode::kHashSet, {"f", nine}, limits));
+  EXPECT_EQ(by_value->encoding(), "hashtable");
+  EXPECT_EQ(H(by_value)->get("f"), nine);
+  auto by_field = o->Clone();
+  ASSERT_TRUE(Apply(by_field.get(), OpCode::kHashSet, {nine, "v"}, limits));
+  EXPECT_EQ(by_field->encoding(), "hashtable");
+  EXPECT_EQ(H(by_field)->get(eight), eight);
+  // Shrinking the value back does not convert back.
+  ASSERT_TRUE(Apply(by_value.get(), OpCode::kHashSet, {"f", "s"}, limits));
+  EXPECT_EQ(by_value->encoding(), "hashtable");
+}
+
+TEST(ObjectTest, HashAtCoversEveryPairInBothEncodings) {
+  EncodingLimits limits;
+  limits.hash_max_listpack_entries = 3;
+  auto o = NewObject(Type::kHash);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      const std::string f = "f" + std::to_string(round * 3 + i);
+      ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {f, "v" + f}, limits));
+    }
+    const auto pairs = HashPairs(*H(o));
+    ASSERT_EQ(pairs.size(), o->size());
+    for (std::size_t i = 0; i < o->size(); ++i) {
+      EXPECT_EQ(H(o)->at(i).first, pairs[i].first);
+      EXPECT_EQ(H(o)->at(i).second, pairs[i].second);
+    }
+  }
+  EXPECT_EQ(o->encoding(), "hashtable");
+}
+
+// --- set ---------------------------------------------------------------------
+
+TEST(ObjectTest, IntsetKeepsIntegersSortedAndAnswersAt) {
+  auto o = NewObject(Type::kSet);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd,
+                    {"5", "-3", "100", "0", "5", "-9223372036854775808", "9223372036854775807"}));
+  EXPECT_EQ(o->encoding(), "intset");
+  EXPECT_EQ(o->size(), 6u);
+  const Strings sorted = {"-9223372036854775808", "-3", "0", "5", "100", "9223372036854775807"};
+  EXPECT_EQ(SetMembers(*S(o)), sorted);
+  for (std::size_t i = 0; i < sorted.size(); ++i) EXPECT_EQ(std::string(S(o)->at(i)), sorted[i]);
+  EXPECT_TRUE(S(o)->contains("100"));
+  EXPECT_FALSE(S(o)->contains("101"));
+  EXPECT_FALSE(S(o)->contains("0100"));  // not the canonical text of 100
+  EXPECT_FALSE(S(o)->contains("abc"));
+  // at()'s buffer is per thread: another thread's at() leaves this view alone.
+  const std::string_view first = S(o)->at(0);
+  std::thread other([&] {
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(S(o)->at(5), "9223372036854775807");
+  });
+  other.join();
+  EXPECT_EQ(first, "-9223372036854775808");
+  // for_each's text is its own: at() inside fn does not change it.
+  S(o)->for_each([&](std::string_view m) {
+    const std::string before(m);
+    EXPECT_EQ(S(o)->at(2), "0");
+    EXPECT_EQ(m, before);
+    return true;
+  });
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {"-3", "7", "x"}));
+  EXPECT_EQ(o->size(), 5u);
+  EXPECT_FALSE(S(o)->contains("-3"));
+  EXPECT_EQ(o->encoding(), "intset");
+}
+
+TEST(ObjectTest, NonCanonicalIntegersConvertTheIntset) {
+  for (const char* member : {"-0", "+1", "01", " 1", "1 ", "", "9223372036854775808", "1.0", "a"}) {
+    auto o = NewObject(Type::kSet);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"1", "2"}));
+    ASSERT_EQ(o->encoding(), "intset");
+    ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {member}));
+    EXPECT_EQ(o->encoding(), "hashtable") << member;
+    EXPECT_EQ(o->size(), 3u) << member;
+    EXPECT_TRUE(S(o)->contains(member)) << member;
+    EXPECT_TRUE(S(o)->contains("1"));
+    EXPECT_TRUE(S(o)->contains("2"));
+    // Removing the non-integer does not convert back.
+    ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {member}));
+    EXPECT_EQ(o->encoding(), "hashtable");
+    EXPECT_EQ(o->size(), 2u);
+  }
+}
+
+TEST(ObjectTest, IntsetConvertsPastItsEntryLimit) {
+  EncodingLimits limits;
+  limits.set_max_intset_entries = 3;
+  auto o = NewObject(Type::kSet);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"3", "1", "2"}, limits));
+  EXPECT_EQ(o->encoding(), "intset");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"2"}, limits));  // present: no growth
+  EXPECT_EQ(o->encoding(), "intset");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"4"}, limits));
+  EXPECT_EQ(o->encoding(), "hashtable");
+  Strings members = SetMembers(*S(o));
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (Strings{"1", "2", "3", "4"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {"1", "2", "3"}, limits));
+  EXPECT_EQ(o->encoding(), "hashtable");
+  EXPECT_EQ(std::string(S(o)->at(0)), "4");
+}
+
+TEST(ObjectTest, SetHashtableAtStaysDenseAfterRemovals) {
+  auto o = NewObject(Type::kSet);
+  Strings all;
+  for (int i = 0; i < 50; ++i) all.push_back("m" + std::to_string(i));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, all));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {"m0", "m49", "m17", "m25"}));
+  EXPECT_EQ(o->size(), 46u);
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < o->size(); ++i) seen.emplace(S(o)->at(i));
+  std::set<std::string> expected(all.begin(), all.end());
+  for (const char* gone : {"m0", "m49", "m17", "m25"}) expected.erase(gone);
+  EXPECT_EQ(seen, expected);
+  for (const auto& m : expected) EXPECT_TRUE(S(o)->contains(m)) << m;
+}
+
+// --- sorted set --------------------------------------------------------------
+
+// Both encodings: the default limits, and a limit of 0 entries (skiplist at once).
+std::vector<EncodingLimits> ZSetLimits() {
+  EncodingLimits skiplist;
+  skiplist.zset_max_listpack_entries = 0;
+  return {EncodingLimits{}, skiplist};
+}
+
+TEST(ObjectTest, ZSetOrdersByScoreThenMember) {
+  for (const EncodingLimits& limits : ZSetLimits()) {
+    auto o = NewObject(Type::kZSet);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd,
+                      ZArgs({{2, "b"},
+                             {1, "z"},
+                             {2, "a"},
+                             {-kInf, "low"},
+                             {kInf, "high"},
+                             {1, "y"},
+                             {2, "\xff"},
+                             {2, "B"}}),
+                      limits));
+    SCOPED_TRACE(std::string(o->encoding()));
+    const Strings order = {"low", "y", "z", "B", "a", "b", "\xff", "high"};
+    EXPECT_EQ(ZMembers(ZFrom(*Z(o), 0, false)), order);
+    for (std::size_t i = 0; i < order.size(); ++i) EXPECT_EQ(Z(o)->rank(order[i]), i);
+    EXPECT_EQ(Z(o)->rank("missing"), std::nullopt);
+    EXPECT_EQ(Z(o)->score("low"), -kInf);
+    EXPECT_EQ(Z(o)->score("b"), 2.0);
+    EXPECT_EQ(Z(o)->score("missing"), std::nullopt);
+    // Moving a member reorders it; the same score again changes nothing.
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{0, "high"}, {1, "y"}}), limits));
+    EXPECT_EQ(ZMembers(ZFrom(*Z(o), 0, false)),
+              (Strings{"low", "high", "y", "z", "B", "a", "b", "\xff"}));
+    EXPECT_EQ(Z(o)->rank("high"), 1u);
+    EXPECT_EQ(Z(o)->score("high"), 0.0);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetRem, {"a", "missing", "low"}, limits));
+    EXPECT_EQ(ZMembers(ZFrom(*Z(o), 0, false)), (Strings{"high", "y", "z", "B", "b", "\xff"}));
+    EXPECT_EQ(Z(o)->rank("\xff"), 5u);
+    EXPECT_EQ(o->size(), 6u);
+  }
+}
+
+TEST(ObjectTest, ZSetRankWalksBothWays) {
+  for (const EncodingLimits& limits : ZSetLimits()) {
+    auto o = NewObject(Type::kZSet);
+    std::vector<std::pair<double, std::string>> pairs;
+    for (int i = 0; i < 20; ++i) pairs.emplace_back(i, "m" + std::to_string(100 + i));
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs(pairs), limits));
+    SCOPED_TRACE(std::string(o->encoding()));
+    for (std::size_t start = 0; start < 21; ++start) {
+      auto up = ZFrom(*Z(o), start, false);
+      auto down = ZFrom(*Z(o), start, true);
+      ASSERT_EQ(up.size(), start < 20 ? 20 - start : 0);
+      ASSERT_EQ(down.size(), up.size());
+      for (std::size_t i = 0; i < up.size(); ++i) {
+        EXPECT_EQ(up[i].second, static_cast<double>(start + i));
+        EXPECT_EQ(down[i].second, static_cast<double>(19 - start - i));
+      }
+    }
+    EXPECT_TRUE(ZFrom(*Z(o), 1000, false).empty());
+    // fn stops the walk.
+    int calls = 0;
+    Z(o)->for_each_from_rank(0, true, [&](std::string_view, double) { return ++calls < 3; });
+    EXPECT_EQ(calls, 3);
+  }
+}
+
+TEST(ObjectTest, ZSetFromScoreInclusiveAndExclusiveBothWays) {
+  for (const EncodingLimits& limits : ZSetLimits()) {
+    auto o = NewObject(Type::kZSet);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd,
+                      ZArgs({{1, "a"}, {2, "b1"}, {2, "b2"}, {3, "c"}, {-kInf, "n"}, {kInf, "p"}}),
+                      limits));
+    SCOPED_TRACE(std::string(o->encoding()));
+    const ZSetValue& z = *Z(o);
+    EXPECT_EQ(ZByScore(z, 2, false, false), (Strings{"b1", "b2", "c", "p"}));
+    EXPECT_EQ(ZByScore(z, 2, true, false), (Strings{"c", "p"}));
+    EXPECT_EQ(ZByScore(z, 2, false, true), (Strings{"b2", "b1", "a", "n"}));
+    EXPECT_EQ(ZByScore(z, 2, true, true), (Strings{"a", "n"}));
+    EXPECT_EQ(ZByScore(z, 2.5, false, false), (Strings{"c", "p"}));
+    EXPECT_EQ(ZByScore(z, 2.5, true, true), (Strings{"b2", "b1", "a", "n"}));
+    EXPECT_EQ(ZByScore(z, -kInf, false, false).size(), 6u);
+    EXPECT_EQ(ZByScore(z, -kInf, true, false).size(), 5u);
+    EXPECT_EQ(ZByScore(z, kInf, false, true).size(), 6u);
+    EXPECT_EQ(ZByScore(z, kInf, true, true).size(), 5u);
+    EXPECT_TRUE(ZByScore(z, kInf, true, false).empty());
+    EXPECT_TRUE(ZByScore(z, -kInf, true, true).empty());
+  }
+}
+
+TEST(ObjectTest, ZSetFromLexInclusiveAndExclusiveBothWays) {
+  for (const EncodingLimits& limits : ZSetLimits()) {
+    auto o = NewObject(Type::kZSet);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd,
+                      ZArgs({{0, "b"}, {0, "a"}, {0, "d"}, {0, "c"}, {0, "ca"}}), limits));
+    SCOPED_TRACE(std::string(o->encoding()));
+    const ZSetValue& z = *Z(o);
+    EXPECT_EQ(ZByLex(z, "c", false, false), (Strings{"c", "ca", "d"}));
+    EXPECT_EQ(ZByLex(z, "c", true, false), (Strings{"ca", "d"}));
+    EXPECT_EQ(ZByLex(z, "c", false, true), (Strings{"c", "b", "a"}));
+    EXPECT_EQ(ZByLex(z, "c", true, true), (Strings{"b", "a"}));
+    EXPECT_EQ(ZByLex(z, "bb", false, false), (Strings{"c", "ca", "d"}));
+    EXPECT_EQ(ZByLex(z, "bb", true, true), (Strings{"b", "a"}));
+    EXPECT_EQ(ZByLex(z, std::nullopt, false, false), (Strings{"a", "b", "c", "ca", "d"}));
+    EXPECT_EQ(ZByLex(z, std::nullopt, false, true), (Strings{"d", "ca", "c", "b", "a"}));
+    EXPECT_TRUE(ZByLex(z, "e", false, false).empty());
+    EXPECT_TRUE(ZByLex(z, "", true, true).empty());
+    EXPECT_EQ(ZByLex(z, "", false, false).size(), 5u);
+  }
+}
+
+TEST(ObjectTest, ZSetConvertsAtEntryAndLengthLimits) {
+  EncodingLimits limits;
+  limits.zset_max_listpack_entries = 3;
+  limits.zset_max_listpack_value = 4;
+  auto o = NewObject(Type::kZSet);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{1, "aaaa"}, {2, "b"}, {3, "c"}}), limits));
+  EXPECT_EQ(o->encoding(), "listpack");  // 3 entries, 4-byte member: at the limits
+  ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{0, "c"}}), limits));  // update only
+  EXPECT_EQ(o->encoding(), "listpack");
+  auto long_member = o->Clone();
+  ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{4, "d"}}), limits));
+  EXPECT_EQ(o->encoding(), "skiplist");
+  EXPECT_EQ(ZMembers(ZFrom(*Z(o), 0, false)), (Strings{"c", "aaaa", "b", "d"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kZSetRem, {"aaaa", "b", "c"}, limits));
+  EXPECT_EQ(o->encoding(), "skiplist");
+  EXPECT_EQ(Z(o)->rank("d"), 0u);
+
+  ASSERT_TRUE(Apply(long_member.get(), OpCode::kZSetRem, {"b"}, limits));
+  ASSERT_TRUE(Apply(long_member.get(), OpCode::kZSetAdd, ZArgs({{9, "eeeee"}}), limits));
+  EXPECT_EQ(long_member->encoding(), "skiplist");
+  EXPECT_EQ(ZMembers(ZFrom(*Z(long_member), 0, false)), (Strings{"c", "aaaa", "eeeee"}));
+}
+
+// --- list --------------------------------------------------------------------
+
+TEST(ObjectTest, ListPushPopSetInsert) {
+  auto o = NewObject(Type::kList);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"L", "a", "b", "c"}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{"c", "b", "a"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"R", "x", "y"}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{"c", "b", "a", "x", "y"}));
+  EXPECT_EQ(o->encoding(), "quicklist");
+  EXPECT_EQ(L(o)->at(0), "c");
+  EXPECT_EQ(L(o)->at(4), "y");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListSet, {"1", "B"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListInsert, {"0", "head"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListInsert, {"6", "tail"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListInsert, {"3", "mid"}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{"head", "c", "B", "mid", "a", "x", "y", "tail"}));
+  Strings back;
+  L(o)->for_each_from(3, true, [&](std::string_view e) {
+    back.emplace_back(e);
+    return true;
+  });
+  EXPECT_EQ(back, (Strings{"mid", "B", "c", "head"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {"L", "2"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {"R", "1"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {"R", "0"}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{"B", "mid", "a", "x", "y"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {"L", "100"}));
+  EXPECT_EQ(o->size(), 0u);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {"R", "1"}));  // empty: nothing to do
+  EXPECT_EQ(o->size(), 0u);
+}
+
+TEST(ObjectTest, ListRemFromHeadTailOrAll) {
+  const Strings start = {"a", "x", "b", "x", "c", "x", "d"};
+  struct Case {
+    std::string count;
+    Strings expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"1", {"a", "b", "x", "c", "x", "d"}},
+           {"2", {"a", "b", "c", "x", "d"}},
+           {"5", {"a", "b", "c", "d"}},
+           {"-1", {"a", "x", "b", "x", "c", "d"}},
+           {"-2", {"a", "x", "b", "c", "d"}},
+           {"-9223372036854775808", {"a", "b", "c", "d"}},
+           {"0", {"a", "b", "c", "d"}},
+       }) {
+    auto o = NewObject(Type::kList);
+    Strings push = {"R"};
+    push.insert(push.end(), start.begin(), start.end());
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, push));
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListRem, {c.count, "x"}));
+    EXPECT_EQ(ListElements(*L(o)), c.expected) << c.count;
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListRem, {c.count, "absent"}));
+    EXPECT_EQ(ListElements(*L(o)), c.expected) << c.count;
+  }
+}
+
+TEST(ObjectTest, ListTrimEdges) {
+  struct Case {
+    std::string start, stop;
+    Strings expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"0", "4", {"0", "1", "2", "3", "4"}},
+           {"0", "100", {"0", "1", "2", "3", "4"}},
+           {"1", "3", {"1", "2", "3"}},
+           {"2", "2", {"2"}},
+           {"4", "9", {"4"}},
+           {"3", "2", {}},
+           {"5", "9", {}},
+           {"100", "200", {}},
+           {"0", "0", {"0"}},
+       }) {
+    auto o = NewObject(Type::kList);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"R", "0", "1", "2", "3", "4"}));
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListTrim, {c.start, c.stop}));
+    EXPECT_EQ(ListElements(*L(o)), c.expected) << c.start << ".." << c.stop;
+  }
+}
+
+// --- every type --------------------------------------------------------------
+
+TEST(ObjectTest, BadArgumentsLeaveTheObjectUnchanged) {
+  EncodingLimits limits;
+  limits.set_max_intset_entries = 2;
+  struct Case {
+    Type type;
+    OpCode code;
+    Strings args;
+  };
+  const std::string nan = EncodeScore(std::nan(""));
+  const std::vector<Case> cases = {
+      {Type::kHash, OpCode::kHashSet, {}},
+      {Type::kHash, OpCode::kHashSet, {"f"}},
+      {Type::kHash, OpCode::kHashSet, {"f", "v", "g"}},
+      {Type::kHash, OpCode::kHashDel, {}},
+      {Type::kSet, OpCode::kSetAdd, {}},
+      {Type::kSet, OpCode::kSetRem, {}},
+      {Type::kZSet, OpCode::kZSetAdd, {}},
+      {Type::kZSet, OpCode::kZSetAdd, {EncodeScore(1)}},
+      {Type::kZSet, OpCode::kZSetAdd, {EncodeScore(1), "m", EncodeScore(2)}},
+      {Type::kZSet, OpCode::kZSetAdd, {"1234567", "m"}},
+      {Type::kZSet, OpCode::kZSetAdd, {"123456789", "m"}},
+      // A good pair first: nothing is applied when a later one is bad.
+      {Type::kZSet, OpCode::kZSetAdd, {EncodeScore(1), "new", nan, "m"}},
+      {Type::kZSet, OpCode::kZSetRem, {}},
+      {Type::kList, OpCode::kListPush, {}},
+      {Type::kList, OpCode::kListPush, {"L"}},
+      {Type::kList, OpCode::kListPush, {"X", "e"}},
+      {Type::kList, OpCode::kListPush, {"l", "e"}},
+      {Type::kList, OpCode::kListPop, {"L"}},
+      {Type::kList, OpCode::kListPop, {"L", "1", "2"}},
+      {Type::kList, OpCode::kListPop, {"M", "1"}},
+      {Type::kList, OpCode::kListPop, {"L", "-1"}},
+      {Type::kList, OpCode::kListPop, {"L", "+1"}},
+      {Type::kList, OpCode::kListPop, {"L", ""}},
+      {Type::kList, OpCode::kListSet, {"3", "e"}},
+      {Type::kList, OpCode::kListSet, {"-1", "e"}},
+      {Type::kList, OpCode::kListSet, {"01", "e"}},
+      {Type::kList, OpCode::kListSet, {"0"}},
+      {Type::kList, OpCode::kListInsert, {"4", "e"}},
+      {Type::kList, OpCode::kListInsert, {"-0", "e"}},
+      {Type::kList, OpCode::kListInsert, {"1"}},
+      {Type::kList, OpCode::kListRem, {"x", "e"}},
+      {Type::kList, OpCode::kListRem, {" 1", "e"}},
+      {Type::kList, OpCode::kListRem, {"1"}},
+      {Type::kList, OpCode::kListTrim, {"0"}},
+      {Type::kList, OpCode::kListTrim, {"-1", "2"}},
+      {Type::kList, OpCode::kListTrim, {"0", "1x"}},
+      {Type::kList, OpCode::kListTrim, {"0", "1", "2"}},
+      // An op of another type.
+      {Type::kList, OpCode::kHashSet, {"f", "v"}},
+      {Type::kHash, OpCode::kSetAdd, {"m"}},
+      {Type::kSet, OpCode::kZSetRem, {"m"}},
+      {Type::kZSet, OpCode::kListPush, {"L", "e"}},
+  };
+  for (const Case& c : cases) {
+    auto o = NewObject(c.type);
+    switch (c.type) {
+      case Type::kHash:
+        ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"f", "v"}, limits));
+        break;
+      case Type::kSet:
+        ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"1", "2"}, limits));
+        break;
+      case Type::kZSet:
+        ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{1, "m"}}), limits));
+        break;
+      case Type::kList:
+        ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"R", "a", "b", "c"}, limits));
+        break;
+      default:
+        FAIL();
+    }
+    const std::string before = Dump(*o);
+    std::string why;
+    EXPECT_FALSE(Apply(o.get(), c.code, c.args, limits, &why))
+        << static_cast<int>(c.code) << " argc " << c.args.size();
+    EXPECT_FALSE(why.empty()) << static_cast<int>(c.code);
+    EXPECT_EQ(Dump(*o), before) << static_cast<int>(c.code);
+  }
+  std::string why;
+  EXPECT_FALSE(ApplyOp(nullptr, OpCode::kSetAdd, {}, limits, &why));
+  auto o = NewObject(Type::kSet);
+  EXPECT_FALSE(ApplyOp(o.get(), static_cast<OpCode>(0), {}, limits, &why));
+  EXPECT_FALSE(ApplyOp(o.get(), static_cast<OpCode>(kMaxOpCode + 1), {}, limits, &why));
+}
+
+TEST(ObjectTest, CloneIsDeepAndKeepsTheEncoding) {
+  EncodingLimits small;
+  small.hash_max_listpack_entries = 2;
+  small.set_max_intset_entries = 2;
+  small.zset_max_listpack_entries = 2;
+  for (bool big : {false, true}) {
+    SCOPED_TRACE(big ? "converted" : "compact");
+    const int n = big ? 5 : 2;
+    auto h = NewObject(Type::kHash);
+    auto s = NewObject(Type::kSet);
+    auto z = NewObject(Type::kZSet);
+    auto l = NewObject(Type::kList);
+    for (int i = 0; i < n; ++i) {
+      const std::string k = std::to_string(i);
+      ASSERT_TRUE(Apply(h.get(), OpCode::kHashSet, {"f" + k, "v" + k}, small));
+      ASSERT_TRUE(Apply(s.get(), OpCode::kSetAdd, {k}, small));
+      ASSERT_TRUE(Apply(z.get(), OpCode::kZSetAdd, ZArgs({{i * 1.0, "m" + k}}), small));
+      ASSERT_TRUE(Apply(l.get(), OpCode::kListPush, {"R", k}, small));
+    }
+    const std::vector<std::pair<OpCode, Strings>> changes = {
+        {OpCode::kHashSet, {"f0", "changed"}},
+        {OpCode::kSetRem, {"0"}},
+        {OpCode::kZSetAdd, ZArgs({{100, "m0"}})},
+        {OpCode::kListSet, {"0", "changed"}},
+    };
+    std::vector<std::unique_ptr<Object>*> objects = {&h, &s, &z, &l};
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      Object& original = **objects[i];
+      const std::string before = Dump(original);
+      auto copy = original.Clone();
+      EXPECT_EQ(copy->type(), original.type());
+      EXPECT_EQ(copy->encoding(), original.encoding());
+      EXPECT_EQ(Dump(*copy), before);
+      ASSERT_TRUE(Apply(copy.get(), changes[i].first, changes[i].second, small));
+      EXPECT_NE(Dump(*copy), before);
+      EXPECT_EQ(Dump(original), before);
+      // And the other way: changing the original leaves the copy alone.
+      const std::string copy_now = Dump(*copy);
+      copy.swap(*objects[i]);
+      ASSERT_TRUE(Apply(copy.get(), changes[i].first, changes[i].second, small));
+      EXPECT_EQ(Dump(**objects[i]), copy_now);
+    }
+  }
+}
+
+TEST(ObjectTest, ObjectBytesGrowsWithContent) {
+  for (Type t : {Type::kHash, Type::kSet, Type::kZSet, Type::kList}) {
+    auto o = NewObject(t);
+    const std::size_t empty = ObjectBytes(*o);
+    EXPECT_GT(empty, 0u);
+    std::size_t last = empty;
+    for (int round = 0; round < 3; ++round) {
+      Strings args;
+      if (t == Type::kList) args.push_back("R");
+      for (int i = 0; i < 300; ++i) {
+        const std::string m = std::string(40, 'x') + std::to_string(round * 1000 + i);
+        if (t == Type::kZSet) args.push_back(EncodeScore(i));
+        args.push_back(m);
+        if (t == Type::kHash) args.push_back(m);
+      }
+      const OpCode code = t == Type::kHash   ? OpCode::kHashSet
+                          : t == Type::kSet  ? OpCode::kSetAdd
+                          : t == Type::kZSet ? OpCode::kZSetAdd
+                                             : OpCode::kListPush;
+      ASSERT_TRUE(Apply(o.get(), code, args));
+      const std::size_t now = ObjectBytes(*o);
+      EXPECT_GT(now, last) << TypeName(t);
+      // At least the members' bytes (41+ each), at most a generous multiple.
+      EXPECT_GE(now, o->size() * 41) << TypeName(t);
+      EXPECT_LE(now, o->size() * 1000) << TypeName(t);
+      last = now;
+    }
+  }
+}
+
+// --- byte form ---------------------------------------------------------------
+
+TEST(ObjectTest, EncodeDecodeRoundTrip) {
+  const std::vector<Strings> arg_lists = {
+      {},
+      {""},
+      {"a", "bc", std::string("\0\xff", 2)},
+      {std::string(127, 'x'), std::string(128, 'y'), std::string(70000, 'z')},
+  };
+  for (uint8_t c = 1; c <= kMaxOpCode; ++c) {
+    for (const Strings& args : arg_lists) {
+      const auto views = Views(args);
+      std::string bytes = "prefix";
+      EncodeOp(static_cast<OpCode>(c), views, &bytes);
+      ASSERT_EQ(bytes.substr(0, 6), "prefix");  // appends
+      std::string_view form = std::string_view(bytes).substr(6);
+      OpCode code;
+      std::vector<std::string_view> decoded;
+      ASSERT_TRUE(DecodeOp(form, &code, &decoded));
+      EXPECT_EQ(code, static_cast<OpCode>(c));
+      EXPECT_EQ(decoded, views);
+    }
+  }
+  // The documented layout.
+  std::string bytes;
+  const Strings args = {"f", "vv"};
+  EncodeOp(OpCode::kHashSet, Views(args), &bytes);
+  EXPECT_EQ(bytes, std::string("\x01\x02\x01"
+                               "f\x02"
+                               "vv"));
+}
+
+TEST(ObjectTest, DecodeRejectsEveryTruncationAndTrailingBytes) {
+  const Strings args = {"field", std::string(300, 'v'), "", "x"};
+  std::string bytes;
+  EncodeOp(OpCode::kHashSet, Views(args), &bytes);
+  OpCode code;
+  std::vector<std::string_view> decoded;
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeOp(std::string_view(bytes).substr(0, n), &code, &decoded)) << n;
+  }
+  EXPECT_TRUE(DecodeOp(bytes, &code, &decoded));
+  EXPECT_FALSE(DecodeOp(bytes + '\0', &code, &decoded));
+  // Unknown codes.
+  for (int c : {0, kMaxOpCode + 1, 255}) {
+    std::string bad = bytes;
+    bad[0] = static_cast<char>(c);
+    EXPECT_FALSE(DecodeOp(bad, &code, &decoded)) << c;
+  }
+  // An argument count far beyond the bytes, and a varint longer than 5 bytes.
+  EXPECT_FALSE(DecodeOp(std::string("\x03\xff\xff\xff\xff\x0f", 6), &code, &decoded));
+  EXPECT_FALSE(DecodeOp(std::string("\x03\x80\x80\x80\x80\x80\x00", 7), &code, &decoded));
+  // A length past the end.
+  EXPECT_FALSE(DecodeOp(std::string("\x03\x01\x05"
+                                    "abcd",
+                                    7),
+                        &code, &decoded));
+}
+
+// --- randomized comparison with reference models -----------------------------
+
+// Many short runs, each from an empty object, with members from a small pool
+// and adds about as likely as removals, so that sizes hover around the small
+// limits and both encodings get many steps.
+constexpr int kRandomOps = 4000;
+constexpr int kRandomRuns = 40;
+
+std::string RandomMember(std::mt19937_64& rng, std::size_t max_len) {
+  std::uniform_int_distribution<int> kind(0, 9);
+  if (kind(rng) < 4) {
+    // Integers, including non-canonical forms now and then.
+    static const char* kInts[] = {"0", "1", "2", "3", "-1", "17", "42", "-0", "01", "+5"};
+    return kInts[std::uniform_int_distribution<int>(0, 9)(rng)];
+  }
+  std::uniform_int_distribution<std::size_t> len(1, max_len);
+  std::string s(len(rng), 'a');
+  for (char& c : s) c = static_cast<char>('a' + std::uniform_int_distribution<int>(0, 2)(rng));
+  return s;
+}
+
+TEST(ObjectRandomTest, HashMatchesReference) {
+  std::mt19937_64 rng(1);
+  EncodingLimits limits;
+  limits.hash_max_listpack_entries = 8;
+  limits.hash_max_listpack_value = 4;
+  // Both encodings get a fair share of the steps.
+  int compact_steps = 0;
+  int converted_steps = 0;
+  for (int run = 0; run < kRandomRuns; ++run) {
+    auto o = NewObject(Type::kHash);
+    std::vector<std::pair<std::string, std::string>> ref;  // insertion order
+    bool converted = false;
+    for (int step = 0; step < kRandomOps / kRandomRuns; ++step) {
+      std::uniform_int_distribution<int> n(1, 3);
+      Strings args;
+      const bool set = rng() % 2 == 0;
+      for (int i = n(rng); i > 0; --i) {
+        // Now and then one longer than the limit (4).
+        args.push_back(RandomMember(rng, rng() % 100 == 0 ? 5 : 2));
+        if (set) args.push_back(RandomMember(rng, rng() % 100 == 0 ? 5 : 4));
+      }
+      ASSERT_TRUE(Apply(o.get(), set ? OpCode::kHashSet : OpCode::kHashDel, args, limits));
+      for (std::size_t i = 0; i < args.size(); i += set ? 2 : 1) {
+        auto it = std::find_if(ref.begin(), ref.end(), [&](auto& p) { return p.first == args[i]; });
+        if (set) {
+          if (args[i].size() > 4 || args[i + 1].size() > 4) converted = true;
+          if (it != ref.end()) {
+            it->second = args[i + 1];
+          } else {
+            ref.emplace_back(args[i], args[i + 1]);
+          }
+          if (ref.size() > 8) converted = true;
+        } else if (it != ref.end()) {
+          ref.erase(it);
+        }
+      }
+      ASSERT_EQ(o->encoding(), converted ? "hashtable" : "listpack") << step;
+      ++(converted ? converted_steps : compact_steps);
+      ASSERT_EQ(o->size(), ref.size());
+      auto pairs = HashPairs(*H(o));
+      if (!converted) {
+        ASSERT_EQ(pairs, ref);
+      } else {
+        auto sorted_ref = ref;
+        std::sort(pairs.begin(), pairs.end());
+        std::sort(sorted_ref.begin(), sorted_ref.end());
+        ASSERT_EQ(pairs, sorted_ref);
+      }
+      for (const auto& [f, v] : ref) ASSERT_EQ(H(o)->get(f), v);
+      if (!ref.empty()) {
+        const std::size_t i = rng() % ref.size();
+        const auto [f, v] = H(o)->at(i);
+        ASSERT_EQ(H(o)->get(f), v);
+      }
+      if (step % 50 == 0) o = o->Clone();
+    }
+  }
+  EXPECT_GT(compact_steps, kRandomOps / 10);
+  EXPECT_GT(converted_steps, kRandomOps / 10);
+}
+
+TEST(ObjectRandomTest, SetMatchesReference) {
+  std::mt19937_64 rng(2);
+  EncodingLimits limits;
+  limits.set_max_intset_entries = 6;
+  // Both encodings get a fair share of the steps.
+  int compact_steps = 0;
+  int converted_steps = 0;
+  for (int run = 0; run < kRandomRuns; ++run) {
+    auto o = NewObject(Type::kSet);
+    std::set<std::string> ref;
+    bool converted = false;
+    // Most runs add integers only (ten of them), so that the entry limit is
+    // what converts; the others add non-integers too.
+    const bool ints_only = run % 4 != 0;
+    for (int step = 0; step < kRandomOps / kRandomRuns; ++step) {
+      Strings args;
+      const bool add = rng() % 2 == 0;
+      for (int i = std::uniform_int_distribution<int>(1, 3)(rng); i > 0; --i) {
+        args.push_back(ints_only ? std::to_string(static_cast<int>(rng() % 10) - 3)
+                                 : RandomMember(rng, 2));
+      }
+      ASSERT_TRUE(Apply(o.get(), add ? OpCode::kSetAdd : OpCode::kSetRem, args, limits));
+      for (const auto& m : args) {
+        if (add) {
+          int64_t v;
+          if (!ParseCanonicalInt64(m, &v)) converted = true;
+          ref.insert(m);
+          if (ref.size() > 6) converted = true;
+        } else {
+          ref.erase(m);
+        }
+      }
+      ASSERT_EQ(o->encoding(), converted ? "hashtable" : "intset") << step;
+      ++(converted ? converted_steps : compact_steps);
+      ASSERT_EQ(o->size(), ref.size());
+      Strings members = SetMembers(*S(o));
+      if (!converted) {
+        // Ascending numeric order.
+        ASSERT_TRUE(std::is_sorted(members.begin(), members.end(),
+                                   [](auto& a, auto& b) { return std::stoll(a) < std::stoll(b); }));
+      }
+      for (std::size_t i = 0; i < members.size(); ++i) ASSERT_EQ(S(o)->at(i), members[i]);
+      std::sort(members.begin(), members.end());
+      ASSERT_EQ(members, Strings(ref.begin(), ref.end()));
+      for (const char* probe : {"0", "1", "-1", "a", "-0", "01", "zzz"}) {
+        ASSERT_EQ(S(o)->contains(probe), ref.count(probe) == 1) << probe;
+      }
+      if (step % 50 == 0) o = o->Clone();
+    }
+  }
+  EXPECT_GT(compact_steps, kRandomOps / 10);
+  EXPECT_GT(converted_steps, kRandomOps / 10);
+}
+
+void CheckZSetAgainst(const ZSetValue& z, const std::map<std::string, double>& ref, bool same_score,
+                      std::mt19937_64& rng) {
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [m, s] : ref) sorted.emplace_back(s, m);
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_EQ(z.size(), sorted.size());
+  const auto all = ZFrom(z, 0, false);
+  ASSERT_EQ(all.size(), sorted.size());
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    ASSERT_EQ(all[i].first, sorted[i].second);
+    ASSERT_EQ(all[i].second, sorted[i].first);
+    ASSERT_EQ(z.rank(sorted[i].second), i);
+    ASSERT_EQ(z.score(sorted[i].second), sorted[i].first);
+  }
+  ASSERT_EQ(z.rank("not-a-member"), std::nullopt);
+  if (!sorted.empty()) {
+    const std::size_t start = rng() % sorted.size();
+    const bool reverse = rng() % 2 == 0;
+    auto from = ZFrom(z, start, reverse);
+    ASSERT_EQ(from.size(), sorted.size() - start);
+    const std::size_t first = reverse ? sorted.size() - 1 - start : start;
+    ASSERT_EQ(from.front().first, sorted[first].second);
+  }
+  // Score ranges, brute force.
+  static const double kScores[] = {-kInf, -1, -0.5, 0, 0.5, 1, 2, kInf};
+  const double min = kScores[rng() % 8];
+  const bool exclusive = rng() % 2 == 0;
+  const bool reverse = rng() % 2 == 0;
+  Strings expected;
+  for (const auto& [s, m] : sorted) {
+    if (reverse ? (exclusive ? s < min : s <= min) : (exclusive ? s > min : s >= min)) {
+      expected.push_back(m);
+    }
+  }
+  if (reverse) std::reverse(expected.begin(), expected.end());
+  ASSERT_EQ(ZByScore(z, min, exclusive, reverse), expected) << min << exclusive << reverse;
+  if (same_score) {
+    const std::string lex_min = RandomMember(rng, 3);
+    expected.clear();
+    for (const auto& [s, m] : sorted) {
+      if (reverse ? (exclusive ? m < lex_min : m <= lex_min)
+                  : (exclusive ? m > lex_min : m >= lex_min)) {
+        expected.push_back(m);
+      }
+    }
+    if (reverse) std::reverse(expected.begin(), expected.end());
+    ASSERT_EQ(ZByLex(z, lex_min, exclusive, reverse), expected) << lex_min;
+  }
+}
+
+TEST(ObjectRandomTest, ZSetMatchesReference) {
+  std::mt19937_64 rng(3);
+  EncodingLimits limits;
+  limits.zset_max_listpack_entries = 8;
+  limits.zset_max_listpack_value = 3;
+  static const double kScores[] = {-kInf, -1, 0, 0.5, 1, 2, kInf};
+  // Both encodings get a fair share of the steps.
+  int compact_steps = 0;
+  int converted_steps = 0;
+  for (int run = 0; run < kRandomRuns; ++run) {
+    const bool same_score = run % 2 == 0;
+    auto o = NewObject(Type::kZSet);
+    std::map<std::string, double> ref;
+    bool converted = false;
+    for (int step = 0; step < kRandomOps / kRandomRuns; ++step) {
+      const bool add = rng() % 2 == 0;
+      Strings args;
+      std::vector<std::pair<double, std::string>> pairs;
+      for (int i = std::uniform_int_distribution<int>(1, 3)(rng); i > 0; --i) {
+        const std::string m = RandomMember(rng, rng() % 100 == 0 ? 4 : 2);  // limit: 3
+        if (add) {
+          pairs.emplace_back(same_score ? 0 : kScores[rng() % 7], m);
+        } else {
+          args.push_back(m);
+        }
+      }
+      if (add) args = ZArgs(pairs);
+      ASSERT_TRUE(Apply(o.get(), add ? OpCode::kZSetAdd : OpCode::kZSetRem, args, limits));
+      if (add) {
+        for (const auto& [s, m] : pairs) {
+          if (!ref.contains(m) && (ref.size() + 1 > 8 || m.size() > 3)) converted = true;
+          ref[m] = s;
+        }
+      } else {
+        for (const auto& m : args) ref.erase(m);
+      }
+      ASSERT_EQ(o->encoding(), converted ? "skiplist" : "listpack") << step;
+      ++(converted ? converted_steps : compact_steps);
+      CheckZSetAgainst(*Z(o), ref, same_score, rng);
+      if (step % 50 == 0) o = o->Clone();
+    }
+  }
+  EXPECT_GT(compact_steps, kRandomOps / 10);
+  EXPECT_GT(converted_steps, kRandomOps / 10);
+}
+
+TEST(ObjectRandomTest, ListMatchesReference) {
+  std::mt19937_64 rng(4);
+  auto o = NewObject(Type::kList);
+  std::vector<std::string> ref;
+  auto elem = [&] { return std::string(1, static_cast<char>('a' + rng() % 4)); };
+  for (int step = 0; step < kRandomOps; ++step) {
+    const int op = static_cast<int>(rng() % 7);
+    Strings args;
+    OpCode code = OpCode::kListPush;
+    const std::size_t n = ref.size();
+    switch (op) {
+      case 0: {
+        code = OpCode::kListPush;
+        const bool front = rng() % 2 == 0;
+        args.push_back(front ? "L" : "R");
+        for (int i = std::uniform_int_distribution<int>(1, 4)(rng); i > 0; --i) {
+          args.push_back(elem());
+          if (front) {
+            ref.insert(ref.begin(), args.back());
+          } else {
+            ref.push_back(args.back());
+          }
+        }
+        break;
+      }
+      case 1: {
+        code = OpCode::kListPop;
+        const bool front = rng() % 2 == 0;
+        const std::size_t count = std::min<std::size_t>(rng() % 4, n);
+        args = {front ? "L" : "R", std::to_string(count)};
+        if (front) {
+          ref.erase(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(count));
+        } else {
+          ref.resize(n - count);
+        }
+        break;
+      }
+      case 2: {
+        if (n == 0) continue;
+        code = OpCode::kListSet;
+        const std::size_t i = rng() % n;
+        args = {std::to_string(i), elem()};
+        ref[i] = args[1];
+        break;
+      }
+      case 3: {
+        code = OpCode::kListInsert;
+        const std::size_t i = rng() % (n + 1);
+        args = {std::to_string(i), elem()};
+        ref.insert(ref.begin() + static_cast<std::ptrdiff_t>(i), args[1]);
+        break;
+      }
+      case 4: {
+        code = OpCode::kListRem;
+        const int64_t count = static_cast<int64_t>(rng() % 5) - 2;
+        args = {std::to_string(count), elem()};
+        std::vector<std::string> kept;
+        if (count >= 0) {
+          int64_t left = count;
+          for (const auto& e : ref) {
+            if (e == args[1] && (count == 0 || left > 0)) {
+              --left;
+              continue;
+            }
+            kept.push_back(e);
+          }
+        } else {
+          int64_t left = -count;
+          for (auto it = ref.rbegin(); it != ref.rend(); ++it) {
+            if (*it == args[1] && left > 0) {
+              --left;
+              continue;
+            }
+            kept.insert(kept.begin(), *it);
+          }
+        }
+        ref = kept;
+        break;
+      }
+      case 5: {
+        if (rng() % 4 != 0) continue;  // trims shrink fast: fewer of them
+        code = OpCode::kListTrim;
+        const std::size_t start = rng() % (n + 2);
+        const std::size_t stop = rng() % (n + 2);
+        args = {std::to_string(start), std::to_string(stop)};
+        if (start > stop || start >= n) {
+          ref.clear();
+        } else {
+          ref = std::vector<std::string>(
+              ref.begin() + static_cast<std::ptrdiff_t>(start),
+              ref.begin() + static_cast<std::ptrdiff_t>(std::min(stop, n - 1)) + 1);
+        }
+        break;
+      }
+      default: {
+        o = o->Clone();
+        continue;
+      }
+    }
+    ASSERT_TRUE(Apply(o.get(), code, args)) << static_cast<int>(code);
+    ASSERT_EQ(o->encoding(), "quicklist");
+    ASSERT_EQ(ListElements(*L(o)), ref) << step;
+    if (!ref.empty()) {
+      const std::size_t i = rng() % ref.size();
+      ASSERT_EQ(L(o)->at(i), ref[i]);
+      Strings back;
+      L(o)->for_each_from(i, true, [&](std::string_view e) {
+        back.emplace_back(e);
+        return true;
+      });
+      ASSERT_EQ(back, Strings(ref.rend() - static_cast<std::ptrdiff_t>(i) - 1, ref.rend()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kvstore
