@@ -417,6 +417,36 @@ class KvStore {
   // One op on key's object as its own update (Transaction::apply).
   Result<void> apply(std::string_view key, OpCode code, std::span<const std::string_view> args,
                      const WriteOptions& write = {});
+  // ---- hashes and sorted sets without RESP (copies out) ----
+  //
+  // Each write is one update() of one op (logged as that op); each read runs
+  // under the key's shard read lock and copies out. A key of another type is
+  // kInvalidArgument ("WRONGTYPE ..."); an absent key reads as empty.
+
+  // Sets each field; returns how many were new.
+  Result<std::size_t> hset(std::string_view key,
+                           const std::vector<std::pair<std::string_view, std::string_view>>& fields,
+                           const WriteOptions& write = {});
+  Result<std::optional<std::string>> hget(std::string_view key, std::string_view field) const;
+  // Every field and value, in the hash's order.
+  Result<std::vector<std::pair<std::string, std::string>>> hgetall(std::string_view key) const;
+  // Removes the fields; returns how many were present.
+  Result<std::size_t> hdel(std::string_view key, const std::vector<std::string_view>& fields,
+                           const WriteOptions& write = {});
+  // Adds or rescores members (NaN is kInvalidArgument); returns how many were new.
+  Result<std::size_t> zadd(std::string_view key,
+                           const std::vector<std::pair<double, std::string_view>>& members,
+                           const WriteOptions& write = {});
+  Result<std::optional<double>> zscore(std::string_view key, std::string_view member) const;
+  // Members with ranks start..stop (0-based, inclusive, ascending by score,
+  // then member), with their scores.
+  Result<std::vector<std::pair<std::string, double>>> zrange(std::string_view key,
+                                                             std::size_t start,
+                                                             std::size_t stop) const;
+  // Removes the members; returns how many were present.
+  Result<std::size_t> zrem(std::string_view key, const std::vector<std::string_view>& members,
+                           const WriteOptions& write = {});
+
   // When small objects leave their compact encodings (Options::encoding_limits);
   // changing it affects later writes. Thread-safe.
   void set_encoding_limits(const EncodingLimits& limits);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -306,6 +307,39 @@ TEST_F(TypedValuesTest, SetReplacesAnObjectAndUpdateAllSeesEveryType) {
     EXPECT_EQ(tx.size(), 4u);
   }));
   EXPECT_EQ(s.type("l"), Type::kNone);
+}
+
+TEST_F(TypedValuesTest, HashAndSortedSetCallsCopyOutAndRefuseOtherTypes) {
+  KvStore s = Open();
+  auto n = s.hset("h", {{"a", "1"}, {"b", "2"}, {"a", "3"}});
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 2u) << "two new fields (a named twice)";
+  EXPECT_EQ(*s.hget("h", "a"), "3") << "later pairs win, as in HSET";
+  EXPECT_EQ(*s.hget("h", "zz"), std::nullopt);
+  EXPECT_EQ(s.hgetall("h")->size(), 2u);
+  EXPECT_EQ(*s.hdel("h", {"a", "a", "nope"}), 1u);
+  EXPECT_EQ(*s.hget("absent", "f"), std::nullopt);
+
+  EXPECT_EQ(*s.zadd("z", {{2.0, "b"}, {1.0, "a"}, {3.0, "c"}}), 3u);
+  EXPECT_EQ(*s.zadd("z", {{0.5, "c"}}), 0u) << "a rescore is not new";
+  EXPECT_EQ(*s.zscore("z", "c"), 0.5);
+  const auto range = *s.zrange("z", 0, 1);
+  ASSERT_EQ(range.size(), 2u);
+  EXPECT_EQ(range[0], (std::pair<std::string, double>("c", 0.5)));
+  EXPECT_EQ(range[1], (std::pair<std::string, double>("a", 1.0)));
+  EXPECT_EQ(s.zrange("z", 1, 99)->size(), 2u);
+  EXPECT_TRUE(s.zrange("z", 5, 9)->empty());
+  EXPECT_EQ(*s.zrem("z", {"a", "zz"}), 1u);
+  EXPECT_FALSE(s.zadd("z", {{std::nan(""), "x"}}));
+
+  ASSERT_TRUE(s.set("str", "v"));
+  auto wrong = s.hget("str", "f");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().message().find("WRONGTYPE"), std::string::npos);
+  auto wrong_write = s.zadd("h", {{1.0, "m"}});
+  ASSERT_FALSE(wrong_write);
+  EXPECT_EQ(wrong_write.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.type("h"), Type::kHash) << "nothing written";
 }
 
 }  // namespace
