@@ -14,6 +14,7 @@
 
 #include "command_handlers.h"
 #include "keyspace.h"
+#include "object.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -296,7 +297,19 @@ void MemoryUsageCommand(CommandContext& ctx) {
     if (samples < 0) return ctx.reply.Error(kSyntaxError);
   }
   const auto v = keyspace::Get(ctx, a[2]);
-  if (!v) return ctx.reply.Null();
+  if (!v) {
+    // An object: its entry (key and the object's address) plus its contents
+    // (ObjectBytes walks every element; Redis samples, kvstore counts).
+    uint64_t bytes = 0;
+    if (ctx.tx != nullptr) {
+      if (const Object* obj = ctx.tx->object(a[2])) bytes = ObjectBytes(*obj);
+    } else {
+      keyspace::Store(ctx).view(a[2], [&](const Object& obj) { bytes = ObjectBytes(obj); });
+    }
+    if (bytes == 0) return ctx.reply.Null();
+    return ctx.reply.Integer(
+        static_cast<int64_t>(EntryMemoryUsage(a[2].size(), sizeof(void*)) + bytes));
+  }
   ctx.reply.Integer(static_cast<int64_t>(EntryMemoryUsage(a[2].size(), v->size())));
 }
 
