@@ -224,13 +224,9 @@ Type ShardMap::View(std::string_view key, const std::function<void(const Object&
 }
 
 bool Shard::ApplyOp(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
-                    const EncodingLimits& limits, int64_t now_ms, std::string* why) {
+                    const EncodingLimits& limits, std::string* why) {
   const Type type = OpType(code);
   auto it = set.find(k);
-  if (it != set.end() && !Entry::Live(*it, now_ms)) {
-    (void)Erase(k);  // expired: the op starts a new key
-    it = set.end();
-  }
   if (it == set.end()) {
     std::unique_ptr<Object> obj = NewObject(type);
     if (!kvstore::ApplyOp(obj.get(), code, args, limits, why)) return false;

@@ -220,12 +220,14 @@ struct alignas(64) Shard {
   // As Put, with an object value.
   void PutObject(const HashedKey& k, std::unique_ptr<Object> obj, int64_t deadline = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Applies an op to the key's object (creating it when the key is absent or
-  // expired; removing the key when the object ends empty). False, with *why
-  // set and nothing changed, when the key holds a string or another type or
-  // the op's arguments are malformed (ApplyOp).
+  // Applies an op to the key's object (creating it when the key is absent;
+  // removing the key when the object ends empty). The entry's deadline is
+  // not consulted: an op on an expired key is logged after a remove
+  // (Transaction::apply), so live writes and replay, which runs at a later
+  // time, decide alike. False, with *why set and nothing changed, when the
+  // key holds a string or another type or the op's arguments are malformed.
   bool ApplyOp(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
-               const EncodingLimits& limits, int64_t now_ms, std::string* why)
+               const EncodingLimits& limits, std::string* why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Returns the removed entry's value ("" for an object).
   std::optional<std::string> Erase(const HashedKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -313,7 +315,7 @@ class ShardMap {
   }
   bool ApplyOpUnshared(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
                        std::string* why) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return ShardFor(k).ApplyOp(k, code, args, limits_, clock_.NowMs(), why);
+    return ShardFor(k).ApplyOp(k, code, args, limits_, why);
   }
   void PutUnshared(const HashedKey& k, std::string_view value,
                    int64_t deadline = 0) ABSL_NO_THREAD_SAFETY_ANALYSIS {

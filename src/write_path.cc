@@ -470,7 +470,7 @@ class Transaction::Impl {
           std::vector<std::string_view> args;
           std::string why;
           if (DecodeOp(w.value, &code, &args)) {
-            (void)s.ApplyOp(k, code, args, Limits(), Now(), &why);
+            (void)s.ApplyOp(k, code, args, Limits(), &why);
           }
           break;
         }
@@ -574,6 +574,12 @@ void Transaction::apply(std::string_view key, OpCode code,
                                      ", the op is for a " + std::string(TypeName(OpType(code))));
     }
     return;
+  }
+  // A key that reads as absent but has an entry (expired) or earlier writes
+  // is removed first, so the op starts a new object in replay too, whatever
+  // the clock says then (Shard::ApplyOp ignores deadlines).
+  if (have == Type::kNone && (impl_->Committed(key) != nullptr || impl_->Wrote(key))) {
+    remove(key);
   }
   std::string op;
   EncodeOp(code, args, &op);

@@ -3,7 +3,8 @@
 // Randomized power-loss trials. Each trial (fixed seed) runs a few sessions;
 // each session opens the store in a random SyncMode, runs a random workload
 // (set / set_expiring / expire_at / persist / update() batches with deadlines
-// / remove / clear / save / sync over a small keyspace) and stops the machine
+// and list pushes and pops / remove / clear / save / sync over a small
+// keyspace) and stops the machine
 // after a random number of filesystem calls, then loses power (a torn tail or
 // a clean drop of unsynced data) or, sometimes, is killed -9. The recovered
 // state (values and deadlines) must equal the state after some prefix of the
@@ -60,11 +61,35 @@ void RandomTxWrite(Transaction& tx, TimedModel& m, const std::string& k,
   const std::string v = "t" + std::to_string(pick(1000));
   const int64_t far = now + kFarMs + static_cast<int64_t>(pick(1000));
   const int64_t soon = now + 1 + static_cast<int64_t>(pick(4));  // live now, past at the check
-  switch (pick(6)) {
+  switch (pick(8)) {
     case 0:
       tx.set(k, v);
       m[k] = Timed{v};
       break;
+    case 6: {  // push to a list (a string there is removed first)
+      auto it = m.find(k);
+      if (it != m.end() && !IsListText(it->second.value)) {
+        tx.remove(k);
+        m.erase(it);
+        it = m.end();
+      }
+      tx.apply(k, OpCode::kListPush, std::vector<std::string_view>{"R", v});
+      if (it == m.end()) {
+        m[k] = Timed{ListText({v})};
+      } else {
+        it->second.value += v + "|";
+      }
+      break;
+    }
+    case 7: {  // pop the head of a list
+      auto it = m.find(k);
+      if (it == m.end() || !IsListText(it->second.value)) break;
+      tx.apply(k, OpCode::kListPop, std::vector<std::string_view>{"L", "1"});
+      std::string& text = it->second.value;
+      text.erase(5, text.find('|', 5) - 5 + 1);
+      if (text == "list:") m.erase(it);  // an emptied list removes its key
+      break;
+    }
     case 1:
     case 2: {
       const int64_t d = pick(2) ? far : soon;
@@ -194,6 +219,7 @@ std::string RunTrial(uint64_t seed, int* crashes_in_flight, bool verbose = false
           auto it = history.back().find(k);
           std::optional<std::string> want;
           if (it != history.back().end()) want = it->second.value;
+          if (want && IsListText(*want)) want = "";  // an object's remove() value
           if (*removed != want) return where + ": remove returned the wrong value";
         }
         changes = next.erase(k) > 0;

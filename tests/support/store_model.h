@@ -69,11 +69,30 @@ inline TimedModel Unexpired(TimedModel m, int64_t now_ms) {
   return m;
 }
 
+// How a model holds a list: "list:" and the elements, each followed by '|'
+// (no string value a test writes starts with "list:").
+inline std::string ListText(const std::vector<std::string>& elements) {
+  std::string s = "list:";
+  for (const auto& e : elements) s += e + "|";
+  return s;
+}
+inline bool IsListText(const std::string& v) { return v.rfind("list:", 0) == 0; }
+
 // As ReadAll, with each key's deadline (expire_time()).
+// A list reads as ListText of its elements.
 inline TimedModel ReadAllTimed(const KvStore& store, const std::vector<std::string>& keys) {
   TimedModel m;
   for (const auto& k : keys) {
     if (auto v = store.get(k)) m[k] = Timed{*v, store.expire_time(k)};
+    std::vector<std::string> elements;
+    const Type type = store.view(k, [&](const Object& obj) {
+      if (obj.type() != Type::kList) return;
+      static_cast<const ListValue&>(obj).for_each_from(0, false, [&](std::string_view e) {
+        elements.emplace_back(e);
+        return true;
+      });
+    });
+    if (type == Type::kList) m[k] = Timed{ListText(elements), store.expire_time(k)};
   }
   if (store.size() != m.size()) m["<stray keys>"] = Timed{std::to_string(store.size() - m.size())};
   return m;
