@@ -158,16 +158,17 @@ Result<void> PutObject(KvStore& store, std::string_view key, const Object& obj, 
         return r.has_value();
       });
       break;
-    case Type::kZSet:
+    case Type::kZSet: {
       code = OpCode::kZSetAdd;
-      static_cast<const ZSetValue&>(obj).for_each_from_rank(
-          0, false, [&](std::string_view m, double score) {
-            add(EncodeScore(score));
-            add(m);
-            if (full()) flush(false);
-            return r.has_value();
-          });
+      const auto member = [&](std::string_view m, double score) {
+        add(EncodeScore(score));
+        add(m);
+        if (full()) flush(false);
+        return r.has_value();
+      };
+      static_cast<const ZSetValue&>(obj).for_each_from_rank(0, false, member);
       break;
+    }
     case Type::kList:
       code = OpCode::kListPush;
       args.emplace_back("R");
