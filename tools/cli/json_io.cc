@@ -23,8 +23,8 @@
 #include "common/escape.h"
 #include "error.h"
 #include "file_map.h"
-#include "progress.h"
 #include "mutex.h"
+#include "progress.h"
 #include "shard_map.h"
 #include "snapshot.h"
 #include "store_commands.h"
@@ -267,8 +267,8 @@ int ExportCommand(const GlobalFlags& flags, const std::string& file) {
   ProgressBar progress("export", store->size(), "keys");
   uint64_t done = 0;
   std::string scratch;
-  std::vector<std::string> page;   // the string keys of one scan page
-  std::vector<std::string> empty;  // its keys with an empty value: "" or an object
+  std::vector<std::string> page;     // the string keys of one scan page
+  std::vector<std::string> empty;    // its keys with an empty value: "" or an object
   std::vector<std::string> objects;  // keys holding a hash, list, set or sorted set
   snapshot::KeyDeadlines expires;
   uint64_t cursor = 0;

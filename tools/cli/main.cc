@@ -126,7 +126,8 @@ void AddFileCommands(CLI::App& app, Args& a) {
   import->add_option("file", a.import.file, "JSON file, or '-' for standard input")->required();
   import->add_flag("--clear", a.import.clear, "remove every key first");
   auto* exp = app.add_subcommand(
-      "export", "write the store as JSON in the snapshot's form (\"map\", \"objects\", \"expires\")");
+      "export",
+      "write the store as JSON in the snapshot's form (\"map\", \"objects\", \"expires\")");
   exp->add_option("file", a.file, "output file (default: standard output)");
 }
 

@@ -255,12 +255,12 @@ int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
     // fn runs under a shard's read lock: only collect here (it must not call
     // the store, so types and TTLs are read after), print after.
     rows.clear();
-    cursor = store->scan(cursor, std::max<std::size_t>(args.count, 1),
-                         [&](std::string_view key, std::string_view value) {
-                           if (!match_all && !common::GlobMatch(args.match, key)) return;
-                           rows.push_back({std::string(key), args.values ? std::string(value) : "",
-                                           value.empty()});
-                         });
+    cursor = store->scan(
+        cursor, std::max<std::size_t>(args.count, 1),
+        [&](std::string_view key, std::string_view value) {
+          if (!match_all && !common::GlobMatch(args.match, key)) return;
+          rows.push_back({std::string(key), args.values ? std::string(value) : "", value.empty()});
+        });
     page.clear();
     for (const Row& row : rows) {
       if (args.limit != 0 && printed >= args.limit) break;
@@ -275,7 +275,8 @@ int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
       page += common::EscapeBytes(row.key);
       if (args.values) {
         page += '\t';
-        page += type == Type::kString ? common::EscapeBytes(row.value) : ObjectSummary(type, elements);
+        page +=
+            type == Type::kString ? common::EscapeBytes(row.value) : ObjectSummary(type, elements);
       }
       if (args.ttl) {
         page += "\t" + std::to_string(RemainingMs(store->expire_time(row.key), store->now_ms()));
