@@ -297,7 +297,7 @@ TEST(Check, BadDeadlinesAreCorruptionWithSeqAndOffset) {
       << r.out;
   EXPECT_NE(
       r.out.find(batch_path + ": byte 32: corruption: seq 4: batch op 0: setx with deadline -1"),
-            std::string::npos)
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("damaged: 3 problems in 2 files checked"), std::string::npos) << r.out;
 }
@@ -309,7 +309,8 @@ TEST(Check, ManyBadDeadlinesAreCountedAfterTheFirstTen) {
   WriteFileBytes(dir.File(datadir::SegmentName(1)), testing::BuildWal(0, recs));
   auto r = RunDir(dir.path());
   EXPECT_EQ(r.rc, kExitNo) << r.out;
-  EXPECT_NE(r.out.find("corruption: 15 more records with a bad deadline or typed op"), std::string::npos)
+  EXPECT_NE(r.out.find("corruption: 15 more records with a bad deadline or typed op"),
+            std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("damaged: 11 problems"), std::string::npos) << r.out;
 }
@@ -434,10 +435,9 @@ TEST(Check, UndecodableTypedOpIsCorruptionEvenAtTheTail) {
   std::string unknown_code = TypedOp(OpCode::kSetAdd, {"m"});
   unknown_code[0] = static_cast<char>(kMaxOpCode + 1);
   const std::string path = dir.File(datadir::SegmentName(1));
-  const std::string wal = testing::BuildWal(0,
-                                            {{wal::RecordType::kSet, "a", "1"},
-                                             {wal::RecordType::kTyped, "s", unknown_code}},
-                                            &offsets);
+  const std::string wal = testing::BuildWal(
+      0, {{wal::RecordType::kSet, "a", "1"}, {wal::RecordType::kTyped, "s", unknown_code}},
+      &offsets);
   WriteFileBytes(path, wal);
   auto r = RunDir(dir.path(), {.repair = true});
   EXPECT_EQ(r.rc, kExitNo) << r.out;
@@ -485,12 +485,13 @@ TEST(Check, TornTypedRecordIsATornTail) {
 TEST(Check, SnapshotObjectsAreChecked) {
   TempDir dir;
   const std::string good = dir.File("good.json");
-  WriteFileBytes(good, R"({"version": 3, "sequence": 5, "map": {"a": "1"}, "objects": {)"
-                       R"("h": {"type": "hash", "seq": 4, "value": {"f": "\u0000b64:/w=="}},)"
-                       R"("l": {"type": "list", "seq": 5, "deadline": 1700000000000,)"
-                       R"( "value": ["x", "y"]},)"
-                       R"("s": {"type": "set", "seq": 3, "value": ["1", "2"]},)"
-                       R"("z": {"type": "zset", "seq": 5, "value": [["m", "-inf"], ["n", 2.5]]}}})");
+  WriteFileBytes(good,
+                 R"({"version": 3, "sequence": 5, "map": {"a": "1"}, "objects": {)"
+                 R"("h": {"type": "hash", "seq": 4, "value": {"f": "\u0000b64:/w=="}},)"
+                 R"("l": {"type": "list", "seq": 5, "deadline": 1700000000000,)"
+                 R"( "value": ["x", "y"]},)"
+                 R"("s": {"type": "set", "seq": 3, "value": ["1", "2"]},)"
+                 R"("z": {"type": "zset", "seq": 5, "value": [["m", "-inf"], ["n", 2.5]]}}})");
   auto r = RunFile(good);
   EXPECT_EQ(r.rc, kExitOk) << r.out;
   const struct {
@@ -511,8 +512,8 @@ TEST(Check, SnapshotObjectsAreChecked) {
   };
   for (const auto& c : cases) {
     const std::string path = dir.File("bad.json");
-    WriteFileBytes(path, std::string(R"({"version": 3, "map": {}, "objects": {"k": )") +
-                             c.object + "}}");
+    WriteFileBytes(path,
+                   std::string(R"({"version": 3, "map": {}, "objects": {"k": )") + c.object + "}}");
     r = RunFile(path);
     EXPECT_EQ(r.rc, kExitNo) << c.object << ": " << r.out;
     EXPECT_NE(r.out.find(path + ": corruption: snapshot '" + path + "': " + c.message),
