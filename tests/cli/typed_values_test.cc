@@ -8,8 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -18,6 +16,7 @@
 #include "json_io.h"
 #include "kvstore/kvstore.h"
 #include "store_commands.h"
+#include "support/object_text.h"
 #include "support/temp_dir.h"
 
 namespace kvstore::cli {
@@ -52,9 +51,9 @@ void Apply(KvStore& store, std::string_view key, OpCode code, std::vector<std::s
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
 }
 
-// Every key of the store, one sorted line each: key, type, deadline and
-// content (a hash's and a set's in sorted order, a list's and a sorted set's
-// in their own, scores exactly as %a), so two stores compare as strings.
+// Every key of the store, one sorted line each: key, deadline and content
+// (support/object_text.h for the other types), so two stores compare as
+// strings.
 std::string Canon(const KvStore& store) {
   std::vector<std::string> keys;
   uint64_t cursor = 0;
@@ -64,49 +63,12 @@ std::string Canon(const KvStore& store) {
   } while (cursor != 0);
   std::vector<std::string> lines;
   for (const std::string& key : keys) {
-    std::string line = "[" + key + "] " + std::string(TypeName(store.type(key))) + " " +
-                       std::to_string(store.expire_time(key)) + ":";
-    std::vector<std::string> items;
-    bool ordered = false;
-    const Type type = store.view(key, [&](const Object& obj) {
-      switch (obj.type()) {
-        case Type::kHash:
-          static_cast<const HashValue&>(obj).for_each([&](std::string_view f, std::string_view v) {
-            items.push_back("[" + std::string(f) + "]=[" + std::string(v) + "]");
-            return true;
-          });
-          break;
-        case Type::kSet:
-          static_cast<const SetValue&>(obj).for_each([&](std::string_view m) {
-            items.push_back("[" + std::string(m) + "]");
-            return true;
-          });
-          break;
-        case Type::kList:
-          ordered = true;
-          static_cast<const ListValue&>(obj).for_each_from(0, false, [&](std::string_view v) {
-            items.push_back("[" + std::string(v) + "]");
-            return true;
-          });
-          break;
-        case Type::kZSet:
-          ordered = true;
-          static_cast<const ZSetValue&>(obj).for_each_from_rank(
-              0, false, [&](std::string_view m, double score) {
-                char buf[64];
-                std::snprintf(buf, sizeof buf, "%a", score);
-                items.push_back("[" + std::string(m) + "]@" + buf);
-                return true;
-              });
-          break;
-        default:
-          break;
-      }
-    });
-    if (type == Type::kString) items.push_back("[" + store.get(key).value_or("?") + "]");
-    if (!ordered) std::sort(items.begin(), items.end());
-    for (const std::string& item : items) line += " " + item;
-    lines.push_back(line);
+    std::string content;
+    if (store.view(key, [&](const Object& obj) { content = kvstore::testing::ObjectText(obj); }) ==
+        Type::kString) {
+      content = "string:" + store.get(key).value_or("?");
+    }
+    lines.push_back("[" + key + "] " + std::to_string(store.expire_time(key)) + " " + content);
   }
   std::sort(lines.begin(), lines.end());
   std::string out;
@@ -214,10 +176,10 @@ TEST(TypedValues, ImportReplacesWhatTheKeyHeld) {
   ::testing::internal::GetCapturedStderr();
   KvStore store = Open(dir);
   EXPECT_EQ(Canon(store),
-            "[h] hash -1: [f]=[v]\n"  // the string's deadline went with it
-            "[keep] hash -1: [f]=[v]\n"
-            "[l] list -1: [new]\n"  // replaced, not appended to
-            "[s] string -1: [now a string]\n");
+            "[h] -1 hash:1:f1:v\n"  // the string's deadline went with it
+            "[keep] -1 hash:1:f1:v\n"
+            "[l] -1 list:3:new\n"  // replaced, not appended to
+            "[s] -1 string:now a string\n");
   ASSERT_TRUE(store.close().has_value());
 }
 
@@ -234,7 +196,7 @@ TEST(TypedValues, ImportSkipsObjectsWhoseDeadlineHasPassed) {
                                                           " (skipped 1 whose deadline has passed)"),
             std::string::npos);
   KvStore store = Open(dir);
-  EXPECT_EQ(Canon(store), "[here] zset " + std::to_string(kFarFuture) + ": [m]@inf\n");
+  EXPECT_EQ(Canon(store), "[here] " + std::to_string(kFarFuture) + " zset:1:m@inf\n");
   ASSERT_TRUE(store.close().has_value());
 }
 
