@@ -92,7 +92,7 @@ void AddStoreCommands(CLI::App& app, Args& a) {
   auto* del = app.add_subcommand("del", "remove keys; prints how many existed");
   del->add_option("keys", a.keys, "the keys")->required();
   app.add_subcommand("size", "print the number of keys");
-  auto* scan = app.add_subcommand("scan", "list keys, one per line, escaped (docs/CLI.md)");
+  auto* scan = app.add_subcommand("scan", "list keys of every type, one per line, escaped (docs/CLI.md)");
   scan->add_option("--match", a.scan.match, "only keys matching this glob (* ? [a-z] \\x)");
   scan->add_option("--count", a.scan.count, "keys per internal page, as Redis SCAN COUNT")
       ->capture_default_str()
