@@ -164,25 +164,24 @@ void SetShardHookForTesting(std::function<void(std::size_t)> hook) {
   shard_hook = hook ? new std::function<void(std::size_t)>(std::move(hook)) : nullptr;
 }
 
-namespace {
-// One object as its "objects" member (snapshot.h).
-void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std::string* scratch) {
-  WriteText(w, c.key, true, scratch);
+void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t deadline,
+                 uint64_t seq, std::string* scratch) {
+  WriteText(w, key, true, scratch);
   w.StartObject();
   w.Key("type");
-  const std::string_view type = TypeName(c.obj->type());
+  const std::string_view type = TypeName(obj.type());
   w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
   w.Key("seq");
   w.Uint64(seq);
-  if (c.deadline != 0) {
+  if (deadline != 0) {
     w.Key("deadline");
-    w.Int64(c.deadline);
+    w.Int64(deadline);
   }
   w.Key("value");
-  switch (c.obj->type()) {
+  switch (obj.type()) {
     case Type::kHash:
       w.StartObject();
-      static_cast<const HashValue&>(*c.obj).for_each([&](std::string_view f, std::string_view v) {
+      static_cast<const HashValue&>(obj).for_each([&](std::string_view f, std::string_view v) {
         WriteText(w, f, true, scratch);
         WriteText(w, v, false, scratch);
         return true;
@@ -191,7 +190,7 @@ void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std:
       break;
     case Type::kSet:
       w.StartArray();
-      static_cast<const SetValue&>(*c.obj).for_each([&](std::string_view m) {
+      static_cast<const SetValue&>(obj).for_each([&](std::string_view m) {
         WriteText(w, m, false, scratch);
         return true;
       });
@@ -199,7 +198,7 @@ void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std:
       break;
     case Type::kList: {
       w.StartArray();
-      static_cast<const ListValue&>(*c.obj).for_each_from(0, false, [&](std::string_view v) {
+      static_cast<const ListValue&>(obj).for_each_from(0, false, [&](std::string_view v) {
         WriteText(w, v, false, scratch);
         return true;
       });
@@ -208,7 +207,7 @@ void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std:
     }
     case Type::kZSet:
       w.StartArray();
-      static_cast<const ZSetValue&>(*c.obj).for_each_from_rank(
+      static_cast<const ZSetValue&>(obj).for_each_from_rank(
           0, false, [&](std::string_view m, double score) {
             w.StartArray();
             WriteText(w, m, false, scratch);
@@ -228,7 +227,6 @@ void WriteObject(JsonWriter& w, const ShardCopy::Captured& c, uint64_t seq, std:
   }
   w.EndObject();
 }
-}  // namespace
 
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
                    const std::function<uint64_t()>& last_seq) {
@@ -284,7 +282,7 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
         w.StartObject();
         any = true;
       }
-      WriteObject(w, c, captured, &scratch);
+      WriteObject(w, c.key, *c.obj, c.deadline, captured, &scratch);
       if (sb.GetSize() >= kFlushBytes) KV_RETURN_IF_ERROR(Flush(sb, file));
     }
   }

@@ -54,6 +54,11 @@ void WriteText(JsonWriter& w, std::string_view bytes, bool is_key, std::string* 
 using KeyDeadlines = std::vector<std::pair<std::string, int64_t>>;
 // Writes the "expires" member (key -> deadline); nothing when there are none.
 void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scratch);
+// Writes one member of "objects": key, then {"type", "seq", ["deadline",]
+// "value"} as the file comment describes (deadline 0: none). seq is the
+// object's replay floor: the last WAL record its content includes.
+void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t deadline,
+                 uint64_t seq, std::string* scratch);
 
 // Serialises the map shard by shard to file. Each shard's live entries are
 // copied under its shared lock (a memcpy per entry), then encoded and written

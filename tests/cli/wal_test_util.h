@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "object.h"
 #include "wal_format.h"
 
 namespace kvstore::cli::testing {
@@ -42,6 +43,14 @@ inline std::string BuildBatchWal(uint64_t base_seq, const std::vector<wal::Batch
   std::string rec;
   wal::FinishRecord(base_seq + 1, wal::EncodeBatchRecord(ops.data(), ops.size(), &rec), &rec);
   return wal::EncodeFileHeader(base_seq) + rec;
+}
+
+// A typed op's bytes (the value of a kTyped record or batch op).
+inline std::string TypedOp(OpCode code, const std::vector<std::string>& args) {
+  std::vector<std::string_view> views(args.begin(), args.end());
+  std::string out;
+  EncodeOp(code, views, &out);
+  return out;
 }
 
 // n set records "k<i>" = "value <i>".

@@ -21,6 +21,7 @@
 
 #include "kvstore/kvstore.h"
 #include "support/fault_injection_fs.h"
+#include "support/object_text.h"
 
 #define FUZZ_CHECK(cond)                                                          \
   do {                                                                            \
@@ -34,14 +35,23 @@
 
 namespace kvstore::fuzz {
 
-using Model = std::map<std::string, std::string>;
-
 // The stores' clock, which stands still (2023-11-14), so that which deadlines
 // have passed depends on the input alone.
 inline constexpr int64_t kFuzzNowMs = 1'700'000'000'000;
 
-// Key -> (value, deadline in Unix ms; 0: none, as in the WAL and the map).
-using TimedModel = std::map<std::string, std::pair<std::string, int64_t>>;
+// What a key must hold: a string (value) or, when obj is set, a hash, list,
+// set or sorted set; and its deadline in Unix ms (0: none, as in the WAL and
+// the map). Objects compare by content (support/object_text.h).
+struct ModelValue {
+  std::string value;
+  int64_t deadline = 0;
+  std::shared_ptr<Object> obj;
+  bool operator==(const ModelValue& o) const {
+    if (deadline != o.deadline || (obj == nullptr) != (o.obj == nullptr)) return false;
+    return obj ? testing::ObjectText(*obj) == testing::ObjectText(*o.obj) : value == o.value;
+  }
+};
+using TimedModel = std::map<std::string, ModelValue>;
 
 // Whether an entry with this deadline is visible at kFuzzNowMs.
 inline bool LiveAtFuzzNow(int64_t deadline) { return deadline == 0 || deadline >= kFuzzNowMs; }
@@ -62,37 +72,38 @@ inline Options MemOptions(std::shared_ptr<testing::FaultInjectionFs> fs,
   return o;
 }
 
-// The store holds exactly `model`: same size, every model key has its value.
-inline void CheckStoreEquals(const KvStore& store, const Model& model) {
-  FUZZ_CHECK(store.size() == model.size());
-  for (const auto& [k, v] : model) {
-    auto got = store.get(k);
-    FUZZ_CHECK(got.has_value());
-    FUZZ_CHECK(*got == v);
-  }
-}
-
 // The store holds exactly the entries of `model` that are live at
-// kFuzzNowMs, each with its deadline.
+// kFuzzNowMs, each with its type, content and deadline.
 inline void CheckStoreEquals(const KvStore& store, const TimedModel& model) {
-  Model live;
-  for (const auto& [k, vd] : model) {
-    if (!LiveAtFuzzNow(vd.second)) {
+  std::size_t live = 0;
+  for (const auto& [k, mv] : model) {
+    if (!LiveAtFuzzNow(mv.deadline)) {
+      FUZZ_CHECK(store.type(k) == Type::kNone);
       FUZZ_CHECK(!store.get(k).has_value());
       FUZZ_CHECK(store.expire_time(k) == kKeyAbsent);
       continue;
     }
-    live.emplace(k, vd.first);
-    FUZZ_CHECK(store.expire_time(k) == (vd.second == 0 ? kNoExpiry : vd.second));
+    ++live;
+    FUZZ_CHECK(store.expire_time(k) == (mv.deadline == 0 ? kNoExpiry : mv.deadline));
+    if (mv.obj) {
+      std::string text;
+      const Type type = store.view(k, [&](const Object& obj) { text = testing::ObjectText(obj); });
+      FUZZ_CHECK(type == mv.obj->type());
+      FUZZ_CHECK(text == testing::ObjectText(*mv.obj));
+    } else {
+      auto got = store.get(k);
+      FUZZ_CHECK(got.has_value());
+      FUZZ_CHECK(*got == mv.value);
+    }
   }
-  CheckStoreEquals(store, live);
+  FUZZ_CHECK(store.size() == live);
 }
 
 // Whether some entry of `model` has expired at kFuzzNowMs (an open then
 // logs removes for them, so the store's sequence moves on).
 inline bool AnyExpired(const TimedModel& model) {
-  for (const auto& [k, vd] : model) {
-    if (!LiveAtFuzzNow(vd.second)) return true;
+  for (const auto& [k, mv] : model) {
+    if (!LiveAtFuzzNow(mv.deadline)) return true;
   }
   return false;
 }

@@ -7,12 +7,13 @@
 //   - loading never crashes; it succeeds exactly when snapshot::Load (the
 //     parser alone) does, and a failure is kCorruption;
 //   - on success the store holds exactly what the parser read (no WAL
-//     records to replay), deadlines from "expires" included; the clock
+//     records to replay): strings, deadlines from "expires", and the
+//     hashes, lists, sets and sorted sets of "objects" with theirs; the clock
 //     stands still at kFuzzNowMs, so keys whose deadline has passed must be
 //     absent (the load removes them, logging removes that move the sequence
 //     on);
 //   - save_to_file succeeds and writes valid UTF-8, which parses back to the
-//     same keys, values and deadlines (the live ones) and the store's
+//     same keys, values, objects and deadlines (the live ones) and the store's
 //     sequence number (round trip);
 //   - the saved snapshot loads through the public API again, and a set()
 //     made after that load survives a close and another load (the WAL
@@ -37,13 +38,21 @@ constexpr char kSnap[] = "in.json";
 constexpr char kSnap2[] = "out.json";
 constexpr char kWal[] = "fuzz.wal";
 
-// The map's entries with their deadlines (0: none). Not shared: no locks.
+// The map's entries with their deadlines (0: none), objects as copies. Not
+// shared: no locks.
 TimedModel Dump(const ShardMap& map) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   TimedModel m;
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     for (const char* e : map.shard(i).set) {
-      auto [it, inserted] =
-          m.emplace(Entry::Key(e), std::make_pair(std::string(Entry::Value(e)), Entry::Deadline(e)));
+      ModelValue mv{"", Entry::Deadline(e), nullptr};
+      if (Entry::IsObject(e)) {
+        const Object& obj = *Entry::GetObject(e);
+        FUZZ_CHECK(obj.size() > 0);  // the store keeps no empty object
+        mv.obj = obj.Clone();
+      } else {
+        mv.value = Entry::Value(e);
+      }
+      auto [it, inserted] = m.emplace(Entry::Key(e), std::move(mv));
       FUZZ_CHECK(inserted);  // a key lives in one shard, once
       if (Entry::HasDeadline(e)) FUZZ_CHECK(Entry::Deadline(e) > 0);  // the loader's rule
     }
@@ -53,8 +62,8 @@ TimedModel Dump(const ShardMap& map) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 
 TimedModel Live(const TimedModel& m) {
   TimedModel live;
-  for (const auto& [k, vd] : m) {
-    if (LiveAtFuzzNow(vd.second)) live.emplace(k, vd);
+  for (const auto& [k, mv] : m) {
+    if (LiveAtFuzzNow(mv.deadline)) live.emplace(k, mv);
   }
   return live;
 }
@@ -118,7 +127,7 @@ void Check(std::string_view input) {
   FUZZ_CHECK(store.set(probe_key, probe_value).has_value());
   FUZZ_CHECK(store.close().has_value());
   TimedModel after = model;
-  after[probe_key] = {probe_value, 0};
+  after[probe_key] = ModelValue{probe_value, 0, nullptr};
 
   auto again = KvStore::load_from_file(kSnap2, kWal, MemOptions(fs));
   if (Verbose() && !again) {

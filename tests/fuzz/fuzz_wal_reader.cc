@@ -19,8 +19,10 @@
 //          (the valid prefix), deadlines included (setx, expire and batch
 //          ops 5/6; the clock stands still at kFuzzNowMs, so keys whose
 //          deadline has passed must be absent: the open removes them, with
-//          logged removes that move the sequence on), and recovery_stats()
-//          describes the scan;
+//          logged removes that move the sequence on), hashes, lists, sets
+//          and sorted sets included (typed ops, alone and in batches, as
+//          docs/FORMATS.md defines them), and recovery_stats() describes the
+//          scan;
 //        - point-in-time keeps the dropped bytes in <wal>.dropped-<offset>;
 //        - a set() after the open, then close and a strict reopen, shows the
 //          prefix plus the new value, with a clean log end (the log continues
@@ -36,6 +38,7 @@
 
 #include "coding.h"
 #include "fuzz_check.h"
+#include "object.h"
 #include "wal_format.h"
 #include "wal_reader.h"
 
@@ -77,25 +80,54 @@ uint64_t LastNonZero(std::string_view s) {
   return n;
 }
 
+// Replay's meaning of a typed op (docs/FORMATS.md): an absent or expired
+// key gets a new object; a key of another type, or arguments that do not fit
+// the op, leave everything as it was; an object left empty goes with its key.
+void ApplyTyped(const std::string& key, std::string_view op, TimedModel* m) {
+  OpCode code;
+  std::vector<std::string_view> args;
+  FUZZ_CHECK(DecodeOp(op, &code, &args));  // ScanLog delivers only well-formed ops
+  std::string why;
+  auto it = m->find(key);
+  if (it != m->end() && !LiveAtFuzzNow(it->second.deadline)) {
+    m->erase(it);
+    it = m->end();
+  }
+  if (it == m->end()) {
+    std::shared_ptr<Object> obj = NewObject(OpType(code));
+    if (ApplyOp(obj.get(), code, args, EncodingLimits{}, &why) && obj->size() > 0) {
+      (*m)[key] = ModelValue{"", 0, std::move(obj)};
+    }
+    return;
+  }
+  Object* obj = it->second.obj.get();
+  if (obj == nullptr || obj->type() != OpType(code)) return;
+  if (ApplyOp(obj, code, args, EncodingLimits{}, &why) && obj->size() == 0) m->erase(it);
+}
+
 // Replay's meaning of one op (docs/FORMATS.md): a deadline of 0 is none; an
-// expire of an absent key does nothing.
+// expire of an absent key does nothing; set, setx, remove and clear act on
+// keys of every type.
 void ApplyOp(wal::RecordType type, std::string_view key, std::string_view value,
              int64_t deadline, TimedModel* m) {
   switch (type) {
     case wal::RecordType::kSet:
-      (*m)[std::string(key)] = {std::string(value), 0};
+      (*m)[std::string(key)] = ModelValue{std::string(value), 0, nullptr};
       break;
     case wal::RecordType::kSetExpiring:
-      (*m)[std::string(key)] = {std::string(value), deadline};
+      (*m)[std::string(key)] = ModelValue{std::string(value), deadline, nullptr};
       break;
     case wal::RecordType::kExpire:
-      if (auto it = m->find(std::string(key)); it != m->end()) it->second.second = deadline;
+      if (auto it = m->find(std::string(key)); it != m->end()) it->second.deadline = deadline;
       break;
     case wal::RecordType::kRemove:
       m->erase(std::string(key));
       break;
     case wal::RecordType::kClear:
       m->clear();
+      break;
+    case wal::RecordType::kTyped:
+      ApplyTyped(std::string(key), value, m);
       break;
     case wal::RecordType::kBatch:
       __builtin_trap();  // not an op
@@ -145,7 +177,7 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
   // whose deadline has passed.
   CheckStoreEquals(store, model);
   for (const auto& k : touched) {
-    if (!model.contains(k)) FUZZ_CHECK(!store.get(k).has_value());
+    if (!model.contains(k)) FUZZ_CHECK(store.type(k) == Type::kNone);
   }
   const RecoveryStats st = store.recovery_stats();
   FUZZ_CHECK(st.records_replayed == scan->records);
@@ -192,10 +224,10 @@ bool CheckOpen(std::string_view image, RecoveryMode mode, const Result<wal::Scan
     FUZZ_CHECK(std::string_view(*contents).substr(0, scan->valid_end) == prefix);
   }
   TimedModel after;
-  for (const auto& [k, vd] : model) {
-    if (LiveAtFuzzNow(vd.second)) after.emplace(k, vd);  // the others were removed
+  for (const auto& [k, mv] : model) {
+    if (LiveAtFuzzNow(mv.deadline)) after.emplace(k, mv);  // the others were removed
   }
-  after[probe_key] = {probe_value, 0};
+  after[probe_key] = ModelValue{probe_value, 0, nullptr};
 
   auto again = KvStore::open(kWal, MemOptions(fs, RecoveryMode::kStrict));
   if (Verbose() && !again) {
@@ -258,7 +290,7 @@ void CheckImage(std::string_view image) {
       FUZZ_CHECK(rec.offset == expect_off);
       FUZZ_CHECK(rec.seq == expect_seq);
       const auto t = static_cast<int>(rec.type);
-      FUZZ_CHECK(t >= 1 && t <= 6);
+      FUZZ_CHECK(t >= 1 && t <= 7);
       const bool batch = rec.type == wal::RecordType::kBatch;
       if (!wal::HasValue(rec.type) && !batch) FUZZ_CHECK(rec.value.empty());
       if (rec.type == wal::RecordType::kClear || batch) FUZZ_CHECK(rec.key.empty());

@@ -9,6 +9,7 @@
 // errors. Every file stays below 4 KiB. The output is committed under
 // tests/fuzz/corpus/; rerun after a format change.
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,9 +19,11 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "coding.h"
 #include "kvstore/kvstore.h"
+#include "object.h"
 #include "support/fault_injection_fs.h"
 #include "wal_format.h"
 
@@ -97,6 +100,63 @@ void Reseal(std::string* w, std::size_t off) {
   kvstore::PutFixed32(w->data() + off + 4,
                       kvstore::wal::RecordChecksum(XXH3_64bits(body + 8, len - 8),
                                                    kvstore::GetFixed64(body)));
+}
+
+// One typed op on key (Transaction::apply through KvStore::apply).
+void Op(KvStore& s, std::string_view key, kvstore::OpCode code, std::vector<std::string> args) {
+  std::vector<std::string_view> views(args.begin(), args.end());
+  Ok(s.apply(key, code, views), "apply");
+}
+
+std::string Score(double d) { return kvstore::EncodeScore(d); }
+
+// A typed record with `op` as its bytes, appended to a closed log image as
+// its next record (a record no writer produces: bad arguments, an unknown
+// op code).
+std::string AppendTyped(const std::string& w, std::string_view key, const std::string& op) {
+  std::string rec;
+  const uint64_t hash = kvstore::wal::EncodeRecord(kvstore::wal::RecordType::kTyped, key, op, &rec);
+  kvstore::wal::FinishRecord(RecordOffsets(w).size() + 1, hash, &rec);
+  return w + rec;
+}
+
+std::string EncodedOp(kvstore::OpCode code, std::vector<std::string> args) {
+  std::vector<std::string_view> views(args.begin(), args.end());
+  std::string op;
+  kvstore::EncodeOp(code, views, &op);
+  return op;
+}
+
+// Every typed op, on every type: creation, updates, emptied objects, a
+// string overwriting an object, deadlines (one expired at the fuzzers' time).
+void TypedOps(KvStore& s) {
+  using kvstore::OpCode;
+  Op(s, "h", OpCode::kHashSet, {"f1", "v1", "f2", std::string("\0\xff", 2)});
+  Op(s, "h", OpCode::kHashSet, {"f1", "again", "f3", ""});
+  Op(s, "h", OpCode::kHashDel, {"f2", "absent"});
+  Op(s, "ints", OpCode::kSetAdd, {"1", "-7", "42"});
+  Op(s, "ints", OpCode::kSetAdd, {"not an int"});  // leaves the intset
+  Op(s, "ints", OpCode::kSetRem, {"42"});
+  Op(s, "z", OpCode::kZSetAdd,
+     {Score(1.5), "m", Score(-INFINITY), "lo", Score(INFINITY), "hi", Score(-0.0), "zero"});
+  Op(s, "z", OpCode::kZSetAdd, {Score(2.5), "m"});
+  Op(s, "z", OpCode::kZSetRem, {"lo", "absent"});
+  Op(s, "l", OpCode::kListPush, {"R", "a", "b", "c", "a"});
+  Op(s, "l", OpCode::kListPush, {"L", "x", "y"});
+  Op(s, "l", OpCode::kListPop, {"R", "1"});
+  Op(s, "l", OpCode::kListSet, {"1", "set"});
+  Op(s, "l", OpCode::kListInsert, {"2", "ins"});
+  Op(s, "l", OpCode::kListRem, {"-1", "a"});
+  Op(s, "l", OpCode::kListTrim, {"0", "3"});
+  Op(s, "gone", OpCode::kSetAdd, {"m"});
+  Op(s, "gone", OpCode::kSetRem, {"m"});  // emptied: the key goes
+  Op(s, "replaced", OpCode::kListPush, {"R", "e"});
+  Ok(s.set("replaced", "now a string"), "set");
+  Op(s, "later", OpCode::kHashSet, {"f", "v"});
+  Ok(s.expire_at("later", kLater), "expire_at");
+  Op(s, "past", OpCode::kListPush, {"L", "e"});
+  Ok(s.expire_at("past", kPast), "expire_at");
+  Op(s, std::string("\0bin\xff", 5), OpCode::kSetAdd, {std::string("\0b64:", 5), "\xc3\x28"});
 }
 
 void WalCorpus() {
@@ -180,6 +240,46 @@ void WalCorpus() {
              "update");
         }));
 
+  // Typed values (version 3 records): typed ops alone and in batches.
+  const std::string typed = MakeWal(TypedOps);
+  Write("wal", "typed_ops", typed);
+  Write("wal", "typed_batch", MakeWal([&](KvStore& s) {
+          using kvstore::OpCode;
+          Op(s, "l", OpCode::kListPush, {"R", "1", "2", "3"});
+          Ok(s.update({"l", "m", "h"},
+                      [](kvstore::Transaction& t) {
+                        // Read before write, as a command does: LMOVE-like.
+                        const std::string head(
+                            static_cast<const kvstore::ListValue*>(t.object("l"))->at(0));
+                        std::vector<std::string_view> pop = {"L", "1"};
+                        t.apply("l", OpCode::kListPop, pop);
+                        std::vector<std::string_view> push = {"R", head};
+                        t.apply("m", OpCode::kListPush, push);
+                        std::vector<std::string_view> hset = {"moved", head};
+                        t.apply("h", OpCode::kHashSet, hset);
+                        t.expire_at("h", kLater);
+                      }),
+             "update");
+          const auto flush_then_add = [](kvstore::Transaction& t) {
+            t.clear();
+            std::vector<std::string_view> add = {"after the clear"};
+            t.apply("s", OpCode::kSetAdd, add);
+          };
+          Ok(s.update_all(flush_then_add), "update_all");
+        }));
+  // Well-framed typed records that no writer produces: replay skips them.
+  Write("wal", "typed_bad_args",
+        AppendTyped(AppendTyped(typed, "z", EncodedOp(kvstore::OpCode::kZSetAdd, {"1.5", "m"})),
+                    "l", EncodedOp(kvstore::OpCode::kListSet, {"99", "x"})));
+  Write("wal", "typed_wrong_type",
+        AppendTyped(typed, "h", EncodedOp(kvstore::OpCode::kListPush, {"R", "x"})));
+  // An op code this build does not know, and trailing bytes: malformed.
+  std::string unknown = EncodedOp(kvstore::OpCode::kSetAdd, {"m"});
+  unknown[0] = static_cast<char>(kvstore::kMaxOpCode + 1);
+  Write("wal", "typed_unknown_op_code", AppendTyped(typed, "s", unknown));
+  Write("wal", "typed_trailing_bytes",
+        AppendTyped(typed, "s", EncodedOp(kvstore::OpCode::kSetAdd, {"m"}) + "x"));
+
   // A checkpointed log (base_seq > 0) holding the writes after the snapshot.
   std::string snap;
   const std::string checkpointed = MakeWal(
@@ -218,7 +318,8 @@ void WalCorpus() {
   c.erase(offs[3], offs[4] - offs[3]);  // a lost record: a sequence gap
   Write("wal", "sequence_gap", c);
   c = mixed;
-  c[offs[1] + 16] = 7;  // unknown type, checksum recomputed
+  // An unknown type (one past the last), checksum recomputed.
+  c[offs[1] + 16] = static_cast<char>(kvstore::wal::RecordType::kTyped) + 1;
   Reseal(&c, offs[1]);
   Write("wal", "unknown_type", c);
   c = mixed;
@@ -229,15 +330,13 @@ void WalCorpus() {
   c = basic;
   c[0] = 'X';
   Write("wal", "bad_magic", c);
-  // Version 1 (sets only) is still read; version 3 is from the future.
-  c = basic;
-  kvstore::PutFixed32(c.data() + 8, 1);
-  kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
-  Write("wal", "version_1", c);
-  c = basic;
-  kvstore::PutFixed32(c.data() + 8, 3);
-  kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
-  Write("wal", "version_3", c);
+  // Versions 1 and 2 are still read; version 4 is from the future.
+  for (uint32_t version : {1u, 2u, kvstore::wal::kVersion + 1}) {
+    c = basic;
+    kvstore::PutFixed32(c.data() + 8, version);
+    kvstore::PutFixed32(c.data() + 24, static_cast<uint32_t>(XXH3_64bits(c.data(), 24)));
+    Write("wal", "version_" + std::to_string(version), c);
+  }
   c = basic;
   c[25] ^= 1;
   Write("wal", "bad_header_crc", c);
@@ -289,6 +388,8 @@ void SnapshotCorpus() {
           Ok(s.set_expiring(std::string("\0k\xff", 3), "binary key", kLater + 1), "set_expiring");
         }));
 
+  Write("snapshot", "objects.json", save(TypedOps));
+
   // Other accepted forms, written by hand.
   Write("snapshot", "seed_map_form.json", "{\"map\": {\"a\": \"1\", \"b\": \"2\"}}");
   Write("snapshot", "flat_form.json", "{\"name\": \"kvstore\", \"lang\": \"c++\"}\n");
@@ -310,7 +411,38 @@ void SnapshotCorpus() {
   Write("snapshot", "err_bad_base64.json", "{\"map\": {\"k\": \"\\u0000b64:@@@\"}}");
   Write("snapshot", "expires_first.json",
         "{\"expires\": {\"k\": 1700000000000}, \"version\": 2, \"map\": {\"k\": \"v\", \"j\": \"w\"}}");
-  Write("snapshot", "err_version_3.json", "{\"version\": 3, \"map\": {}}");
+  Write("snapshot", "err_version_4.json", "{\"version\": 4, \"map\": {}}");
+  // "objects" (version 3), by hand: every type, duplicates (the last wins),
+  // scores of every form, a key also in "map", and the errors.
+  Write("snapshot", "objects_forms.json",
+        "{\"version\": 3, \"sequence\": 4, \"map\": {\"both\": \"string\"}, \"objects\": {\n"
+        " \"h\": {\"type\": \"hash\", \"seq\": 4, \"value\": {\"f\": \"1\", \"f\": \"2\", "
+        "\"\\u0000b64:/w==\": \"\\u0000b64:AA==\"}},\n"
+        " \"l\": {\"seq\": 9, \"type\": \"list\", \"deadline\": 1800000000000, "
+        "\"value\": [\"a\", \"a\", \"\"]},\n"
+        " \"s\": {\"type\": \"set\", \"value\": [\"1\", \"1\", \"x\"]},\n"
+        " \"old\": {\"type\": \"set\", \"seq\": 1, \"deadline\": 1600000000000, \"value\": "
+        "[\"m\"]},\n"
+        " \"z\": {\"type\": \"zset\", \"seq\": 4, \"value\": [[\"m\", 1], [\"m\", -2.5e-3], "
+        "[\"n\", \"inf\"], [\"o\", \"-inf\"], [\"p\", 1e308]]},\n"
+        " \"both\": {\"type\": \"hash\", \"seq\": 4, \"value\": {\"k\": \"v\"}}}}");
+  Write("snapshot", "err_object_unknown_type.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"stream\", \"value\": []}}}");
+  Write("snapshot", "err_object_empty.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"list\", \"value\": []}}}");
+  Write("snapshot", "err_object_value_first.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"value\": [\"a\"], \"type\": \"set\"}}}");
+  Write("snapshot", "err_object_no_value.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"set\", \"seq\": 1}}}");
+  Write("snapshot", "err_zset_score.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"zset\", \"value\": [[\"m\", \"nan\"]]}}}");
+  Write("snapshot", "err_zset_pair.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"zset\", \"value\": [[\"m\", 1, 2]]}}}");
+  Write("snapshot", "err_hash_value_number.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"hash\", \"value\": {\"f\": 1}}}}");
+  Write("snapshot", "err_object_deadline.json",
+        "{\"map\": {}, \"objects\": {\"k\": {\"type\": \"set\", \"deadline\": 0, \"value\": "
+        "[\"m\"]}}}");
   Write("snapshot", "err_expires_zero.json", "{\"map\": {\"k\": \"v\"}, \"expires\": {\"k\": 0}}");
   Write("snapshot", "err_expires_not_in_map.json",
         "{\"map\": {\"k\": \"v\"}, \"expires\": {\"x\": 1800000000000}}");

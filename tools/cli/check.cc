@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.h"
 #include "data_dir.h"  // the library's (src/): MANIFEST format
+#include "decimal.h"   // the library's (src/): the ops' decimal arguments
 #include "dir_layout.h"
 #include "error.h"
 #include "file_map.h"
+#include "object.h"  // the library's (src/): typed ops
 #include "progress.h"
 #include "shard_map.h"
 #include "snapshot.h"
@@ -39,33 +42,118 @@ struct WalState {
   bool corrupt() const { return !header_ok || scan.end == wal::End::kCorrupt; }
 };
 
-// What is wrong with a record's deadlines (setx: a Unix ms > 0; expire: >= 0,
-// 0 clearing the deadline; the same for the ops of a batch), or "".
-std::string BadDeadline(const wal::RecordView& rec) {
-  const auto check = [](wal::RecordType type, int64_t deadline) -> std::string {
-    if (type == wal::RecordType::kSetExpiring && deadline <= 0) {
-      return "setx with deadline " + std::to_string(deadline) + " (must be a Unix time in ms > 0)";
+// What is wrong with a deadline (setx: a Unix ms > 0; expire: >= 0, 0
+// clearing the deadline), or "".
+std::string BadDeadline(wal::RecordType type, int64_t deadline) {
+  if (type == wal::RecordType::kSetExpiring && deadline <= 0) {
+    return "setx with deadline " + std::to_string(deadline) + " (must be a Unix time in ms > 0)";
+  }
+  if (type == wal::RecordType::kExpire && deadline < 0) {
+    return "expire with deadline " + std::to_string(deadline) +
+           " (must be a Unix time in ms, or 0 to clear)";
+  }
+  return "";
+}
+
+// What is wrong with a well-formed typed op's arguments, or "". The op is
+// applied to an empty object of its type, which checks every argument
+// before it changes anything (object.h ApplyOp). Only whether an index fits
+// the list depends on the list, which a check without replay cannot know:
+// for LSET and LINSERT the index need only be a decimal >= 0.
+std::string BadTypedArgs(std::string_view op) {
+  OpCode code;
+  std::vector<std::string_view> args;
+  if (!DecodeOp(op, &code, &args)) return "malformed typed op";  // the reader refuses these
+  std::string why;
+  if (code == OpCode::kListSet || code == OpCode::kListInsert) {
+    int64_t index;
+    if (args.size() != 2) {
+      return "typed op: " + std::string(code == OpCode::kListSet ? "ListSet" : "ListInsert") +
+             " needs an index and an element";
     }
-    if (type == wal::RecordType::kExpire && deadline < 0) {
-      return "expire with deadline " + std::to_string(deadline) +
-             " (must be a Unix time in ms, or 0 to clear)";
+    if (!ParseCanonicalInt64(args[0], &index) || index < 0) {
+      return "typed op with a list index that is not a decimal >= 0";
     }
     return "";
+  }
+  auto obj = NewObject(OpType(code));
+  if (ApplyOp(obj.get(), code, args, EncodingLimits{}, &why)) return "";
+  return "typed op: " + why;
+}
+
+// What is wrong with a well-framed record that the store would replay but
+// no writer produces (a bad deadline, a typed op whose arguments do not fit
+// it), or "". For a batch, the first op at fault.
+std::string BadRecord(const wal::RecordView& rec) {
+  const auto check = [](wal::RecordType type, int64_t deadline, std::string_view value) {
+    return type == wal::RecordType::kTyped ? BadTypedArgs(value) : BadDeadline(type, deadline);
   };
   std::string why;
   if (rec.type != wal::RecordType::kBatch) {
-    why = check(rec.type, rec.deadline);
+    why = check(rec.type, rec.deadline, rec.value);
   } else {
     std::string grammar;  // the reader has validated the batch already
+    std::size_t i = 0;
     wal::ForEachBatchOp(rec.value, &grammar, [&](const wal::BatchOp& op) {
-      if (why.empty()) why = check(op.type, op.deadline);
+      if (why.empty()) {
+        why = check(op.type, op.deadline, op.value);
+        if (!why.empty()) why = "batch op " + std::to_string(i) + ": " + why;
+      }
+      ++i;
     });
-    if (!why.empty()) why = "batch op " + why;
   }
   return why.empty() ? why : "corruption: seq " + std::to_string(rec.seq) + ": " + why;
 }
 
-// Bad deadlines reported one by one per file; the rest are counted.
+// Why a typed op's bytes do not decode (object.h EncodeOp's form).
+std::string TypedOpFault(std::string_view op) {
+  if (op.empty()) return "an empty typed op";
+  const auto code = static_cast<uint8_t>(op[0]);
+  if (code == 0 || code > kMaxOpCode) {
+    return "a typed op with unknown op code " + std::to_string(code) + " (this build knows 1 to " +
+           std::to_string(kMaxOpCode) + ")";
+  }
+  return "a typed op whose argument list is truncated or has trailing bytes";
+}
+
+// If the record at off is framed and its checksum holds, yet the reader
+// refused it (an unknown record type, a malformed typed op...): what is
+// wrong with it. A checksum that holds means the bytes are the ones written,
+// so this is not an interrupted append but a record from a newer kvstore or
+// a bug; cutting it off would lose an acknowledged write. nullopt when the
+// framing or checksum fails (or the record is fine).
+std::optional<std::string> ContentFault(std::string_view data, uint64_t off) {
+  if (off + wal::kRecordHeaderSize > data.size()) return std::nullopt;
+  const char* p = data.data() + off;
+  const uint32_t len = GetFixed32(p);
+  if (len < wal::kBodyPrefixSize || len > wal::kMaxBodySize ||
+      data.size() - off - wal::kRecordHeaderSize < len) {
+    return std::nullopt;
+  }
+  const char* body = p + wal::kRecordHeaderSize;
+  const uint64_t seq = GetFixed64(body);
+  if (wal::RecordChecksum(XXH3_64bits(body + 8, len - 8), seq) != GetFixed32(p + 4)) {
+    return std::nullopt;
+  }
+  wal::RecordView rec;
+  uint64_t next;
+  std::string why;
+  if (wal::DecodeRecord(data, off, 0, &rec, &next, &why)) return std::nullopt;
+  std::string what = "seq " + std::to_string(seq) + ": " + why;
+  if (rec.type == wal::RecordType::kTyped && rec.key.data() != nullptr) {  // the key parsed
+    what += ": " + TypedOpFault(rec.value);
+  } else if (rec.type == wal::RecordType::kBatch) {
+    std::size_t ops = 0;  // the ones before the fault
+    std::string batch_why;
+    wal::ForEachBatchOp(rec.value, &batch_why, [&](const wal::BatchOp&) { ++ops; });
+    what += " (op " + std::to_string(ops) + ")";
+  }
+  what += " (the record's checksum holds: written by a newer kvstore or a bug, not an ";
+  return what + "interrupted append)";
+}
+
+// Records with a bad deadline or typed op reported one by one per file; the
+// rest are counted.
 constexpr std::size_t kMaxDeadlineReports = 10;
 
 class Checker {
@@ -107,7 +195,7 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
   uint64_t more_bad_deadlines = 0;
   auto scan = wal::ScanLog(file->data(), path, [&](const wal::RecordView& rec) {
     progress.Update(rec.offset);
-    const std::string why = BadDeadline(rec);
+    const std::string why = BadRecord(rec);
     if (why.empty()) return;
     if (bad_deadlines.size() == kMaxDeadlineReports) {
       ++more_bad_deadlines;
@@ -123,7 +211,7 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
   if (more_bad_deadlines > 0) {
     damage_.push_back({path, std::nullopt,
                        "corruption: " + std::to_string(more_bad_deadlines) +
-                           " more records with a bad deadline",
+                           " more records with a bad deadline or typed op",
                        false, true});
   }
   if (!scan) {  // the header itself is damaged; the message names the offset
@@ -132,6 +220,14 @@ Result<WalState> Checker::CheckWal(const std::string& path) {
   }
   st.header_ok = true;
   st.scan = *scan;
+  if (st.scan.end != wal::End::kClean) {
+    if (auto fault = ContentFault(file->data(), st.scan.valid_end)) {
+      // Not torn, whatever follows: --repair must not cut it off.
+      st.scan.end = wal::End::kCorrupt;
+      damage_.push_back({path, st.scan.valid_end, "corruption: " + *fault, false, true});
+      return st;
+    }
+  }
   if (st.scan.end == wal::End::kTornTail) {
     damage_.push_back({path, st.scan.valid_end,
                        "torn tail: " + st.scan.problem + " (an interrupted append; " +

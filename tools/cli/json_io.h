@@ -1,8 +1,8 @@
 // Copyright (c) the kvstore developers.
 //
-// `kvstore import` and `kvstore export`: the store's contents as JSON, in the
-// snapshot's encoding (docs/FORMATS.md: text stays text, other bytes become
-// "\u0000b64:" + base64), so that binary data round-trips.
+// `kvstore import` and `kvstore export`: the store's contents, every type, as
+// JSON in the snapshot's encoding (docs/FORMATS.md: text stays text, other
+// bytes become "\u0000b64:" + base64), so that binary data round-trips.
 
 #ifndef KVSTORE_TOOLS_CLI_JSON_IO_H_
 #define KVSTORE_TOOLS_CLI_JSON_IO_H_
@@ -19,16 +19,22 @@ struct ImportArgs {
 };
 
 // Reads file ("-": standard input) in the snapshot form {"map": {...},
-// "expires": {...}} (metadata members allowed) or as a flat {"key": "value"}
-// object, sets every pair (with its deadline from "expires", if any; a pair
-// whose deadline has passed is skipped), then checkpoints so that the next open loads a snapshot instead of
-// replaying the import's WAL records.
+// "objects": {...}, "expires": {...}} (metadata members allowed) or as a flat
+// {"key": "value"} object, sets every pair (with its deadline from
+// "expires", if any) and rebuilds every hash, list, set and sorted set of
+// "objects" (with its "deadline") through Transaction::apply, replacing what
+// the key held; a key whose deadline has passed is skipped. Then checkpoints
+// so that the next open loads a snapshot instead of replaying the import's
+// WAL records.
 int ImportCommand(const GlobalFlags& flags, const ImportArgs& args);
 
-// Writes {"map": {...}} (pretty-printed; plus "expires": {"key": deadline
-// in Unix ms} when some key has one) to file, or to standard output if
-// file is empty or "-". A file is written beside itself and renamed into
-// place, so it is never seen half written.
+// Writes the store in the snapshot's form, pretty-printed: {"map": {...}}
+// with the strings, plus "objects": {"key": {"type", "seq", ["deadline",]
+// "value"}} when some key holds a hash, list, set or sorted set, and
+// "expires": {"key": deadline in Unix ms} when some string key has one
+// (docs/FORMATS.md). To file, or to standard output if file is empty or
+// "-". A file is written beside itself and renamed into place, so it is
+// never seen half written.
 int ExportCommand(const GlobalFlags& flags, const std::string& file);
 
 }  // namespace kvstore::cli

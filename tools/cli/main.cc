@@ -72,7 +72,8 @@ void AddGlobalFlags(CLI::App& app, Args& a) {
 }
 
 void AddStoreCommands(CLI::App& app, Args& a) {
-  auto* get = app.add_subcommand("get", "print a key's value (exit 1 if absent)");
+  auto* get = app.add_subcommand(
+      "get", "print a string key's value (exit 1 if absent; 2 and WRONGTYPE for another type)");
   get->add_option("key", a.key, "the key")->required();
   get->add_flag("-n,--no-newline", a.no_newline, "do not print a newline after the value");
   auto* set = app.add_subcommand("set", "set a key (VALUE '-' reads standard input)");
@@ -91,13 +92,17 @@ void AddStoreCommands(CLI::App& app, Args& a) {
   auto* del = app.add_subcommand("del", "remove keys; prints how many existed");
   del->add_option("keys", a.keys, "the keys")->required();
   app.add_subcommand("size", "print the number of keys");
-  auto* scan = app.add_subcommand("scan", "list keys, one per line, escaped (docs/CLI.md)");
+  auto* scan = app.add_subcommand("scan", "list keys of every type, one per line, escaped (docs/CLI.md)");
   scan->add_option("--match", a.scan.match, "only keys matching this glob (* ? [a-z] \\x)");
   scan->add_option("--count", a.scan.count, "keys per internal page, as Redis SCAN COUNT")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   scan->add_option("--limit", a.scan.limit, "stop after this many keys (0: all)");
-  scan->add_flag("--values", a.scan.values, "print key<TAB>value");
+  scan->add_flag("--values", a.scan.values,
+                 "print key<TAB>value; a hash, list, set or sorted set prints its type and "
+                 "size, e.g. <hash, 3 fields>");
+  scan->add_option("--type", a.scan.type, "only keys of this type, as SCAN's TYPE option")
+      ->check(CLI::IsMember({"string", "list", "set", "zset", "hash"}));
   scan->add_flag("--ttl", a.scan.ttl, "add a column: remaining time to live in ms (-1: none)");
   app.add_subcommand("checkpoint", "write a snapshot now and drop the WAL it covers");
   app.add_subcommand("shell", "interactive commands on standard input (type HELP)");
@@ -116,10 +121,13 @@ void AddFileCommands(CLI::App& app, Args& a) {
   auto* dump = app.add_subcommand("dump", "print WAL records as text or JSON lines");
   dump->add_option("--file", a.file, "dump this WAL file instead of the directory's segments");
   dump->add_flag("--json", a.json, "one JSON object per record");
-  auto* import = app.add_subcommand("import", "set every pair of a JSON file (snapshot or flat)");
+  auto* import = app.add_subcommand(
+      "import", "set every key of a JSON file (export or snapshot form, every type; or flat)");
   import->add_option("file", a.import.file, "JSON file, or '-' for standard input")->required();
   import->add_flag("--clear", a.import.clear, "remove every key first");
-  auto* exp = app.add_subcommand("export", "write the store as JSON {\"map\": {...}}");
+  auto* exp = app.add_subcommand(
+      "export",
+      "write the store as JSON in the snapshot's form (\"map\", \"objects\", \"expires\")");
   exp->add_option("file", a.file, "output file (default: standard output)");
 }
 

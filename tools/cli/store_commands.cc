@@ -31,6 +31,21 @@ int Close(KvStore& store, int rc) {
 
 void WriteBytes(std::string_view bytes) { std::fwrite(bytes.data(), 1, bytes.size(), stdout); }
 
+// "WRONGTYPE key 'h' holds a hash, not a string": get and the shell's GET on
+// a key of another type.
+std::string WrongType(std::string_view key, Type type) {
+  return "WRONGTYPE key '" + common::EscapeBytes(key) + "' holds a " + std::string(TypeName(type)) +
+         ", not a string";
+}
+
+// What scan --values prints for a key that holds an object: "<hash, 3
+// fields>", "<list, 1 element>", "<set, 2 members>", "<zset, 5 members>".
+std::string ObjectSummary(Type type, std::size_t size) {
+  const char* noun = type == Type::kHash ? "field" : type == Type::kList ? "element" : "member";
+  return "<" + std::string(TypeName(type)) + ", " + std::to_string(size) + " " + noun +
+         (size == 1 ? "" : "s") + ">";
+}
+
 const char* kShellHelp =
     "commands:\n"
     "  GET key            print the value (escaped, in quotes), or (nil)\n"
@@ -57,7 +72,12 @@ bool ShellLine(KvStore& store, const std::string& line) {
     std::cout << kShellHelp;
   } else if (cmd == "GET" && in >> key) {
     auto v = store.get(key);
-    std::cout << (v ? "\"" + common::EscapeBytes(*v) + "\"" : "(nil)") << "\n";
+    const Type type = v ? Type::kString : store.type(key);
+    if (type != Type::kNone && type != Type::kString) {
+      std::cout << "(error) " << WrongType(key, type) << "\n";
+    } else {
+      std::cout << (v ? "\"" + common::EscapeBytes(*v) + "\"" : "(nil)") << "\n";
+    }
   } else if (cmd == "SET" && in >> key) {
     std::string value;
     std::getline(in >> std::ws, value);
@@ -134,8 +154,11 @@ int GetCommand(const GlobalFlags& flags, const std::string& key, bool no_newline
   if (v) {
     WriteBytes(*v);
     if (!no_newline) WriteBytes("\n");
+    return Close(*store, kExitOk);
   }
-  return Close(*store, v ? kExitOk : kExitNo);
+  const Type type = store->type(key);
+  if (type != Type::kNone) return Close(*store, Fail(WrongType(key, type)));
+  return Close(*store, kExitNo);
 }
 
 int SetCommand(const GlobalFlags& flags, const SetArgs& args) {
@@ -204,6 +227,15 @@ int SizeCommand(const GlobalFlags& flags) {
 }
 
 int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
+  Type only = Type::kNone;  // --type: kNone lists every type
+  if (!args.type.empty()) {
+    for (Type t : {Type::kString, Type::kList, Type::kSet, Type::kZSet, Type::kHash}) {
+      if (TypeName(t) == args.type) only = t;
+    }
+    if (only == Type::kNone) {
+      return Fail("scan --type takes string, list, set, zset or hash, not '" + args.type + "'");
+    }
+  }
   // A frozen clock: a key the scan shows is still there when its TTL is read.
   auto store = OpenStore(flags, false, FrozenNow());
   if (!store) return Fail(store.error());
@@ -212,28 +244,45 @@ int ScanCommand(const GlobalFlags& flags, const ScanArgs& args) {
   const bool match_all = args.match.empty() || args.match == "*";
   std::size_t printed = 0;
   std::string page;
-  std::vector<std::pair<std::string, std::string>> rows;  // escaped key, rest of the line
+  struct Row {
+    std::string key;    // raw
+    std::string value;  // raw, with --values
+    bool maybe_object;  // the value is "", as scan() gives for an object
+  };
+  std::vector<Row> rows;
   uint64_t cursor = 0;
   do {
     // fn runs under a shard's read lock: only collect here (it must not call
-    // the store, so TTLs are read after), print after.
+    // the store, so types and TTLs are read after), print after.
     rows.clear();
-    cursor = store->scan(cursor, std::max<std::size_t>(args.count, 1),
-                         [&](std::string_view key, std::string_view value) {
-                           if (args.limit != 0 && printed >= args.limit) return;
-                           if (!match_all && !common::GlobMatch(args.match, key)) return;
-                           rows.emplace_back(args.ttl ? std::string(key) : std::string(),
-                                             common::EscapeBytes(key));
-                           if (args.values) rows.back().second += "\t" + common::EscapeBytes(value);
-                           ++printed;
-                         });
+    cursor = store->scan(
+        cursor, std::max<std::size_t>(args.count, 1),
+        [&](std::string_view key, std::string_view value) {
+          if (!match_all && !common::GlobMatch(args.match, key)) return;
+          rows.push_back({std::string(key), args.values ? std::string(value) : "", value.empty()});
+        });
     page.clear();
-    for (const auto& [raw_key, line] : rows) {
-      page += line;
+    for (const Row& row : rows) {
+      if (args.limit != 0 && printed >= args.limit) break;
+      // Only a key with an empty value may hold an object, and only
+      // --values and --type need to know.
+      Type type = Type::kString;
+      std::size_t elements = 0;
+      if (row.maybe_object && (args.values || only != Type::kNone)) {
+        type = store->view(row.key, [&](const Object& obj) { elements = obj.size(); });
+      }
+      if (only != Type::kNone && type != only) continue;
+      page += common::EscapeBytes(row.key);
+      if (args.values) {
+        page += '\t';
+        page +=
+            type == Type::kString ? common::EscapeBytes(row.value) : ObjectSummary(type, elements);
+      }
       if (args.ttl) {
-        page += "\t" + std::to_string(RemainingMs(store->expire_time(raw_key), store->now_ms()));
+        page += "\t" + std::to_string(RemainingMs(store->expire_time(row.key), store->now_ms()));
       }
       page += '\n';
+      ++printed;
     }
     WriteBytes(page);
   } while (cursor != 0 && (args.limit == 0 || printed < args.limit));

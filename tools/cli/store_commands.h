@@ -30,6 +30,9 @@ Result<KvStore> OpenStore(const GlobalFlags& flags, bool create,
 // still there when its deadline is read.
 std::function<int64_t()> FrozenNow();
 
+// Prints key's value. An absent key exits kExitNo; a key holding a hash,
+// list, set or sorted set fails (kExitError) with one line "WRONGTYPE key
+// 'k' holds a hash, not a string".
 int GetCommand(const GlobalFlags& flags, const std::string& key, bool no_newline);
 
 struct SetArgs {
@@ -54,8 +57,14 @@ struct ScanArgs {
   std::string match;         // common/glob.h; empty matches everything
   std::size_t count = 1000;  // keys per KvStore::scan() page (a hint, as in Redis)
   std::size_t limit = 0;     // stop after this many keys; 0: no limit
+  // Add a column: a string's value (escaped); for a key holding a hash, list,
+  // set or sorted set, its type and size in angle brackets, e.g. "<hash, 3
+  // fields>" (docs/CLI.md). --type string makes the column only values.
   bool values = false;
   bool ttl = false;  // add a column: the remaining ms, -1 for none (as PTTL)
+  // Only keys of this type (Redis's TYPE names: string, list, set, zset,
+  // hash), as SCAN's TYPE option; empty: every type.
+  std::string type;
 };
 int ScanCommand(const GlobalFlags& flags, const ScanArgs& args);
 
