@@ -425,7 +425,7 @@ class NameIndex {
   }
 
  private:
-  static constexpr std::size_t kSlots = 512;  // > 4x the table: short probes
+  static constexpr std::size_t kSlots = 1024;  // > 4x the table: short probes
   static constexpr std::size_t kMask = kSlots - 1;
   static_assert(kSlots > 4 * std::size(kCommands));
   static std::size_t Hash(std::string_view s) {
@@ -486,20 +486,22 @@ std::string FullName(const CommandSpec& spec) {
 std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
+  if (spec.first_key != 0) {
+    const int argc = static_cast<int>(argv.size());
+    const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+    for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
+      keys.push_back(argv[static_cast<std::size_t>(i)]);
+    }
+  }
   if (spec.flags & kMovableKeys) {
+    const std::size_t at = (spec.flags & kKeyCountAt1) ? 1 : 2;
     int64_t n = 0;
-    if (argv.size() < 3 || !ParseInt64(argv[2], &n) || n < 0 ||
-        static_cast<uint64_t>(n) > argv.size() - 3) {
+    if (argv.size() <= at || !ParseInt64(argv[at], &n) || n < 0 ||
+        static_cast<uint64_t>(n) > argv.size() - at - 1) {
       return keys;
     }
-    keys.assign(argv.begin() + 3, argv.begin() + 3 + n);
-    return keys;
-  }
-  if (spec.first_key == 0) return keys;
-  const int argc = static_cast<int>(argv.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
-    keys.push_back(argv[static_cast<std::size_t>(i)]);
+    keys.insert(keys.end(), argv.begin() + static_cast<std::ptrdiff_t>(at + 1),
+                argv.begin() + static_cast<std::ptrdiff_t>(at + 1 + static_cast<std::size_t>(n)));
   }
   return keys;
 }
