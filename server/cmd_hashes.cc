@@ -48,20 +48,16 @@ void HsetGeneric(CommandContext& ctx, bool ok_reply) {
   const std::string_view key = a[1];
   int64_t added = 0;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
-                          if (!ok) return;
-                          std::unordered_set<std::string_view> fresh;
-                          for (std::size_t i = 2; i < a.size(); i += 2) {
-                            if ((h == nullptr || !h->get(a[i])) && fresh.insert(a[i]).second)
-                              ++added;
-                          }
-                          tx.apply(key, OpCode::kHashSet, a.subspan(2));
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
+    if (!ok) return;
+    std::unordered_set<std::string_view> fresh;
+    for (std::size_t i = 2; i < a.size(); i += 2) {
+      if ((h == nullptr || !h->get(a[i])) && fresh.insert(a[i]).second) ++added;
+    }
+    tx.apply(key, OpCode::kHashSet, a.subspan(2));
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   if (ok_reply) return ctx.reply.Ok();
   ctx.reply.Integer(added);
 }
@@ -101,16 +97,13 @@ void HmsetCommand(CommandContext& ctx) { HsetGeneric(ctx, true); }
 void HsetnxCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
   bool ok = true, set = false;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
-                          if (!ok || (h != nullptr && h->get(ctx.argv[2]))) return;
-                          tx.apply(key, OpCode::kHashSet, ctx.argv.subspan(2, 2));
-                          set = true;
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
+    if (!ok || (h != nullptr && h->get(ctx.argv[2]))) return;
+    tx.apply(key, OpCode::kHashSet, ctx.argv.subspan(2, 2));
+    set = true;
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   ctx.reply.Integer(set ? 1 : 0);
 }
 
@@ -143,19 +136,16 @@ void HdelCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
   int64_t removed = 0;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
-                          if (!ok || h == nullptr) return;
-                          std::unordered_set<std::string_view> gone;
-                          for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-                            if (h->get(ctx.argv[i]) && gone.insert(ctx.argv[i]).second) ++removed;
-                          }
-                          if (removed > 0) tx.apply(key, OpCode::kHashDel, ctx.argv.subspan(2));
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
+    if (!ok || h == nullptr) return;
+    std::unordered_set<std::string_view> gone;
+    for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+      if (h->get(ctx.argv[i]) && gone.insert(ctx.argv[i]).second) ++removed;
+    }
+    if (removed > 0) tx.apply(key, OpCode::kHashDel, ctx.argv.subspan(2));
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   ctx.reply.Integer(removed);
 }
 
@@ -218,27 +208,23 @@ void HincrbyCommand(CommandContext& ctx) {
   const char* error = nullptr;
   int64_t result = 0;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
-                          if (!ok) return;
-                          int64_t cur = 0;
-                          if (const auto v = h != nullptr ? h->get(field) : std::nullopt;
-                              v && !ParseInt64(*v, &cur)) {
-                            error = "ERR hash value is not an integer";
-                            return;
-                          }
-                          if (__builtin_add_overflow(cur, by, &result)) {
-                            error = "ERR increment or decrement would overflow";
-                            return;
-                          }
-                          const std::string text = std::to_string(result);
-                          const std::string_view args[] = {field, text};
-                          tx.apply(key, OpCode::kHashSet, args);
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
+    if (!ok) return;
+    int64_t cur = 0;
+    if (const auto v = h != nullptr ? h->get(field) : std::nullopt; v && !ParseInt64(*v, &cur)) {
+      error = "ERR hash value is not an integer";
+      return;
+    }
+    if (__builtin_add_overflow(cur, by, &result)) {
+      error = "ERR increment or decrement would overflow";
+      return;
+    }
+    const std::string text = std::to_string(result);
+    const std::string_view args[] = {field, text};
+    tx.apply(key, OpCode::kHashSet, args);
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   if (error != nullptr) return ctx.reply.Error(error);
   ctx.reply.Integer(result);
 }
@@ -252,28 +238,25 @@ void HincrbyfloatCommand(CommandContext& ctx) {
   const char* error = nullptr;
   std::string result;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
-                          if (!ok) return;
-                          long double cur = 0;
-                          if (const auto v = h != nullptr ? h->get(field) : std::nullopt;
-                              v && !ParseLongDouble(*v, &cur)) {
-                            error = "ERR hash value is not a float";
-                            return;
-                          }
-                          const long double sum = cur + by;
-                          if (std::isnan(sum) || std::isinf(sum)) {
-                            error = "ERR increment would produce NaN or Infinity";
-                            return;
-                          }
-                          result = FormatLongDouble(sum);
-                          const std::string_view args[] = {field, result};
-                          tx.apply(key, OpCode::kHashSet, args);
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
+    if (!ok) return;
+    long double cur = 0;
+    if (const auto v = h != nullptr ? h->get(field) : std::nullopt;
+        v && !ParseLongDouble(*v, &cur)) {
+      error = "ERR hash value is not a float";
+      return;
+    }
+    const long double sum = cur + by;
+    if (std::isnan(sum) || std::isinf(sum)) {
+      error = "ERR increment would produce NaN or Infinity";
+      return;
+    }
+    result = FormatLongDouble(sum);
+    const std::string_view args[] = {field, result};
+    tx.apply(key, OpCode::kHashSet, args);
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   if (error != nullptr) return ctx.reply.Error(error);
   ctx.reply.Bulk(result);
 }

@@ -121,21 +121,18 @@ void CombineGeneric(CommandContext& ctx, SetOp op, bool store) {
   if (store) declared.push_back(dst);
   std::vector<std::string> result;
   bool ok = true;
-  if (!keyspace::Update(ctx, std::move(declared),
-                        [&](Transaction& tx) {
-                          std::vector<const SetValue*> sets;
-                          ok = LoadSets(ctx, tx, keys, &sets);
-                          if (!ok) return;
-                          result = Combine(std::move(sets), op);  // copies: dst may be a source
-                          if (!store) return;
-                          if (tx.type(dst) != Type::kNone) tx.remove(dst);
-                          if (result.empty()) return;
-                          std::vector<std::string_view> args(result.begin(), result.end());
-                          tx.apply(dst, OpCode::kSetAdd, args);
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    std::vector<const SetValue*> sets;
+    ok = LoadSets(ctx, tx, keys, &sets);
+    if (!ok) return;
+    result = Combine(std::move(sets), op);  // copies: dst may be a source
+    if (!store) return;
+    if (tx.type(dst) != Type::kNone) tx.remove(dst);
+    if (result.empty()) return;
+    std::vector<std::string_view> args(result.begin(), result.end());
+    tx.apply(dst, OpCode::kSetAdd, args);
+  };
+  if (!keyspace::Update(ctx, std::move(declared), body) || !ok) return;
   if (store) return ctx.reply.Integer(static_cast<int64_t>(result.size()));
   ReplyMembers(ctx, result);
 }
@@ -147,22 +144,18 @@ void SaddCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
   int64_t added = 0;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
-                          if (!ok) return;
-                          std::unordered_set<std::string_view> fresh;
-                          for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-                            if ((s == nullptr || !s->contains(ctx.argv[i])) &&
-                                fresh.insert(ctx.argv[i]).second) {
-                              ++added;
-                            }
-                          }
-                          if (added > 0) tx.apply(key, OpCode::kSetAdd, ctx.argv.subspan(2));
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
+    if (!ok) return;
+    std::unordered_set<std::string_view> fresh;
+    for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+      if ((s == nullptr || !s->contains(ctx.argv[i])) && fresh.insert(ctx.argv[i]).second) {
+        ++added;
+      }
+    }
+    if (added > 0) tx.apply(key, OpCode::kSetAdd, ctx.argv.subspan(2));
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   ctx.reply.Integer(added);
 }
 
@@ -171,20 +164,16 @@ void SremCommand(CommandContext& ctx) {
   const std::string_view key = ctx.argv[1];
   int64_t removed = 0;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
-                          if (!ok || s == nullptr) return;
-                          std::unordered_set<std::string_view> gone;
-                          for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
-                            if (s->contains(ctx.argv[i]) && gone.insert(ctx.argv[i]).second)
-                              ++removed;
-                          }
-                          if (removed > 0) tx.apply(key, OpCode::kSetRem, ctx.argv.subspan(2));
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
+    if (!ok || s == nullptr) return;
+    std::unordered_set<std::string_view> gone;
+    for (std::size_t i = 2; i < ctx.argv.size(); ++i) {
+      if (s->contains(ctx.argv[i]) && gone.insert(ctx.argv[i]).second) ++removed;
+    }
+    if (removed > 0) tx.apply(key, OpCode::kSetRem, ctx.argv.subspan(2));
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   ctx.reply.Integer(removed);
 }
 
@@ -236,25 +225,21 @@ void SpopCommand(CommandContext& ctx) {
   }
   std::vector<std::string> popped;
   bool ok = true;
-  if (!keyspace::Update(ctx, {key},
-                        [&](Transaction& tx) {
-                          const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
-                          if (!ok || s == nullptr || count == 0) return;
-                          if (static_cast<uint64_t>(count) >= s->size()) {
-                            popped = Members(*s);
-                            tx.remove(key);
-                            return;
-                          }
-                          for (const std::size_t i :
-                               RandomDistinctIndexes(s->size(), static_cast<std::size_t>(count))) {
-                            popped.emplace_back(s->at(i));  // copied: at() may reuse a buffer
-                          }
-                          std::vector<std::string_view> args(popped.begin(), popped.end());
-                          tx.apply(key, OpCode::kSetRem, args);
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const SetValue* s = keyspace::TypedObject<SetValue>(ctx, tx, key, &ok);
+    if (!ok || s == nullptr || count == 0) return;
+    if (static_cast<uint64_t>(count) >= s->size()) {
+      popped = Members(*s);
+      tx.remove(key);
+      return;
+    }
+    for (const std::size_t i : RandomDistinctIndexes(s->size(), static_cast<std::size_t>(count))) {
+      popped.emplace_back(s->at(i));  // copied: at() may reuse a buffer
+    }
+    std::vector<std::string_view> args(popped.begin(), popped.end());
+    tx.apply(key, OpCode::kSetRem, args);
+  };
+  if (!keyspace::Update(ctx, {key}, body) || !ok) return;
   if (with_count) return ReplyMembers(ctx, popped);
   if (popped.empty()) return ctx.reply.Null();
   ctx.reply.Bulk(popped.front());
@@ -292,26 +277,26 @@ void SrandmemberCommand(CommandContext& ctx) {
 void SmoveCommand(CommandContext& ctx) {
   const std::string_view src = ctx.argv[1], dst = ctx.argv[2], member = ctx.argv[3];
   bool ok = true, moved = false;
-  if (!keyspace::Update(ctx, {src, dst},
-                        [&](Transaction& tx) {
-                          const Type src_type = tx.type(src), dst_type = tx.type(dst);
-                          if (src_type == Type::kNone) return;  // before any type check, as Redis
-                          if (src_type != Type::kSet ||
-                              (dst_type != Type::kNone && dst_type != Type::kSet)) {
-                            ok = false;
-                            return ctx.reply.Error(keyspace::kWrongTypeError);
-                          }
-                          const auto* s = static_cast<const SetValue*>(tx.object(src));
-                          if (!s->contains(member)) return;
-                          moved = true;
-                          if (src == dst) return;
-                          const std::string_view args[] = {member};
-                          tx.apply(src, OpCode::kSetRem, args);
-                          tx.apply(dst, OpCode::kSetAdd, args);
-                        }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    const Type src_type = tx.type(src), dst_type = tx.type(dst);
+    if (src_type == Type::kNone) return;  // before any type check, as Redis
+    if (src_type != Type::kSet || (dst_type != Type::kNone && dst_type != Type::kSet)) {
+      ok = false;
+      return ctx.reply.Error(keyspace::kWrongTypeError);
+    }
+    const auto* s = static_cast<const SetValue*>(tx.object(src));
+    if (!s->contains(member)) return;
+    moved = true;
+    if (src == dst) return;
+    // Read before the first write. A destination that holds the member
+    // already is left unwritten (its WATCHers undisturbed), as in Redis.
+    const auto* d = static_cast<const SetValue*>(tx.object(dst));
+    const bool add = d == nullptr || !d->contains(member);
+    const std::string_view args[] = {member};
+    tx.apply(src, OpCode::kSetRem, args);
+    if (add) tx.apply(dst, OpCode::kSetAdd, args);
+  };
+  if (!keyspace::Update(ctx, {src, dst}, body) || !ok) return;
   ctx.reply.Integer(moved ? 1 : 0);
 }
 
@@ -353,17 +338,12 @@ void SintercardCommand(CommandContext& ctx) {
   const auto keys = a.subspan(2, static_cast<std::size_t>(numkeys));
   std::size_t card = 0;
   bool ok = true;
-  if (!keyspace::Update(
-          ctx, std::vector<std::string_view>(keys.begin(), keys.end()),
-          [&](Transaction& tx) {
-            std::vector<const SetValue*> sets;
-            ok = LoadSets(ctx, tx, keys, &sets);
-            if (!ok) return;
-            card = Combine(std::move(sets), SetOp::kInter, static_cast<std::size_t>(limit)).size();
-          }) ||
-      !ok) {
-    return;
-  }
+  auto body = [&](Transaction& tx) {
+    std::vector<const SetValue*> sets;
+    ok = LoadSets(ctx, tx, keys, &sets);
+    if (ok) card = Combine(std::move(sets), SetOp::kInter, static_cast<std::size_t>(limit)).size();
+  };
+  if (!keyspace::Update(ctx, {keys.begin(), keys.end()}, body) || !ok) return;
   ctx.reply.Integer(static_cast<int64_t>(card));
 }
 
