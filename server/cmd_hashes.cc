@@ -68,21 +68,25 @@ void HsetGeneric(CommandContext& ctx, bool ok_reply) {
 // array of two).
 void ReplyRandomFields(CommandContext& ctx, const HashValue& h, int64_t count, bool with_values) {
   const std::vector<Pair> pairs = AllPairs(h);
-  std::vector<std::size_t> picks;
-  if (count < 0) {
-    picks.resize(static_cast<std::size_t>(-count));
-    for (auto& p : picks) p = RandomIndex(pairs.size());
-  } else {
-    picks = RandomDistinctIndexes(pairs.size(),
-                                  std::min(static_cast<std::size_t>(count), pairs.size()));
-  }
   const bool resp3_pairs = with_values && ctx.reply.protocol() >= 3;
-  ctx.reply.ArrayHeader(with_values && !resp3_pairs ? picks.size() * 2 : picks.size());
-  for (const std::size_t i : picks) {
+  auto header = [&](std::size_t n) {
+    ctx.reply.ArrayHeader(with_values && !resp3_pairs ? n * 2 : n);
+  };
+  auto field = [&](std::size_t i) {
     if (resp3_pairs) ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk(pairs[i].first);
     if (with_values) ctx.reply.Bulk(pairs[i].second);
+  };
+  if (count < 0) {  // streamed: -count may be far larger than the hash
+    const auto n = static_cast<std::size_t>(-count);
+    header(n);
+    for (std::size_t j = 0; j < n; ++j) field(RandomIndex(pairs.size()));
+    return;
   }
+  const std::vector<std::size_t> picks =
+      RandomDistinctIndexes(pairs.size(), std::min(static_cast<std::size_t>(count), pairs.size()));
+  header(picks.size());
+  for (const std::size_t i : picks) field(i);
 }
 
 }  // namespace
