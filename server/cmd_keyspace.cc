@@ -6,7 +6,6 @@
 // is one database. Writes go through keyspace.h.
 
 #include <algorithm>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +15,7 @@
 #include "keyspace.h"
 #include "object.h"
 #include "resp_parser.h"
+#include "scan_args.h"
 #include "string_util.h"
 
 namespace kvstore::server {
@@ -99,19 +99,7 @@ void KeysCommand(CommandContext& ctx) {
 void ScanCommand(CommandContext& ctx) {
   const auto& a = ctx.argv;
   uint64_t cursor = 0;
-  {
-    const std::string_view c = a[1];
-    bool ok = !c.empty() && c.size() <= 20;
-    unsigned __int128 v = 0;
-    for (char ch : c) {
-      if (ch < '0' || ch > '9') ok = false;
-      v = v * 10 + static_cast<unsigned>(ch - '0');
-    }
-    if (!ok || v > std::numeric_limits<uint64_t>::max()) {
-      return ctx.reply.Error("ERR invalid cursor");
-    }
-    cursor = static_cast<uint64_t>(v);
-  }
+  if (!ParseScanCursor(a[1], &cursor)) return ctx.reply.Error(kInvalidCursorError);
   std::string_view pattern = "*";  // no MATCH: every key
   int64_t count = 10;
   std::optional<Type> type;  // TYPE: only keys of this type

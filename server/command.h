@@ -76,6 +76,9 @@ enum CommandFlags : uint32_t {
   // Internal: runs at once inside MULTI instead of being queued (EXEC,
   // DISCARD, MULTI, WATCH, QUIT).
   kNotQueued = 1 << 17,
+  // Internal, with kMovableKeys: the count of keys is argv[1], not argv[2]
+  // (SINTERCARD, ZINTERCARD, ZUNION, LMPOP...).
+  kKeyCountAt1 = 1 << 19,
 };
 
 struct CommandSpec {
@@ -112,7 +115,9 @@ std::size_t StatSlotCount();
 const CommandSpec& StatSlotSpec(std::size_t slot);
 
 // The key arguments of argv (a whole command line of `spec`, arity checked),
-// from the spec's key positions.
+// from the spec's key positions. With kMovableKeys: the keys first_key to
+// last_key if first_key is not 0 (ZUNIONSTORE's destination), then those the
+// count at argv[2] (argv[1] with kKeyCountAt1) names right after it.
 std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv);
 

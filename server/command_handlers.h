@@ -77,6 +77,43 @@ const char* StringEncoding(std::string_view value);
 // MEMORY USAGE's estimate for a key and value of these sizes.
 uint64_t EntryMemoryUsage(std::size_t key_size, std::size_t value_size);
 
+// cmd_hashes.cc
+void HsetCommand(CommandContext& ctx);
+void HsetnxCommand(CommandContext& ctx);
+void HmsetCommand(CommandContext& ctx);
+void HgetCommand(CommandContext& ctx);
+void HmgetCommand(CommandContext& ctx);
+void HdelCommand(CommandContext& ctx);
+void HlenCommand(CommandContext& ctx);
+void HstrlenCommand(CommandContext& ctx);
+void HexistsCommand(CommandContext& ctx);
+void HkeysCommand(CommandContext& ctx);
+void HvalsCommand(CommandContext& ctx);
+void HgetallCommand(CommandContext& ctx);
+void HincrbyCommand(CommandContext& ctx);
+void HincrbyfloatCommand(CommandContext& ctx);
+void HrandfieldCommand(CommandContext& ctx);
+void HscanCommand(CommandContext& ctx);
+
+// cmd_sets.cc
+void SaddCommand(CommandContext& ctx);
+void SremCommand(CommandContext& ctx);
+void SmembersCommand(CommandContext& ctx);
+void SismemberCommand(CommandContext& ctx);
+void SmismemberCommand(CommandContext& ctx);
+void ScardCommand(CommandContext& ctx);
+void SpopCommand(CommandContext& ctx);
+void SrandmemberCommand(CommandContext& ctx);
+void SmoveCommand(CommandContext& ctx);
+void SinterCommand(CommandContext& ctx);
+void SintercardCommand(CommandContext& ctx);
+void SunionCommand(CommandContext& ctx);
+void SdiffCommand(CommandContext& ctx);
+void SinterstoreCommand(CommandContext& ctx);
+void SunionstoreCommand(CommandContext& ctx);
+void SdiffstoreCommand(CommandContext& ctx);
+void SscanCommand(CommandContext& ctx);
+
 // cmd_connection.cc
 void PingCommand(CommandContext& ctx);
 void EchoCommand(CommandContext& ctx);

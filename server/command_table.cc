@@ -309,6 +309,64 @@ constexpr CommandSpec kCommands[] = {
      {}},
     {"flushdb", -1, kW | kWholeKeyspace, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
     {"flushall", -1, kW | kWholeKeyspace, 0, 0, 0, "server", "", "Removes every key.", FlushCommand, {}},
+    // hashes (cmd_hashes.cc)
+    {"hset", -4, kW | kOom | kF, 1, 1, 1, "hash", "", "Sets fields of a hash.", HsetCommand, {}},
+    {"hsetnx", 4, kW | kOom | kF, 1, 1, 1, "hash", "", "Sets a field of a hash if it is absent.",
+     HsetnxCommand, {}},
+    {"hmset", -4, kW | kOom | kF, 1, 1, 1, "hash", "", "Sets fields of a hash (as HSET).",
+     HmsetCommand, {}},
+    {"hget", 3, kR | kF, 1, 1, 1, "hash", "", "Returns the value of a field.", HgetCommand, {}},
+    {"hmget", -3, kR | kF, 1, 1, 1, "hash", "", "Returns the values of fields.", HmgetCommand,
+     {}},
+    {"hdel", -3, kW | kF, 1, 1, 1, "hash", "", "Removes fields of a hash.", HdelCommand, {}},
+    {"hlen", 2, kR | kF, 1, 1, 1, "hash", "", "Returns the number of fields.", HlenCommand, {}},
+    {"hstrlen", 3, kR | kF, 1, 1, 1, "hash", "", "Returns the length of a field's value.",
+     HstrlenCommand, {}},
+    {"hexists", 3, kR | kF, 1, 1, 1, "hash", "", "Tells whether a field exists.",
+     HexistsCommand, {}},
+    {"hkeys", 2, kR, 1, 1, 1, "hash", "", "Returns every field of a hash.", HkeysCommand, {}},
+    {"hvals", 2, kR, 1, 1, 1, "hash", "", "Returns every value of a hash.", HvalsCommand, {}},
+    {"hgetall", 2, kR, 1, 1, 1, "hash", "", "Returns every field and value of a hash.",
+     HgetallCommand, {}},
+    {"hincrby", 4, kW | kOom | kF, 1, 1, 1, "hash", "", "Increments an integer field.",
+     HincrbyCommand, {}},
+    {"hincrbyfloat", 4, kW | kOom | kF, 1, 1, 1, "hash", "", "Increments a floating point field.",
+     HincrbyfloatCommand, {}},
+    {"hrandfield", -2, kR, 1, 1, 1, "hash", "", "Returns random fields of a hash.",
+     HrandfieldCommand, {}},
+    {"hscan", -3, kR, 1, 1, 1, "hash", "", "Iterates over the fields and values of a hash.",
+     HscanCommand, {}},
+    // sets (cmd_sets.cc)
+    {"sadd", -3, kW | kOom | kF, 1, 1, 1, "set", "", "Adds members to a set.", SaddCommand, {}},
+    {"srem", -3, kW | kF, 1, 1, 1, "set", "", "Removes members from a set.", SremCommand, {}},
+    {"smembers", 2, kR, 1, 1, 1, "set", "", "Returns every member of a set.", SmembersCommand,
+     {}},
+    {"sismember", 3, kR | kF, 1, 1, 1, "set", "", "Tells whether a member is in a set.",
+     SismemberCommand, {}},
+    {"smismember", -3, kR | kF, 1, 1, 1, "set", "", "Tells whether each member is in a set.",
+     SmismemberCommand, {}},
+    {"scard", 2, kR | kF, 1, 1, 1, "set", "", "Returns the number of members.", ScardCommand,
+     {}},
+    {"spop", -2, kW | kF, 1, 1, 1, "set", "", "Removes and returns random members.",
+     SpopCommand, {}},
+    {"srandmember", -2, kR, 1, 1, 1, "set", "", "Returns random members of a set.",
+     SrandmemberCommand, {}},
+    {"smove", 4, kW | kF, 1, 2, 1, "set", "", "Moves a member from one set to another.",
+     SmoveCommand, {}},
+    {"sinter", -2, kR, 1, -1, 1, "set", "", "Returns the intersection of sets.", SinterCommand,
+     {}},
+    {"sintercard", -3, kR | kMovableKeys | kKeyCountAt1, 0, 0, 0, "set", "",
+     "Returns the size of the intersection of sets.", SintercardCommand, {}},
+    {"sunion", -2, kR, 1, -1, 1, "set", "", "Returns the union of sets.", SunionCommand, {}},
+    {"sdiff", -2, kR, 1, -1, 1, "set", "", "Returns the difference of sets.", SdiffCommand, {}},
+    {"sinterstore", -3, kW | kOom, 1, -1, 1, "set", "", "Stores the intersection of sets.",
+     SinterstoreCommand, {}},
+    {"sunionstore", -3, kW | kOom, 1, -1, 1, "set", "", "Stores the union of sets.",
+     SunionstoreCommand, {}},
+    {"sdiffstore", -3, kW | kOom, 1, -1, 1, "set", "", "Stores the difference of sets.",
+     SdiffstoreCommand, {}},
+    {"sscan", -3, kR, 1, 1, 1, "set", "", "Iterates over the members of a set.", SscanCommand,
+     {}},
     // transactions (cmd_multi.cc)
     {"multi", 1, kNoScript | kLS | kF | kAllowBusy | kNotQueued, 0, 0, 0, "transactions", "",
      "Starts a transaction.", MultiCommand, {}},
@@ -425,7 +483,7 @@ class NameIndex {
   }
 
  private:
-  static constexpr std::size_t kSlots = 512;  // > 4x the table: short probes
+  static constexpr std::size_t kSlots = 1024;  // > 4x the table: short probes
   static constexpr std::size_t kMask = kSlots - 1;
   static_assert(kSlots > 4 * std::size(kCommands));
   static std::size_t Hash(std::string_view s) {
@@ -486,20 +544,22 @@ std::string FullName(const CommandSpec& spec) {
 std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
+  if (spec.first_key != 0) {
+    const int argc = static_cast<int>(argv.size());
+    const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+    for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
+      keys.push_back(argv[static_cast<std::size_t>(i)]);
+    }
+  }
   if (spec.flags & kMovableKeys) {
+    const std::size_t at = (spec.flags & kKeyCountAt1) ? 1 : 2;
     int64_t n = 0;
-    if (argv.size() < 3 || !ParseInt64(argv[2], &n) || n < 0 ||
-        static_cast<uint64_t>(n) > argv.size() - 3) {
+    if (argv.size() <= at || !ParseInt64(argv[at], &n) || n < 0 ||
+        static_cast<uint64_t>(n) > argv.size() - at - 1) {
       return keys;
     }
-    keys.assign(argv.begin() + 3, argv.begin() + 3 + n);
-    return keys;
-  }
-  if (spec.first_key == 0) return keys;
-  const int argc = static_cast<int>(argv.size());
-  const int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
-  for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
-    keys.push_back(argv[static_cast<std::size_t>(i)]);
+    keys.insert(keys.end(), argv.begin() + static_cast<std::ptrdiff_t>(at + 1),
+                argv.begin() + static_cast<std::ptrdiff_t>(at + 1 + static_cast<std::size_t>(n)));
   }
   return keys;
 }
