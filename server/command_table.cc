@@ -339,6 +339,72 @@ constexpr CommandSpec kCommands[] = {
      "Invoke a read-only function.", FcallRoCommand, {}},
     {"function", -2, 0, 0, 0, 0, "scripting", "", "A container for function commands.", nullptr,
      kFunctionSubcommands},
+    // sorted sets (cmd_zsets.cc); ZUNIONSTORE & co. name their sources by
+    // numkeys (kMovableKeys, NumkeysIndex below)
+    {"zadd", -4, kW | kOom | kF, 1, 1, 1, "sorted_set", "",
+     "Adds members to a sorted set, or updates their scores.", ZaddCommand, {}},
+    {"zincrby", 4, kW | kOom | kF, 1, 1, 1, "sorted_set", "",
+     "Increments the score of a member in a sorted set.", ZincrbyCommand, {}},
+    {"zrem", -3, kW | kF, 1, 1, 1, "sorted_set", "", "Removes members from a sorted set.",
+     ZremCommand, {}},
+    {"zcard", 2, kR | kF, 1, 1, 1, "sorted_set", "", "Returns the number of members.",
+     ZcardCommand, {}},
+    {"zscore", 3, kR | kF, 1, 1, 1, "sorted_set", "", "Returns the score of a member.",
+     ZscoreCommand, {}},
+    {"zmscore", -3, kR | kF, 1, 1, 1, "sorted_set", "", "Returns the scores of members.",
+     ZmscoreCommand, {}},
+    {"zrank", 3, kR | kF, 1, 1, 1, "sorted_set", "",
+     "Returns the rank of a member, by ascending score.", ZrankCommand, {}},
+    {"zrevrank", 3, kR | kF, 1, 1, 1, "sorted_set", "",
+     "Returns the rank of a member, by descending score.", ZrevrankCommand, {}},
+    {"zcount", 4, kR | kF, 1, 1, 1, "sorted_set", "",
+     "Counts the members with scores in a range.", ZcountCommand, {}},
+    {"zlexcount", 4, kR | kF, 1, 1, 1, "sorted_set", "",
+     "Counts the members in a lexicographical range.", ZlexcountCommand, {}},
+    {"zrange", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a range of ranks, scores or members.", ZrangeCommand, {}},
+    {"zrangestore", -5, kW | kOom, 1, 2, 1, "sorted_set", "",
+     "Stores a range of members in another key.", ZrangestoreCommand, {}},
+    {"zrangebyscore", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a range of scores.", ZrangebyscoreCommand, {}},
+    {"zrevrangebyscore", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a range of scores, highest first.", ZrevrangebyscoreCommand, {}},
+    {"zrangebylex", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a lexicographical range.", ZrangebylexCommand, {}},
+    {"zrevrangebylex", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a lexicographical range, highest first.", ZrevrangebylexCommand, {}},
+    {"zrevrange", -4, kR, 1, 1, 1, "sorted_set", "",
+     "Returns members in a range of ranks, highest first.", ZrevrangeCommand, {}},
+    {"zpopmin", -2, kW | kF, 1, 1, 1, "sorted_set", "",
+     "Removes and returns the members with the lowest scores.", ZpopminCommand, {}},
+    {"zpopmax", -2, kW | kF, 1, 1, 1, "sorted_set", "",
+     "Removes and returns the members with the highest scores.", ZpopmaxCommand, {}},
+    {"zmpop", -4, kW | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "Pops members from the first non-empty sorted set of several.", ZmpopCommand, {}},
+    {"zunionstore", -4, kW | kOom | kMovableKeys, 1, 1, 1, "sorted_set", "",
+     "Stores the union of sorted sets in a key.", ZunionstoreCommand, {}},
+    {"zinterstore", -4, kW | kOom | kMovableKeys, 1, 1, 1, "sorted_set", "",
+     "Stores the intersection of sorted sets in a key.", ZinterstoreCommand, {}},
+    {"zdiffstore", -4, kW | kOom | kMovableKeys, 1, 1, 1, "sorted_set", "",
+     "Stores the difference of sorted sets in a key.", ZdiffstoreCommand, {}},
+    {"zunion", -3, kR | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "Returns the union of sorted sets.", ZunionCommand, {}},
+    {"zinter", -3, kR | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "Returns the intersection of sorted sets.", ZinterCommand, {}},
+    {"zdiff", -3, kR | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "Returns the difference of sorted sets.", ZdiffCommand, {}},
+    {"zintercard", -3, kR | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "Counts the members of the intersection of sorted sets.", ZintercardCommand, {}},
+    {"zrandmember", -2, kR, 1, 1, 1, "sorted_set", "",
+     "Returns random members of a sorted set.", ZrandmemberCommand, {}},
+    {"zscan", -3, kR, 1, 1, 1, "sorted_set", "", "Iterates over members and scores.",
+     ZscanCommand, {}},
+    {"zremrangebyrank", 4, kW, 1, 1, 1, "sorted_set", "",
+     "Removes the members in a range of ranks.", ZremrangebyrankCommand, {}},
+    {"zremrangebyscore", 4, kW, 1, 1, 1, "sorted_set", "",
+     "Removes the members in a range of scores.", ZremrangebyscoreCommand, {}},
+    {"zremrangebylex", 4, kW, 1, 1, 1, "sorted_set", "",
+     "Removes the members in a lexicographical range.", ZremrangebylexCommand, {}},
     // server (cmd_server.cc, cmd_config.cc, info.cc)
     {"save", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0, "server", "",
      "Writes a snapshot (checkpoint) now.", SaveCommand, {}},
@@ -483,16 +549,39 @@ std::string FullName(const CommandSpec& spec) {
   return std::string(container->name) + "|" + spec.name;
 }
 
+namespace {
+
+// Where a kMovableKeys command's numkeys is: argv[1] for the commands that
+// start with it (ZUNION, ZINTERCARD, ZMPOP...), argv[2] for the others
+// (EVAL and FCALL after the script, the *STORE commands after the
+// destination).
+std::size_t NumkeysIndex(const CommandSpec& spec) {
+  static constexpr std::string_view kFirst[] = {"zunion", "zinter",     "zdiff", "zintercard",
+                                                "zmpop",  "sintercard", "lmpop"};
+  for (const std::string_view name : kFirst) {
+    if (name == spec.name) return 1;
+  }
+  return 2;
+}
+
+}  // namespace
+
 std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
   if (spec.flags & kMovableKeys) {
+    // The fixed keys first (ZUNIONSTORE's destination), then numkeys' keys.
+    for (int i = spec.first_key; i > 0 && i <= spec.last_key; i += spec.key_step) {
+      if (static_cast<std::size_t>(i) < argv.size()) keys.push_back(argv[static_cast<std::size_t>(i)]);
+    }
+    const std::size_t at = NumkeysIndex(spec);
     int64_t n = 0;
-    if (argv.size() < 3 || !ParseInt64(argv[2], &n) || n < 0 ||
-        static_cast<uint64_t>(n) > argv.size() - 3) {
+    if (argv.size() <= at || !ParseInt64(argv[at], &n) || n < 0 ||
+        static_cast<uint64_t>(n) > argv.size() - at - 1) {
       return keys;
     }
-    keys.assign(argv.begin() + 3, argv.begin() + 3 + n);
+    keys.insert(keys.end(), argv.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                argv.begin() + static_cast<std::ptrdiff_t>(at) + 1 + n);
     return keys;
   }
   if (spec.first_key == 0) return keys;
