@@ -80,7 +80,8 @@ std::string ScoreText(double score) {
 
 // The kZSetAdd op that gives each member its score (later entries of a
 // member win). A score of -0 is stored as 0, as Redis's listpack encoding
-// (the one small sets have) keeps it.
+// (the one small sets have) keeps it; Redis's skiplist would keep -0, which
+// kvstore does not mimic.
 void ApplyAdd(Transaction& tx, std::string_view key, const std::vector<Scored>& entries) {
   if (entries.empty()) return;
   std::vector<std::string> scores;

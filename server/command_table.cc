@@ -572,7 +572,8 @@ std::vector<std::string_view> KeysOf(const CommandSpec& spec,
   if (spec.flags & kMovableKeys) {
     // The fixed keys first (ZUNIONSTORE's destination), then numkeys' keys.
     for (int i = spec.first_key; i > 0 && i <= spec.last_key; i += spec.key_step) {
-      if (static_cast<std::size_t>(i) < argv.size()) keys.push_back(argv[static_cast<std::size_t>(i)]);
+      const auto at = static_cast<std::size_t>(i);
+      if (at < argv.size()) keys.push_back(argv[at]);
     }
     const std::size_t at = NumkeysIndex(spec);
     int64_t n = 0;
