@@ -33,6 +33,7 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   if (c.flags & kWrite) cats.push_back("@write");
   if (group == "string") cats.push_back("@string");
   if (group == "bitmap") cats.push_back("@bitmap");
+  if (group == "sorted_set") cats.push_back("@sortedset");
   if (c.flags & kPubsub) cats.push_back("@pubsub");
   if (c.flags & kAdmin) cats.push_back("@admin");
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");

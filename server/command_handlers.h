@@ -211,6 +211,40 @@ bool RefusedInSubscribedMode(CommandContext& ctx, const CommandSpec& top, const 
 // before the reply being written, as in Redis's single output buffer.
 void TakeOwnMessages(CommandContext& ctx);
 
+// cmd_zsets.cc
+void ZaddCommand(CommandContext& ctx);
+void ZincrbyCommand(CommandContext& ctx);
+void ZremCommand(CommandContext& ctx);
+void ZcardCommand(CommandContext& ctx);
+void ZscoreCommand(CommandContext& ctx);
+void ZmscoreCommand(CommandContext& ctx);
+void ZrankCommand(CommandContext& ctx);
+void ZrevrankCommand(CommandContext& ctx);
+void ZcountCommand(CommandContext& ctx);
+void ZlexcountCommand(CommandContext& ctx);
+void ZrangeCommand(CommandContext& ctx);
+void ZrangestoreCommand(CommandContext& ctx);
+void ZrangebyscoreCommand(CommandContext& ctx);
+void ZrevrangebyscoreCommand(CommandContext& ctx);
+void ZrangebylexCommand(CommandContext& ctx);
+void ZrevrangebylexCommand(CommandContext& ctx);
+void ZrevrangeCommand(CommandContext& ctx);
+void ZpopminCommand(CommandContext& ctx);
+void ZpopmaxCommand(CommandContext& ctx);
+void ZmpopCommand(CommandContext& ctx);
+void ZunionstoreCommand(CommandContext& ctx);
+void ZinterstoreCommand(CommandContext& ctx);
+void ZdiffstoreCommand(CommandContext& ctx);
+void ZunionCommand(CommandContext& ctx);
+void ZinterCommand(CommandContext& ctx);
+void ZdiffCommand(CommandContext& ctx);
+void ZintercardCommand(CommandContext& ctx);
+void ZrandmemberCommand(CommandContext& ctx);
+void ZscanCommand(CommandContext& ctx);
+void ZremrangebyrankCommand(CommandContext& ctx);
+void ZremrangebyscoreCommand(CommandContext& ctx);
+void ZremrangebylexCommand(CommandContext& ctx);
+
 // info.cc
 void InfoCommand(CommandContext& ctx);
 // The process's resident set size in bytes.

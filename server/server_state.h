@@ -35,7 +35,7 @@ namespace kvstore::server {
 
 // Upper bound on the number of commands and subcommands (statistics slots;
 // command_table.cc static_asserts it).
-constexpr std::size_t kMaxCommands = 192;
+constexpr std::size_t kMaxCommands = 320;
 
 // multi-max-queued-bytes' default: what one client may queue between MULTI
 // and EXEC.

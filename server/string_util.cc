@@ -45,6 +45,18 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   return true;
 }
 
+bool ParseDouble(std::string_view s, double* out) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  const std::string tmp(s);  // strtod needs a terminated string
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(tmp.c_str(), &end);
+  if (end != tmp.c_str() + tmp.size() || std::isnan(v)) return false;
+  if (errno == ERANGE && (std::isinf(v) || v == 0)) return false;
+  *out = v;
+  return true;
+}
+
 std::string FormatLongDouble(long double v) {
   char buf[5 * 1024 + 64];
   int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);

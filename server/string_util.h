@@ -17,6 +17,11 @@ namespace kvstore::server {
 // Redis's string2ld: the whole string is a finite long double, no spaces.
 bool ParseLongDouble(std::string_view s, long double* out);
 
+// Redis's getDoubleFromObject (ZADD scores, weights): the whole string is a
+// double (strtod syntax, so "inf" and "-inf" too), not NaN, no leading space,
+// and neither overflowing nor underflowing to zero.
+bool ParseDouble(std::string_view s, double* out);
+
 // Redis's ld2string in human mode: "%.17Lf" without trailing zeros or point.
 std::string FormatLongDouble(long double v);
 

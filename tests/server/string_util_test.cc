@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string_view>
+
 namespace kvstore::server {
 namespace {
 
@@ -19,6 +22,22 @@ TEST(LongDouble, ParseAndFormatLikeRedis) {
   for (const char* bad : {"", " 1", "1 ", "abc", "nan", "1e999999"}) {
     EXPECT_FALSE(ParseLongDouble(bad, &v)) << bad;
   }
+}
+
+TEST(Double, ParseLikeGetDoubleFromObject) {
+  double v = 0;
+  EXPECT_TRUE(ParseDouble("1.5", &v));
+  EXPECT_EQ(v, 1.5);
+  EXPECT_TRUE(ParseDouble("-inf", &v));
+  EXPECT_TRUE(std::isinf(v) && v < 0);
+  EXPECT_TRUE(ParseDouble("+inf", &v));
+  EXPECT_TRUE(ParseDouble("0x10", &v));  // strtod's syntax
+  EXPECT_EQ(v, 16);
+  EXPECT_TRUE(ParseDouble("4.9e-324", &v));  // a denormal is not an underflow to zero
+  for (const char* bad : {"", " 1", "1 ", "abc", "nan", "-nan", "1e400", "1e-400"}) {
+    EXPECT_FALSE(ParseDouble(bad, &v)) << bad;
+  }
+  EXPECT_FALSE(ParseDouble(std::string_view("1\0", 2), &v));
 }
 
 TEST(MemorySize, Units) {
