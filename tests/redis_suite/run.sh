@@ -13,7 +13,7 @@ repo=$(cd "$here/../.." && pwd)
 # Units run when no --unit is given: the ones whose results docs/REDIS-COMPAT.md tracks.
 kDefaultUnits=(unit/type/string unit/keyspace unit/info-command unit/expire unit/multi
   unit/type/incr unit/protocol unit/auth unit/quit unit/pubsub unit/bitops unit/bitfield
-  unit/scripting unit/functions)
+  unit/scripting unit/functions unit/type/hash unit/type/set unit/type/zset unit/scan)
 # Tests that need something outside a Redis-compatible data server's contract:
 # DEBUG (Redis's internal introspection), replication, HyperLogLog internals,
 # and access to the server's process on the local machine.
@@ -27,6 +27,10 @@ Runs Redis 7.0's test suite (tests/test_helper.tcl, in external-server mode)
 against a fresh kvstore-server (or redis-server) on a free loopback port,
 one unit at a time, and prints per unit how many tests passed, failed and
 were skipped, with the names of the failing tests.
+
+Only one run at a time per machine: the runner's client port is fixed, so a
+second run waits for the first (flock on /tmp/redis_suite.lock, or
+$KVSTORE_SUITE_LOCK). Do not wrap run.sh in flock on that same file.
 
 Options:
   --suite DIR          the suite: a directory holding tests/test_helper.tcl
@@ -123,6 +127,15 @@ esac
 server_bin=$(cd "$(dirname "$server_bin")" && pwd)/$(basename "$server_bin")
 
 [ ${#units[@]} -gt 0 ] || units=("${kDefaultUnits[@]}")
+
+# The runner's own client port is fixed, so two runs on one machine would
+# talk to each other's servers: wait for any other run to finish.
+lock_file=${KVSTORE_SUITE_LOCK:-/tmp/redis_suite.lock}
+exec 9>>"$lock_file" || die "cannot open the lock file $lock_file"
+if ! flock -n 9; then
+  echo "run.sh: another run of the suite holds $lock_file; waiting for it" >&2
+  flock 9
+fi
 for u in "${units[@]}"; do
   [ -f "$suite/tests/$u.tcl" ] || die "no unit '$u' in the suite (no $suite/tests/$u.tcl)"
 done
