@@ -134,11 +134,13 @@ Strings ListElements(const ListValue& l) {
 std::string Dump(const Object& obj) {
   std::string out = std::string(TypeName(obj.type())) + "/" + std::string(obj.encoding()) + ":";
   switch (obj.type()) {
-    case Type::kHash:
-      for (const auto& [f, v] : HashPairs(static_cast<const HashValue&>(obj))) {
-        out += f + "=" + v + ";";
-      }
+    case Type::kHash: {
+      // Sorted: a hash table's order is its own (a copy may differ).
+      auto pairs = HashPairs(static_cast<const HashValue&>(obj));
+      std::sort(pairs.begin(), pairs.end());
+      for (const auto& [f, v] : pairs) out += f + "=" + v + ";";
       break;
+    }
     case Type::kSet: {
       Strings members = SetMembers(static_cast<const SetValue&>(obj));
       std::sort(members.begin(), members.end());
