@@ -42,6 +42,9 @@ struct CommandContext {
   // the commands that overwrite any type or read it as absent (SET, MSET,
   // MGET...).
   bool string_values = false;
+  // The command being run (set by the dispatcher): its keyspace
+  // notification (notify.h) comes from its table entry.
+  const struct CommandSpec* spec = nullptr;
 };
 
 using CommandHandler = void (*)(CommandContext&);

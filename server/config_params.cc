@@ -16,8 +16,8 @@
 //   save              kept and reported; the store's checkpoint rules are
 //                     fixed when it opens (the defaults, which equal Redis's)
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
-//   notify-keyspace-events        kept (normalised) and reported; no
-//                     notifications are sent
+//   notify-keyspace-events        which keyspace notifications are
+//                     published (notify.h)
 //   client-output-buffer-limit    the pubsub class disconnects subscribers
 //                     that fall behind (pubsub.h); the others are kept
 // The rest describe the running server and are fixed at start.
@@ -28,6 +28,7 @@
 #include <limits>
 #include <mutex>
 
+#include "notify.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -122,7 +123,9 @@ std::string SetMaxmemoryPolicy(ServerState& s, std::string_view v) {
 
 std::string SetKeyspaceEvents(ServerState& s, std::string_view v) {
   bool ok = false;
-  return SetText<&ServerState::notify_keyspace_events>(s, NormalizeKeyspaceEvents(v, &ok));
+  const std::string normalized = NormalizeKeyspaceEvents(v, &ok);
+  s.notify_flags.store(ParseNotifyFlags(normalized), std::memory_order_relaxed);
+  return SetText<&ServerState::notify_keyspace_events>(s, normalized);
 }
 
 // "save": "" or pairs "<seconds> <changes>" separated by single spaces,

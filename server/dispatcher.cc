@@ -98,6 +98,7 @@ void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& 
     return v;
   }();
   ctx.string_values = needs_strings[index];
+  ctx.spec = &cmd;
   ctx.client.last_command.store(static_cast<int>(index), std::memory_order_relaxed);
   const uint64_t errors_before = ctx.reply.errors();
   const uint64_t write_before = ctx.durability.latest();
@@ -187,6 +188,8 @@ bool Dispatcher::IsBatchableSet(const ClientInfo& client,
   const std::string_view n = argv[0];
   if ((n[0] | 0x20) != 's' || (n[1] | 0x20) != 'e' || (n[2] | 0x20) != 't') return false;
   if (!client.authenticated && server_.auth_required.load(std::memory_order_relaxed)) return false;
+  // A batch publishes no keyspace notifications: run SETs one by one then.
+  if (server_.notify_flags.load(std::memory_order_relaxed) != 0) return false;
   // An oversized key must fail alone, not take the batch down with it.
   return argv[1].size() <= KvStore::kMaxKeySize && argv[2].size() <= KvStore::kMaxValueSize;
 }

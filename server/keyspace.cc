@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/glob.h"
+#include "notify.h"
 #include "string_util.h"
 
 namespace kvstore::server::keyspace {
@@ -23,6 +24,38 @@ void TouchWritten(CommandContext& ctx, const Transaction& tx,
   if (!watches.any()) return;
   for (std::string_view k : keys) {
     if (tx.wrote(k)) watches.Touch(k);
+  }
+}
+
+KeyChanges::KeyChanges(CommandContext& ctx, const std::vector<std::string_view>& keys)
+    : on_(ctx.server.notify_flags.load(std::memory_order_relaxed) != 0), keys_(keys) {}
+
+void KeyChanges::Before(const Transaction& tx) {
+  if (!on_) return;
+  existed_.clear();
+  for (std::string_view k : keys_) existed_.push_back(tx.type(k) != Type::kNone);
+}
+
+void KeyChanges::After(const Transaction& tx) {
+  if (!on_) return;
+  written_.clear();
+  exists_.clear();
+  for (std::string_view k : keys_) {
+    written_.push_back(tx.wrote(k));
+    exists_.push_back(tx.type(k) != Type::kNone);
+  }
+}
+
+void KeyChanges::Publish(CommandContext& ctx) const {
+  if (!on_ || written_.size() != keys_.size() || existed_.size() != keys_.size()) return;
+  const CommandEvent event = ctx.spec != nullptr ? EventOf(*ctx.spec) : CommandEvent{};
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (!written_[i]) continue;
+    if (event.cls != 0) Notify(ctx.server, event.cls, event.event, keys_[i]);
+    if (!existed_[i] && exists_[i]) Notify(ctx.server, kNotifyNew, "new", keys_[i]);
+    if (existed_[i] && !exists_[i] && event.event != "del") {
+      Notify(ctx.server, kNotifyGeneric, "del", keys_[i]);
+    }
   }
 }
 
@@ -149,14 +182,23 @@ int64_t NowMs(CommandContext& ctx) {
 
 bool Set(CommandContext& ctx, std::string_view key, std::string_view value) {
   if (ctx.server.watches.any()) ctx.server.watches.Touch(key);
+  const uint32_t notify = ctx.server.notify_flags.load(std::memory_order_relaxed);
+  const bool fresh = (notify & kNotifyNew) != 0 && !Exists(ctx, key);
   if (ctx.tx != nullptr) {
     ctx.tx->set(key, value);
-    return true;
+  } else {
+    auto r = Store(ctx).set(std::string(key), std::string(value), ctx.durability.Deferred());
+    ctx.durability.Record();
+    if (!r) {
+      ReplyStoreError(ctx, r.error());
+      return false;
+    }
   }
-  auto r = Store(ctx).set(std::string(key), std::string(value), ctx.durability.Deferred());
-  ctx.durability.Record();
-  if (!r) ReplyStoreError(ctx, r.error());
-  return static_cast<bool>(r);
+  if (notify != 0) {
+    Notify(ctx.server, kNotifyString, "set", key);
+    if (fresh) Notify(ctx.server, kNotifyNew, "new", key);
+  }
+  return true;
 }
 
 bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string>* removed) {
@@ -166,7 +208,10 @@ bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string
   if (ctx.tx != nullptr) {
     *removed = Get(ctx, key);
     if (!*removed && Exists(ctx, key)) removed->emplace();  // an object: "" as for the store
-    if (*removed) ctx.tx->remove(key);
+    if (*removed) {
+      ctx.tx->remove(key);
+      Notify(ctx.server, kNotifyGeneric, "del", key);
+    }
     return true;
   }
   auto r = Store(ctx).remove(key, ctx.durability.Deferred());
@@ -176,6 +221,7 @@ bool Remove(CommandContext& ctx, std::string_view key, std::optional<std::string
     return false;
   }
   *removed = std::move(*r);
+  if (*removed) Notify(ctx.server, kNotifyGeneric, "del", key);
   return true;
 }
 

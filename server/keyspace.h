@@ -49,21 +49,45 @@ void TouchWritten(CommandContext& ctx, const Transaction& tx,
 bool StringsOnly(CommandContext& ctx, const Transaction& tx,
                  const std::vector<std::string_view>& keys);
 
+// What an update did to its keys, for keyspace notifications (notify.h):
+// which existed before, which it wrote, which exist after. Does nothing
+// (not even a lookup) while notifications are off.
+class KeyChanges {
+ public:
+  KeyChanges(CommandContext& ctx, const std::vector<std::string_view>& keys);
+  void Before(const Transaction& tx);
+  void After(const Transaction& tx);
+  // After the update applied: the command's event for each written key,
+  // "new" for each created, "del" for each it emptied.
+  void Publish(CommandContext& ctx) const;
+
+ private:
+  const bool on_;
+  const std::vector<std::string_view>& keys_;
+  std::vector<uint8_t> existed_, written_, exists_;
+};
+
 template <class Fn>
 bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
   keys = UniqueKeys(std::move(keys));
+  KeyChanges changes(ctx, keys);
   if (ctx.tx != nullptr) {
     if (ctx.string_values && !StringsOnly(ctx, *ctx.tx, keys)) return true;
+    changes.Before(*ctx.tx);
     fn(*ctx.tx);
     TouchWritten(ctx, *ctx.tx, keys);
+    changes.After(*ctx.tx);
+    changes.Publish(ctx);
     return true;
   }
   auto r = Store(ctx).update(
       keys,
       [&](Transaction& tx) {
         if (ctx.string_values && !StringsOnly(ctx, tx, keys)) return;
+        changes.Before(tx);
         fn(tx);
         TouchWritten(ctx, tx, keys);  // under the keys' locks, before they apply
+        changes.After(tx);
       },
       ctx.durability.Deferred());
   ctx.durability.Record();
@@ -71,6 +95,7 @@ bool Update(CommandContext& ctx, std::vector<std::string_view> keys, Fn&& fn) {
     ReplyStoreError(ctx, r.error());
     return false;
   }
+  changes.Publish(ctx);
   return true;
 }
 

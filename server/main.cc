@@ -23,6 +23,7 @@
 #include "function_file.h"
 #include "kvstore/kvstore.h"
 #include "metrics.h"
+#include "notify.h"
 #include "server.h"
 #include "server_state.h"
 #include "service.h"
@@ -55,8 +56,14 @@ bool LoadFunctions(const std::string& dir, LuaEngine& lua) {
   return true;
 }
 
-Result<KvStore> OpenStore(const std::string& dir, const Config& config) {
+// expired_to: where the active expiry cycle's "expired" events go (set once
+// the server's state exists; the store is closed before it is destroyed).
+Result<KvStore> OpenStore(const std::string& dir, const Config& config,
+                          std::shared_ptr<std::atomic<ServerState*>> expired_to) {
   Options options;
+  options.on_expired = [expired_to](std::string_view key) {
+    if (ServerState* s = expired_to->load()) Notify(*s, kNotifyExpired, "expired", key);
+  };
   // --sync always is the store's kAlways: the I/O loops write without
   // waiting and wait once per batch before sending its replies
   // (durability.h), sharing the store's group commit.
@@ -158,7 +165,8 @@ int Run(int argc, char** argv) {
               << "': " << ec.message() << "\n";
     return 1;
   }
-  auto opened = OpenStore(config.dir, config);
+  auto expired_to = std::make_shared<std::atomic<ServerState*>>(nullptr);
+  auto opened = OpenStore(config.dir, config, expired_to);
   if (!opened) {
     std::cerr << "kvstore-server: " << StoreOpenError(config.dir, opened.error()) << "\n";
     return 1;
@@ -166,6 +174,7 @@ int Run(int argc, char** argv) {
   KvStore store = std::move(opened).value();
 
   ServerState state(config, &store);
+  expired_to->store(&state);
   state.maxclients.store(config.maxclients);
   state.timeout.store(config.timeout);
   state.multi_max_queued_bytes.store(config.multi_max_queued_bytes);

@@ -143,6 +143,8 @@ struct ServerState {
   std::mutex settings_mu;
   std::string save_rules;              // GUARDED_BY(settings_mu)
   std::string notify_keyspace_events;  // GUARDED_BY(settings_mu)
+  // The same as NotifyFlag bits (notify.h), read by every write.
+  std::atomic<uint32_t> notify_flags{0};
   std::string maxmemory_policy = "noeviction";  // GUARDED_BY(settings_mu)
 
   // INFO memory's used_memory_peak, as INFO has sampled it.

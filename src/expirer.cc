@@ -29,6 +29,7 @@ uint64_t ThreadCpuMicros() {
 Expirer::Expirer(const Options& options, ShardMap* map, WritePath* writes)
     : map_(map),
       writes_(writes),
+      on_expired_(options.on_expired),
       period_(options.expire_cycle_period),
       budget_(std::chrono::duration_cast<std::chrono::microseconds>(period_) *
               std::clamp(options.expire_cycle_cpu_percent, 1, 100) / 100),
@@ -43,9 +44,13 @@ bool Expirer::DrainShard(std::size_t i, int64_t now,
                          std::chrono::steady_clock::time_point stop_at) {
   Shard& shard = map_->shard(i);
   std::vector<int64_t> lags;
+  std::vector<std::string> keys;
   while (shard.expiring_count.load(std::memory_order_relaxed) > 0) {
     lags.clear();
-    const std::size_t n = writes_->ReclaimExpired(shard, now, kBatch, &lags);
+    keys.clear();
+    const std::size_t n =
+        writes_->ReclaimExpired(shard, now, kBatch, &lags, on_expired_ ? &keys : nullptr);
+    for (const auto& k : keys) on_expired_(k);
     if (n > 0) {
       expired_.fetch_add(n, std::memory_order_relaxed);
       MutexLock lock(&mu_);

@@ -25,7 +25,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "background.h"
 #include "kvstore/kvstore.h"
@@ -63,6 +67,7 @@ class Expirer {
 
   ShardMap* const map_;
   WritePath* const writes_;
+  const std::function<void(std::string_view)> on_expired_;  // Options::on_expired
   const std::chrono::milliseconds period_;
   const std::chrono::microseconds budget_;
 

@@ -743,7 +743,8 @@ Result<void> WritePath::UpdateAll(const std::function<void(Transaction&)>& fn,
 // ---- the active expiry cycle's removes ----
 
 std::size_t WritePath::ReclaimExpired(Shard& shard, int64_t now, std::size_t max,
-                                      std::vector<int64_t>* lags) {
+                                      std::vector<int64_t>* lags,
+                                      std::vector<std::string>* reclaimed) {
   std::vector<std::string> keys;
   std::vector<wal::BatchOp> ops;
   InFlight in_flight(*wal_);
@@ -773,7 +774,12 @@ std::size_t WritePath::ReclaimExpired(Shard& shard, int64_t now, std::size_t max
     return 0;
   }
   for (const auto& k : keys) (void)shard.Erase(ShardMap::HashKey(k));
-  return keys.size();
+  const std::size_t n = keys.size();
+  if (reclaimed != nullptr) {
+    reclaimed->insert(reclaimed->end(), std::make_move_iterator(keys.begin()),
+                      std::make_move_iterator(keys.end()));
+  }
+  return n;
 }
 
 }  // namespace kvstore

@@ -57,8 +57,9 @@ class WritePath {
   // before now and erases them. Adds each one's lag (now - deadline, ms) to
   // *lags. Returns how many it reclaimed; 0 also when the WAL refuses the
   // record (the keys stay invisible and are tried again next cycle).
+  // With keys, appends the reclaimed keys to it.
   std::size_t ReclaimExpired(Shard& shard, int64_t now, std::size_t max,
-                             std::vector<int64_t>* lags);
+                             std::vector<int64_t>* lags, std::vector<std::string>* keys = nullptr);
 
   // sync(): every logged write durable now.
   Result<void> Sync() { return Logged(wal_->SyncAll()); }

@@ -144,6 +144,11 @@ struct Options {
   // Share of one core, in percent (1..100), per period.
   int expire_cycle_cpu_percent = 25;
 
+  // Called with each key the active expiry cycle removes (on the expiry
+  // thread, after its removal is logged, outside every lock): what a server
+  // needs to publish "expired" events. Must not block; may call the store.
+  std::function<void(std::string_view key)> on_expired;
+
   // When hashes, sets and sorted sets leave their compact encodings
   // (kvstore/types.h); KvStore::set_encoding_limits changes it later.
   EncodingLimits encoding_limits;
