@@ -70,6 +70,10 @@ enum CommandFlags : uint32_t {
   // which first/last/step cannot say: KeysOf reads the count.
   kMovableKeys = 1 << 15,
   kPubsub = 1 << 18,  // listed by COMMAND INFO after admin
+  kBlocking = 1 << 19,  // may block the client (BLPOP...); listed after noscript
+  // Internal, with kMovableKeys: the key count is argv[1] and the keys follow
+  // it (LMPOP), where EVAL and BLMPOP have it at argv[2].
+  kNumkeysFirst = 1 << 20,
   // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
   // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
   kWholeKeyspace = 1 << 16,

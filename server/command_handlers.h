@@ -42,6 +42,25 @@ void BitopCommand(CommandContext& ctx);
 void BitfieldCommand(CommandContext& ctx);
 void BitfieldRoCommand(CommandContext& ctx);
 
+// cmd_lists.cc
+void LpushCommand(CommandContext& ctx);
+void RpushCommand(CommandContext& ctx);
+void LpushxCommand(CommandContext& ctx);
+void RpushxCommand(CommandContext& ctx);
+void LinsertCommand(CommandContext& ctx);
+void LlenCommand(CommandContext& ctx);
+void LindexCommand(CommandContext& ctx);
+void LsetCommand(CommandContext& ctx);
+void LpopCommand(CommandContext& ctx);
+void RpopCommand(CommandContext& ctx);
+void LrangeCommand(CommandContext& ctx);
+void LtrimCommand(CommandContext& ctx);
+void LremCommand(CommandContext& ctx);
+void LposCommand(CommandContext& ctx);
+void LmoveCommand(CommandContext& ctx);
+void RpoplpushCommand(CommandContext& ctx);
+void LmpopCommand(CommandContext& ctx);
+
 // cmd_expire.cc
 void ExpireCommand(CommandContext& ctx);
 void PexpireCommand(CommandContext& ctx);

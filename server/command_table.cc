@@ -261,6 +261,40 @@ constexpr CommandSpec kCommands[] = {
      "Gets, sets or increments integer fields of a value.", BitfieldCommand, {}},
     {"bitfield_ro", -2, kR | kF, 1, 1, 1, "bitmap", "",
      "Gets integer fields of a value (read-only BITFIELD).", BitfieldRoCommand, {}},
+    // lists (cmd_lists.cc)
+    {"lpush", -3, kW | kOom | kF, 1, 1, 1, "list", "", "Prepends elements to a list.",
+     LpushCommand, {}},
+    {"rpush", -3, kW | kOom | kF, 1, 1, 1, "list", "", "Appends elements to a list.",
+     RpushCommand, {}},
+    {"lpushx", -3, kW | kOom | kF, 1, 1, 1, "list", "",
+     "Prepends elements to a list only when the list exists.", LpushxCommand, {}},
+    {"rpushx", -3, kW | kOom | kF, 1, 1, 1, "list", "",
+     "Appends elements to a list only when the list exists.", RpushxCommand, {}},
+    {"linsert", 5, kW | kOom, 1, 1, 1, "list", "",
+     "Inserts an element before or after another element in a list.", LinsertCommand, {}},
+    {"llen", 2, kR | kF, 1, 1, 1, "list", "", "Returns the length of a list.", LlenCommand, {}},
+    {"lindex", 3, kR, 1, 1, 1, "list", "", "Returns an element of a list by its index.",
+     LindexCommand, {}},
+    {"lset", 4, kW | kOom, 1, 1, 1, "list", "", "Sets the value of an element of a list by its index.",
+     LsetCommand, {}},
+    {"lpop", -2, kW | kF, 1, 1, 1, "list", "",
+     "Removes and returns the first elements of a list.", LpopCommand, {}},
+    {"rpop", -2, kW | kF, 1, 1, 1, "list", "",
+     "Removes and returns the last elements of a list.", RpopCommand, {}},
+    {"lrange", 4, kR, 1, 1, 1, "list", "", "Returns a range of elements of a list.",
+     LrangeCommand, {}},
+    {"ltrim", 4, kW, 1, 1, 1, "list", "", "Keeps only a range of elements of a list.",
+     LtrimCommand, {}},
+    {"lrem", 4, kW, 1, 1, 1, "list", "", "Removes elements from a list.", LremCommand, {}},
+    {"lpos", -3, kR, 1, 1, 1, "list", "", "Returns the index of matching elements of a list.",
+     LposCommand, {}},
+    {"lmove", 5, kW | kOom, 1, 2, 1, "list", "",
+     "Pops an element from a list, pushes it onto another and returns it.", LmoveCommand, {}},
+    {"rpoplpush", 3, kW | kOom, 1, 2, 1, "list", "",
+     "Pops the last element of a list, pushes it onto another and returns it.",
+     RpoplpushCommand, {}},
+    {"lmpop", -4, kW | kMovableKeys | kNumkeysFirst, 0, 0, 0, "list", "",
+     "Pops elements from the first non-empty of several lists.", LmpopCommand, {}},
     // expiry (cmd_expire.cc)
     {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
      "Sets a key's time to live in seconds.", ExpireCommand, {}},
@@ -487,12 +521,13 @@ std::vector<std::string_view> KeysOf(const CommandSpec& spec,
                                      std::span<const std::string_view> argv) {
   std::vector<std::string_view> keys;
   if (spec.flags & kMovableKeys) {
+    const std::size_t count_at = (spec.flags & kNumkeysFirst) ? 1 : 2;
     int64_t n = 0;
-    if (argv.size() < 3 || !ParseInt64(argv[2], &n) || n < 0 ||
-        static_cast<uint64_t>(n) > argv.size() - 3) {
+    if (argv.size() <= count_at || !ParseInt64(argv[count_at], &n) || n < 0 ||
+        static_cast<uint64_t>(n) > argv.size() - count_at - 1) {
       return keys;
     }
-    keys.assign(argv.begin() + 3, argv.begin() + 3 + n);
+    keys.assign(argv.begin() + count_at + 1, argv.begin() + count_at + 1 + n);
     return keys;
   }
   if (spec.first_key == 0) return keys;
