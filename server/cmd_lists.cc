@@ -3,19 +3,22 @@
 // List commands (Redis 7.0's t_list.c is the model for behaviour): LPUSH,
 // RPUSH, LPUSHX, RPUSHX, LINSERT, LLEN, LINDEX, LSET, LPOP, RPOP, LRANGE,
 // LTRIM, LREM, LPOS, LMOVE, RPOPLPUSH, LMPOP, and the blocking BLPOP, BRPOP,
-// BLMOVE, BRPOPLPUSH, BLMPOP (blocking.h parks them). Reads go through
+// BLMOVE, BRPOPLPUSH, BLMPOP (blocking.h: each is its non-blocking pop as an
+// attempt that a blocked client re-runs when a key it waits for is written). Reads go through
 // keyspace::Read; every change is one list op (kvstore/types.h) applied in a
 // keyspace::Update, with Redis's negative indices resolved here first, so
 // the WAL records plain 0-based positions.
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "blocking.h"
 #include "command_handlers.h"
 #include "keyspace.h"
 #include "resp_parser.h"
@@ -137,18 +140,19 @@ void PushGeneric(CommandContext& ctx, bool left, bool only_existing) {
   });
 }
 
-// What a pop from lists did: served (the reply is written), found every list
-// empty or absent (nothing written), or failed (an error is written).
-enum class PopResult { kServed, kEmpty, kError };
+using PopResult = AttemptResult;
 // BLPOP's [key, element] or LMPOP's [key, [elements...]].
 enum class PopReply { kKeyAndElement, kKeyAndElements };
 
+const std::function<void()> kNothing = [] {};
+
 // Pops from the first of `keys` holding a non-empty list (up to count
-// elements for kKeyAndElements, one otherwise) in one update. A key of
-// another type is WRONGTYPE, or with skip_wrong_type (a blocked client
-// retrying) passed over.
+// elements for kKeyAndElements, one otherwise) in one update, or calls
+// on_empty inside it (blocking.h's BlockedAttempt). A key of another type is
+// WRONGTYPE, or when a blocked client retries (skip_wrong_type) passed over.
 PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> keys, bool left,
-                       int64_t count, PopReply shape, bool skip_wrong_type) {
+                       int64_t count, PopReply shape, bool skip_wrong_type,
+                       const std::function<void()>& on_empty = kNothing) {
   PopResult result = PopResult::kEmpty;
   const bool updated = keyspace::Update(ctx, {keys.begin(), keys.end()}, [&](Transaction& tx) {
     for (const std::string_view key : keys) {
@@ -176,29 +180,34 @@ PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> ke
       return;
     }
     result = PopResult::kEmpty;
+    on_empty();
   });
   return updated ? result : PopResult::kError;
 }
 
 // LMOVE's core: pops one element of src and pushes it onto dst in one update
-// (src == dst rotates), replying the element. WRONGTYPE for either key
-// (only once src has elements), or with skip_wrong_type kEmpty.
+// (src == dst rotates), replying the element, or calls on_empty inside the
+// update. WRONGTYPE for src, or for dst once src has an element; a blocked
+// client retrying (skip_wrong_src) passes over a src of another type, but
+// not a dst (Redis 7.0 answers it WRONGTYPE then).
 PopResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::string_view dst,
-                           bool from_left, bool to_left, bool skip_wrong_type) {
+                           bool from_left, bool to_left, bool skip_wrong_src,
+                           const std::function<void()>& on_empty = kNothing) {
   PopResult result = PopResult::kEmpty;
   const bool updated = keyspace::Update(ctx, {src, dst}, [&](Transaction& tx) {
     const Type src_type = tx.type(src);
-    if (src_type == Type::kNone) return;
+    if (src_type == Type::kNone || (src_type != Type::kList && skip_wrong_src)) {
+      on_empty();
+      return;
+    }
     const Type dst_type = tx.type(dst);
     if (src_type != Type::kList || (dst_type != Type::kNone && dst_type != Type::kList)) {
-      if (skip_wrong_type) return;
       ctx.reply.Error(keyspace::kWrongTypeError);
       result = PopResult::kError;
       return;
     }
     const auto* list = static_cast<const ListValue*>(tx.object(src));
     const std::vector<std::string> popped = EndElements(list, from_left, 1);
-    if (popped.empty()) return;
     // Pop, then push: with src == dst this rotates the list.
     ApplyPop(tx, src, from_left, 1);
     const std::string_view element[] = {popped.front()};
@@ -497,6 +506,77 @@ void LmpopCommand(CommandContext& ctx) {
       PopResult::kEmpty) {
     ctx.reply.NullArray();
   }
+}
+
+}  // namespace kvstore::server
+
+// ---- blocking commands (blocking.h) -------------------------------------------
+
+namespace kvstore::server {
+
+namespace {
+
+void ReplyNullArray(ReplyWriter& reply) { reply.NullArray(); }
+void ReplyNull(ReplyWriter& reply) { reply.Null(); }
+
+// BLPOP / BRPOP key [key ...] timeout, and BLMPOP's keys: pops as
+// PopFromLists, blocking while every list is empty.
+void BlockingPop(CommandContext& ctx, std::span<const std::string_view> keys, bool left,
+                 int64_t count, PopReply shape, int64_t timeout_ms) {
+  BlockedAttempt attempt = [owned = std::vector<std::string>(keys.begin(), keys.end()), left, count,
+                            shape](CommandContext& c, bool retry,
+                                   const std::function<void()>& on_empty) {
+    const std::vector<std::string_view> views(owned.begin(), owned.end());
+    return PopFromLists(c, views, left, count, shape, retry, on_empty);
+  };
+  BlockOrServe(ctx, keys, timeout_ms, std::move(attempt), ReplyNullArray, ReplyNullArray);
+}
+
+void BlockingPopCommand(CommandContext& ctx, bool left) {
+  int64_t timeout_ms = 0;
+  if (!ParseBlockTimeout(ctx, ctx.argv.back(), &timeout_ms)) return;
+  BlockingPop(ctx, ctx.argv.subspan(1, ctx.argv.size() - 2), left, 1, PopReply::kKeyAndElement,
+              timeout_ms);
+}
+
+// BLMOVE / BRPOPLPUSH: LMOVE, blocking while the source is empty. Inside
+// MULTI or a script an empty source answers nil, as LMOVE does.
+void BlockingMove(CommandContext& ctx, bool from_left, bool to_left, std::string_view timeout) {
+  int64_t timeout_ms = 0;
+  if (!ParseBlockTimeout(ctx, timeout, &timeout_ms)) return;
+  BlockedAttempt attempt = [src = std::string(ctx.argv[1]), dst = std::string(ctx.argv[2]),
+                            from_left, to_left](CommandContext& c, bool retry,
+                                                const std::function<void()>& on_empty) {
+    return MoveBetweenLists(c, src, dst, from_left, to_left, retry, on_empty);
+  };
+  BlockOrServe(ctx, ctx.argv.subspan(1, 1), timeout_ms, std::move(attempt), ReplyNull,
+               ReplyNullArray);
+}
+
+}  // namespace
+
+void BlpopCommand(CommandContext& ctx) { BlockingPopCommand(ctx, true); }
+void BrpopCommand(CommandContext& ctx) { BlockingPopCommand(ctx, false); }
+
+// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+void BlmoveCommand(CommandContext& ctx) {
+  bool from_left = false, to_left = false;
+  if (!ParseListSide(ctx, ctx.argv[3], &from_left) || !ParseListSide(ctx, ctx.argv[4], &to_left)) {
+    return;
+  }
+  BlockingMove(ctx, from_left, to_left, ctx.argv[5]);
+}
+
+// BRPOPLPUSH source destination timeout
+void BrpoplpushCommand(CommandContext& ctx) { BlockingMove(ctx, false, true, ctx.argv[3]); }
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+void BlmpopCommand(CommandContext& ctx) {
+  MpopArgs args;
+  if (!ParseMpop(ctx, 2, &args)) return;
+  int64_t timeout_ms = 0;
+  if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
+  BlockingPop(ctx, args.keys, args.left, args.count, PopReply::kKeyAndElements, timeout_ms);
 }
 
 }  // namespace kvstore::server

@@ -60,6 +60,11 @@ void LposCommand(CommandContext& ctx);
 void LmoveCommand(CommandContext& ctx);
 void RpoplpushCommand(CommandContext& ctx);
 void LmpopCommand(CommandContext& ctx);
+void BlpopCommand(CommandContext& ctx);
+void BrpopCommand(CommandContext& ctx);
+void BlmoveCommand(CommandContext& ctx);
+void BrpoplpushCommand(CommandContext& ctx);
+void BlmpopCommand(CommandContext& ctx);
 
 // cmd_expire.cc
 void ExpireCommand(CommandContext& ctx);
@@ -111,6 +116,7 @@ void ClientSetinfoCommand(CommandContext& ctx);
 void ClientListCommand(CommandContext& ctx);
 void ClientInfoCommand(CommandContext& ctx);
 void ClientHelpCommand(CommandContext& ctx);
+void ClientUnblockCommand(CommandContext& ctx);
 
 // cmd_config.cc
 void ConfigGetCommand(CommandContext& ctx);

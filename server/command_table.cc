@@ -43,6 +43,8 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Return information about client connections.", ClientListCommand, {}},
     {"info", 2, kClientSub, 0, 0, 0, "connection", "INFO",
      "Return information about the current client connection.", ClientInfoCommand, {}},
+    {"unblock", -3, kAdmin | kClientSub, 0, 0, 0, "connection", "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+     "Unblock the specified blocked client.", ClientUnblockCommand, {}},
     {"help", 2, kLS, 0, 0, 0, "connection", "HELP", "Print this help.", ClientHelpCommand, {}},
 };
 
@@ -295,6 +297,18 @@ constexpr CommandSpec kCommands[] = {
      RpoplpushCommand, {}},
     {"lmpop", -4, kW | kMovableKeys | kNumkeysFirst, 0, 0, 0, "list", "",
      "Pops elements from the first non-empty of several lists.", LmpopCommand, {}},
+    {"blpop", -3, kW | kNoScript | kBlocking, 1, -2, 1, "list", "",
+     "Pops the first element of the first non-empty list, or blocks until one is pushed.",
+     BlpopCommand, {}},
+    {"brpop", -3, kW | kNoScript | kBlocking, 1, -2, 1, "list", "",
+     "Pops the last element of the first non-empty list, or blocks until one is pushed.",
+     BrpopCommand, {}},
+    {"brpoplpush", 4, kW | kOom | kNoScript | kBlocking, 1, 2, 1, "list", "",
+     "RPOPLPUSH, or blocks until the source has an element.", BrpoplpushCommand, {}},
+    {"blmove", 6, kW | kOom | kNoScript | kBlocking, 1, 2, 1, "list", "",
+     "LMOVE, or blocks until the source has an element.", BlmoveCommand, {}},
+    {"blmpop", -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "list", "",
+     "LMPOP, or blocks until one of the lists has an element.", BlmpopCommand, {}},
     // expiry (cmd_expire.cc)
     {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
      "Sets a key's time to live in seconds.", ExpireCommand, {}},
