@@ -309,6 +309,13 @@ constexpr CommandSpec kCommands[] = {
      "LMOVE, or blocks until the source has an element.", BlmoveCommand, {}},
     {"blmpop", -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "list", "",
      "LMPOP, or blocks until one of the lists has an element.", BlmpopCommand, {}},
+    // blocking sorted-set pops (cmd_zset_blocking.cc)
+    {"bzpopmin", -3, kW | kNoScript | kBlocking | kF, 1, -2, 1, "sorted_set", "",
+     "Pops the lowest-scored member of the first non-empty sorted set, or blocks.",
+     BzpopminCommand, {}},
+    {"bzpopmax", -3, kW | kNoScript | kBlocking | kF, 1, -2, 1, "sorted_set", "",
+     "Pops the highest-scored member of the first non-empty sorted set, or blocks.",
+     BzpopmaxCommand, {}},
     // expiry (cmd_expire.cc)
     {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
      "Sets a key's time to live in seconds.", ExpireCommand, {}},

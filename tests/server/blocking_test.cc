@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "command_fixture.h"
+#include "keyspace.h"
 
 namespace kvstore::server {
 namespace {
@@ -189,6 +190,50 @@ TEST_F(BlockingTest, TimeoutArgument) {
   TestClient b(102);
   EXPECT_EQ(RunAs(b, {"BLPOP", "k", "-0.0001"}), "");  // 0: forever
   EXPECT_EQ(b.info.blocking.waiter->deadline_ms, 0);
+}
+
+TEST_F(BlockingTest, SortedSetPops) {
+  // ZADD is not on this branch: write members through the keyspace layer
+  // (as ZADD does), then serve the waiters as the dispatcher does after a
+  // command.
+  ClientInfo writer;
+  const auto zadd = [&](const std::string& key, double score, const std::string& member) {
+    std::string out;
+    ReplyWriter reply(&out);
+    CommandContext ctx{*state_, writer, {}, reply, *state_->thread_stats[0], *durability_};
+    keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+      const std::string s = EncodeScore(score);
+      const std::string_view args[] = {s, member};
+      tx.apply(key, OpCode::kZSetAdd, args);
+    });
+    state_->blocking.ServeReady(*state_, *state_->thread_stats[0], *durability_);
+  };
+  zadd("z", 1, "a");
+  zadd("z", 2.5, "b");
+  zadd("z", 3, "c");
+  EXPECT_EQ(Run({"BZPOPMIN", "none", "z", "0"}), "*3\r\n" + Bulk("z") + Bulk("a") + Bulk("1"));
+  client_.protocol.store(3);
+  EXPECT_EQ(Run({"BZPOPMAX", "z", "0"}), "*3\r\n" + Bulk("z") + Bulk("c") + ",3\r\n");
+  client_.protocol.store(2);
+  EXPECT_EQ(Run({"BZPOPMIN", "z", "0"}), "*3\r\n" + Bulk("z") + Bulk("b") + Bulk("2.5"));
+  EXPECT_EQ(Run({"EXISTS", "z"}), Int(0));
+  Run({"RPUSH", "l", "x"});
+  EXPECT_EQ(Err({"BZPOPMIN", "l", "0"}),
+            "WRONGTYPE Operation against a key holding the wrong kind of value");
+  EXPECT_EQ(Err({"BZPOPMAX", "z", "-1"}), "ERR timeout is negative");
+
+  TestClient a(101), b(102);
+  EXPECT_EQ(RunAs(a, {"BZPOPMIN", "z", "0"}), "");
+  EXPECT_EQ(RunAs(b, {"BZPOPMAX", "s", "z", "0"}), "");
+  Run({"SET", "s", "str"});  // a key of another type is passed over when the waiter is woken
+  zadd("z", 7, "seven");
+  EXPECT_EQ(Outcome(a), "*3\r\n" + Bulk("z") + Bulk("seven") + Bulk("7"));
+  EXPECT_EQ(Outcome(b), "");
+  zadd("z", 8, "eight");
+  EXPECT_EQ(Outcome(b), "*3\r\n" + Bulk("z") + Bulk("eight") + Bulk("8"));
+  Run({"MULTI"});
+  Run({"BZPOPMAX", "z", "0"});
+  EXPECT_EQ(Run({"EXEC"}), "*1\r\n*-1\r\n");
 }
 
 }  // namespace
