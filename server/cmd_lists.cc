@@ -140,7 +140,6 @@ void PushGeneric(CommandContext& ctx, bool left, bool only_existing) {
   });
 }
 
-using PopResult = AttemptResult;
 // BLPOP's [key, element] or LMPOP's [key, [elements...]].
 enum class PopReply { kKeyAndElement, kKeyAndElements };
 
@@ -150,10 +149,10 @@ const std::function<void()> kNothing = [] {};
 // elements for kKeyAndElements, one otherwise) in one update, or calls
 // on_empty inside it (blocking.h's BlockedAttempt). A key of another type is
 // WRONGTYPE, or when a blocked client retries (skip_wrong_type) passed over.
-PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> keys, bool left,
-                       int64_t count, PopReply shape, bool skip_wrong_type,
-                       const std::function<void()>& on_empty = kNothing) {
-  PopResult result = PopResult::kEmpty;
+AttemptResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> keys, bool left,
+                           int64_t count, PopReply shape, bool skip_wrong_type,
+                           const std::function<void()>& on_empty = kNothing) {
+  AttemptResult result = AttemptResult::kEmpty;
   const bool updated = keyspace::Update(ctx, {keys.begin(), keys.end()}, [&](Transaction& tx) {
     for (const std::string_view key : keys) {
       const Type type = tx.type(key);
@@ -161,7 +160,7 @@ PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> ke
       if (type != Type::kList) {
         if (skip_wrong_type) continue;
         ctx.reply.Error(keyspace::kWrongTypeError);
-        result = PopResult::kError;
+        result = AttemptResult::kError;
         return;
       }
       const auto* list = static_cast<const ListValue*>(tx.object(key));
@@ -176,13 +175,13 @@ PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> ke
       } else {
         ctx.reply.Bulk(popped.front());
       }
-      result = PopResult::kServed;
+      result = AttemptResult::kServed;
       return;
     }
-    result = PopResult::kEmpty;
+    result = AttemptResult::kEmpty;
     on_empty();
   });
-  return updated ? result : PopResult::kError;
+  return updated ? result : AttemptResult::kError;
 }
 
 // LMOVE's core: pops one element of src and pushes it onto dst in one update
@@ -190,10 +189,10 @@ PopResult PopFromLists(CommandContext& ctx, std::span<const std::string_view> ke
 // update. WRONGTYPE for src, or for dst once src has an element; a blocked
 // client retrying (skip_wrong_src) passes over a src of another type, but
 // not a dst (Redis 7.0 answers it WRONGTYPE then).
-PopResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::string_view dst,
-                           bool from_left, bool to_left, bool skip_wrong_src,
-                           const std::function<void()>& on_empty = kNothing) {
-  PopResult result = PopResult::kEmpty;
+AttemptResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::string_view dst,
+                               bool from_left, bool to_left, bool skip_wrong_src,
+                               const std::function<void()>& on_empty = kNothing) {
+  AttemptResult result = AttemptResult::kEmpty;
   const bool updated = keyspace::Update(ctx, {src, dst}, [&](Transaction& tx) {
     const Type src_type = tx.type(src);
     if (src_type == Type::kNone || (src_type != Type::kList && skip_wrong_src)) {
@@ -203,7 +202,7 @@ PopResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::strin
     const Type dst_type = tx.type(dst);
     if (src_type != Type::kList || (dst_type != Type::kNone && dst_type != Type::kList)) {
       ctx.reply.Error(keyspace::kWrongTypeError);
-      result = PopResult::kError;
+      result = AttemptResult::kError;
       return;
     }
     const auto* list = static_cast<const ListValue*>(tx.object(src));
@@ -213,9 +212,9 @@ PopResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::strin
     const std::string_view element[] = {popped.front()};
     ApplyPush(tx, dst, to_left, element);
     ctx.reply.Bulk(popped.front());
-    result = PopResult::kServed;
+    result = AttemptResult::kServed;
   });
-  return updated ? result : PopResult::kError;
+  return updated ? result : AttemptResult::kError;
 }
 
 // LMPOP's and BLMPOP's arguments after numkeys.
@@ -486,14 +485,15 @@ void LmoveCommand(CommandContext& ctx) {
     return;
   }
   if (MoveBetweenLists(ctx, ctx.argv[1], ctx.argv[2], from_left, to_left, false) ==
-      PopResult::kEmpty) {
+      AttemptResult::kEmpty) {
     ctx.reply.Null();
   }
 }
 
 // RPOPLPUSH source destination (LMOVE source destination RIGHT LEFT)
 void RpoplpushCommand(CommandContext& ctx) {
-  if (MoveBetweenLists(ctx, ctx.argv[1], ctx.argv[2], false, true, false) == PopResult::kEmpty) {
+  if (MoveBetweenLists(ctx, ctx.argv[1], ctx.argv[2], false, true, false) ==
+      AttemptResult::kEmpty) {
     ctx.reply.Null();
   }
 }
@@ -503,7 +503,7 @@ void LmpopCommand(CommandContext& ctx) {
   MpopArgs args;
   if (!ParseMpop(ctx, 1, &args)) return;
   if (PopFromLists(ctx, args.keys, args.left, args.count, PopReply::kKeyAndElements, false) ==
-      PopResult::kEmpty) {
+      AttemptResult::kEmpty) {
     ctx.reply.NullArray();
   }
 }
