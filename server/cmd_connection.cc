@@ -253,6 +253,25 @@ void ClientInfoCommand(CommandContext& ctx) {
   ctx.reply.Verbatim(out);
 }
 
+// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]: ends a blocking command's wait
+// (blocking.h), on whichever thread the client is.
+void ClientUnblockCommand(CommandContext& ctx) {
+  Waiter::End why = Waiter::End::kTimeout;
+  if (ctx.argv.size() == 4) {
+    if (EqualsIgnoreCase(ctx.argv[3], "error")) {
+      why = Waiter::End::kUnblockError;
+    } else if (!EqualsIgnoreCase(ctx.argv[3], "timeout")) {
+      return ctx.reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+  } else if (ctx.argv.size() > 4) {
+    return ctx.reply.Error(
+        "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+  }
+  int64_t id = 0;
+  if (!ParseInt64(ctx.argv[2], &id)) return ctx.reply.Error(kNotIntegerError);
+  ctx.reply.Integer(id > 0 && ctx.server.blocking.Unblock(static_cast<uint64_t>(id), why) ? 1 : 0);
+}
+
 void ClientHelpCommand(CommandContext& ctx) { ReplyHelp(ctx, *LookupCommand("client")); }
 
 }  // namespace kvstore::server

@@ -31,12 +31,14 @@ std::vector<const char*> AclCategories(const CommandSpec& c) {
   if (group == "generic") cats.push_back("@keyspace");
   if (c.flags & kReadOnly) cats.push_back("@read");
   if (c.flags & kWrite) cats.push_back("@write");
+  if (group == "list") cats.push_back("@list");
   if (group == "string") cats.push_back("@string");
   if (group == "bitmap") cats.push_back("@bitmap");
   if (group == "sorted_set") cats.push_back("@sortedset");
   if (c.flags & kPubsub) cats.push_back("@pubsub");
   if (c.flags & kAdmin) cats.push_back("@admin");
   cats.push_back((c.flags & kFast) ? "@fast" : "@slow");
+  if (c.flags & kBlocking) cats.push_back("@blocking");
   if (c.flags & kAdmin) cats.push_back("@dangerous");
   if (group == "connection") cats.push_back("@connection");
   if (group == "transactions") cats.push_back("@transaction");
@@ -49,7 +51,8 @@ void CommandInfoEntry(CommandContext& ctx, const CommandSpec& c) {
       {kWrite, "write"},        {kReadOnly, "readonly"},
       {kDenyOom, "denyoom"},    {kAdmin, "admin"},
       {kPubsub, "pubsub"},
-      {kNoScript, "noscript"},  {kLoading, "loading"},
+      {kNoScript, "noscript"},  {kBlocking, "blocking"},
+      {kLoading, "loading"},
       {kStale, "stale"},        {kSkipMonitor, "skip_monitor"},
       {kSkipSlowlog, "skip_slowlog"},
       {kFast, "fast"},

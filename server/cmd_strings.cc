@@ -104,7 +104,15 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
   }
   std::optional<std::string> old;
   bool written = false;
+  bool wrong_type = false;
   if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
+        // GET reads the old value as GET would: another type is WRONGTYPE,
+        // and nothing is written.
+        const Type type = tx.type(key);
+        if (o.get && type != Type::kNone && type != Type::kString) {
+          wrong_type = true;
+          return;
+        }
         auto v = tx.get(key);
         if (v) old = std::string(*v);
         if ((o.nx && v) || (o.xx && !v)) return;
@@ -113,6 +121,7 @@ void SetGeneric(CommandContext& ctx, std::string_view key, std::string_view valu
       })) {
     return;
   }
+  if (wrong_type) return ctx.reply.Error(keyspace::kWrongTypeError);
   if (o.get) {
     if (old) return ctx.reply.Bulk(*old);
     return ctx.reply.Null();

@@ -73,6 +73,7 @@ enum CommandFlags : uint32_t {
   // which first/last/step cannot say: KeysOf reads the count.
   kMovableKeys = 1 << 15,
   kPubsub = 1 << 18,  // listed by COMMAND INFO after admin
+  kBlocking = 1 << 19,  // may block the client (BLPOP...); listed after noscript
   // Internal: reads or writes the keyspace as a whole (KEYS, SCAN, DBSIZE,
   // FLUSHALL...), so EXEC runs a transaction holding it with update_all().
   kWholeKeyspace = 1 << 16,
@@ -80,8 +81,9 @@ enum CommandFlags : uint32_t {
   // DISCARD, MULTI, WATCH, QUIT).
   kNotQueued = 1 << 17,
   // Internal, with kMovableKeys: the count of keys is argv[1], not argv[2]
-  // (SINTERCARD, ZINTERCARD, ZUNION, LMPOP...).
-  kKeyCountAt1 = 1 << 19,
+  // (SINTERCARD, ZINTERCARD, ZUNION, LMPOP...), where EVAL and BLMPOP have
+  // it at argv[2].
+  kKeyCountAt1 = 1 << 20,
 };
 
 struct CommandSpec {

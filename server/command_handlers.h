@@ -42,6 +42,34 @@ void BitopCommand(CommandContext& ctx);
 void BitfieldCommand(CommandContext& ctx);
 void BitfieldRoCommand(CommandContext& ctx);
 
+// cmd_lists.cc
+void LpushCommand(CommandContext& ctx);
+void RpushCommand(CommandContext& ctx);
+void LpushxCommand(CommandContext& ctx);
+void RpushxCommand(CommandContext& ctx);
+void LinsertCommand(CommandContext& ctx);
+void LlenCommand(CommandContext& ctx);
+void LindexCommand(CommandContext& ctx);
+void LsetCommand(CommandContext& ctx);
+void LpopCommand(CommandContext& ctx);
+void RpopCommand(CommandContext& ctx);
+void LrangeCommand(CommandContext& ctx);
+void LtrimCommand(CommandContext& ctx);
+void LremCommand(CommandContext& ctx);
+void LposCommand(CommandContext& ctx);
+void LmoveCommand(CommandContext& ctx);
+void RpoplpushCommand(CommandContext& ctx);
+void LmpopCommand(CommandContext& ctx);
+void BlpopCommand(CommandContext& ctx);
+void BrpopCommand(CommandContext& ctx);
+void BlmoveCommand(CommandContext& ctx);
+void BrpoplpushCommand(CommandContext& ctx);
+void BlmpopCommand(CommandContext& ctx);
+
+// cmd_zset_blocking.cc
+void BzpopminCommand(CommandContext& ctx);
+void BzpopmaxCommand(CommandContext& ctx);
+
 // cmd_expire.cc
 void ExpireCommand(CommandContext& ctx);
 void PexpireCommand(CommandContext& ctx);
@@ -129,6 +157,7 @@ void ClientSetinfoCommand(CommandContext& ctx);
 void ClientListCommand(CommandContext& ctx);
 void ClientInfoCommand(CommandContext& ctx);
 void ClientHelpCommand(CommandContext& ctx);
+void ClientUnblockCommand(CommandContext& ctx);
 
 // cmd_config.cc
 void ConfigGetCommand(CommandContext& ctx);

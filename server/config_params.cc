@@ -15,6 +15,7 @@
 //                     the store's encoding thresholds (KvStore::encoding_limits)
 //   save              kept and reported; the store's checkpoint rules are
 //                     fixed when it opens (the defaults, which equal Redis's)
+//   list-compress-depth  kept and reported; lists are never compressed
 //   maxmemory, maxmemory-policy   kept and reported; nothing is evicted
 //   notify-keyspace-events        which keyspace notifications are
 //                     published (notify.h)
@@ -227,6 +228,9 @@ const ConfigParam kParams[] = {
     {"list-max-listpack-size", "list-max-ziplist-size", ParamType::kInteger, "-2", -5, kInt64Max,
      GetLimit<int64_t, &EncodingLimits::list_max_listpack_size>,
      SetLimit<int64_t, &EncodingLimits::list_max_listpack_size>},
+    {"list-compress-depth", nullptr, ParamType::kInteger, "0", 0,
+     std::numeric_limits<int32_t>::max(), GetNumber<int64_t, &ServerState::list_compress_depth>,
+     SetNumber<int64_t, &ServerState::list_compress_depth>},
     {"databases", nullptr, ParamType::kInteger, "1", 1, 1,
      [](ServerState&) { return Fixed("1"); }, nullptr},
     {"maxmemory", nullptr, ParamType::kMemory, "0", 0, kInt64Max,

@@ -179,7 +179,15 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
   };
   ctx.while_busy = &while_busy;
   if (client.multi.active && (top->flags & kNotQueued) == 0) return QueueCommand(ctx);
+  // Commands run from inside another (a script's hook serving the loop) must
+  // not serve blocked clients: the outer command may hold the keys' locks.
+  static thread_local int depth = 0;
+  ++depth;
   RunCommand(ctx, *top, *cmd);
+  --depth;
+  // Clients blocked on keys this command wrote are served before its reply
+  // goes out, as Redis serves them after the command (blocking.h).
+  if (depth == 0) server_.blocking.ServeReady(server_, stats_, durability_);
 }
 
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
@@ -234,7 +242,9 @@ void Dispatcher::ProcessInput(Connection& c) {
   ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed), &stats_.errors);
   c.parser.set_max_bulk_len(server_.proto_max_bulk_len.load(std::memory_order_relaxed));
   std::size_t pos = 0;
-  while (!c.info.close_after_reply && pos < c.in_len) {
+  // A blocked client's later commands wait until its wait ends (the loop
+  // resumes its input then).
+  while (!c.info.close_after_reply && pos < c.in_len && !c.info.blocking.waiter) {
     if (c.need > c.in_len) break;  // a known-incomplete command
     std::size_t consumed = 0;
     const ParseStatus st =

@@ -39,6 +39,12 @@ class DurabilityBarrier {
     scratch_ = 0;
   }
 
+  // Folds in a write another thread made for a reply this barrier's loop
+  // sends (a blocked client served by the thread that woke it).
+  void Include(uint64_t sequence) {
+    if (sequence > highest_) highest_ = sequence;
+  }
+
   // The sequence of the last write recorded (0: none yet); unlike
   // highest(), Wait() does not reset it. The dispatcher compares it before
   // and after a command to learn the command's last write.

@@ -59,7 +59,8 @@ EventLoop::EventLoop(ServerState* state, int index, const std::vector<int>& list
       // appendfsync always: replies wait for their writes' fdatasync, once per batch.
       durability_(state->store),
       dispatcher_(*state, stats_, durability_),
-      delivery_([this] { Wake(); }) {
+      delivery_([this] { Wake(); }),
+      unblocked_([this] { Wake(); }) {
   dispatcher_.set_while_busy([this](const ClientInfo* running) { ServeWhileBusy(running); });
 }
 
@@ -128,10 +129,12 @@ void EventLoop::Run() {
   epoll_event events[256];
   int64_t last_sweep = NowMs();
   while (!stop_.load(std::memory_order_relaxed)) {
-    const int n = epoll_wait(epfd_, events, 256, 1000);
+    const int n = epoll_wait(epfd_, events, 256, PollTimeoutMs());
     now_ms_ = NowMs();
     for (int i = 0; i < n; ++i) Dispatch(events[i]);
     DeliverMessages();
+    FinishWaits();
+    ExpireWaits();
     FlushPending();
     closed_.clear();  // no event of this batch refers to them any more
     if (now_ms_ - last_sweep >= 1000) {
@@ -200,6 +203,8 @@ void EventLoop::AddConnection(int fd) {
   info.last_active_ms.store(info.created_ms);
   info.authenticated = !state_->auth_required.load();
   info.pubsub.Attach(&delivery_, conn.get());
+  info.blocking.queue = &unblocked_;
+  info.blocking.owner = conn.get();
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = conn.get();
@@ -226,6 +231,11 @@ void EventLoop::CloseConnection(Connection* c) {
   }
   state_->watches.UnwatchAll(&c->info);  // no write may touch a client that is gone
   state_->pubsub.UnsubscribeAll(&c->info.pubsub);  // nor a publisher
+  if (c->info.blocking.waiter) {  // nor a write that would serve it
+    state_->blocking.Cancel(c->info.blocking.waiter, Waiter::End::kClosed);
+    c->info.blocking.waiter.reset();
+    blocked_.erase(c);
+  }
   delivery_.Forget(&c->info.pubsub);
   state_->connected_clients.fetch_sub(1);
   // Freed at the end of the batch: a later event of the batch may still
@@ -280,6 +290,7 @@ bool EventLoop::ReadAndProcess(Connection* c) {
   stats_.net_input_bytes.Add(n);
   c->info.last_active_ms.store(now_ms_, std::memory_order_relaxed);
   dispatcher_.ProcessInput(*c);
+  if (c->info.blocking.waiter) blocked_.insert(c);
   const uint64_t limit = state_->client_query_buffer_limit.load(std::memory_order_relaxed);
   if (!c->info.close_after_reply && c->in_len > limit) {
     spdlog::warn(
@@ -390,6 +401,64 @@ void EventLoop::DeliverMessages() {
   }
 }
 
+void EventLoop::FinishWaits() {
+  for (const std::shared_ptr<Waiter>& w : unblocked_.Take()) {
+    auto* c = static_cast<Connection*>(w->owner);
+    // The connection may be gone, or the wait ended here already.
+    if (!conns_.contains(c) || c->info.blocking.waiter != w) continue;
+    ReplyWriter reply(&c->out, c->info.protocol.load(std::memory_order_relaxed), &stats_.errors);
+    switch (w->end) {
+      case Waiter::End::kServed:
+        reply.Raw(w->reply);
+        durability_.Include(w->sequence);  // sent once the pop is durable
+        break;
+      case Waiter::End::kUnblockError:
+        reply.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        break;
+      default:
+        w->reply_timeout(reply);
+        break;
+    }
+    EndWait(c);
+  }
+}
+
+void EventLoop::ExpireWaits() {
+  if (blocked_.empty()) return;
+  std::vector<Connection*> expired;
+  for (Connection* c : blocked_) {
+    const Waiter& w = *c->info.blocking.waiter;
+    if (w.deadline_ms != 0 && w.deadline_ms <= now_ms_) expired.push_back(c);
+  }
+  for (Connection* c : expired) {
+    const std::shared_ptr<Waiter> w = c->info.blocking.waiter;
+    // Being served on another thread: its outcome arrives through unblocked_.
+    if (!state_->blocking.Cancel(w, Waiter::End::kTimeout)) continue;
+    ReplyWriter reply(&c->out, c->info.protocol.load(std::memory_order_relaxed), &stats_.errors);
+    w->reply_timeout(reply);
+    EndWait(c);
+  }
+}
+
+void EventLoop::EndWait(Connection* c) {
+  c->info.blocking.waiter.reset();
+  blocked_.erase(c);
+  // Commands pipelined after the blocking one run now (one may block again).
+  if (!c->writing && c->in_len > 0) dispatcher_.ProcessInput(*c);
+  if (c->info.blocking.waiter) blocked_.insert(c);
+  MarkPending(c);
+}
+
+int EventLoop::PollTimeoutMs() const {
+  int64_t timeout = 1000;
+  const int64_t now = NowMs();
+  for (const Connection* c : blocked_) {
+    const int64_t deadline = c->info.blocking.waiter->deadline_ms;
+    if (deadline != 0) timeout = std::min(timeout, std::max<int64_t>(0, deadline - now));
+  }
+  return static_cast<int>(timeout);
+}
+
 // Sends pending replies. Returns false if the connection was closed.
 bool EventLoop::Flush(Connection* c) {
   std::size_t sent = 0;
@@ -414,6 +483,7 @@ bool EventLoop::Flush(Connection* c) {
     // replies join this batch's (and its durability wait).
     if (c->in_len > 0) {
       dispatcher_.ProcessInput(*c);
+      if (c->info.blocking.waiter) blocked_.insert(c);
       MarkPending(c);
     }
   }
@@ -433,6 +503,7 @@ void EventLoop::SweepIdle() {
   if (timeout <= 0) return;
   std::vector<Connection*> idle;
   for (auto& [raw, conn] : conns_) {
+    if (raw->info.blocking.waiter) continue;  // Redis never times out a blocked client
     if (now_ms_ - raw->info.last_active_ms.load(std::memory_order_relaxed) > timeout * 1000) {
       idle.push_back(raw);
     }

@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "connection.h"
@@ -74,6 +75,14 @@ class EventLoop {
   void FlushPending(const ClientInfo* running = nullptr);
   // Moves messages published to this loop's subscribers into their output.
   void DeliverMessages();
+  // Blocked clients: those whose wait ended on another thread get its
+  // outcome; those past their deadline time out (blocking.h).
+  void FinishWaits();
+  void ExpireWaits();
+  // Ends c's wait with `reply` written, and resumes its pipelined input.
+  void EndWait(Connection* c);
+  // How long epoll may sleep: up to the nearest blocked client's deadline.
+  int PollTimeoutMs() const;
   bool Flush(Connection* c);
   void SetWriting(Connection* c, bool writing);
   void SweepIdle();
@@ -100,6 +109,8 @@ class EventLoop {
   std::vector<std::unique_ptr<Connection>> closed_;  // closed in this batch
   std::vector<Connection*> pending_;  // replies to send at the batch's end
   DeliveryQueue delivery_;            // subscribers with messages (pubsub.h)
+  UnblockQueue unblocked_;            // waits that ended on another thread (blocking.h)
+  std::unordered_set<Connection*> blocked_;  // connections with a wait
   int64_t now_ms_ = 0;
 };
 

@@ -117,11 +117,9 @@ void ClientsSection(ServerState& s, std::string* out) {
   Field(out, "connected_clients", s.connected_clients.load());
   Field(out, "cluster_connections", "0");
   Field(out, "maxclients", s.maxclients.load());
-  Fixed(out, {{"client_recent_max_input_buffer", "0"},
-              {"client_recent_max_output_buffer", "0"},
-              {"blocked_clients", "0"},
-              {"tracking_clients", "0"},
-              {"clients_in_timeout_table", "0"}});
+  Fixed(out, {{"client_recent_max_input_buffer", "0"}, {"client_recent_max_output_buffer", "0"}});
+  Field(out, "blocked_clients", static_cast<uint64_t>(s.blocking.blocked_clients()));
+  Fixed(out, {{"tracking_clients", "0"}, {"clients_in_timeout_table", "0"}});
   Field(out, "total_watched_keys", static_cast<uint64_t>(s.watches.watched_keys()));
 }
 

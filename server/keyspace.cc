@@ -21,9 +21,14 @@ std::vector<std::string_view> UniqueKeys(std::vector<std::string_view> keys) {
 void TouchWritten(CommandContext& ctx, const Transaction& tx,
                   const std::vector<std::string_view>& keys) {
   WatchRegistry& watches = ctx.server.watches;
-  if (!watches.any()) return;
+  BlockingRegistry& blocking = ctx.server.blocking;
+  const bool watched = watches.any();
+  const bool blocked = blocking.blocked_clients() != 0;  // ordered by the keys' locks
+  if (!watched && !blocked) return;
   for (std::string_view k : keys) {
-    if (tx.wrote(k)) watches.Touch(k);
+    if (!tx.wrote(k)) continue;
+    if (watched) watches.Touch(k);
+    if (blocked) blocking.Signal(k);  // served after the command (dispatcher)
   }
 }
 

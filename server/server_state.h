@@ -29,6 +29,7 @@
 #include "slowlog.h"
 #include "lua_engine.h"
 #include "pubsub.h"
+#include "blocking.h"
 #include "kvstore/kvstore.h"
 
 namespace kvstore::server {
@@ -91,6 +92,7 @@ struct ClientInfo {
   std::atomic<bool> watch_dirty{false};
   uint64_t last_write_seq = 0;     // the sequence of this client's last write (WAITAOF)
   PubSubClient pubsub{&protocol};  // subscriptions and undelivered messages (pubsub.h)
+  BlockingClient blocking;         // its loop's queue and its wait, if blocked (blocking.h)
 };
 
 // Sums of every thread's counters. INFO reports them relative to the
@@ -134,6 +136,8 @@ struct ServerState {
   std::atomic<uint64_t> proto_max_bulk_len{512ull << 20};
   std::atomic<uint64_t> client_query_buffer_limit{1ull << 30};
   std::atomic<uint64_t> maxmemory{0};
+  // list-compress-depth: kept and reported; lists are never compressed.
+  std::atomic<int64_t> list_compress_depth{0};
   std::atomic<int64_t> slowlog_log_slower_than{10000};  // microseconds; < 0: off
   std::atomic<uint64_t> slowlog_max_len{128};
   SlowLog slowlog;
@@ -190,6 +194,8 @@ struct ServerState {
   WatchRegistry watches;
   // Pub/sub: who subscribes to what (pubsub.h).
   PubSub pubsub;
+  // Blocked clients: who waits for which key (blocking.h).
+  BlockingRegistry blocking;
 
   // One per I/O thread, sized before the threads start.
   std::vector<std::unique_ptr<ThreadStats>> thread_stats;
