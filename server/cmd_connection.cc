@@ -210,6 +210,25 @@ void ClientSetnameCommand(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
+// CLIENT REPLY ON|OFF|SKIP: OFF and SKIP are not answered (the dispatcher
+// discards replies while they hold); ON answers OK.
+void ClientReplyCommand(CommandContext& ctx) {
+  const std::string_view mode = ctx.argv[2];
+  if (EqualsIgnoreCase(mode, "ON")) {
+    ctx.client.reply_off = false;
+    ctx.client.reply_skip = false;
+    return ctx.reply.Ok();
+  }
+  if (EqualsIgnoreCase(mode, "OFF")) {
+    ctx.client.reply_off = true;
+  } else if (EqualsIgnoreCase(mode, "SKIP")) {
+    if (!ctx.client.reply_off) ctx.client.reply_skip = true;
+  } else {
+    return ctx.reply.Error(kSyntaxError);
+  }
+  ctx.reply.Discard();
+}
+
 // CLIENT SETINFO <LIB-NAME|LIB-VER> <value>: accepted and not kept, nothing
 // here reports it.
 void ClientSetinfoCommand(CommandContext& ctx) {

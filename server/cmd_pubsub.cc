@@ -31,8 +31,12 @@ int64_t ConfirmationCount(const PubSubClient& c, PubSubKind kind) {
 
 // [kind, name, count] as an array (RESP2) or a push (RESP3); name may be
 // null (an UNSUBSCRIBE with nothing to unsubscribe).
+// Sent even under CLIENT REPLY OFF (as Redis's pushes are, in RESP2 too).
 void Confirm(CommandContext& ctx, const char* what, const std::string_view* name, PubSubKind kind) {
-  ctx.reply.Raw(ctx.reply.protocol() == 3 ? ">3\r\n" : "*3\r\n");
+  const bool push = ctx.reply.protocol() == 3;
+  const bool silenced = ctx.reply.discarding();
+  if (silenced) ctx.reply.Resume();
+  ctx.reply.Raw(push ? ">3\r\n" : "*3\r\n");
   ctx.reply.Bulk(what);
   if (name != nullptr) {
     ctx.reply.Bulk(*name);
@@ -40,6 +44,7 @@ void Confirm(CommandContext& ctx, const char* what, const std::string_view* name
     ctx.reply.Null();
   }
   ctx.reply.Integer(ConfirmationCount(ctx.client.pubsub, kind));
+  if (silenced) ctx.reply.Discard();
 }
 
 void SubscribeGeneric(CommandContext& ctx, PubSubKind kind) {

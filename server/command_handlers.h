@@ -153,6 +153,7 @@ void ResetCommand(CommandContext& ctx);
 void ClientIdCommand(CommandContext& ctx);
 void ClientGetnameCommand(CommandContext& ctx);
 void ClientSetnameCommand(CommandContext& ctx);
+void ClientReplyCommand(CommandContext& ctx);
 void ClientSetinfoCommand(CommandContext& ctx);
 void ClientListCommand(CommandContext& ctx);
 void ClientInfoCommand(CommandContext& ctx);

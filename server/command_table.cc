@@ -37,6 +37,8 @@ constexpr CommandSpec kClientSubcommands[] = {
      "Return the name of the current connection.", ClientGetnameCommand, {}},
     {"setname", 3, kClientSub, 0, 0, 0, "connection", "SETNAME <name>",
      "Assign the name <name> to the current connection.", ClientSetnameCommand, {}},
+    {"reply", 3, kClientSub, 0, 0, 0, "connection", "REPLY (ON|OFF|SKIP)",
+     "Control the replies sent to the current connection.", ClientReplyCommand, {}},
     {"setinfo", 4, kClientSub, 0, 0, 0, "connection", "SETINFO <LIB-NAME|LIB-VER> <value>",
      "Accepted for client libraries; not kept.", ClientSetinfoCommand, {}},
     {"list", -2, kAdmin | kClientSub, 0, 0, 0, "connection", "LIST [TYPE normal|pubsub|master|replica]",

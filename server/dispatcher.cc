@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "keyspace.h"
 
@@ -103,8 +104,9 @@ void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& 
   const uint64_t errors_before = ctx.reply.errors();
   const uint64_t write_before = ctx.durability.latest();
   const auto start = std::chrono::steady_clock::now();
+  const bool silenced = ctx.reply.discarding();
   cmd.handler(ctx);
-  ctx.reply.Resume();
+  if (!silenced) ctx.reply.Resume();
   if (ctx.durability.latest() != write_before) ctx.client.last_write_seq = ctx.durability.latest();
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
@@ -121,6 +123,12 @@ void RunCommand(CommandContext& ctx, const CommandSpec& top, const CommandSpec& 
 void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> argv,
                          ReplyWriter& reply) {
   CommandContext ctx{server_, client, argv, reply, stats_, durability_};
+  // CLIENT REPLY OFF / SKIP: this command's reply goes nowhere.
+  struct Silence {
+    ReplyWriter& reply;
+    ~Silence() { reply.Resume(); }
+  } silence{reply};
+  if (client.reply_off || std::exchange(client.reply_skip, false)) reply.Discard();
   // Inside MULTI, a command refused before it could be queued makes EXEC
   // fail (Redis's EXECABORT).
   struct FailTransaction {
@@ -193,6 +201,7 @@ void Dispatcher::Execute(ClientInfo& client, std::span<const std::string_view> a
 bool Dispatcher::IsBatchableSet(const ClientInfo& client,
                                 std::span<const std::string_view> argv) const {
   if (argv.size() != 3 || argv[0].size() != 3 || client.multi.active) return false;
+  if (client.reply_off || client.reply_skip) return false;  // CLIENT REPLY: one by one
   const std::string_view n = argv[0];
   if ((n[0] | 0x20) != 's' || (n[1] | 0x20) != 'e' || (n[2] | 0x20) != 't') return false;
   if (!client.authenticated && server_.auth_required.load(std::memory_order_relaxed)) return false;

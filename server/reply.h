@@ -67,6 +67,7 @@ class ReplyWriter {
     if (out_ != &discarded_) saved_ = out_;
     out_ = &discarded_;
   }
+  bool discarding() const { return out_ == &discarded_; }
   void Resume() {
     if (out_ != &discarded_) return;
     out_ = saved_;

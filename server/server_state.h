@@ -86,6 +86,10 @@ struct ClientInfo {
   // Only the owning thread touches these.
   bool authenticated = true;
   bool close_after_reply = false;  // QUIT, or a fatal protocol error
+  // CLIENT REPLY OFF: no command replies (pub/sub messages still come);
+  // CLIENT REPLY SKIP: none for the next command.
+  bool reply_off = false;
+  bool reply_skip = false;
   MultiState multi;
   std::vector<WatchedKey> watched;  // WATCHed keys (watch.h holds the other side)
   // Set by any client's write to a watched key (watch.h); EXEC then aborts.

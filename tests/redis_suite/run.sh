@@ -13,7 +13,8 @@ repo=$(cd "$here/../.." && pwd)
 # Units run when no --unit is given: the ones whose results docs/REDIS-COMPAT.md tracks.
 kDefaultUnits=(unit/type/string unit/keyspace unit/info-command unit/expire unit/multi
   unit/type/incr unit/protocol unit/auth unit/quit unit/pubsub unit/bitops unit/bitfield
-  unit/scripting unit/functions unit/type/hash unit/type/set unit/type/zset unit/scan)
+  unit/scripting unit/functions unit/type/hash unit/type/set unit/type/zset unit/scan
+  unit/type/list)
 # Tests that need something outside a Redis-compatible data server's contract:
 # DEBUG (Redis's internal introspection), replication, HyperLogLog internals,
 # and access to the server's process on the local machine.
