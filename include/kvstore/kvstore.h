@@ -327,8 +327,8 @@ class Transaction {
   Impl* impl_;
 };
 
-// A thread-safe in-memory map from byte strings to byte strings, logged to a
-// WAL. Move-only; a moved-from store answers every call with kClosed (reads
+// A thread-safe in-memory map from byte strings to byte strings or to hashes,
+// lists, sets and sorted sets (kvstore/types.h), logged to a WAL. Move-only; a moved-from store answers every call with kClosed (reads
 // return nothing).
 //
 // Thread safety: every method may be called from many threads at once on the
