@@ -251,12 +251,12 @@ void HincrbyfloatCommand(CommandContext& ctx) {
       error = "ERR hash value is not a float";
       return;
     }
-    const long double sum = cur + by;
-    if (std::isnan(sum) || std::isinf(sum)) {
+    const auto sum = IncrementedFloat(cur, by);
+    if (!sum) {
       error = "ERR increment would produce NaN or Infinity";
       return;
     }
-    result = FormatLongDouble(sum);
+    result = *sum;
     const std::string_view args[] = {field, result};
     tx.apply(key, OpCode::kHashSet, args);
   };

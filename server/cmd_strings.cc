@@ -349,12 +349,12 @@ void IncrbyfloatCommand(CommandContext& ctx) {
           error = kNotFloat;
           return;
         }
-        const long double sum = cur + by;
-        if (std::isnan(sum) || std::isinf(sum)) {
+        const auto sum = IncrementedFloat(cur, by);
+        if (!sum) {
           error = "ERR increment would produce NaN or Infinity";
           return;
         }
-        result = FormatLongDouble(sum);
+        result = *sum;
         tx.set(key, result, tx.expire_time(key));
       })) {
     return;

@@ -70,6 +70,12 @@ std::string FormatLongDouble(long double v) {
   return s;
 }
 
+std::optional<std::string> IncrementedFloat(long double cur, long double by) {
+  const long double sum = cur + by;
+  if (std::isnan(sum) || std::isinf(sum)) return std::nullopt;
+  return FormatLongDouble(sum);
+}
+
 bool ParseMemorySize(std::string_view s, uint64_t* out) {
   std::size_t digits = 0;
   while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;

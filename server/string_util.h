@@ -9,6 +9,7 @@
 #define KVSTORE_SERVER_STRING_UTIL_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ bool ParseDouble(std::string_view s, double* out);
 
 // Redis's ld2string in human mode: "%.17Lf" without trailing zeros or point.
 std::string FormatLongDouble(long double v);
+// cur + by as FormatLongDouble writes it (INCRBYFLOAT, HINCRBYFLOAT), or
+// nullopt when the sum is NaN or infinite (Redis refuses those).
+std::optional<std::string> IncrementedFloat(long double cur, long double by);
 
 // Redis's memtoll: "512mb" = 512*1024*1024, "1k" = 1000, "1kb" = 1024, plain
 // bytes without suffix. Returns false if s is not such a size.
