@@ -721,8 +721,8 @@ namespace {
 
 void RankGeneric(CommandContext& ctx, bool reverse) {
   keyspace::Read<ZSetValue>(ctx, ctx.argv[1], [&](const ZSetValue* zset) {
-    const std::optional<std::size_t> rank =
-        zset == nullptr ? std::nullopt : zset->rank(ctx.argv[2]);
+    if (zset == nullptr) return ctx.reply.Null();
+    const std::optional<std::size_t> rank = zset->rank(ctx.argv[2]);
     if (!rank) return ctx.reply.Null();
     ctx.reply.Integer(static_cast<int64_t>(reverse ? zset->size() - 1 - *rank : *rank));
   });
