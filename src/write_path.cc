@@ -4,6 +4,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
+#include <absl/container/node_hash_map.h>
 
 #include <algorithm>
 #include <limits>
@@ -504,7 +505,8 @@ class Transaction::Impl {
   std::optional<EncodingLimits> limits;
   // Keys with a kTyped write, and their views (View()).
   absl::flat_hash_set<std::string> typed_keys;
-  absl::flat_hash_map<std::string, KeyView> views;
+  // Node-based: a view handed out stays put while other keys get theirs.
+  absl::node_hash_map<std::string, KeyView> views;
   std::vector<Declared> declared;
   std::vector<Write> writes;
   std::optional<Error> error;
