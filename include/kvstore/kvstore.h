@@ -432,6 +432,7 @@ class KvStore {
   Result<std::size_t> hset(std::string_view key,
                            const std::vector<std::pair<std::string_view, std::string_view>>& fields,
                            const WriteOptions& write = {});
+  // The value of field in the hash at key (nullopt: no such field or key).
   Result<std::optional<std::string>> hget(std::string_view key, std::string_view field) const;
   // Every field and value, in the hash's order.
   Result<std::vector<std::pair<std::string, std::string>>> hgetall(std::string_view key) const;
@@ -442,6 +443,7 @@ class KvStore {
   Result<std::size_t> zadd(std::string_view key,
                            const std::vector<std::pair<double, std::string_view>>& members,
                            const WriteOptions& write = {});
+  // The score of member in the sorted set at key (nullopt: no such member or key).
   Result<std::optional<double>> zscore(std::string_view key, std::string_view member) const;
   // Members with ranks start..stop (0-based, inclusive, ascending by score,
   // then member), with their scores.
@@ -455,6 +457,7 @@ class KvStore {
   // When small objects leave their compact encodings (Options::encoding_limits);
   // changing it affects later writes. Thread-safe.
   void set_encoding_limits(const EncodingLimits& limits);
+  // The limits in force (Options::encoding_limits or the last set_encoding_limits).
   EncodingLimits encoding_limits() const;
 
   // Opens (creating if absent) a data directory: the snapshot named by its

@@ -34,13 +34,18 @@ std::string_view TypeName(Type type);
 // When a small value leaves its compact encoding (Redis 7's parameters of the
 // same names). A value never goes back to the compact one, as in Redis.
 struct EncodingLimits {
+  /// Fields a "listpack" hash may hold (hash-max-listpack-entries).
   std::size_t hash_max_listpack_entries = 128;
-  std::size_t hash_max_listpack_value = 64;  // bytes of a field or a value
+  /// Bytes of a field or a value of a "listpack" hash (hash-max-listpack-value).
+  std::size_t hash_max_listpack_value = 64;
+  /// Members an "intset" may hold (set-max-intset-entries).
   std::size_t set_max_intset_entries = 512;
   // Redis 7.2's name; accepted and kept. Sets of non-integers use the hash
   // table at every size, as Redis 7.0 does (its tests assert that).
   std::size_t set_max_listpack_entries = 128;
+  /// Members a "listpack" sorted set may hold (zset-max-listpack-entries).
   std::size_t zset_max_listpack_entries = 128;
+  /// Bytes of a member of a "listpack" sorted set (zset-max-listpack-value).
   std::size_t zset_max_listpack_value = 64;
   // Lists are chunked deques ("quicklist") at every size, as in Redis 7.0.
   // Positive: elements per chunk; -1..-5: 4, 8, 16, 32, 64 KiB per chunk.
@@ -51,6 +56,7 @@ struct EncodingLimits {
 class Object {
  public:
   virtual ~Object() = default;
+  /// Which of the four kinds this is (kHash, kList, kSet or kZSet).
   virtual Type type() const = 0;
   // Elements: fields of a hash, members of a set or sorted set, elements of
   // a list. The store never keeps an object of size 0 (the key is removed).
@@ -62,9 +68,12 @@ class Object {
   virtual std::unique_ptr<Object> Clone() const = 0;
 };
 
+/// A hash: fields and their values.
 class HashValue : public Object {
  public:
+  /// Type::kHash.
   Type type() const override { return Type::kHash; }
+  /// The value of field, or nullopt if the hash has no such field.
   virtual std::optional<std::string_view> get(std::string_view field) const = 0;
   // Every field and value, in the encoding's order (insertion order for
   // "listpack"); fn returns false to stop.
@@ -75,10 +84,14 @@ class HashValue : public Object {
   virtual std::pair<std::string_view, std::string_view> at(std::size_t i) const = 0;
 };
 
+/// A set of distinct members.
 class SetValue : public Object {
  public:
+  /// Type::kSet.
   Type type() const override { return Type::kSet; }
+  /// Whether member is in the set.
   virtual bool contains(std::string_view member) const = 0;
+  /// Every member ("intset": ascending); fn returns false to stop.
   virtual void for_each(const std::function<bool(std::string_view member)>& fn) const = 0;
   // The i-th member in for_each's order (REQUIRES: i < size()), in O(1):
   // SPOP and SRANDMEMBER pick members by a random index. The view may point
@@ -86,9 +99,12 @@ class SetValue : public Object {
   virtual std::string_view at(std::size_t i) const = 0;
 };
 
+/// A sorted set: distinct members ordered by (score, member bytes).
 class ZSetValue : public Object {
  public:
+  /// Type::kZSet.
   Type type() const override { return Type::kZSet; }
+  /// The score of member, or nullopt if it is not in the set.
   virtual std::optional<double> score(std::string_view member) const = 0;
   // The 0-based rank of member in (score, member) order, ascending.
   virtual std::optional<std::size_t> rank(std::string_view member) const = 0;
@@ -113,8 +129,10 @@ class ZSetValue : public Object {
       const std::function<bool(std::string_view member, double score)>& fn) const = 0;
 };
 
+/// A list of elements, head first.
 class ListValue : public Object {
  public:
+  /// Type::kList.
   Type type() const override { return Type::kList; }
   // REQUIRES: index < size(). O(1) for index near either end, at most
   // O(size / chunk) otherwise.
