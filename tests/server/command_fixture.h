@@ -24,6 +24,24 @@
 
 namespace kvstore::server {
 
+// Redis's reply to a command on a key of the wrong type (without the '-').
+inline constexpr char kWrongType[] =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+// The bulk strings of a flat reply ("*n", "~n" or "%n" then bulks), in order.
+inline std::vector<std::string> Bulks(const std::string& reply) {
+  std::vector<std::string> out;
+  std::size_t pos = reply.find("\r\n") + 2;
+  while (pos < reply.size()) {
+    EXPECT_EQ(reply[pos], '$') << reply;
+    const std::size_t nl = reply.find("\r\n", pos);
+    const std::size_t len = std::stoul(reply.substr(pos + 1, nl - pos - 1));
+    out.push_back(reply.substr(nl + 2, len));
+    pos = nl + 2 + len + 2;
+  }
+  return out;
+}
+
 class CommandFixture : public ::testing::Test {
  protected:
   // Subclasses may change these before SetUp() runs (in their constructor).

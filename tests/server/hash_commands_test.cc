@@ -19,22 +19,6 @@ namespace {
 
 using HashCommandsTest = CommandFixture;
 
-constexpr char kWrongType[] = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
-// The bulk strings of a flat reply ("*n" then n bulks), in order.
-std::vector<std::string> Bulks(const std::string& reply) {
-  std::vector<std::string> out;
-  std::size_t pos = reply.find("\r\n") + 2;
-  while (pos < reply.size()) {
-    EXPECT_EQ(reply[pos], '$') << reply;
-    const std::size_t nl = reply.find("\r\n", pos);
-    const std::size_t len = std::stoul(reply.substr(pos + 1, nl - pos - 1));
-    out.push_back(reply.substr(nl + 2, len));
-    pos = nl + 2 + len + 2;
-  }
-  return out;
-}
-
 TEST_F(HashCommandsTest, SetGetDelete) {
   EXPECT_EQ(Run({"HSET", "h", "a", "1", "b", "2"}), Int(2));
   EXPECT_EQ(Run({"HSET", "h", "a", "x", "c", "3", "c", "4"}), Int(1));

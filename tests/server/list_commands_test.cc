@@ -18,7 +18,6 @@ namespace {
 
 using ListCommandsTest = CommandFixture;
 
-constexpr char kWrongType[] = "WRONGTYPE Operation against a key holding the wrong kind of value";
 constexpr char kNotInt[] = "ERR value is not an integer or out of range";
 
 // The RESP array of bulk strings `elements`.

@@ -7,6 +7,7 @@
 # readers, all or nothing across kill -9).
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -235,6 +236,76 @@ def kill9_and_restart(load, check):
             r.close()
         finally:
             again.stop()
+    finally:
+        if srv.proc.poll() is None:
+            srv.proc.kill()
+        shutil.rmtree(srv.tmp, ignore_errors=True)
+
+
+class LoadWorker(threading.Thread):
+    """A client thread for kill9_under_load: calls self.step(client) until
+    the server dies, counting steps. A step records what it expects to
+    survive and checks replies with self.expect(); a wrong reply while the
+    server was alive ends the thread with self.failure set."""
+
+    def __init__(self, port, tid, seed):
+        super().__init__(daemon=True)
+        self.port, self.tid = port, tid
+        self.rng = random.Random(seed)
+        self.ops = 0
+        self.failure = None
+
+    def step(self, r):
+        raise NotImplementedError
+
+    def run(self):
+        import redis  # Debian: python3-redis
+        r = redis.Redis(port=self.port, socket_timeout=10)
+        r.response_callbacks = {}
+        try:
+            while True:
+                self.step(r)
+                self.ops += 1
+        except (redis.ConnectionError, redis.TimeoutError, ConnectionError):
+            return  # the server died: what was in flight is the step's to say
+        except AssertionError as e:
+            self.failure = str(e)
+
+    def expect(self, cond):
+        if not cond:
+            raise AssertionError("wrong reply while the server was alive")
+
+
+def kill9_under_load(test, mode, make_worker, check, setup=None, threads=4,
+                     seconds=1.0):
+    """Starts a server with --sync mode, runs setup(port) if given, then
+    `threads` workers (make_worker(port, tid), LoadWorker subclasses) for
+    `seconds`; kills the server with SIGKILL mid-load, restarts it on the
+    same directory and runs check(client, workers). Returns the number of
+    steps the workers completed (at least 100, or the test fails)."""
+    import redis  # Debian: python3-redis
+    srv = Server("--sync", mode)
+    try:
+        if setup is not None:
+            setup(srv.port)
+        workers = [make_worker(srv.port, t) for t in range(threads)]
+        for w in workers:
+            w.start()
+        time.sleep(seconds)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(10)
+        for w in workers:
+            w.join(15)
+            test.assertFalse(w.is_alive())
+            test.assertIsNone(w.failure)
+        total = sum(w.ops for w in workers)
+        test.assertGreater(total, 100, "too little load to mean anything")
+        with Server(data_dir=srv.dir) as again:
+            r = redis.Redis(port=again.port)
+            check(r, workers)
+            r.close()
+            again.stop()
+        return total
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()

@@ -12,129 +12,85 @@
 # so it survives the death of the process (docs/SERVER.md, "Durability").
 
 import os
-import random
-import shutil
-import signal
 import sys
-import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import redis  # noqa: E402
+from server_harness import LoadWorker, kill9_under_load  # noqa: E402
 
-from server_harness import Server  # noqa: E402
-
-THREADS = 4
 KEYS_PER_THREAD = 16
-LOAD_SECONDS = 1.0
 
 
-class Worker(threading.Thread):
+class Worker(LoadWorker):
     def __init__(self, port, tid, seed):
-        super().__init__(daemon=True)
-        self.port, self.tid = port, tid
-        self.rng = random.Random(seed)
+        super().__init__(port, tid, seed)
         self.acked = {}        # key -> value (bytes) or None (deleted / never written)
         self.inflight = []     # [(key, possible value after the op)]: unacknowledged
-        self.ops = 0
-        self.failure = None    # a wrong reply seen while the server was alive
+        self.seq = 0
 
     def keys(self):
         return ["t%d:k%d" % (self.tid, j) for j in range(KEYS_PER_THREAD)]
 
-    def run(self):
-        r = redis.Redis(port=self.port, socket_timeout=10)
-        r.response_callbacks = {}
+    def step(self, r):
         keys = self.keys()
-        seq = 0
-        try:
-            while True:
-                key = self.rng.choice(keys)
-                cur = self.acked.get(key)
-                op = self.rng.random()
-                seq += 1
-                if op < 0.15:
-                    # A pipeline of SETs (the server runs such runs as one
-                    # batch): acknowledged only once every reply is in.
-                    batch = []
-                    for i in range(10):
-                        k = self.rng.choice(keys)
-                        batch.append((k, b"%d-%d-%d" % (self.tid, seq, i)))
-                    self.inflight = batch
-                    p = r.pipeline(transaction=False)
-                    for k, v in batch:
-                        p.execute_command("SET", k, v)
-                    self.expect(p.execute() == [b"OK"] * len(batch))
-                    for k, v in batch:
-                        self.acked[k] = v
-                elif op < 0.5:
-                    val = b"%d-%d" % (self.tid, seq)
-                    self.inflight = [(key, val)]
-                    self.expect(r.execute_command("SET", key, val) == b"OK")
-                    self.acked[key] = val
-                elif op < 0.85:
-                    # INCR needs an integer (or no) value: reset non-integers first.
-                    if cur is not None and not cur.lstrip(b"-").isdigit():
-                        self.inflight = [(key, None)]
-                        r.execute_command("DEL", key)
-                        self.acked[key] = cur = None
-                    nxt = int(cur or 0) + 1
-                    self.inflight = [(key, b"%d" % nxt)]
-                    self.expect(r.execute_command("INCR", key) == nxt)
-                    self.acked[key] = b"%d" % nxt
-                else:
-                    self.inflight = [(key, None)]
-                    n = r.execute_command("DEL", key)
-                    self.expect(n == (0 if cur is None else 1))
-                    self.acked[key] = None
-                self.inflight = []
-                self.ops += 1
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError):
-            return  # the server died; self.inflight is the unacknowledged op
-        except AssertionError as e:
-            self.failure = str(e)
-
-    def expect(self, cond):
-        if not cond:
-            raise AssertionError("wrong reply while the server was alive")
+        key = self.rng.choice(keys)
+        cur = self.acked.get(key)
+        op = self.rng.random()
+        self.seq += 1
+        seq = self.seq
+        if op < 0.15:
+            # A pipeline of SETs (the server runs such runs as one batch):
+            # acknowledged only once every reply is in.
+            batch = []
+            for i in range(10):
+                k = self.rng.choice(keys)
+                batch.append((k, b"%d-%d-%d" % (self.tid, seq, i)))
+            self.inflight = batch
+            p = r.pipeline(transaction=False)
+            for k, v in batch:
+                p.execute_command("SET", k, v)
+            self.expect(p.execute() == [b"OK"] * len(batch))
+            for k, v in batch:
+                self.acked[k] = v
+        elif op < 0.5:
+            val = b"%d-%d" % (self.tid, seq)
+            self.inflight = [(key, val)]
+            self.expect(r.execute_command("SET", key, val) == b"OK")
+            self.acked[key] = val
+        elif op < 0.85:
+            # INCR needs an integer (or no) value: reset non-integers first.
+            if cur is not None and not cur.lstrip(b"-").isdigit():
+                self.inflight = [(key, None)]
+                r.execute_command("DEL", key)
+                self.acked[key] = cur = None
+            nxt = int(cur or 0) + 1
+            self.inflight = [(key, b"%d" % nxt)]
+            self.expect(r.execute_command("INCR", key) == nxt)
+            self.acked[key] = b"%d" % nxt
+        else:
+            self.inflight = [(key, None)]
+            n = r.execute_command("DEL", key)
+            self.expect(n == (0 if cur is None else 1))
+            self.acked[key] = None
+        self.inflight = []
 
 
 class Kill9(unittest.TestCase):
     def run_mode(self, mode):
-        srv = Server("--sync", mode)
-        try:
-            workers = [Worker(srv.port, t, seed=1000 * t + len(mode)) for t in range(THREADS)]
+        def check(r, workers):
+            owned = set()
             for w in workers:
-                w.start()
-            time.sleep(LOAD_SECONDS)
-            srv.proc.send_signal(signal.SIGKILL)
-            srv.proc.wait(10)
-            for w in workers:
-                w.join(15)
-                self.assertFalse(w.is_alive())
-                self.assertIsNone(w.failure)
-            total = sum(w.ops for w in workers)
-            self.assertGreater(total, 100, "too little load to mean anything")
-            with Server(data_dir=srv.dir) as again:
-                r = redis.Redis(port=again.port)
-                owned = set()
-                for w in workers:
-                    for key in w.keys():
-                        owned.add(key.encode())
-                        got = r.get(key)
-                        allowed = {w.acked.get(key)}
-                        allowed.update(v for k, v in w.inflight if k == key)
-                        self.assertIn(got, allowed, "%s: key %s" % (mode, key))
-                phantom = set(r.keys("*")) - owned
-                self.assertEqual(phantom, set(), mode)
-                r.close()
-                again.stop()
-            return total
-        finally:
-            if srv.proc.poll() is None:
-                srv.proc.kill()
-            shutil.rmtree(srv.tmp, ignore_errors=True)
+                for key in w.keys():
+                    owned.add(key.encode())
+                    got = r.get(key)
+                    allowed = {w.acked.get(key)}
+                    allowed.update(v for k, v in w.inflight if k == key)
+                    self.assertIn(got, allowed, "%s: key %s" % (mode, key))
+            phantom = set(r.keys("*")) - owned
+            self.assertEqual(phantom, set(), mode)
+
+        kill9_under_load(self, mode, lambda port, t: Worker(port, t, 1000 * t + len(mode)),
+                         check)
 
     def test_always(self):
         self.run_mode("always")

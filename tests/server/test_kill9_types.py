@@ -13,69 +13,47 @@
 #     more when an increment was in flight.
 
 import os
-import random
-import shutil
-import signal
 import sys
-import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402
 
-from server_harness import Server  # noqa: E402
+from server_harness import LoadWorker, kill9_under_load  # noqa: E402
 
-LOAD_SECONDS = 1.0
 ELEMENTS = 300
 BIG = 2000
 
 
-class Worker(threading.Thread):
+class Worker(LoadWorker):
     def __init__(self, port, tid, seed):
-        super().__init__(daemon=True)
-        self.port, self.tid = port, tid
-        self.rng = random.Random(seed)
+        super().__init__(port, tid, seed)
         self.counts = {}        # hash field -> last acknowledged count
         self.inflight = None    # the field of an unacknowledged HINCRBY
-        self.ops = 0
-        self.failure = None
 
-    def run(self):
-        r = redis.Redis(port=self.port, socket_timeout=10)
-        try:
-            while True:
-                op = self.rng.random()
-                if op < 0.3:
-                    src, dst = self.rng.choice([("la", "lb"), ("lb", "la")])
-                    r.execute_command("LMOVE", src, dst, "LEFT", "RIGHT")
-                elif op < 0.55:
-                    src, dst = self.rng.choice([("sa", "sb"), ("sb", "sa")])
-                    member = "m%d" % self.rng.randrange(ELEMENTS)
-                    r.execute_command("SMOVE", src, dst, member)
-                elif op < 0.7:
-                    if self.rng.random() < 0.5:
-                        n = r.execute_command("ZUNIONSTORE", "zu", 2, "z1", "z2")
-                        self.expect(n == 2 * BIG)
-                    else:
-                        n = r.execute_command("ZUNIONSTORE", "zu", 1, "z3")
-                        self.expect(n == BIG)
-                else:
-                    field = "t%d:f%d" % (self.tid, self.rng.randrange(8))
-                    self.inflight = field
-                    got = r.execute_command("HINCRBY", "h", field, 1)
-                    self.expect(got == self.counts.get(field, 0) + 1)
-                    self.counts[field] = got
-                    self.inflight = None
-                self.ops += 1
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError):
-            return
-        except AssertionError as e:
-            self.failure = str(e)
-
-    def expect(self, cond):
-        if not cond:
-            raise AssertionError("wrong reply while the server was alive")
+    def step(self, r):
+        op = self.rng.random()
+        if op < 0.3:
+            src, dst = self.rng.choice([("la", "lb"), ("lb", "la")])
+            r.execute_command("LMOVE", src, dst, "LEFT", "RIGHT")
+        elif op < 0.55:
+            src, dst = self.rng.choice([("sa", "sb"), ("sb", "sa")])
+            member = "m%d" % self.rng.randrange(ELEMENTS)
+            r.execute_command("SMOVE", src, dst, member)
+        elif op < 0.7:
+            if self.rng.random() < 0.5:
+                n = r.execute_command("ZUNIONSTORE", "zu", 2, "z1", "z2")
+                self.expect(n == 2 * BIG)
+            else:
+                n = r.execute_command("ZUNIONSTORE", "zu", 1, "z3")
+                self.expect(n == BIG)
+        else:
+            field = "t%d:f%d" % (self.tid, self.rng.randrange(8))
+            self.inflight = field
+            got = r.execute_command("HINCRBY", "h", field, 1)
+            self.expect(got == self.counts.get(field, 0) + 1)
+            self.counts[field] = got
+            self.inflight = None
 
 
 class Kill9Types(unittest.TestCase):
@@ -114,29 +92,9 @@ class Kill9Types(unittest.TestCase):
                 self.assertIn(got, (None, b"1"))
 
     def run_mode(self, mode):
-        srv = Server("--sync", mode)
-        try:
-            self.setup_data(srv.port)
-            workers = [Worker(srv.port, t, seed=77 * t + len(mode)) for t in range(4)]
-            for w in workers:
-                w.start()
-            time.sleep(LOAD_SECONDS)
-            srv.proc.send_signal(signal.SIGKILL)
-            srv.proc.wait(10)
-            for w in workers:
-                w.join(15)
-                self.assertFalse(w.is_alive())
-                self.assertIsNone(w.failure)
-            self.assertGreater(sum(w.ops for w in workers), 100, "too little load")
-            with Server(data_dir=srv.dir) as again:
-                r = redis.Redis(port=again.port)
-                self.check(r, workers, mode)
-                r.close()
-                again.stop()
-        finally:
-            if srv.proc.poll() is None:
-                srv.proc.kill()
-            shutil.rmtree(srv.tmp, ignore_errors=True)
+        kill9_under_load(self, mode, lambda port, t: Worker(port, t, 77 * t + len(mode)),
+                         lambda r, workers: self.check(r, workers, mode),
+                         setup=self.setup_data)
 
     def test_always(self):
         self.run_mode("always")

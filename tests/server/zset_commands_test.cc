@@ -25,8 +25,6 @@ namespace {
 
 using ZsetCommandsTest = CommandFixture;
 
-constexpr char kWrongType[] = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
 std::string B(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
 }
