@@ -245,18 +245,9 @@ void HincrbyfloatCommand(CommandContext& ctx) {
   auto body = [&](Transaction& tx) {
     const HashValue* h = keyspace::TypedObject<HashValue>(ctx, tx, key, &ok);
     if (!ok) return;
-    long double cur = 0;
-    if (const auto v = h != nullptr ? h->get(field) : std::nullopt;
-        v && !ParseLongDouble(*v, &cur)) {
-      error = "ERR hash value is not a float";
-      return;
-    }
-    const auto sum = IncrementedFloat(cur, by);
-    if (!sum) {
-      error = "ERR increment would produce NaN or Infinity";
-      return;
-    }
-    result = *sum;
+    error = IncrementFloatText(h != nullptr ? h->get(field) : std::nullopt, by,
+                               "ERR hash value is not a float", &result);
+    if (error != nullptr) return;
     const std::string_view args[] = {field, result};
     tx.apply(key, OpCode::kHashSet, args);
   };

@@ -250,8 +250,7 @@ void AppendCommand(CommandContext& ctx) {
   bool too_big = false;
   if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
         std::string v = Copy(tx.get(key));
-        if (v.size() + add.size() >
-            ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
+        if (v.size() + add.size() > ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
           too_big = true;
           return;
         }
@@ -294,9 +293,8 @@ void SetrangeCommand(CommandContext& ctx) {
   int64_t offset = 0;
   if (!ParseInt64(ctx.argv[2], &offset)) return ctx.reply.Error(kNotIntegerError);
   if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
-  if (!patch.empty() &&
-      static_cast<uint64_t>(offset) + patch.size() >
-          ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
+  if (!patch.empty() && static_cast<uint64_t>(offset) + patch.size() >
+                            ctx.server.proto_max_bulk_len.load(std::memory_order_relaxed)) {
     return ctx.reply.Error(kTooBig);
   }
   std::size_t len = 0;
@@ -344,17 +342,10 @@ void IncrbyfloatCommand(CommandContext& ctx) {
   const char* error = nullptr;
   std::string result;
   if (!keyspace::Update(ctx, {key}, [&](Transaction& tx) {
-        long double cur = 0;
-        if (auto v = tx.get(key); v && !ParseLongDouble(*v, &cur)) {
-          error = kNotFloat;
-          return;
-        }
-        const auto sum = IncrementedFloat(cur, by);
-        if (!sum) {
-          error = "ERR increment would produce NaN or Infinity";
-          return;
-        }
-        result = *sum;
+        const auto cur = tx.get(key);
+        error = IncrementFloatText(cur ? std::optional<std::string_view>(*cur) : std::nullopt, by,
+                                   kNotFloat, &result);
+        if (error != nullptr) return;
         tx.set(key, result, tx.expire_time(key));
       })) {
     return;

@@ -70,10 +70,14 @@ std::string FormatLongDouble(long double v) {
   return s;
 }
 
-std::optional<std::string> IncrementedFloat(long double cur, long double by) {
-  const long double sum = cur + by;
-  if (std::isnan(sum) || std::isinf(sum)) return std::nullopt;
-  return FormatLongDouble(sum);
+const char* IncrementFloatText(std::optional<std::string_view> cur, long double by,
+                               const char* not_float_error, std::string* result) {
+  long double value = 0;
+  if (cur && !ParseLongDouble(*cur, &value)) return not_float_error;
+  const long double sum = value + by;
+  if (std::isnan(sum) || std::isinf(sum)) return "ERR increment would produce NaN or Infinity";
+  *result = FormatLongDouble(sum);
+  return nullptr;
 }
 
 bool ParseMemorySize(std::string_view s, uint64_t* out) {

@@ -25,9 +25,12 @@ bool ParseDouble(std::string_view s, double* out);
 
 // Redis's ld2string in human mode: "%.17Lf" without trailing zeros or point.
 std::string FormatLongDouble(long double v);
-// cur + by as FormatLongDouble writes it (INCRBYFLOAT, HINCRBYFLOAT), or
-// nullopt when the sum is NaN or infinite (Redis refuses those).
-std::optional<std::string> IncrementedFloat(long double cur, long double by);
+// INCRBYFLOAT and HINCRBYFLOAT on a stored value: cur (absent: 0) + by as
+// FormatLongDouble writes it, into *result. Returns nullptr, or the error to
+// reply: not_float_error when cur is not a number, or Redis's refusal of a
+// NaN or infinite sum.
+const char* IncrementFloatText(std::optional<std::string_view> cur, long double by,
+                               const char* not_float_error, std::string* result);
 
 // Redis's memtoll: "512mb" = 512*1024*1024, "1k" = 1000, "1kb" = 1024, plain
 // bytes without suffix. Returns false if s is not such a size.
