@@ -155,8 +155,13 @@ bool ApplyZSet(ZSetObject* zset, OpCode code, std::span<const std::string_view> 
     if (args[i].size() != 8) return Fail(why, "ZSetAdd score is not 8 bytes");
     if (std::isnan(DecodeScore(args[i]))) return Fail(why, "ZSetAdd score is NaN");
   }
+  bool reserved = false;
   for (std::size_t i = 0; i < args.size(); i += 2) {
     zset->Add(DecodeScore(args[i]), args[i + 1], limits);
+    if (!reserved && !zset->compact()) {
+      zset->Reserve((args.size() - i) / 2);
+      reserved = true;
+    }
   }
   return true;
 }

@@ -212,8 +212,20 @@ bool ZSetObject::Add(double score, std::string_view member, const EncodingLimits
     s->second = score;
     return false;
   }
-  tree_->insert(Entry{score, std::string(member)});
+  Entry entry{score, std::string(member)};
+  // Members arriving in order (a snapshot's load, ZADD of rising scores) go
+  // after the last entry: with that hint the B-tree appends without a
+  // descent from the root.
+  if (!tree_->empty() && Less()(*tree_->rbegin(), entry)) {
+    tree_->insert(tree_->end(), std::move(entry));
+  } else {
+    tree_->insert(std::move(entry));
+  }
   return true;
+}
+
+void ZSetObject::Reserve(std::size_t more) {
+  if (scores_) scores_->reserve(scores_->size() + more);
 }
 
 bool ZSetObject::Rem(std::string_view member) {

@@ -62,6 +62,10 @@ class ZSetObject final : public ZSetValue {
   bool Add(double score, std::string_view member, const EncodingLimits& limits);
   // Removes member; false if it was absent.
   bool Rem(std::string_view member);
+  // In the "skiplist" layout, makes room in the member index for `more`
+  // new members (a big ZADD or a snapshot's load), so that it does not grow
+  // by rehashing as they arrive; nothing in "listpack".
+  void Reserve(std::size_t more);
 
   // Approximate heap bytes: the vector, or the B-tree's nodes (estimated at
   // 1.5x the entries' size, absl nodes being between half and fully filled)
