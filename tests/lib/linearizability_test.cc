@@ -445,9 +445,15 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
           const std::string field = "f" + std::to_string(within % kFields);
           const uint64_t r = rng() % 10;
           RegOp op;
+          // As above: sometimes stretch the recorded interval around the call.
+          const int stretch = rng() % 2 == 0 ? static_cast<int>(rng() % 4000) : 0;
+          auto spin = [stretch] {
+            for (int s = 0; s < stretch; ++s) asm volatile("" ::: "memory");
+          };
           if (r < 4) {
             op.kind = RegOp::kGet;
             op.inv = clock.fetch_add(1);
+            spin();
             if (hash) {
               auto got = store.hget(key, field);
               EXPECT_TRUE(got.has_value());
@@ -464,6 +470,7 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
             op.value = hash ? "t" + std::to_string(t) + "." + std::to_string(i)
                             : std::to_string(unique);
             op.inv = clock.fetch_add(1);
+            spin();
             auto added = hash ? store.hset(key, {{field, *op.value}})
                               : store.zadd(key, {{static_cast<double>(unique), field}});
             EXPECT_TRUE(added.has_value());
@@ -471,10 +478,12 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
           } else {
             op.kind = RegOp::kDelete;
             op.inv = clock.fetch_add(1);
+            spin();
             auto removed = hash ? store.hdel(key, {field}) : store.zrem(key, {field});
             EXPECT_TRUE(removed.has_value());
             if (removed) op.existed = *removed == 1 ? 1 : 0;
           }
+          spin();
           op.resp = clock.fetch_add(1);
           log.emplace_back(reg, std::move(op));
           if (rng() % 16 == 0) std::this_thread::yield();
