@@ -205,7 +205,7 @@ int KeyIndex(const std::string& k) {
 // kKeys on. A register is one field of a hash, one member of a set (its value
 // is "1" while present) or one member of a sorted set (its value is its score
 // in decimal), or a part of a mixed batch.
-constexpr int kTypedKeys = 4;     // hash.<i>, set.<i>, zset.<i>
+constexpr int kTypedKeys = 4;      // hash.<i>, set.<i>, zset.<i>
 constexpr int kTypedMembers = 16;  // f<j> / m<j> in each
 constexpr int kMixGroups = 16;     // mix.<g> (string) + mixh.<g> field "f" (hash)
 constexpr int kHashRegs = kKeys;
@@ -952,12 +952,15 @@ std::string CheckList(const std::vector<std::string>& base, const std::vector<st
   // not) can give `got`.
   const auto reaches = [&](std::deque<std::string> list, std::size_t p) {
     for (std::size_t i = p; i < n; ++i) {
-      if (i + 1 == n && last_optional && std::equal(list.begin(), list.end(), got.begin(),
-                                                    got.end())) {
+      if (i + 1 == n && last_optional &&
+          std::equal(list.begin(), list.end(), got.begin(), got.end())) {
         return true;
       }
-      if (seq[i]->type == 'R') list.push_back(seq[i]->value);
-      else if (!list.empty()) list.pop_front();
+      if (seq[i]->type == 'R') {
+        list.push_back(seq[i]->value);
+      } else if (!list.empty()) {
+        list.pop_front();
+      }
     }
     return std::equal(list.begin(), list.end(), got.begin(), got.end());
   };
@@ -1036,9 +1039,9 @@ std::vector<std::string> Check(const std::vector<KeyState>& base, const std::vec
     if (!sv && !hv) continue;
     if (!sv || !hv || !sv->ends_with(".s") || !hv->ends_with(".h") ||
         sv->substr(0, sv->size() - 2) != hv->substr(0, hv->size() - 2)) {
-      failures.push_back("mixed group " + std::to_string(g) + " is not one whole batch: " +
-                         RegName(MixString(g)) + " " + Show(sv) + ", " +
-                         RegName(MixField(g)) + " " + Show(hv));
+      failures.push_back("mixed group " + std::to_string(g) +
+                         " is not one whole batch: " + RegName(MixString(g)) + " " + Show(sv) +
+                         ", " + RegName(MixField(g)) + " " + Show(hv));
     }
   }
   return failures;
@@ -1062,12 +1065,12 @@ std::vector<std::string> ReadTyped(const kvstore::KvStore& store, int threads,
   std::vector<TypedKeySpec> specs;
   for (int i = 0; i < kTypedKeys; ++i) {
     const int off = i * kTypedMembers;
-    specs.push_back({TypedKey(kHashRegs + off).first, kvstore::Type::kHash, kHashRegs + off,
-                     kTypedMembers});
-    specs.push_back({TypedKey(kSetRegs + off).first, kvstore::Type::kSet, kSetRegs + off,
-                     kTypedMembers});
-    specs.push_back({TypedKey(kZSetRegs + off).first, kvstore::Type::kZSet, kZSetRegs + off,
-                     kTypedMembers});
+    specs.push_back(
+        {TypedKey(kHashRegs + off).first, kvstore::Type::kHash, kHashRegs + off, kTypedMembers});
+    specs.push_back(
+        {TypedKey(kSetRegs + off).first, kvstore::Type::kSet, kSetRegs + off, kTypedMembers});
+    specs.push_back(
+        {TypedKey(kZSetRegs + off).first, kvstore::Type::kZSet, kZSetRegs + off, kTypedMembers});
   }
   for (int g = 0; g < kMixGroups; ++g) {
     specs.push_back({TypedKey(MixString(g)).first, kvstore::Type::kString, MixString(g), 1});
@@ -1370,14 +1373,15 @@ int Run(const Args& a) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("crash loop: %d cycles, %d failures (%.1f s; %" PRIu64 " ops, %" PRIu64
               " acknowledged, %" PRIu64 " in flight at a kill, %" PRIu64
-              " keys showing an in-flight write, %" PRIu64 " saves, %" PRIu64
-              " clears, %" PRIu64 " expiry ops, %" PRIu64 " batches, %" PRIu64
-              " typed ops; %" PRIu64 " recovered list elements checked; %" PRIu64
+              " keys showing an in-flight write, %" PRIu64 " saves, %" PRIu64 " clears, %" PRIu64
+              " expiry ops, %" PRIu64 " batches, %" PRIu64 " typed ops; %" PRIu64
+              " recovered list elements checked; %" PRIu64
               " recovered keys checked with a deadline; %d kills aimed at a running save, %d "
               "early kills; %d recoveries from a snapshot; %" PRIu64 " torn tails)\n",
               cycle, failures, secs, total.ops, total.acked, total.in_flight,
               total.in_flight_visible, total.saves, total.clears, total.expiring, total.batches,
-              total.typed, total.list_elements, total.with_deadline, save_kills, early_kills, recovered_with_snapshot, torn_tails);
+              total.typed, total.list_elements, total.with_deadline, save_kills, early_kills,
+              recovered_with_snapshot, torn_tails);
   std::printf("time per phase (ms, all cycles): writer running %.0f, reaping %.0f, reading logs %.0f, "
               "recovery %.0f, check+close %.0f\n",
               phase_ms[0], phase_ms[1], phase_ms[2], phase_ms[3], phase_ms[4]);

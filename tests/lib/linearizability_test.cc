@@ -263,16 +263,15 @@ TEST(LinearizabilityCheckerTest, ChecksTypedPresenceReports) {
   EXPECT_TRUE(CheckRegister({SetFlag("a", false, 1, 4), Delete(false, 2, 3), Get("a", 5, 6)},
                             std::nullopt));
   // HSET reporting a new field while the field held a value.
-  EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), SetFlag("b", false, 3, 4)},
-                             std::nullopt));
+  EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), SetFlag("b", false, 3, 4)}, std::nullopt));
   // HDEL reporting a removal of an absent field.
   EXPECT_FALSE(CheckRegister({Delete(true, 1, 2)}, std::nullopt));
   // Both concurrent deletes report the removal.
   EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), Delete(true, 3, 6), Delete(true, 4, 5)},
                              std::nullopt));
   // A deleted field seen again.
-  EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), Delete(true, 3, 4), Get("a", 5, 6)},
-                             std::nullopt));
+  EXPECT_FALSE(
+      CheckRegister({SetFlag("a", false, 1, 2), Delete(true, 3, 4), Get("a", 5, 6)}, std::nullopt));
 }
 
 TEST(LinearizabilityCheckerTest, HandlesLongConcurrentHistoriesQuickly) {
@@ -467,8 +466,8 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
             op.kind = RegOp::kSet;
             // Unique per call, and exact as a score.
             const int64_t unique = int64_t{t} * 1'000'000 + i;
-            op.value = hash ? "t" + std::to_string(t) + "." + std::to_string(i)
-                            : std::to_string(unique);
+            op.value =
+                hash ? "t" + std::to_string(t) + "." + std::to_string(i) : std::to_string(unique);
             op.inv = clock.fetch_add(1);
             spin();
             auto added = hash ? store.hset(key, {{field, *op.value}})
@@ -504,7 +503,8 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
       total_ops += per_reg[r].size();
       explored_total += explored;
       auto ops = per_reg[r];
-      std::sort(ops.begin(), ops.end(), [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
+      std::sort(ops.begin(), ops.end(),
+                [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
       for (std::size_t i = 0; i + 1 < ops.size(); ++i) {
         if (ops[i + 1].inv < ops[i].resp) ++overlapping;
       }
@@ -519,12 +519,13 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
       EXPECT_LE(members->size(), static_cast<std::size_t>(kFields));
     }
   }
-  std::printf("linearizability (typed): %llu HSET/HGET/HDEL/ZADD/ZSCORE/ZREM calls on %d "
-              "registers in %d rounds checked (%llu overlap the next call on the same "
-              "register), %llu search states\n",
-              static_cast<unsigned long long>(total_ops), kRegisters, kRounds,
-              static_cast<unsigned long long>(overlapping),
-              static_cast<unsigned long long>(explored_total));
+  std::printf(
+      "linearizability (typed): %llu HSET/HGET/HDEL/ZADD/ZSCORE/ZREM calls on %d "
+      "registers in %d rounds checked (%llu overlap the next call on the same "
+      "register), %llu search states\n",
+      static_cast<unsigned long long>(total_ops), kRegisters, kRounds,
+      static_cast<unsigned long long>(overlapping),
+      static_cast<unsigned long long>(explored_total));
   EXPECT_GT(overlapping, 0u) << "the threads never ran concurrently";
 }
 
