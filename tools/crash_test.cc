@@ -10,7 +10,8 @@
 //                          [--inject-late-deadlines]
 //
 // (--inject-lost-writes and --inject-late-deadlines are the checker's
-// self-tests: the writers skip one set in 500 but log it as acknowledged, or
+// self-tests: the writers skip one op in 500 if it is a write of a value (a
+// set, HSET, SADD, ZADD, RPUSH or mixed batch) but log it as acknowledged, or
 // give one set_expiring in 100 a deadline 1 ms later than the one they log;
 // the run must report failures.)
 //
@@ -22,8 +23,8 @@
 // `writer` opens D/kvstore.wal (through D/snapshot.json when it exists) and
 // runs N threads doing random set / set_expiring / expire_at / persist /
 // remove over a 2000-key space and update() batches over 50 groups of 8 more
-// keys, with rare clear() and periodic save_to_file(D/snapshot.json), until it
-// is killed. Every value is unique and attributable:
+// keys, typed ops (below), with rare clear() and periodic
+// save_to_file(D/snapshot.json), until it is killed. Every value is unique and attributable:
 // "s<seed>.t<thread>.n<counter>.<pad>" (a batch's key i gets "<...>.u<i>").
 // Each thread appends one text line per event to its own log D/ops.<t>.log
 // with write(2) on an O_APPEND descriptor (so the line is in the kernel, and
@@ -38,6 +39,16 @@
 //   I <ts> D <key>                intent: about to call remove(key)
 //   I <ts> C                      intent: about to call clear()
 //   I <ts> V                      intent: about to call save_to_file()
+//   I <ts> H <reg> <value>        intent: HSET of register reg's hash field (hset())
+//   I <ts> h <reg>                intent: HDEL of that field (hdel())
+//   I <ts> T <reg>                intent: SADD of register reg's set member (apply)
+//   I <ts> t <reg>                intent: SREM of that member
+//   I <ts> Z <reg> <score>        intent: ZADD of register reg's member (zadd())
+//   I <ts> z <reg>                intent: ZREM of that member (zrem())
+//   I <ts> R <value>              intent: RPUSH value to the thread's list (apply)
+//   I <ts> L                      intent: LPOP one from the thread's list (apply)
+//   I <ts> B <group> <value>      intent: update() setting mix.<group> to <value>.s
+//                                 and HSET mixh.<group> f <value>.h in one batch
 //   A <ts>                        the previous intent's call returned success
 //
 // Time: both sides use an injected clock that stands still. Cycle c's writer
@@ -102,12 +113,32 @@
 //   each of which writes all 8 at once, so after recovery the group must show
 //   one batch's values on all 8 keys, or be absent on all 8: a batch cut by the
 //   kill is all or nothing.
+// Typed values: every field of the hashes hash.0..3 (f0..f15), every member
+//   of the sets set.0..3 and of the sorted sets zset.0..3 (m0..m15) is a
+//   register of its own, shared by all threads and checked by the same rule:
+//   HSET writes its (unique) value, HDEL writes "absent"; SADD writes "1",
+//   SREM "absent" (the rule needs unique values only to name the write that
+//   is last, and any SADD that may be last explains "1"); ZADD writes its
+//   score, unique across cycles (cycle * 2^32 + ts, exact in a double), ZREM
+//   "absent"; clear() writes "absent" to all. A typed key must have its type,
+//   no deadline, and no field or member outside its registers.
+// Lists: thread t alone pushes (RPUSH of a unique element) to and pops (LPOP)
+//   from list.<t>, so its ops on it form a sequence, the last one possibly in
+//   flight; a clear() from any thread falls between two of them as its
+//   interval allows. The recovered list must be exactly what the sequence
+//   leaves (the in-flight op applied or not), run from the start state or,
+//   if an acknowledged clear exists, from empty at a position where a clear
+//   can be the last one: a lost, repeated or reordered push or pop fails.
+// Mixed batches: mix.<g> (a string) and the field f of mixh.<g> (a hash) are
+//   written together by one update() (tx.set plus tx.apply) and by clear()
+//   only; each is a register, and the two must show the same batch or both
+//   be absent: a typed op and a string write in one batch are all or nothing.
 // Consequences: every acknowledged write survives with its latest value
 // unless a concurrent or in-flight write may have replaced it; acknowledged
 // removes and clears stay in effect unless a later/concurrent write exists.
 // The check is per key; the atomicity of clear() across keys is checked only
 // through its effect on each key. The store must also hold no key outside the
-// key space (size() must equal the number of keys found).
+// key space (size() must equal the number of string and typed keys found).
 //
 // Prints "crash loop: C cycles, F failures" and exits 1 if F > 0 (or the store
 // cannot be reopened, or a writer died on its own).
@@ -127,6 +158,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -168,6 +200,42 @@ int KeyIndex(const std::string& k) {
   int i = std::atoi(k.c_str() + 1);
   return (i >= 0 && i < kSingleKeys && KeyName(i) == k) ? i : -1;
 }
+
+// Typed registers (file comment, "Typed values"): registers numbered from
+// kKeys on. A register is one field of a hash, one member of a set (its value
+// is "1" while present) or one member of a sorted set (its value is its score
+// in decimal), or a part of a mixed batch.
+constexpr int kTypedKeys = 4;      // hash.<i>, set.<i>, zset.<i>
+constexpr int kTypedMembers = 16;  // f<j> / m<j> in each
+constexpr int kMixGroups = 16;     // mix.<g> (string) + mixh.<g> field "f" (hash)
+constexpr int kHashRegs = kKeys;
+constexpr int kSetRegs = kHashRegs + kTypedKeys * kTypedMembers;
+constexpr int kZSetRegs = kSetRegs + kTypedKeys * kTypedMembers;
+constexpr int kMixRegs = kZSetRegs + kTypedKeys * kTypedMembers;
+constexpr int kRegisters = kMixRegs + 2 * kMixGroups;
+
+// The key and the field / member of typed register r (REQUIRES: r >= kKeys).
+std::pair<std::string, std::string> TypedKey(int r) {
+  if (r >= kMixRegs) {
+    const int g = (r - kMixRegs) / 2;
+    if ((r - kMixRegs) % 2 == 0) return {"mix." + std::to_string(g), ""};
+    return {"mixh." + std::to_string(g), "f"};
+  }
+  const char* kind = r >= kZSetRegs ? "zset." : r >= kSetRegs ? "set." : "hash.";
+  const int base = r >= kZSetRegs ? kZSetRegs : r >= kSetRegs ? kSetRegs : kHashRegs;
+  const int i = (r - base) / kTypedMembers;
+  const int j = (r - base) % kTypedMembers;
+  return {kind + std::to_string(i), (r < kSetRegs ? "f" : "m") + std::to_string(j)};
+}
+// A register's name in failure reports.
+std::string RegName(int r) {
+  if (r < kKeys) return KeyName(r);
+  auto [key, field] = TypedKey(r);
+  return field.empty() ? key : key + "/" + field;
+}
+int MixString(int g) { return kMixRegs + 2 * g; }
+int MixField(int g) { return kMixRegs + 2 * g + 1; }
+std::string ListKey(int t) { return "list." + std::to_string(t); }
 
 struct Args {
   std::string role;
@@ -333,6 +401,7 @@ int Writer(const Args& a) {
       std::string key, value;
       int64_t ms = 0;
       int group = 0;
+      int reg = -1;  // typed ops: the register
       int64_t group_ms[kGroupSize] = {};
       const auto make_value = [&] {
         return prefix + std::to_string(n) + "." +
@@ -367,13 +436,51 @@ int Writer(const Args& a) {
         group = static_cast<int>(rng() % kGroups);
         value = prefix + std::to_string(n);
         for (int64_t& d : group_ms) d = rng() % 2 == 0 ? 0 : deadline(true);
-      } else {
+      } else if (r < 14000) {
         op = 'S';
         key = KeyName(static_cast<int>(rng() % kSingleKeys));
         value = make_value();
+      } else if (r < 19400) {
+        // Typed ops (see the file comment): registers of shared hashes,
+        // sets and sorted sets, and the thread's own list.
+        const int member = static_cast<int>(rng() % (kTypedKeys * kTypedMembers));
+        if (r < 15000) {
+          op = 'H';
+          reg = kHashRegs + member;
+          value = prefix + std::to_string(n) + "." + std::string(rng() % 40, 'h');
+        } else if (r < 15400) {
+          op = 'h';
+          reg = kHashRegs + member;
+        } else if (r < 16000) {
+          op = 'T';
+          reg = kSetRegs + member;
+        } else if (r < 16400) {
+          op = 't';
+          reg = kSetRegs + member;
+        } else if (r < 17200) {
+          op = 'Z';
+          reg = kZSetRegs + member;
+          // Unique across cycles and exact in a double (< 2^53).
+          value = std::to_string(((a.now_ms - kEpochMs) / kCycleMs) * (int64_t{1} << 32) +
+                                 static_cast<int64_t>(inv));
+        } else if (r < 17600) {
+          op = 'z';
+          reg = kZSetRegs + member;
+        } else if (r < 18500) {
+          op = 'R';
+          value = prefix + std::to_string(n);
+        } else {
+          op = 'L';
+        }
+        if (reg >= 0) key = std::to_string(reg);
+      } else {
+        op = 'B';
+        group = static_cast<int>(rng() % kMixGroups);
+        value = prefix + std::to_string(n);
       }
       line = "I " + std::to_string(inv) + " " + op;
       if (!key.empty()) line += " " + key;
+      if (op == 'B') line += " " + std::to_string(group);
       if (op == 'U') line += " " + std::to_string(group);
       if (!value.empty()) line += " " + value;
       if (op == 'X' || op == 'E') line += " " + std::to_string(ms);
@@ -387,9 +494,64 @@ int Writer(const Args& a) {
         (void)ignored;
       }
       kvstore::Result<void> res;
+      // Checker self-test: skip a write but log it as acknowledged.
+      const bool lose = a.inject_lost_writes && n % 500 == 499;
+      std::pair<std::string, std::string> typed;
+      if (reg >= 0) typed = TypedKey(reg);
+      const auto ok = [&](const auto& rr) {
+        if (!rr) res = rr.error();
+      };
       switch (op) {
+        case 'H':
+          if (lose) break;
+          ok(store.hset(typed.first, {{typed.second, value}}));
+          break;
+        case 'h':
+          ok(store.hdel(typed.first, {typed.second}));
+          break;
+        case 'T': {
+          if (lose) break;
+          const std::string_view args[] = {typed.second};
+          res = store.apply(typed.first, kvstore::OpCode::kSetAdd, args);
+          break;
+        }
+        case 't': {
+          const std::string_view args[] = {typed.second};
+          res = store.apply(typed.first, kvstore::OpCode::kSetRem, args);
+          break;
+        }
+        case 'Z':
+          if (lose) break;
+          ok(store.zadd(typed.first, {{std::strtod(value.c_str(), nullptr), typed.second}}));
+          break;
+        case 'z':
+          ok(store.zrem(typed.first, {typed.second}));
+          break;
+        case 'R': {
+          if (lose) break;
+          const std::string_view args[] = {"R", value};
+          res = store.apply(ListKey(t), kvstore::OpCode::kListPush, args);
+          break;
+        }
+        case 'L': {
+          const std::string_view args[] = {"L", "1"};
+          res = store.apply(ListKey(t), kvstore::OpCode::kListPop, args);
+          break;
+        }
+        case 'B': {
+          if (lose) break;
+          const auto [skey, unused] = TypedKey(MixString(group));
+          const auto [hkey, hfield] = TypedKey(MixField(group));
+          const std::string sval = value + ".s", hval = value + ".h";
+          res = store.update({skey, hkey}, [&](kvstore::Transaction& tx) {
+            tx.set(skey, sval);
+            const std::string_view args[] = {hfield, hval};
+            tx.apply(hkey, kvstore::OpCode::kHashSet, args);
+          });
+          break;
+        }
         case 'S':
-          if (a.inject_lost_writes && n % 500 == 499) break;  // checker self-test
+          if (lose) break;
           res = store.set(key, value);
           break;
         case 'X':
@@ -453,9 +615,9 @@ int Writer(const Args& a) {
 
 struct Op {
   int thread = 0;
-  char type = 0;  // S X E P U D C V
-  int key = -1;   // S X E P D
-  int group = -1; // U
+  char type = 0;  // S X E P U D C V; typed: H h T t Z z R L B
+  int key = -1;   // S X E P D; H h T t Z z: the register
+  int group = -1; // U B
   std::string value;
   int64_t ms = 0;                       // X E: the deadline
   std::vector<int64_t> group_ms;        // U: each key's deadline (0: none)
@@ -471,6 +633,9 @@ std::size_t IntentFields(char type) {
     case 'D': case 'P': return 4;
     case 'C': case 'V': return 3;
     case 'U': return 5 + kGroupSize;
+    case 'H': case 'Z': case 'B': return 5;
+    case 'h': case 'T': case 't': case 'z': case 'R': return 4;
+    case 'L': return 3;
     default: return 0;
   }
 }
@@ -526,6 +691,26 @@ bool ReadLog(const std::string& path, int t, std::vector<Op>* ops, std::string* 
           *why = path + ": bad key in '" + line + "'";
           return false;
         }
+      }
+      if (std::strchr("HhTtZz", op.type) != nullptr) {
+        op.key = std::atoi(f[3].c_str());
+        const int lo = op.type == 'H' || op.type == 'h' ? kHashRegs
+                       : op.type == 'T' || op.type == 't' ? kSetRegs
+                                                          : kZSetRegs;
+        if (op.key < lo || op.key >= lo + kTypedKeys * kTypedMembers) {
+          *why = path + ": bad register in '" + line + "'";
+          return false;
+        }
+      }
+      if (op.type == 'H' || op.type == 'Z') op.value = f[4];
+      if (op.type == 'R') op.value = f[3];
+      if (op.type == 'B') {
+        op.group = std::atoi(f[3].c_str());
+        if (op.group < 0 || op.group >= kMixGroups) {
+          *why = path + ": bad group in '" + line + "'";
+          return false;
+        }
+        op.value = f[4];
       }
       if (op.type == 'S' || op.type == 'X') op.value = f[4];
       if (op.type == 'X') op.ms = std::strtoll(f[5].c_str(), nullptr, 10);
@@ -584,6 +769,8 @@ struct CycleStats {
   uint64_t expiring = 0;           // set_expiring, expire_at and persist ops
   uint64_t batches = 0;            // update() ops
   uint64_t with_deadline = 0;      // recovered keys that have a deadline
+  uint64_t typed = 0;              // ops on hashes, sets, sorted sets and lists
+  uint64_t list_elements = 0;      // recovered list elements checked
 };
 
 // What one op does to one key. A deadline the writer saw as passed (set_expiring
@@ -600,7 +787,7 @@ struct KeyWrite {
 // The writes of each key in one cycle (see the file comment); writer_now is
 // the writer's clock.
 std::vector<std::vector<KeyWrite>> KeyWrites(const std::vector<Op>& ops, int64_t writer_now) {
-  std::vector<std::vector<KeyWrite>> w(kKeys);
+  std::vector<std::vector<KeyWrite>> w(kRegisters);
   constexpr int64_t kNone = kvstore::kNoExpiry;
   for (const Op& op : ops) {
     switch (op.type) {
@@ -623,6 +810,19 @@ std::vector<std::vector<KeyWrite>> KeyWrites(const std::vector<Op>& ops, int64_t
         break;
       case 'C':
         for (auto& kw : w) kw.push_back({KeyWrite::kAbsent, &op, "", 0});
+        break;
+      case 'H': case 'Z':
+        w[op.key].push_back({KeyWrite::kValue, &op, op.value, kNone});
+        break;
+      case 'T':
+        w[op.key].push_back({KeyWrite::kValue, &op, "1", kNone});
+        break;
+      case 'h': case 't': case 'z':
+        w[op.key].push_back({KeyWrite::kAbsent, &op, "", 0});
+        break;
+      case 'B':
+        w[MixString(op.group)].push_back({KeyWrite::kValue, &op, op.value + ".s", kNone});
+        w[MixField(op.group)].push_back({KeyWrite::kValue, &op, op.value + ".h", kNone});
         break;
       case 'U':
         for (int i = 0; i < kGroupSize; ++i) {
@@ -713,6 +913,73 @@ std::string CheckKey(const KeyState& base, const KeyState& got, const std::vecto
   return "deadline " + std::to_string(got.deadline) + " is not the last one written";
 }
 
+// Why thread t's list, recovered as `got`, is impossible after this cycle's
+// ops starting from `base`, or "". Only thread t pushes to and pops from its
+// list, so its ops on it are a sequence (the last one may be in flight);
+// clear() from any thread empties it at some point of that sequence its
+// interval of real time allows. The list must be what the sequence (with or
+// without an in-flight last op) leaves, started from the last clear's
+// position (empty) or, when no clear was acknowledged, from `base`.
+std::string CheckList(const std::vector<std::string>& base, const std::vector<std::string>& got,
+                      const std::vector<Op>& ops, int t) {
+  std::vector<const Op*> seq;
+  for (const Op& op : ops) {
+    if (op.thread == t && (op.type == 'R' || op.type == 'L')) seq.push_back(&op);
+  }
+  const std::size_t n = seq.size();
+  // Positions p (after the first p ops) where a clear c may fall.
+  const auto allowed = [&](const Op& c, std::size_t p) {
+    return (p == 0 || seq[p - 1]->inv < c.resp) && (p == n || seq[p]->resp > c.inv);
+  };
+  std::size_t min_last = 0;  // the last clear falls at or after every acked one's first position
+  bool acked_clear = false;
+  std::vector<bool> clear_at(n + 1, false);
+  for (const Op& c : ops) {
+    if (c.type != 'C') continue;
+    std::optional<std::size_t> first;
+    for (std::size_t p = 0; p <= n; ++p) {
+      if (!allowed(c, p)) continue;
+      if (!first) first = p;
+      clear_at[p] = true;
+    }
+    if (c.resp != kInfinity && first) {
+      acked_clear = true;
+      min_last = std::max(min_last, *first);
+    }
+  }
+  const bool last_optional = n > 0 && seq[n - 1]->resp == kInfinity;
+  // Whether running seq[p..n) on `start` (the in-flight last op applied or
+  // not) can give `got`.
+  const auto reaches = [&](std::deque<std::string> list, std::size_t p) {
+    for (std::size_t i = p; i < n; ++i) {
+      if (i + 1 == n && last_optional &&
+          std::equal(list.begin(), list.end(), got.begin(), got.end())) {
+        return true;
+      }
+      if (seq[i]->type == 'R') {
+        list.push_back(seq[i]->value);
+      } else if (!list.empty()) {
+        list.pop_front();
+      }
+    }
+    return std::equal(list.begin(), list.end(), got.begin(), got.end());
+  };
+  if (!acked_clear && reaches(std::deque<std::string>(base.begin(), base.end()), 0)) return "";
+  for (std::size_t p = min_last; p <= n; ++p) {
+    if (clear_at[p] && reaches({}, p)) return "";
+  }
+  std::string why = "list " + ListKey(t) + ": recovered " + std::to_string(got.size()) +
+                    " elements (head " + (got.empty() ? "-" : Show(got.front())) + ", tail " +
+                    (got.empty() ? "-" : Show(got.back())) + "), start state " +
+                    std::to_string(base.size()) + " elements; not what the thread's " +
+                    std::to_string(n) + " list ops leave;";
+  for (std::size_t i = n > 6 ? n - 6 : 0; i < n; ++i) {
+    why += std::string(" [") + seq[i]->type + " " + Show(seq[i]->value) + " inv " +
+           std::to_string(seq[i]->inv) + " resp " + ShowTs(seq[i]->resp) + "]";
+  }
+  return why;
+}
+
 // Checks `got` (the recovered state) against the ops of one cycle, starting
 // from `base`. Returns the failure descriptions (empty: the state is valid).
 std::vector<std::string> Check(const std::vector<KeyState>& base, const std::vector<KeyState>& got,
@@ -725,14 +992,15 @@ std::vector<std::string> Check(const std::vector<KeyState>& base, const std::vec
     if (op.type == 'V') ++st->saves;
     if (op.type == 'C') ++st->clears;
     if (op.type == 'X' || op.type == 'E' || op.type == 'P') ++st->expiring;
-    if (op.type == 'U') ++st->batches;
+    if (op.type == 'U' || op.type == 'B') ++st->batches;
+    if (std::strchr("HhTtZzRLB", op.type) != nullptr) ++st->typed;
   }
   const auto writes = KeyWrites(ops, writer_now);
-  for (int k = 0; k < kKeys; ++k) {
+  for (int k = 0; k < kRegisters; ++k) {
     if (got[k].value && got[k].deadline != kvstore::kNoExpiry) ++st->with_deadline;
     const std::string why = CheckKey(base[k], got[k], writes[k], check_now, st);
     if (why.empty()) continue;
-    std::string d = "key " + KeyName(k) + ": recovered " + Show(got[k]) + ", start state " +
+    std::string d = "key " + RegName(k) + ": recovered " + Show(got[k]) + ", start state " +
                     Show(base[k]) + ": " + why + ";";
     int shown = 0;
     for (auto it = writes[k].rbegin(); it != writes[k].rend() && shown < 6; ++it, ++shown) {
@@ -764,7 +1032,107 @@ std::vector<std::string> Check(const std::vector<KeyState>& base, const std::vec
       failures.push_back(d);
     }
   }
+  // A mixed batch (a string and a hash field in one update()) is all or nothing.
+  for (int g = 0; g < kMixGroups; ++g) {
+    const auto& sv = got[MixString(g)].value;
+    const auto& hv = got[MixField(g)].value;
+    if (!sv && !hv) continue;
+    if (!sv || !hv || !sv->ends_with(".s") || !hv->ends_with(".h") ||
+        sv->substr(0, sv->size() - 2) != hv->substr(0, hv->size() - 2)) {
+      failures.push_back("mixed group " + std::to_string(g) +
+                         " is not one whole batch: " + RegName(MixString(g)) + " " + Show(sv) +
+                         ", " + RegName(MixField(g)) + " " + Show(hv));
+    }
+  }
   return failures;
+}
+
+// Reads the recovered typed registers into (*got)[kKeys..] and the threads'
+// lists into *lists. Returns what is wrong with the typed keys' shape (a
+// wrong type, a deadline, a field or member outside the register space) and
+// adds the typed keys present to *keys.
+std::vector<std::string> ReadTyped(const kvstore::KvStore& store, int threads,
+                                   std::vector<KeyState>* got,
+                                   std::vector<std::vector<std::string>>* lists,
+                                   std::size_t* keys) {
+  std::vector<std::string> bad;
+  // Each typed key: its type and its registers [first, first + count).
+  struct TypedKeySpec {
+    std::string name;
+    kvstore::Type type;
+    int first, count;
+  };
+  std::vector<TypedKeySpec> specs;
+  for (int i = 0; i < kTypedKeys; ++i) {
+    const int off = i * kTypedMembers;
+    specs.push_back(
+        {TypedKey(kHashRegs + off).first, kvstore::Type::kHash, kHashRegs + off, kTypedMembers});
+    specs.push_back(
+        {TypedKey(kSetRegs + off).first, kvstore::Type::kSet, kSetRegs + off, kTypedMembers});
+    specs.push_back(
+        {TypedKey(kZSetRegs + off).first, kvstore::Type::kZSet, kZSetRegs + off, kTypedMembers});
+  }
+  for (int g = 0; g < kMixGroups; ++g) {
+    specs.push_back({TypedKey(MixString(g)).first, kvstore::Type::kString, MixString(g), 1});
+    specs.push_back({TypedKey(MixField(g)).first, kvstore::Type::kHash, MixField(g), 1});
+  }
+  for (int t = 0; t < threads; ++t) specs.push_back({ListKey(t), kvstore::Type::kList, 0, 0});
+  lists->assign(static_cast<std::size_t>(threads), {});
+  for (const TypedKeySpec& k : specs) {
+    std::size_t size = 0;
+    const kvstore::Type type = store.view(k.name, [&](const kvstore::Object& o) {
+      size = o.size();
+      if (o.type() == kvstore::Type::kHash) {
+        const auto& h = static_cast<const kvstore::HashValue&>(o);
+        for (int r = k.first; r < k.first + k.count; ++r) {
+          if (auto v = h.get(TypedKey(r).second)) (*got)[r].value = std::string(*v);
+        }
+      } else if (o.type() == kvstore::Type::kSet) {
+        const auto& s = static_cast<const kvstore::SetValue&>(o);
+        for (int r = k.first; r < k.first + k.count; ++r) {
+          if (s.contains(TypedKey(r).second)) (*got)[r].value = "1";
+        }
+      } else if (o.type() == kvstore::Type::kZSet) {
+        const auto& z = static_cast<const kvstore::ZSetValue&>(o);
+        for (int r = k.first; r < k.first + k.count; ++r) {
+          if (auto sc = z.score(TypedKey(r).second)) {
+            (*got)[r].value = std::to_string(static_cast<int64_t>(*sc));
+          }
+        }
+      } else if (o.type() == kvstore::Type::kList) {
+        const auto& l = static_cast<const kvstore::ListValue&>(o);
+        auto& out = (*lists)[static_cast<std::size_t>(std::atoi(k.name.c_str() + 5))];
+        if (l.size() > 0) {
+          l.for_each_from(0, false, [&](std::string_view e) {
+            out.emplace_back(e);
+            return true;
+          });
+        }
+      }
+    });
+    if (type == kvstore::Type::kNone) continue;
+    ++*keys;
+    if (type != k.type) {
+      bad.push_back("key " + k.name + " holds a " + std::string(kvstore::TypeName(type)) +
+                    ", not a " + std::string(kvstore::TypeName(k.type)));
+      continue;
+    }
+    if (store.expire_time(k.name) != kvstore::kNoExpiry) {
+      bad.push_back("key " + k.name + " has a deadline; no op gives it one");
+    }
+    if (type == kvstore::Type::kString) {
+      (*got)[k.first].value = store.get(k.name);
+      continue;
+    }
+    if (type == kvstore::Type::kList) continue;
+    std::size_t found = 0;
+    for (int r = k.first; r < k.first + k.count; ++r) found += (*got)[r].value ? 1 : 0;
+    if (found != size) {
+      bad.push_back("key " + k.name + " holds " + std::to_string(size) + " elements, " +
+                    std::to_string(found) + " of them in the register space");
+    }
+  }
+  return bad;
 }
 
 void RemoveIfExists(const std::string& p) { ::unlink(p.c_str()); }
@@ -800,7 +1168,8 @@ int Run(const Args& a) {
   auto pick = [&](uint64_t lo, uint64_t hi) {
     return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
   };
-  std::vector<KeyState> state(kKeys);
+  std::vector<KeyState> state(kRegisters);
+  std::vector<std::vector<std::string>> list_state(static_cast<std::size_t>(a.threads));
   int failures = 0;
   CycleStats total;
   int save_kills = 0, early_kills = 0, recovered_with_snapshot = 0;
@@ -926,8 +1295,9 @@ int Run(const Args& a) {
     kvstore::KvStore store = std::move(*opened);
     if (had_snapshot) ++recovered_with_snapshot;
     if (store.recovery_stats().torn_tail) ++torn_tails;
-    std::vector<KeyState> got(kKeys);
-    std::size_t present = 0;
+    std::vector<KeyState> got(kRegisters);
+    std::vector<std::vector<std::string>> lists;
+    std::size_t present = 0, typed_keys = 0;
     for (int k = 0; k < kKeys; ++k) {
       got[k].value = store.get(KeyName(k));
       if (got[k].value) {
@@ -935,12 +1305,20 @@ int Run(const Args& a) {
         got[k].deadline = store.expire_time(KeyName(k));
       }
     }
+    std::vector<std::string> typed_bad = ReadTyped(store, a.threads, &got, &lists, &typed_keys);
     const auto t_opened = std::chrono::steady_clock::now();
     CycleStats st;
     std::vector<std::string> bad = Check(state, got, ops, WriterNow(cycle), CheckNow(cycle), &st);
-    if (store.size() != present) {
+    bad.insert(bad.end(), typed_bad.begin(), typed_bad.end());
+    for (int t = 0; t < a.threads; ++t) {
+      const auto ti = static_cast<std::size_t>(t);
+      std::string why = CheckList(list_state[ti], lists[ti], ops, t);
+      if (!why.empty()) bad.push_back(why);
+      st.list_elements += lists[ti].size();
+    }
+    if (store.size() != present + typed_keys) {
       bad.push_back("store holds " + std::to_string(store.size()) + " keys, " +
-                    std::to_string(present) + " of them in the key space");
+                    std::to_string(present + typed_keys) + " of them in the key space");
     }
     if (auto c = store.close(); !c) {
       bad.push_back("close after recovery failed: " + c.error().message());
@@ -961,6 +1339,8 @@ int Run(const Args& a) {
     total.expiring += st.expiring;
     total.batches += st.batches;
     total.with_deadline += st.with_deadline;
+    total.typed += st.typed;
+    total.list_elements += st.list_elements;
     if (!bad.empty()) {
       ++failures;
       std::fprintf(stderr, "cycle %d (sync %s, seed %" PRIu64 ", %s): %zu bad keys\n", cycle,
@@ -977,6 +1357,7 @@ int Run(const Args& a) {
     }
     for (int t = 0; t < a.threads; ++t) RemoveIfExists(LogPath(a.dir, t));
     state = std::move(got);  // the verified state is the next cycle's start
+    list_state = std::move(lists);
     if (a.verbose) {
       std::printf("cycle %d: sync %s, %s, %" PRIu64 " ops (%" PRIu64 " in flight), %zu keys\n",
                   cycle, mode.c_str(), saw_save ? "killed during save" : "timed kill", st.ops,
@@ -992,13 +1373,15 @@ int Run(const Args& a) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("crash loop: %d cycles, %d failures (%.1f s; %" PRIu64 " ops, %" PRIu64
               " acknowledged, %" PRIu64 " in flight at a kill, %" PRIu64
-              " keys showing an in-flight write, %" PRIu64 " saves, %" PRIu64
-              " clears, %" PRIu64 " expiry ops, %" PRIu64 " batches; %" PRIu64
+              " keys showing an in-flight write, %" PRIu64 " saves, %" PRIu64 " clears, %" PRIu64
+              " expiry ops, %" PRIu64 " batches, %" PRIu64 " typed ops; %" PRIu64
+              " recovered list elements checked; %" PRIu64
               " recovered keys checked with a deadline; %d kills aimed at a running save, %d "
               "early kills; %d recoveries from a snapshot; %" PRIu64 " torn tails)\n",
               cycle, failures, secs, total.ops, total.acked, total.in_flight,
               total.in_flight_visible, total.saves, total.clears, total.expiring, total.batches,
-              total.with_deadline, save_kills, early_kills, recovered_with_snapshot, torn_tails);
+              total.typed, total.list_elements, total.with_deadline, save_kills, early_kills,
+              recovered_with_snapshot, torn_tails);
   std::printf("time per phase (ms, all cycles): writer running %.0f, reaping %.0f, reading logs %.0f, "
               "recovery %.0f, check+close %.0f\n",
               phase_ms[0], phase_ms[1], phase_ms[2], phase_ms[3], phase_ms[4]);

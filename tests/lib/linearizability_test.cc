@@ -18,6 +18,12 @@
 // Values are unique per call, so a read names the write it saw. The checker
 // is itself tested on hand-written histories, including ones it must reject.
 //
+// LinearizabilityTest.HashFieldsAndZSetMembersAreLinearizableRegisters: the
+// same with typed calls: each hash field and each sorted-set member is a
+// register (HSET / ZADD write, also reporting whether the field or member
+// was new; HGET / ZSCORE read; HDEL / ZREM remove, reporting whether it was
+// there, which the checker models as a delete that checks presence).
+//
 // ConcurrencyStressTest.MixedOperationsKeepInvariants: get / set / remove /
 // clear / save_to_file / load_from_file (into separate store objects) at once,
 // with invariants checked while running and the recovered state compared with
@@ -53,10 +59,15 @@ using kvstore::testing::TempDir;
 // ------------------------------------------------------------- the checker
 
 struct RegOp {
-  enum Kind { kGet, kSet, kRemove } kind;
+  // kDelete: writes "absent" and reports only whether a value was there (HDEL,
+  // ZREM answer a count, not the value).
+  enum Kind { kGet, kSet, kRemove, kDelete } kind;
   std::optional<std::string> value;  // set: the value written; get/remove: the result
   uint64_t inv = 0;
   uint64_t resp = 0;
+  // set / delete: whether the call reported a value already there (HSET and
+  // ZADD count new fields, HDEL and ZREM removed ones); -1: not reported.
+  int existed = -1;
 };
 
 // Wing & Gong search with memoisation. Returns true if `history` (complete
@@ -80,11 +91,12 @@ bool CheckRegister(const std::vector<RegOp>& history, const std::optional<std::s
     RegOp::Kind kind;
     int value;
     uint64_t inv, resp;
+    int existed;
   };
   std::vector<Op> ops(n);
   for (std::size_t i = 0; i < n; ++i) {
     const RegOp& o = history[order[i]];
-    ops[i] = {o.kind, id_of(o.value), o.inv, o.resp};
+    ops[i] = {o.kind, id_of(o.value), o.inv, o.resp, o.existed};
   }
   const int init_id = id_of(init);
 
@@ -129,8 +141,11 @@ bool CheckRegister(const std::vector<RegOp>& history, const std::optional<std::s
       if (is_done(i)) continue;
       const Op& o = ops[i];
       int next_state = state;
+      if (o.existed >= 0 && (state != 0) != (o.existed == 1)) continue;
       if (o.kind == RegOp::kSet) {
         next_state = o.value;
+      } else if (o.kind == RegOp::kDelete) {
+        next_state = 0;
       } else {
         if (o.value != state) continue;  // get/remove must return the current value
         if (o.kind == RegOp::kRemove) next_state = 0;
@@ -180,6 +195,19 @@ RegOp Remove(std::optional<std::string> r, uint64_t inv, uint64_t resp) {
   return {RegOp::kRemove, std::move(r), inv, resp};
 }
 
+// HSET / ZADD: writes v, reporting whether the field or member was there.
+RegOp SetFlag(std::string v, bool existed, uint64_t inv, uint64_t resp) {
+  RegOp op{RegOp::kSet, std::move(v), inv, resp};
+  op.existed = existed ? 1 : 0;
+  return op;
+}
+// HDEL / ZREM: removes, reporting whether the field or member was there.
+RegOp Delete(bool existed, uint64_t inv, uint64_t resp) {
+  RegOp op{RegOp::kDelete, std::nullopt, inv, resp};
+  op.existed = existed ? 1 : 0;
+  return op;
+}
+
 TEST(LinearizabilityCheckerTest, AcceptsLinearizableHistories) {
   EXPECT_TRUE(CheckRegister({}, std::nullopt));
   EXPECT_TRUE(CheckRegister({Get(std::nullopt, 1, 2)}, std::nullopt));
@@ -221,6 +249,29 @@ TEST(LinearizabilityCheckerTest, RejectsNonLinearizableHistories) {
   EXPECT_FALSE(CheckRegister({Get("a", 1, 2), Set("a", 3, 4)}, std::nullopt));
   // A removed value reappears.
   EXPECT_FALSE(CheckRegister({Set("a", 1, 2), Remove("a", 3, 4), Get("a", 5, 6)}, std::nullopt));
+}
+
+// The typed model (HSET/ZADD report "new or not", HDEL/ZREM "removed or not").
+TEST(LinearizabilityCheckerTest, ChecksTypedPresenceReports) {
+  EXPECT_TRUE(CheckRegister({SetFlag("a", false, 1, 2), SetFlag("b", true, 3, 4), Get("b", 5, 6),
+                             Delete(true, 7, 8), Delete(false, 9, 10), Get(std::nullopt, 11, 12)},
+                            std::nullopt));
+  // Concurrent deletes: exactly one removes the field.
+  EXPECT_TRUE(CheckRegister({SetFlag("a", false, 1, 2), Delete(false, 3, 6), Delete(true, 4, 5)},
+                            std::nullopt));
+  // A delete overlapping the set may come first.
+  EXPECT_TRUE(CheckRegister({SetFlag("a", false, 1, 4), Delete(false, 2, 3), Get("a", 5, 6)},
+                            std::nullopt));
+  // HSET reporting a new field while the field held a value.
+  EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), SetFlag("b", false, 3, 4)}, std::nullopt));
+  // HDEL reporting a removal of an absent field.
+  EXPECT_FALSE(CheckRegister({Delete(true, 1, 2)}, std::nullopt));
+  // Both concurrent deletes report the removal.
+  EXPECT_FALSE(CheckRegister({SetFlag("a", false, 1, 2), Delete(true, 3, 6), Delete(true, 4, 5)},
+                             std::nullopt));
+  // A deleted field seen again.
+  EXPECT_FALSE(
+      CheckRegister({SetFlag("a", false, 1, 2), Delete(true, 3, 4), Get("a", 5, 6)}, std::nullopt));
 }
 
 TEST(LinearizabilityCheckerTest, HandlesLongConcurrentHistoriesQuickly) {
@@ -351,6 +402,130 @@ TEST(LinearizabilityTest, EachKeyIsALinearizableRegister) {
               static_cast<unsigned long long>(total_ops), kKeys, kRounds,
               static_cast<unsigned long long>(overlapping),
               static_cast<unsigned long long>(explored_total));
+  EXPECT_GT(overlapping, 0u) << "the threads never ran concurrently";
+}
+
+// Hash fields and sorted-set members through KvStore's copy-out helpers:
+// each (key, field) and (key, member) is a register. HSET writes a unique value
+// and reports whether the field was new; HGET reads it; HDEL removes it and
+// reports whether it was there. ZADD writes a unique score (the register's
+// value is the score in decimal), ZSCORE reads it, ZREM removes. Several
+// fields share a key, so calls on one register run while others create,
+// grow, shrink and remove its object.
+TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
+  constexpr int kThreads = 4;
+  constexpr int kKeysPerType = 2;
+  constexpr int kFields = 3;
+  constexpr int kRegisters = 2 * kKeysPerType * kFields;  // hashes first, then zsets
+  constexpr int kOpsPerThread = 400;
+  constexpr int kRounds = 6;
+  constexpr int kBurst = 20;
+  uint64_t total_ops = 0, overlapping = 0, explored_total = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    TempDir dir;
+    Options o;
+    o.sync = SyncMode::kNever;
+    auto store = KvStore::open(dir.File("wal"), o).value();
+    std::atomic<uint64_t> clock{1};
+    std::vector<std::vector<std::pair<int, RegOp>>> per_thread(kThreads);
+    std::barrier sync(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::mt19937_64 rng(static_cast<uint64_t>(round * 100 + t + 7));
+        auto& log = per_thread[t];
+        log.reserve(kOpsPerThread);
+        for (int i = 0; i < kOpsPerThread; ++i) {
+          if (i % kBurst == 0) sync.arrive_and_wait();
+          const int reg = static_cast<int>(rng() % kRegisters);
+          const bool hash = reg < kKeysPerType * kFields;
+          const int within = reg % (kKeysPerType * kFields);
+          const std::string key = (hash ? "h" : "z") + std::to_string(within / kFields);
+          const std::string field = "f" + std::to_string(within % kFields);
+          const uint64_t r = rng() % 10;
+          RegOp op;
+          // As above: sometimes stretch the recorded interval around the call.
+          const int stretch = rng() % 2 == 0 ? static_cast<int>(rng() % 4000) : 0;
+          auto spin = [stretch] {
+            for (int s = 0; s < stretch; ++s) asm volatile("" ::: "memory");
+          };
+          if (r < 4) {
+            op.kind = RegOp::kGet;
+            op.inv = clock.fetch_add(1);
+            spin();
+            if (hash) {
+              auto got = store.hget(key, field);
+              EXPECT_TRUE(got.has_value());
+              if (got) op.value = *got;
+            } else {
+              auto got = store.zscore(key, field);
+              EXPECT_TRUE(got.has_value());
+              if (got && *got) op.value = std::to_string(static_cast<int64_t>(**got));
+            }
+          } else if (r < 8) {
+            op.kind = RegOp::kSet;
+            // Unique per call, and exact as a score.
+            const int64_t unique = int64_t{t} * 1'000'000 + i;
+            op.value =
+                hash ? "t" + std::to_string(t) + "." + std::to_string(i) : std::to_string(unique);
+            op.inv = clock.fetch_add(1);
+            spin();
+            auto added = hash ? store.hset(key, {{field, *op.value}})
+                              : store.zadd(key, {{static_cast<double>(unique), field}});
+            EXPECT_TRUE(added.has_value());
+            if (added) op.existed = *added == 0 ? 1 : 0;
+          } else {
+            op.kind = RegOp::kDelete;
+            op.inv = clock.fetch_add(1);
+            spin();
+            auto removed = hash ? store.hdel(key, {field}) : store.zrem(key, {field});
+            EXPECT_TRUE(removed.has_value());
+            if (removed) op.existed = *removed == 1 ? 1 : 0;
+          }
+          spin();
+          op.resp = clock.fetch_add(1);
+          log.emplace_back(reg, std::move(op));
+          if (rng() % 16 == 0) std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    std::vector<std::vector<RegOp>> per_reg(kRegisters);
+    for (auto& log : per_thread) {
+      for (auto& [r, op] : log) per_reg[r].push_back(std::move(op));
+    }
+    for (int r = 0; r < kRegisters; ++r) {
+      std::string why;
+      uint64_t explored = 0;
+      EXPECT_TRUE(CheckRegister(per_reg[r], std::nullopt, &why, &explored))
+          << "round " << round << ", register " << r << " (" << per_reg[r].size()
+          << " ops): " << why;
+      total_ops += per_reg[r].size();
+      explored_total += explored;
+      auto ops = per_reg[r];
+      std::sort(ops.begin(), ops.end(),
+                [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
+      for (std::size_t i = 0; i + 1 < ops.size(); ++i) {
+        if (ops[i + 1].inv < ops[i].resp) ++overlapping;
+      }
+    }
+    // Quiescent: the objects hold exactly the registers' fields.
+    for (int k = 0; k < kKeysPerType; ++k) {
+      auto all = store.hgetall("h" + std::to_string(k));
+      ASSERT_TRUE(all.has_value());
+      EXPECT_LE(all->size(), static_cast<std::size_t>(kFields));
+      auto members = store.zrange("z" + std::to_string(k), 0, 100);
+      ASSERT_TRUE(members.has_value());
+      EXPECT_LE(members->size(), static_cast<std::size_t>(kFields));
+    }
+  }
+  std::printf(
+      "linearizability (typed): %llu HSET/HGET/HDEL/ZADD/ZSCORE/ZREM calls on %d "
+      "registers in %d rounds checked (%llu overlap the next call on the same "
+      "register), %llu search states\n",
+      static_cast<unsigned long long>(total_ops), kRegisters, kRounds,
+      static_cast<unsigned long long>(overlapping),
+      static_cast<unsigned long long>(explored_total));
   EXPECT_GT(overlapping, 0u) << "the threads never ran concurrently";
 }
 
