@@ -69,6 +69,7 @@ void BlmpopCommand(CommandContext& ctx);
 // cmd_zset_blocking.cc
 void BzpopminCommand(CommandContext& ctx);
 void BzpopmaxCommand(CommandContext& ctx);
+void BzmpopCommand(CommandContext& ctx);
 
 // cmd_expire.cc
 void ExpireCommand(CommandContext& ctx);

@@ -318,6 +318,8 @@ constexpr CommandSpec kCommands[] = {
     {"bzpopmax", -3, kW | kNoScript | kBlocking | kF, 1, -2, 1, "sorted_set", "",
      "Pops the highest-scored member of the first non-empty sorted set, or blocks.",
      BzpopmaxCommand, {}},
+    {"bzmpop", -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "ZMPOP, or blocks until one of the sorted sets has a member.", BzmpopCommand, {}},
     // expiry (cmd_expire.cc)
     {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
      "Sets a key's time to live in seconds.", ExpireCommand, {}},
