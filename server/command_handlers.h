@@ -66,6 +66,10 @@ void BlmoveCommand(CommandContext& ctx);
 void BrpoplpushCommand(CommandContext& ctx);
 void BlmpopCommand(CommandContext& ctx);
 
+// cmd_sort.cc
+void SortCommand(CommandContext& ctx);
+void SortRoCommand(CommandContext& ctx);
+
 // cmd_zset_blocking.cc
 void BzpopminCommand(CommandContext& ctx);
 void BzpopmaxCommand(CommandContext& ctx);
