@@ -106,7 +106,7 @@ void BlockingRegistry::ServeReady(ServerState& server, ThreadStats& stats,
         rearmed = true;
       };
       const uint64_t before = durability.latest();
-      const AttemptResult result = w->attempt(ctx, true, on_empty);
+      const AttemptResult result = w->attempt(ctx, &key, on_empty);
       reply.Resume();
       if (rearmed) break;  // the key is empty again: its later waiters would find it so too
       {
@@ -209,7 +209,7 @@ void BlockOrServe(CommandContext& ctx, std::span<const std::string_view> keys, i
     }
     ctx.server.blocking.Block(waiter);
   };
-  const AttemptResult result = attempt(ctx, false, on_empty);
+  const AttemptResult result = attempt(ctx, nullptr, on_empty);
   if (result == AttemptResult::kEmpty) {
     if (waiter) {
       client.waiter = std::move(waiter);

@@ -38,6 +38,12 @@
 // CLIENT UNBLOCK, from any thread, ends a wait the same way. A wait
 // cancelled while another thread runs its attempt ends when that attempt
 // does: served (its reply is delivered) or not (the cancellation's reply).
+// So a connection that closes while its wait is being served (or was served
+// and its outcome is still on the way) keeps its socket until the outcome
+// arrives, and a served pop's reply is still sent to it (EventLoop's
+// orphans): an element is never popped for a client the server has already
+// let go of, so a peer that only shut down its writing side receives every
+// element it was given.
 
 #ifndef KVSTORE_SERVER_BLOCKING_H_
 #define KVSTORE_SERVER_BLOCKING_H_
@@ -74,11 +80,15 @@ enum class AttemptResult {
 
 // A blocking command's attempt: one update that pops if it can. When it
 // cannot (kEmpty), it calls on_empty() inside that update, under the keys'
-// locks, and writes nothing. `retry` is true when the attempt re-runs for a
-// blocked client: a key of another type then counts as empty (Redis 7.0
-// keeps such a client blocked). It must own what it captures: it outlives
-// the command that made it.
-using BlockedAttempt = std::function<AttemptResult(CommandContext& ctx, bool retry,
+// locks, and writes nothing. `ready` is null for the command's own attempt,
+// which pops from the first of its keys that has something. When the attempt
+// re-runs for a blocked client, `ready` is the key a write made ready, and
+// the attempt pops from that key only (Redis 7.0's
+// serveClientsBlockedOnKey serves a client from the key that was
+// signalled, not from the first of its keys); a key of another type then
+// counts as empty (Redis 7.0 keeps such a client blocked). It must own what
+// it captures: it outlives the command that made it.
+using BlockedAttempt = std::function<AttemptResult(CommandContext& ctx, const std::string* ready,
                                                    const std::function<void()>& on_empty)>;
 
 class UnblockQueue;

@@ -21,6 +21,7 @@
 #include "blocking.h"
 #include "command_handlers.h"
 #include "keyspace.h"
+#include "mpop_args.h"
 #include "resp_parser.h"
 #include "string_util.h"
 
@@ -215,46 +216,6 @@ AttemptResult MoveBetweenLists(CommandContext& ctx, std::string_view src, std::s
     result = AttemptResult::kServed;
   });
   return updated ? result : AttemptResult::kError;
-}
-
-// LMPOP's and BLMPOP's arguments after numkeys.
-struct MpopArgs {
-  std::span<const std::string_view> keys;
-  bool left = true;
-  int64_t count = 1;
-};
-
-// Parses numkeys (at argv[numkeys_at]), the keys, LEFT|RIGHT and COUNT with
-// Redis's errors.
-bool ParseMpop(CommandContext& ctx, std::size_t numkeys_at, MpopArgs* out) {
-  const auto& a = ctx.argv;
-  int64_t numkeys = 0;
-  if (!ParseInt64(a[numkeys_at], &numkeys) || numkeys <= 0) {
-    ctx.reply.Error("ERR numkeys should be greater than 0");
-    return false;
-  }
-  const std::size_t first_key = numkeys_at + 1;
-  if (static_cast<uint64_t>(numkeys) >= a.size() - first_key) {  // no room for the side
-    ctx.reply.Error(kSyntaxError);
-    return false;
-  }
-  const std::size_t side_at = first_key + static_cast<std::size_t>(numkeys);
-  if (!ParseListSide(ctx, a[side_at], &out->left)) return false;
-  out->count = -1;
-  for (std::size_t i = side_at + 1; i < a.size(); ++i) {
-    if (out->count == -1 && EqualsIgnoreCase(a[i], "count") && i + 1 < a.size()) {
-      if (!ParseInt64(a[++i], &out->count) || out->count <= 0) {
-        ctx.reply.Error("ERR count should be greater than 0");
-        return false;
-      }
-    } else {
-      ctx.reply.Error(kSyntaxError);
-      return false;
-    }
-  }
-  if (out->count == -1) out->count = 1;
-  out->keys = a.subspan(first_key, static_cast<std::size_t>(numkeys));
-  return true;
 }
 
 }  // namespace
@@ -501,9 +462,9 @@ void RpoplpushCommand(CommandContext& ctx) {
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void LmpopCommand(CommandContext& ctx) {
   MpopArgs args;
-  if (!ParseMpop(ctx, 1, &args)) return;
-  if (PopFromLists(ctx, args.keys, args.left, args.count, PopReply::kKeyAndElements, false) ==
-      AttemptResult::kEmpty) {
+  if (!ParseMpopArgs(ctx, 1, "left", "right", &args)) return;
+  if (PopFromLists(ctx, args.keys, !args.second_end, args.count, PopReply::kKeyAndElements,
+                   false) == AttemptResult::kEmpty) {
     ctx.reply.NullArray();
   }
 }
@@ -524,10 +485,13 @@ void ReplyNull(ReplyWriter& reply) { reply.Null(); }
 void BlockingPop(CommandContext& ctx, std::span<const std::string_view> keys, bool left,
                  int64_t count, PopReply shape, int64_t timeout_ms) {
   BlockedAttempt attempt = [owned = std::vector<std::string>(keys.begin(), keys.end()), left, count,
-                            shape](CommandContext& c, bool retry,
+                            shape](CommandContext& c, const std::string* ready,
                                    const std::function<void()>& on_empty) {
-    const std::vector<std::string_view> views(owned.begin(), owned.end());
-    return PopFromLists(c, views, left, count, shape, retry, on_empty);
+    // A blocked client is served from the key that became ready.
+    const std::vector<std::string_view> views =
+        ready != nullptr ? std::vector<std::string_view>{*ready}
+                         : std::vector<std::string_view>(owned.begin(), owned.end());
+    return PopFromLists(c, views, left, count, shape, ready != nullptr, on_empty);
   };
   BlockOrServe(ctx, keys, timeout_ms, std::move(attempt), ReplyNullArray, ReplyNullArray);
 }
@@ -545,9 +509,9 @@ void BlockingMove(CommandContext& ctx, bool from_left, bool to_left, std::string
   int64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, timeout, &timeout_ms)) return;
   BlockedAttempt attempt = [src = std::string(ctx.argv[1]), dst = std::string(ctx.argv[2]),
-                            from_left, to_left](CommandContext& c, bool retry,
+                            from_left, to_left](CommandContext& c, const std::string* ready,
                                                 const std::function<void()>& on_empty) {
-    return MoveBetweenLists(c, src, dst, from_left, to_left, retry, on_empty);
+    return MoveBetweenLists(c, src, dst, from_left, to_left, ready != nullptr, on_empty);
   };
   BlockOrServe(ctx, ctx.argv.subspan(1, 1), timeout_ms, std::move(attempt), ReplyNull,
                ReplyNullArray);
@@ -573,10 +537,10 @@ void BrpoplpushCommand(CommandContext& ctx) { BlockingMove(ctx, false, true, ctx
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void BlmpopCommand(CommandContext& ctx) {
   MpopArgs args;
-  if (!ParseMpop(ctx, 2, &args)) return;
+  if (!ParseMpopArgs(ctx, 2, "left", "right", &args)) return;
   int64_t timeout_ms = 0;
   if (!ParseBlockTimeout(ctx, ctx.argv[1], &timeout_ms)) return;
-  BlockingPop(ctx, args.keys, args.left, args.count, PopReply::kKeyAndElements, timeout_ms);
+  BlockingPop(ctx, args.keys, !args.second_end, args.count, PopReply::kKeyAndElements, timeout_ms);
 }
 
 }  // namespace kvstore::server

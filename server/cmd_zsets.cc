@@ -32,6 +32,7 @@
 #include "command_handlers.h"
 #include "common/glob.h"
 #include "keyspace.h"
+#include "mpop_args.h"
 #include "resp_parser.h"
 #include "string_util.h"
 #include "zset_range.h"
@@ -815,32 +816,10 @@ void ZpopmaxCommand(CommandContext& ctx) { ZpopGeneric(ctx, true); }
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 void ZmpopCommand(CommandContext& ctx) {
-  const auto& a = ctx.argv;
-  int64_t numkeys = 0;
-  if (!ParseInt64(a[1], &numkeys) || numkeys < 1) {
-    return ctx.reply.Error("ERR numkeys should be greater than 0");
-  }
-  if (static_cast<uint64_t>(numkeys) >= a.size() - 2) return ctx.reply.Error(kSyntaxError);
-  const std::size_t where = 2 + static_cast<std::size_t>(numkeys);
-  bool max = false;
-  if (EqualsIgnoreCase(a[where], "max")) {
-    max = true;
-  } else if (!EqualsIgnoreCase(a[where], "min")) {
-    return ctx.reply.Error(kSyntaxError);
-  }
-  int64_t count = -1;
-  for (std::size_t j = where + 1; j < a.size(); ++j) {
-    if (count == -1 && EqualsIgnoreCase(a[j], "count") && j + 1 < a.size()) {
-      ++j;
-      if (!ParseInt64(a[j], &count) || count < 1) {
-        return ctx.reply.Error("ERR count should be greater than 0");
-      }
-    } else {
-      return ctx.reply.Error(kSyntaxError);
-    }
-  }
-  const auto keys = a.subspan(2, static_cast<std::size_t>(numkeys));
-  PopGeneric(ctx, {keys.begin(), keys.end()}, max, count == -1 ? 1 : count, true, true, true);
+  MpopArgs args;
+  if (!ParseMpopArgs(ctx, 1, "min", "max", &args)) return;
+  PopGeneric(ctx, {args.keys.begin(), args.keys.end()}, args.second_end, args.count, true, true,
+             true);
 }
 
 void ZunionstoreCommand(CommandContext& ctx) { SetOpGeneric(ctx, true, SetOp::kUnion, false); }

@@ -84,6 +84,9 @@ enum CommandFlags : uint32_t {
   // (SINTERCARD, ZINTERCARD, ZUNION, LMPOP...), where EVAL and BLMPOP have
   // it at argv[2].
   kKeyCountAt1 = 1 << 20,
+  // Internal, with kMovableKeys: the movable key is the argument of the last
+  // STORE option, options being skipped as Redis's sortGetKeys does (SORT).
+  kStoreOptionKey = 1 << 21,
 };
 
 struct CommandSpec {

@@ -66,9 +66,14 @@ void BlmoveCommand(CommandContext& ctx);
 void BrpoplpushCommand(CommandContext& ctx);
 void BlmpopCommand(CommandContext& ctx);
 
+// cmd_sort.cc
+void SortCommand(CommandContext& ctx);
+void SortRoCommand(CommandContext& ctx);
+
 // cmd_zset_blocking.cc
 void BzpopminCommand(CommandContext& ctx);
 void BzpopmaxCommand(CommandContext& ctx);
+void BzmpopCommand(CommandContext& ctx);
 
 // cmd_expire.cc
 void ExpireCommand(CommandContext& ctx);

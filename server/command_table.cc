@@ -7,6 +7,7 @@
 // replies made from them.
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -318,6 +319,8 @@ constexpr CommandSpec kCommands[] = {
     {"bzpopmax", -3, kW | kNoScript | kBlocking | kF, 1, -2, 1, "sorted_set", "",
      "Pops the highest-scored member of the first non-empty sorted set, or blocks.",
      BzpopmaxCommand, {}},
+    {"bzmpop", -5, kW | kBlocking | kMovableKeys, 0, 0, 0, "sorted_set", "",
+     "ZMPOP, or blocks until one of the sorted sets has a member.", BzmpopCommand, {}},
     // expiry (cmd_expire.cc)
     {"expire", -3, kW | kF, 1, 1, 1, "generic", "",
      "Sets a key's time to live in seconds.", ExpireCommand, {}},
@@ -353,6 +356,13 @@ constexpr CommandSpec kCommands[] = {
      RenameCommand, {}},
     {"renamenx", 3, kW | kF, 1, 2, 1, "generic", "", "Renames a key if the target does not exist.",
      RenamenxCommand, {}},
+    // SORT reads the keys its BY and GET patterns name: EXEC and scripts
+    // hold the whole keyspace for it (cmd_sort.cc).
+    {"sort", -2, kW | kOom | kMovableKeys | kStoreOptionKey | kWholeKeyspace, 1, 1, 1, "generic", "",
+     "Sorts the elements of a list, set or sorted set, optionally storing the result.",
+     SortCommand, {}},
+    {"sort_ro", -2, kR | kMovableKeys | kWholeKeyspace, 1, 1, 1, "generic", "",
+     "Sorts the elements of a list, set or sorted set.", SortRoCommand, {}},
     {"copy", -3, kW | kOom, 1, 2, 1, "generic", "", "Copies the value of a key to a new key.",
      CopyCommand, {}},
     {"object", -2, 0, 0, 0, 0, "generic", "", "A container for object introspection commands.",
@@ -673,6 +683,20 @@ std::vector<std::string_view> KeysOf(const CommandSpec& spec,
     for (int i = spec.first_key; i <= last && i < argc; i += spec.key_step) {
       keys.push_back(argv[static_cast<std::size_t>(i)]);
     }
+  }
+  if (spec.flags & kStoreOptionKey) {
+    std::optional<std::string_view> store;
+    for (std::size_t i = 2; i < argv.size(); ++i) {
+      if (EqualsIgnoreCase(argv[i], "limit")) {
+        i += 2;
+      } else if (EqualsIgnoreCase(argv[i], "get") || EqualsIgnoreCase(argv[i], "by")) {
+        i += 1;
+      } else if (EqualsIgnoreCase(argv[i], "store") && i + 1 < argv.size()) {
+        store = argv[i + 1];
+      }
+    }
+    if (store) keys.push_back(*store);
+    return keys;
   }
   if (spec.flags & kMovableKeys) {
     const std::size_t at = (spec.flags & kKeyCountAt1) ? 1 : 2;

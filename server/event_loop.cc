@@ -224,15 +224,21 @@ void EventLoop::AddConnection(int fd) {
 void EventLoop::CloseConnection(Connection* c) {
   if (c->flush_pending) std::erase(pending_, c);
   epoll_ctl(epfd_, EPOLL_CTL_DEL, c->info.fd, nullptr);
-  close(c->info.fd);
+  // A wait that another thread is serving (or has served) cannot be taken
+  // back: its outcome is delivered when it arrives (orphans_).
+  const Waiter* orphaned = nullptr;
+  if (c->info.blocking.waiter &&
+      !state_->blocking.Cancel(c->info.blocking.waiter, Waiter::End::kClosed)) {
+    orphaned = c->info.blocking.waiter.get();
+  }
+  if (orphaned == nullptr) close(c->info.fd);
   {
     std::lock_guard<std::mutex> lock(state_->clients_mu);
     state_->clients.erase(c->info.id);
   }
   state_->watches.UnwatchAll(&c->info);  // no write may touch a client that is gone
   state_->pubsub.UnsubscribeAll(&c->info.pubsub);  // nor a publisher
-  if (c->info.blocking.waiter) {  // nor a write that would serve it
-    state_->blocking.Cancel(c->info.blocking.waiter, Waiter::End::kClosed);
+  if (c->info.blocking.waiter) {  // nor a write that would serve it (cancelled above)
     c->info.blocking.waiter.reset();
     blocked_.erase(c);
   }
@@ -241,7 +247,11 @@ void EventLoop::CloseConnection(Connection* c) {
   // Freed at the end of the batch: a later event of the batch may still
   // name it (it was closed while a script's hook served the loop).
   auto it = conns_.find(c);
-  closed_.push_back(std::move(it->second));
+  if (orphaned != nullptr) {
+    orphans_.emplace(orphaned, std::move(it->second));
+  } else {
+    closed_.push_back(std::move(it->second));
+  }
   conns_.erase(it);
 }
 
@@ -403,6 +413,12 @@ void EventLoop::DeliverMessages() {
 
 void EventLoop::FinishWaits() {
   for (const std::shared_ptr<Waiter>& w : unblocked_.Take()) {
+    if (auto o = orphans_.find(w.get()); o != orphans_.end()) {
+      std::unique_ptr<Connection> orphan = std::move(o->second);
+      orphans_.erase(o);
+      FinishOrphan(std::move(orphan), *w);
+      continue;
+    }
     auto* c = static_cast<Connection*>(w->owner);
     // The connection may be gone, or the wait ended here already.
     if (!conns_.contains(c) || c->info.blocking.waiter != w) continue;
@@ -421,6 +437,20 @@ void EventLoop::FinishWaits() {
     }
     EndWait(c);
   }
+}
+
+void EventLoop::FinishOrphan(std::unique_ptr<Connection> c, const Waiter& w) {
+  if (w.end == Waiter::End::kServed) {
+    c->out.append(w.reply);
+    durability_.Include(w.sequence);
+    // The reply promises the pop is durable: never sent if the disk refused.
+    if (durability_.Wait()) {
+      (void)!send(c->info.fd, c->out.data() + c->out_off, c->out.size() - c->out_off,
+                  MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+  }
+  close(c->info.fd);
+  closed_.push_back(std::move(c));  // an event of this batch may still name it
 }
 
 void EventLoop::ExpireWaits() {
@@ -531,6 +561,8 @@ void EventLoop::Shutdown() {
     }
     CloseConnection(c);
   }
+  for (auto& [w, c] : orphans_) close(c->info.fd);  // their outcome will not be taken
+  orphans_.clear();
 }
 
 }  // namespace kvstore::server

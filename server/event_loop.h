@@ -78,6 +78,9 @@ class EventLoop {
   // Blocked clients: those whose wait ended on another thread get its
   // outcome; those past their deadline time out (blocking.h).
   void FinishWaits();
+  // Delivers the outcome of an orphan's wait (a served pop's reply, with one
+  // non-blocking send once it is durable), then closes its socket.
+  void FinishOrphan(std::unique_ptr<Connection> c, const Waiter& w);
   void ExpireWaits();
   // Ends c's wait with `reply` written, and resumes its pipelined input.
   void EndWait(Connection* c);
@@ -111,6 +114,12 @@ class EventLoop {
   DeliveryQueue delivery_;            // subscribers with messages (pubsub.h)
   UnblockQueue unblocked_;            // waits that ended on another thread (blocking.h)
   std::unordered_set<Connection*> blocked_;  // connections with a wait
+  // Connections closed while another thread was serving their wait, or had
+  // served it without this loop having taken the outcome yet: the pop may
+  // have happened, so the socket stays open until the outcome arrives
+  // (FinishOrphan), and a peer that only shut down its writing side still
+  // gets the element it was given. Keyed by the wait.
+  std::unordered_map<const Waiter*, std::unique_ptr<Connection>> orphans_;
   int64_t now_ms_ = 0;
 };
 

@@ -1,6 +1,6 @@
 // Copyright (c) the kvstore developers.
 //
-// Blocking list commands through the command layer in process
+// Blocking list and sorted-set commands through the command layer in process
 // (command_fixture.h), with the registry of blocking.h: a client blocks when
 // every list is empty, a write by another client serves the waiters before
 // its own command returns (FIFO per key), an attempt that finds the list
@@ -234,6 +234,81 @@ TEST_F(BlockingTest, SortedSetPops) {
   Run({"MULTI"});
   Run({"BZPOPMAX", "z", "0"});
   EXPECT_EQ(Run({"EXEC"}), "*1\r\n*-1\r\n");
+}
+
+TEST_F(BlockingTest, SortedSetMultiPop) {
+  const auto pair = [](std::string_view member, std::string_view score) {
+    return "*2\r\n" + Bulk(member) + Bulk(score);
+  };
+  Run({"ZADD", "z1", "1", "a", "2", "b", "3", "c"});
+  Run({"ZADD", "z2", "5", "x"});
+  // Not empty: ZMPOP's reply, [key, [[member, score], ...]].
+  EXPECT_EQ(Run({"BZMPOP", "0", "2", "z0", "z1", "MIN"}),
+            "*2\r\n" + Bulk("z1") + "*1\r\n" + pair("a", "1"));
+  EXPECT_EQ(Run({"BZMPOP", "0", "2", "z0", "z1", "max", "count", "5"}),
+            "*2\r\n" + Bulk("z1") + "*2\r\n" + pair("c", "3") + pair("b", "2"));
+  client_.protocol.store(3);
+  EXPECT_EQ(Run({"BZMPOP", "0", "2", "z1", "z2", "MIN", "COUNT", "1"}),
+            "*2\r\n" + Bulk("z2") + "*1\r\n*2\r\n" + Bulk("x") + ",5\r\n");
+  client_.protocol.store(2);
+  EXPECT_EQ(Run({"EXISTS", "z1", "z2"}), Int(0));
+
+  // Redis's errors, the arguments checked before the timeout.
+  EXPECT_EQ(Err({"BZMPOP", "x", "1", "z", "MIN"}), "ERR timeout is not a float or out of range");
+  EXPECT_EQ(Err({"BZMPOP", "-1", "1", "z", "MIN"}), "ERR timeout is negative");
+  EXPECT_EQ(Err({"BZMPOP", "x", "0", "z", "MIN"}), "ERR numkeys should be greater than 0");
+  EXPECT_EQ(Err({"BZMPOP", "0", "-1", "z", "MIN"}), "ERR numkeys should be greater than 0");
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "z", "MID"}), "ERR syntax error");
+  EXPECT_EQ(Err({"BZMPOP", "0", "3", "z", "MIN"}), "ERR syntax error");
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "z", "MIN", "COUNT", "0"}),
+            "ERR count should be greater than 0");
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "z", "MIN", "COUNT", "1", "COUNT", "2"}), "ERR syntax error");
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "z", "MIN", "COUNT"}), "ERR syntax error");
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "z"}), "ERR wrong number of arguments for 'bzmpop' command");
+  Run({"SET", "str", "v"});
+  EXPECT_EQ(Err({"BZMPOP", "0", "1", "str", "MIN"}),
+            "WRONGTYPE Operation against a key holding the wrong kind of value");
+
+  // Blocked: served by a ZADD to any of its keys, up to COUNT members; a
+  // key of another type is passed over then.
+  TestClient a(101), b(102);
+  EXPECT_EQ(RunAs(a, {"BZMPOP", "0", "2", "k1", "k2", "MAX", "COUNT", "2"}), "");
+  EXPECT_EQ(RunAs(b, {"BZMPOP", "0", "2", "s2", "k2", "MIN"}), "");
+  EXPECT_EQ(Blocked(), 2u);
+  Run({"SET", "s2", "v"});
+  EXPECT_EQ(Outcome(b), "");
+  EXPECT_EQ(Run({"ZADD", "k2", "1", "x", "2", "y", "3", "z"}), Int(3));
+  EXPECT_EQ(Outcome(a), "*2\r\n" + Bulk("k2") + "*2\r\n" + pair("z", "3") + pair("y", "2"));
+  EXPECT_EQ(Outcome(b), "*2\r\n" + Bulk("k2") + "*1\r\n" + pair("x", "1"));
+  EXPECT_EQ(Run({"EXISTS", "k2"}), Int(0));
+  EXPECT_EQ(Blocked(), 0u);
+
+  // Inside MULTI it never blocks: a null array, as Redis.
+  Run({"MULTI"});
+  Run({"BZMPOP", "0", "1", "k9", "MIN"});
+  EXPECT_EQ(Run({"EXEC"}), "*1\r\n*-1\r\n");
+  EXPECT_EQ(Blocked(), 0u);
+}
+
+// Redis 7.0 (serveClientsBlockedOnKey) serves a waiter on several keys from
+// the key that became ready first, not from its first non-empty key.
+TEST_F(BlockingTest, ServedFromTheKeyThatBecameReady) {
+  TestClient a(101), b(102), c(103);
+  EXPECT_EQ(RunAs(a, {"BLPOP", "l1", "l2", "0"}), "");
+  EXPECT_EQ(RunAs(b, {"BZPOPMIN", "z1", "z2", "0"}), "");
+  EXPECT_EQ(RunAs(c, {"BLMPOP", "0", "2", "m1", "m2", "LEFT", "COUNT", "3"}), "");
+  Run({"MULTI"});
+  Run({"RPUSH", "l2", "x"});
+  Run({"RPUSH", "l1", "y"});
+  Run({"ZADD", "z2", "1", "x"});
+  Run({"ZADD", "z1", "1", "y"});
+  Run({"RPUSH", "m2", "x"});
+  Run({"RPUSH", "m1", "y"});
+  Run({"EXEC"});
+  EXPECT_EQ(Outcome(a), KeyAndElement("l2", "x"));
+  EXPECT_EQ(Outcome(b), "*3\r\n" + Bulk("z2") + Bulk("x") + Bulk("1"));
+  EXPECT_EQ(Outcome(c), "*2\r\n" + Bulk("m2") + "*1\r\n" + Bulk("x"));
+  EXPECT_EQ(Run({"EXISTS", "l1", "l2", "z1", "z2", "m1", "m2"}), Int(3));
 }
 
 }  // namespace
