@@ -182,118 +182,133 @@ void SortGeneric(CommandContext& ctx, bool store_allowed) {
   SortOptions o;
   if (!ParseSortOptions(ctx, store_allowed, &o)) return;
   std::vector<std::string> seen;  // the elements the keys below were named for
-  for (;;) {
+  // Elements that keep changing between the read and the locked run (a hot
+  // key written all the time) would retry without end: after a few tries the
+  // sort runs once holding the whole keyspace, as it does inside EXEC.
+  constexpr int kTriesBeforeWholeKeyspace = 4;
+  for (int tries = 1;; ++tries) {
     std::vector<std::string> extra;
     PatternKeys(o, seen, &extra);
     std::vector<std::string_view> keys{o.key};
     if (o.store) keys.push_back(*o.store);
     keys.insert(keys.end(), extra.begin(), extra.end());
     bool retry = false;
-    if (!keyspace::Update(ctx, keys, [&](Transaction& tx) {
-          // A set is unordered: when it would not be sorted but the result
-          // is stored, or computed in a script or EXEC, it is sorted as
-          // strings (Redis does so for STORE and scripts, so that replicas
-          // agree; here the WAL and the transaction's replay do). Only a BY
-          // without '*' is dropped, which names no key.
-          SortOptions eff = o;
-          if (eff.dont_sort && tx.type(o.key) == Type::kSet && (o.store || ctx.tx != nullptr)) {
-            eff.dont_sort = false;
-            eff.alpha = true;
-            eff.by.reset();
+    auto body = [&](Transaction& tx) {
+      // A set is unordered: when it would not be sorted but the result
+      // is stored, or computed in a script or EXEC, it is sorted as
+      // strings (Redis does so for STORE and scripts, so that replicas
+      // agree; here the WAL and the transaction's replay do). Only a BY
+      // without '*' is dropped, which names no key.
+      SortOptions eff = o;
+      if (eff.dont_sort && tx.type(o.key) == Type::kSet && (o.store || ctx.tx != nullptr)) {
+        eff.dont_sort = false;
+        eff.alpha = true;
+        eff.by.reset();
+      }
+      const bool dont_sort = eff.dont_sort, alpha = eff.alpha;
+      const std::optional<std::string_view> by = eff.by;
+      std::vector<std::string> elements;
+      if (ReadElements(tx, eff, dont_sort, &elements) == ReadResult::kWrongType) {
+        ctx.reply.Error(keyspace::kWrongTypeError);
+        return;
+      }
+      // Outside EXEC only the declared keys may be read: the patterns'
+      // keys must be those of these elements.
+      if (ctx.tx == nullptr && elements != seen && (by || !eff.gets.empty())) {
+        seen = std::move(elements);
+        retry = true;
+        return;
+      }
+      // LIMIT, as Redis clamps it.
+      const int64_t n = static_cast<int64_t>(elements.size());
+      int64_t start = o.offset < 0 ? 0 : o.offset;
+      int64_t end = o.count < 0 ? n - 1 : start + o.count - 1;
+      if (start >= n) {
+        start = n - 1;
+        end = n - 2;
+      }
+      if (end >= n) end = n - 1;
+      std::vector<Item> items(elements.size());
+      for (std::size_t i = 0; i < elements.size(); ++i) items[i].element = elements[i];
+      if (!dont_sort) {
+        for (Item& it : items) {
+          std::optional<std::string> value;
+          if (by) {
+            value = LookUp(tx, *by, it.element);
+            if (!value) continue;
+          } else {
+            value = it.element;
           }
-          const bool dont_sort = eff.dont_sort, alpha = eff.alpha;
-          const std::optional<std::string_view> by = eff.by;
-          std::vector<std::string> elements;
-          if (ReadElements(tx, eff, dont_sort, &elements) == ReadResult::kWrongType) {
-            ctx.reply.Error(keyspace::kWrongTypeError);
+          if (alpha) {
+            if (by) it.by = std::move(value);
+            continue;
+          }
+          errno = 0;
+          char* rest = nullptr;
+          it.score = std::strtod(value->c_str(), &rest);
+          if (*rest != '\0' || errno == ERANGE || std::isnan(it.score)) {
+            ctx.reply.Error("ERR One or more scores can't be converted into double");
             return;
           }
-          // Outside EXEC only the declared keys may be read: the patterns'
-          // keys must be those of these elements.
-          if (ctx.tx == nullptr && elements != seen && (by || !eff.gets.empty())) {
-            seen = std::move(elements);
-            retry = true;
-            return;
-          }
-          // LIMIT, as Redis clamps it.
-          const int64_t n = static_cast<int64_t>(elements.size());
-          int64_t start = o.offset < 0 ? 0 : o.offset;
-          int64_t end = o.count < 0 ? n - 1 : start + o.count - 1;
-          if (start >= n) {
-            start = n - 1;
-            end = n - 2;
-          }
-          if (end >= n) end = n - 1;
-          std::vector<Item> items(elements.size());
-          for (std::size_t i = 0; i < elements.size(); ++i) items[i].element = elements[i];
-          if (!dont_sort) {
-            for (Item& it : items) {
-              std::optional<std::string> value;
-              if (by) {
-                value = LookUp(tx, *by, it.element);
-                if (!value) continue;
-              } else {
-                value = it.element;
-              }
-              if (alpha) {
-                if (by) it.by = std::move(value);
-                continue;
-              }
-              errno = 0;
-              char* rest = nullptr;
-              it.score = std::strtod(value->c_str(), &rest);
-              if (*rest != '\0' || errno == ERANGE || std::isnan(it.score)) {
-                ctx.reply.Error("ERR One or more scores can't be converted into double");
-                return;
-              }
+        }
+        // Redis's sortCompare: numbers tie-break on the element's bytes;
+        // BY values compared as strings do not (equal ones, and missing
+        // ones, which come first, keep the elements' order).
+        std::stable_sort(items.begin(), items.end(), [&](const Item& x, const Item& y) {
+          int cmp = 0;
+          if (!alpha) {
+            cmp = x.score < y.score ? -1 : (x.score > y.score ? 1 : 0);
+          } else if (by) {
+            if (!x.by || !y.by) {
+              cmp = x.by ? 1 : (y.by ? -1 : 0);
+            } else {
+              cmp = x.by->compare(*y.by);
             }
-            // Redis's sortCompare: numbers tie-break on the element's bytes;
-            // BY values compared as strings do not (equal ones, and missing
-            // ones, which come first, keep the elements' order).
-            std::stable_sort(items.begin(), items.end(), [&](const Item& x, const Item& y) {
-              int cmp = 0;
-              if (!alpha) {
-                cmp = x.score < y.score ? -1 : (x.score > y.score ? 1 : 0);
-              } else if (by) {
-                if (!x.by || !y.by) {
-                  cmp = x.by ? 1 : (y.by ? -1 : 0);
-                } else {
-                  cmp = x.by->compare(*y.by);
-                }
-              }
-              if (cmp == 0 && (!alpha || !by)) cmp = x.element.compare(y.element);
-              cmp = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
-              return o.desc ? cmp > 0 : cmp < 0;
-            });
           }
-          const int64_t out_len = end >= start ? end - start + 1 : 0;
-          std::vector<std::optional<std::string>> out;
-          for (int64_t i = start; i < start + out_len; ++i) {
-            const std::string& e = items[static_cast<std::size_t>(i)].element;
-            if (eff.gets.empty()) out.emplace_back(e);
-            for (const std::string_view g : eff.gets) out.push_back(LookUp(tx, g, e));
+          if (cmp == 0 && (!alpha || !by)) cmp = x.element.compare(y.element);
+          cmp = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
+          return o.desc ? cmp > 0 : cmp < 0;
+        });
+      }
+      const int64_t out_len = end >= start ? end - start + 1 : 0;
+      std::vector<std::optional<std::string>> out;
+      for (int64_t i = start; i < start + out_len; ++i) {
+        const std::string& e = items[static_cast<std::size_t>(i)].element;
+        if (eff.gets.empty()) out.emplace_back(e);
+        for (const std::string_view g : eff.gets) out.push_back(LookUp(tx, g, e));
+      }
+      if (!o.store) {
+        ctx.reply.ArrayHeader(out.size());
+        for (const auto& v : out) {
+          if (v) {
+            ctx.reply.Bulk(*v);
+          } else {
+            ctx.reply.Null();
           }
-          if (!o.store) {
-            ctx.reply.ArrayHeader(out.size());
-            for (const auto& v : out) {
-              if (v) {
-                ctx.reply.Bulk(*v);
-              } else {
-                ctx.reply.Null();
-              }
-            }
-            return;
-          }
-          tx.remove(*o.store);
-          if (!out.empty()) {
-            std::vector<std::string_view> args{"R"};
-            for (const auto& v : out) args.push_back(v ? std::string_view(*v) : "");
-            tx.apply(*o.store, OpCode::kListPush, args);
-          }
-          ctx.reply.Integer(static_cast<int64_t>(out.size()));
-        })) {
+        }
+        return;
+      }
+      tx.remove(*o.store);
+      if (!out.empty()) {
+        std::vector<std::string_view> args{"R"};
+        for (const auto& v : out) args.push_back(v ? std::string_view(*v) : "");
+        tx.apply(*o.store, OpCode::kListPush, args);
+      }
+      ctx.reply.Integer(static_cast<int64_t>(out.size()));
+    };
+    if (ctx.tx == nullptr && tries > kTriesBeforeWholeKeyspace) {
+      const Result<void> r = ctx.server.store->update_all(
+          [&](Transaction& tx) {
+            ctx.tx = &tx;
+            keyspace::Update(ctx, keys, body);
+            ctx.tx = nullptr;
+          },
+          ctx.durability.Deferred());
+      ctx.durability.Record();
+      if (!r) ReplyStoreError(ctx, r.error());
       return;
     }
+    if (!keyspace::Update(ctx, keys, body)) return;
     if (!retry) return;
   }
 }
