@@ -992,7 +992,8 @@ void CheckHashTable(const HashValue& h, const std::map<std::string, std::string>
   }
   ASSERT_EQ(seen, ref);
   auto pairs = HashPairs(h);
-  ASSERT_EQ(std::map<std::string, std::string>(pairs.begin(), pairs.end()), ref);
+  const std::map<std::string, std::string> listed(pairs.begin(), pairs.end());
+  ASSERT_EQ(listed, ref);
   for (const auto& [f, v] : ref) ASSERT_EQ(h.get(f), v) << f;
   ASSERT_EQ(h.get("absent-field"), std::nullopt);
 }
@@ -1014,7 +1015,9 @@ TEST(ObjectRandomTest, HashTableLayoutAtSize) {
       ASSERT_TRUE(Apply(o.get(), OpCode::kHashDel, {field}));
       ref.erase(field);
     }
-    if (ref.size() > 128) ASSERT_EQ(o->encoding(), "hashtable");
+    if (ref.size() > 128) {
+      ASSERT_EQ(o->encoding(), "hashtable");
+    }
     if (step % 500 == 499) {
       ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(o), ref));
       if (clone) {
@@ -1091,7 +1094,9 @@ TEST(ObjectRandomTest, SetTableLayoutAtSize) {
     }
     if (step % 500 == 499) {
       ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
-      if (clone) ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(clone), clone_ref));
+      if (clone) {
+        ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(clone), clone_ref));
+      }
       clone = o->Clone();
       clone_ref = ref;
       for (int i = 0; i < 60; ++i) {
@@ -1113,7 +1118,9 @@ TEST(ObjectRandomTest, SetTableLayoutAtSize) {
     const std::string first(S(o)->at(0));
     ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {first}));
     ref.erase(first);
-    if (o->size() % 97 == 0) ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
+    if (o->size() % 97 == 0) {
+      ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
+    }
   }
   EXPECT_TRUE(ref.empty());
   ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"again", "7"}));
