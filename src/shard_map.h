@@ -168,6 +168,7 @@ struct EntryEq {
   bool operator()(const HashedKey& a, const char* b) const { return a.key == Entry::Key(b); }
 };
 
+// The tables come from the same allocator as the entries (block_alloc.h).
 using EntryAllocator = BlockAllocator<char*>;
 using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
 // A shard's expiring entries by deadline.
