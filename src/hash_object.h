@@ -3,13 +3,22 @@
 // The hash layouts (HashValue in include/kvstore/types.h):
 //   "listpack"   a vector of (field, value) pairs in insertion order, searched
 //                linearly; small hashes only, so a scan beats hashing.
-//   "hashtable"  a StringMap (string_map.h) from field to value.
+//   "hashtable"  one packed block per pair (packed_string.h: [field][value]),
+//                and an absl::flat_hash_set of pointers to the blocks that
+//                hashes and compares a block by its field's bytes, so that a
+//                lookup by std::string_view reads no other memory than the
+//                slot and the block. A pair costs its bytes plus two length
+//                bytes rounded to the allocator's class, and one 8-byte slot
+//                (and a control byte) at the table's load: about half of what
+//                a map of std::string pairs costs.
 // A hash converts from the first to the second when it gets more than
 // hash_max_listpack_entries fields, or a field or value longer than
 // hash_max_listpack_value bytes, and never converts back (as Redis 7.0).
 
 #ifndef KVSTORE_SRC_HASH_OBJECT_H_
 #define KVSTORE_SRC_HASH_OBJECT_H_
+
+#include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
 #include <functional>
@@ -20,14 +29,17 @@
 #include <utility>
 #include <vector>
 
+#include "block_alloc.h"
 #include "kvstore/types.h"
-#include "string_map.h"
 
 namespace kvstore {
 
 class HashObject final : public HashValue {
  public:
   HashObject() = default;
+  HashObject(const HashObject&) = delete;
+  HashObject& operator=(const HashObject&) = delete;
+  ~HashObject() override;
 
   std::size_t size() const override;
   std::string_view encoding() const override;
@@ -43,21 +55,42 @@ class HashObject final : public HashValue {
 
   // Sets field to value (adding it at the end in "listpack" order if new),
   // converting first when limits say the result would not fit "listpack".
+  // In "hashtable", a new value rewrites the pair's block in place when the
+  // allocator would give the new size the same block, else moves the pair
+  // to a new block.
   void Set(std::string_view field, std::string_view value, const EncodingLimits& limits);
   // Removes field; false if it was absent.
   bool Del(std::string_view field);
 
-  // Approximate heap bytes: the layout's arrays or table slots plus the
-  // strings' own heap buffers (those too long for std::string's inline space).
+  // Approximate heap bytes: "listpack": the vector and the strings' own heap
+  // buffers (those too long for std::string's inline space); "hashtable":
+  // the table's slots and control bytes, plus each block's size rounded up
+  // as the allocator does (BlockAllocatedBytes).
   std::size_t HeapBytes() const;
 
  private:
+  // Hashes a pair block by its field, or a field itself.
+  struct BlockHash {
+    using is_transparent = void;
+    std::size_t operator()(const char* block) const;
+    std::size_t operator()(std::string_view field) const;
+  };
+  // Compares pair blocks and fields by field bytes.
+  struct BlockEq {
+    using is_transparent = void;
+    bool operator()(const char* a, const char* b) const;
+    bool operator()(const char* block, std::string_view field) const;
+    bool operator()(std::string_view field, const char* block) const;
+  };
+  using Table = absl::flat_hash_set<char*, BlockHash, BlockEq, BlockAllocator<char*>>;
+
   // Moves every pair into the table layout.
   void ConvertToTable();
 
   std::vector<std::pair<std::string, std::string>> pairs_;  // "listpack"
-  // "hashtable" when set. A pointer so that a small hash pays one word for it.
-  std::unique_ptr<StringMap<std::string>> table_;
+  // "hashtable" when set; owns the blocks. A pointer so that a small hash
+  // pays one word for it.
+  std::unique_ptr<Table> table_;
 };
 
 }  // namespace kvstore

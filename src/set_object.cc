@@ -1,6 +1,7 @@
 // Copyright (c) the kvstore developers.
 //
-// The set layouts: "intset" (sorted int64s) and "hashtable" (vector + index).
+// The set layouts: "intset" (sorted int64s) and "hashtable" (a vector of
+// packed members and an index of positions).
 
 #include "set_object.h"
 
@@ -8,9 +9,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
+#include "coding.h"
 #include "decimal.h"
 #include "object.h"
+#include "packed_string.h"
 
 namespace kvstore {
 
@@ -26,8 +30,36 @@ std::string_view IntText(int64_t v, char (&buf)[kIntChars]) {
 
 }  // namespace
 
+std::size_t SetObject::PositionHash::operator()(uint32_t pos) const {
+  return Hash64(packed::Get((*members)[pos]));
+}
+std::size_t SetObject::PositionHash::operator()(std::string_view member) const {
+  return Hash64(member);
+}
+bool SetObject::PositionEq::operator()(uint32_t pos, std::string_view member) const {
+  return packed::Get((*members)[pos]) == member;
+}
+bool SetObject::PositionEq::operator()(std::string_view member, uint32_t pos) const {
+  return packed::Get((*members)[pos]) == member;
+}
+
+SetObject::Table::Table()
+    : index(0, PositionHash{.members = &members}, PositionEq{.members = &members}) {}
+
+SetObject::Table::~Table() {
+  for (char* block : members) packed::Free(block);
+}
+
 SetObject::SetObject(const SetObject& other) : SetValue(other), ints_(other.ints_) {
-  if (other.table_) table_ = std::make_unique<Table>(*other.table_);
+  if (!other.table_) return;
+  table_ = std::make_unique<Table>();
+  const Members& from = other.table_->members;
+  table_->members.reserve(from.size());
+  table_->index.reserve(from.size());
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    table_->members.push_back(packed::Copy(from[i], 1));
+    table_->index.insert(static_cast<uint32_t>(i));
+  }
 }
 
 std::size_t SetObject::size() const { return table_ ? table_->members.size() : ints_.size(); }
@@ -45,8 +77,8 @@ bool SetObject::contains(std::string_view member) const {
 
 void SetObject::for_each(const std::function<bool(std::string_view member)>& fn) const {
   if (table_) {
-    for (const std::string& m : table_->members) {
-      if (!fn(m)) return;
+    for (const char* block : table_->members) {
+      if (!fn(packed::Get(block))) return;
     }
     return;
   }
@@ -57,7 +89,7 @@ void SetObject::for_each(const std::function<bool(std::string_view member)>& fn)
 }
 
 std::string_view SetObject::at(std::size_t i) const {
-  if (table_) return table_->members[i];
+  if (table_) return packed::Get(table_->members[i]);
   thread_local char buf[kIntChars];
   return IntText(ints_[i], buf);
 }
@@ -88,22 +120,33 @@ bool SetObject::Rem(std::string_view member) {
     ints_.erase(it);
     return true;
   }
-  auto it = table_->index.find(member);
-  if (it == table_->index.end()) return false;
-  const std::size_t pos = it->second;
-  table_->index.erase(it);
-  const std::size_t last = table_->members.size() - 1;
+  Members& members = table_->members;
+  auto& index = table_->index;
+  auto it = index.find(member);
+  if (it == index.end()) return false;
+  const uint32_t pos = *it;
+  const auto last = static_cast<uint32_t>(members.size() - 1);
+  // Every position the index holds must name a live member whenever the
+  // index may hash: so the last member's entry leaves before it moves, and
+  // comes back under its new position after.
+  index.erase(it);
+  packed::Free(members[pos]);
   if (pos != last) {
-    table_->members[pos] = std::move(table_->members[last]);
-    table_->index.find(table_->members[pos])->second = pos;
+    index.erase(index.find(last));
+    members[pos] = members[last];
+    members.pop_back();
+    index.insert(pos);
+  } else {
+    members.pop_back();
   }
-  table_->members.pop_back();
   return true;
 }
 
 void SetObject::TableAdd(std::string_view member) {
-  table_->index.emplace(member, table_->members.size());
-  table_->members.emplace_back(member);
+  Members& members = table_->members;
+  if (members.size() >= kMaxTableMembers) throw std::length_error("set: too many members");
+  members.push_back(packed::Make({member}));
+  table_->index.insert(static_cast<uint32_t>(members.size() - 1));
 }
 
 void SetObject::ConvertToTable() {
@@ -117,10 +160,9 @@ void SetObject::ConvertToTable() {
 
 std::size_t SetObject::HeapBytes() const {
   if (!table_) return ints_.capacity() * sizeof(int64_t);
-  using Slot = std::pair<const std::string, std::size_t>;
-  std::size_t bytes = sizeof(Table) + table_->members.capacity() * sizeof(std::string) +
-                      table_->index.capacity() * (sizeof(Slot) + 1);
-  for (const std::string& m : table_->members) bytes += 2 * StringHeapBytes(m);
+  std::size_t bytes = sizeof(Table) + table_->members.capacity() * sizeof(char*) +
+                      table_->index.capacity() * (sizeof(uint32_t) + 1);
+  for (const char* block : table_->members) bytes += packed::HeapBytes(block, 1);
   return bytes;
 }
 

@@ -19,17 +19,15 @@ namespace kvstore {
 namespace {
 #ifdef KVSTORE_SYSTEM_MALLOC
 void ConfigureAllocator() {}
-void* AllocateEntry(std::size_t n) { return std::malloc(n); }
-void FreeEntry(void* p) { std::free(p); }
 #else
 // Must run before mimalloc maps its first segment for us.
 void ConfigureAllocator() {
   static std::once_flag once;
   std::call_once(once, [] { mi_option_enable(mi_option_large_os_pages); });
 }
-void* AllocateEntry(std::size_t n) { return mi_malloc(n); }
-void FreeEntry(void* p) { mi_free(p); }
 #endif
+void* AllocateEntry(std::size_t n) { return AllocateBlockBytes(n); }
+void FreeEntry(void* p) { FreeBlockBytes(p); }
 
 // The block behind a table pointer: a tagged pointer's block starts with the
 // 8-byte deadline, one byte before the pointer; the lengths follow it.

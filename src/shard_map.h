@@ -46,9 +46,6 @@
 #include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
-#ifndef KVSTORE_SYSTEM_MALLOC
-#include <mimalloc.h>
-#endif
 
 #include <atomic>
 #include <cstdint>
@@ -63,6 +60,7 @@
 #include <string_view>
 #include <utility>
 
+#include "block_alloc.h"
 #include "coding.h"
 #include "kvstore/types.h"
 #include "mutex.h"
@@ -170,12 +168,8 @@ struct EntryEq {
   bool operator()(const HashedKey& a, const char* b) const { return a.key == Entry::Key(b); }
 };
 
-// Sanitizer builds use the system allocator, which ASan and TSan can see into.
-#ifdef KVSTORE_SYSTEM_MALLOC
-using EntryAllocator = std::allocator<char*>;
-#else
-using EntryAllocator = mi_stl_allocator<char*>;
-#endif
+// The tables come from the same allocator as the entries (block_alloc.h).
+using EntryAllocator = BlockAllocator<char*>;
 using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
 // A shard's expiring entries by deadline.
 using ExpiryIndex = absl::btree_set<std::pair<int64_t, char*>>;
@@ -227,8 +221,7 @@ struct alignas(64) Shard {
   // time, decide alike. False, with *why set and nothing changed, when the
   // key holds a string or another type or the op's arguments are malformed.
   bool ApplyOp(const HashedKey& k, OpCode code, std::span<const std::string_view> args,
-               const EncodingLimits& limits, std::string* why)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+               const EncodingLimits& limits, std::string* why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Returns the removed entry's value ("" for an object).
   std::optional<std::string> Erase(const HashedKey& k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
   // Sets (deadline > 0) or clears (0) the deadline of a present key; false

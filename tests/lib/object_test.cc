@@ -968,6 +968,196 @@ TEST(ObjectRandomTest, SetMatchesReference) {
   EXPECT_GT(converted_steps, kRandomOps / 10);
 }
 
+// The "hashtable" layouts at size: hundreds of fields or members with values
+// of every length class (empty, short, past the one-byte length, long), so
+// that in-place rewrites, moves to a new block, deletes and the set's
+// move-last-into-the-hole all happen many times; Clones are mutated on both
+// sides and compared with a frozen copy of the model.
+
+// A string of a random length class, distinct per n.
+std::string TableString(std::mt19937_64& rng, const std::string& prefix, int n) {
+  static const std::size_t kLens[] = {0, 1, 5, 12, 30, 120, 127, 128, 300, 5000};
+  std::string s = prefix + std::to_string(n);
+  s.append(kLens[rng() % 10], static_cast<char>('a' + rng() % 26));
+  return s;
+}
+
+void CheckHashTable(const HashValue& h, const std::map<std::string, std::string>& ref) {
+  ASSERT_EQ(h.encoding(), "hashtable");
+  ASSERT_EQ(h.size(), ref.size());
+  std::map<std::string, std::string> seen;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const auto [f, v] = h.at(i);
+    ASSERT_TRUE(seen.emplace(f, v).second) << "at() repeats " << f;
+  }
+  ASSERT_EQ(seen, ref);
+  auto pairs = HashPairs(h);
+  const std::map<std::string, std::string> listed(pairs.begin(), pairs.end());
+  ASSERT_EQ(listed, ref);
+  for (const auto& [f, v] : ref) ASSERT_EQ(h.get(f), v) << f;
+  ASSERT_EQ(h.get("absent-field"), std::nullopt);
+}
+
+TEST(ObjectRandomTest, HashTableLayoutAtSize) {
+  std::mt19937_64 rng(5);
+  auto o = NewObject(Type::kHash);
+  std::map<std::string, std::string> ref;
+  std::unique_ptr<Object> clone;
+  std::map<std::string, std::string> clone_ref;
+  for (int step = 0; step < 6000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    const std::string field = "f" + std::to_string(rng() % 600);
+    if (op < 7) {
+      const std::string value = TableString(rng, "v", step);
+      ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {field, value}));
+      ref[field] = value;
+    } else {
+      ASSERT_TRUE(Apply(o.get(), OpCode::kHashDel, {field}));
+      ref.erase(field);
+    }
+    if (ref.size() > 128) {
+      ASSERT_EQ(o->encoding(), "hashtable");
+    }
+    if (step % 500 == 499) {
+      ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(o), ref));
+      if (clone) {
+        // The original changed since the copy was made; the copy did not.
+        ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(clone), clone_ref));
+      }
+      clone = o->Clone();
+      clone_ref = ref;
+      // Change the clone: overwrite, add and delete; the original keeps ref.
+      for (int i = 0; i < 50; ++i) {
+        const std::string f = "f" + std::to_string(rng() % 700);
+        if (i % 3 == 2) {
+          ASSERT_TRUE(Apply(clone.get(), OpCode::kHashDel, {f}));
+          clone_ref.erase(f);
+        } else {
+          const std::string v = TableString(rng, "c", i);
+          ASSERT_TRUE(Apply(clone.get(), OpCode::kHashSet, {f, v}));
+          clone_ref[f] = v;
+        }
+      }
+      ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(o), ref));
+      ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(clone), clone_ref));
+    }
+  }
+  // Empty it completely, then refill.
+  for (const auto& [f, v] : std::map<std::string, std::string>(ref)) {
+    ASSERT_TRUE(Apply(o.get(), OpCode::kHashDel, {f}));
+    ref.erase(f);
+  }
+  EXPECT_EQ(o->size(), 0u);
+  EXPECT_EQ(o->encoding(), "hashtable");
+  ASSERT_TRUE(Apply(o.get(), OpCode::kHashSet, {"again", "x"}));
+  ref["again"] = "x";
+  ASSERT_NO_FATAL_FAILURE(CheckHashTable(*H(o), ref));
+}
+
+void CheckSetTable(const SetValue& s, const std::set<std::string>& ref) {
+  ASSERT_EQ(s.encoding(), "hashtable");
+  ASSERT_EQ(s.size(), ref.size());
+  const Strings members = SetMembers(s);
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    ASSERT_EQ(s.at(i), members[i]) << i;
+    ASSERT_TRUE(seen.emplace(s.at(i)).second) << "at() repeats " << s.at(i);
+  }
+  ASSERT_EQ(seen, ref);
+  for (const auto& m : ref) ASSERT_TRUE(s.contains(m)) << m;
+  ASSERT_FALSE(s.contains("absent-member"));
+}
+
+TEST(ObjectRandomTest, SetTableLayoutAtSize) {
+  std::mt19937_64 rng(6);
+  auto o = NewObject(Type::kSet);
+  std::set<std::string> ref;
+  std::map<int, std::string> names;  // member number -> its text (fixed)
+  auto name = [&](int n) -> const std::string& {
+    auto it = names.find(n);
+    if (it == names.end()) it = names.emplace(n, TableString(rng, "m", n)).first;
+    return it->second;
+  };
+  std::unique_ptr<Object> clone;
+  std::set<std::string> clone_ref;
+  for (int step = 0; step < 8000; ++step) {
+    const std::string& m = name(static_cast<int>(rng() % 700));
+    if (rng() % 10 < 6) {
+      ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {m}));
+      ref.insert(m);
+    } else {
+      // Mostly the last member (the hole is then the end), else any.
+      const std::string victim =
+          (rng() % 4 == 0 && o->size() > 0) ? std::string(S(o)->at(o->size() - 1)) : m;
+      ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {victim}));
+      ref.erase(victim);
+    }
+    if (step % 500 == 499) {
+      ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
+      if (clone) {
+        ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(clone), clone_ref));
+      }
+      clone = o->Clone();
+      clone_ref = ref;
+      for (int i = 0; i < 60; ++i) {
+        const std::string& c = name(static_cast<int>(rng() % 800));
+        if (i % 2 == 0) {
+          ASSERT_TRUE(Apply(clone.get(), OpCode::kSetRem, {c}));
+          clone_ref.erase(c);
+        } else {
+          ASSERT_TRUE(Apply(clone.get(), OpCode::kSetAdd, {c}));
+          clone_ref.insert(c);
+        }
+      }
+      ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
+      ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(clone), clone_ref));
+    }
+  }
+  // Empty it from the front (every removal moves the last member), refill.
+  while (o->size() > 0) {
+    const std::string first(S(o)->at(0));
+    ASSERT_TRUE(Apply(o.get(), OpCode::kSetRem, {first}));
+    ref.erase(first);
+    if (o->size() % 97 == 0) {
+      ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), ref));
+    }
+  }
+  EXPECT_TRUE(ref.empty());
+  ASSERT_TRUE(Apply(o.get(), OpCode::kSetAdd, {"again", "7"}));
+  ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), {"again", "7"}));
+}
+
+// 100k short fields or members ("field:123456" and so on): the packed layouts
+// cost well under what a map of std::string pairs (a 64-byte slot per bucket,
+// about 85 bytes a field) or a vector of std::string plus a map of string to
+// position (about 96 bytes a member) did, whichever allocator serves.
+TEST(ObjectTest, TableLayoutsArePackedPerElement) {
+  constexpr int kElements = 100000;
+  auto h = NewObject(Type::kHash);
+  auto s = NewObject(Type::kSet);
+  for (int i = 0; i < kElements; i += 1000) {
+    Strings pairs;
+    Strings members;
+    for (int j = i; j < i + 1000; ++j) {
+      const std::string n = std::to_string(100000 + j);
+      pairs.push_back("field:" + n);
+      pairs.push_back("value:" + n);
+      members.push_back("member:" + n);
+    }
+    ASSERT_TRUE(Apply(h.get(), OpCode::kHashSet, pairs));
+    ASSERT_TRUE(Apply(s.get(), OpCode::kSetAdd, members));
+  }
+  ASSERT_EQ(h->size(), static_cast<std::size_t>(kElements));
+  ASSERT_EQ(s->size(), static_cast<std::size_t>(kElements));
+  const double hash_per = static_cast<double>(ObjectBytes(*h)) / kElements;
+  const double set_per = static_cast<double>(ObjectBytes(*s)) / kElements;
+  // Each pair's 26 packed bytes and each member's 14 at least.
+  EXPECT_GE(hash_per, 26.0);
+  EXPECT_GE(set_per, 14.0);
+  EXPECT_LT(hash_per, 64.0);
+  EXPECT_LT(set_per, 56.0);
+}
+
 void CheckZSetAgainst(const ZSetValue& z, const std::map<std::string, double>& ref, bool same_score,
                       std::mt19937_64& rng) {
   std::vector<std::pair<double, std::string>> sorted;
