@@ -486,11 +486,6 @@ void ListObject::RemoveAt(std::size_t index) {
   const uint32_t end = NextEntry(chunk(pos.chunk), pos.offset, &ignored);
   CloseGap(pos.chunk, pos.offset, end - pos.offset, 1);
   --size_;
-  if (chunk(pos.chunk)->count == 0) {
-    DropChunks(pos.chunk, 1);
-    if (pos.chunk > 0) MergeSparse(pos.chunk - 1, pos.chunk);
-    return;
-  }
   ShrinkIfSparse(pos.chunk);
   MergeSparse(pos.chunk > 0 ? pos.chunk - 1 : 0, pos.chunk + 1);
 }

@@ -130,7 +130,8 @@ class ListObject final : public ListValue {
   // Merges neighbours among chunks [first, last] when one of them is less
   // than half full and both fit in one chunk.
   void MergeSparse(std::size_t first, std::size_t last);
-  // REQUIRES: index < size().
+  // Removes the element at index, merging its chunk with a neighbour if it
+  // becomes sparse. REQUIRES: index < size(), and its chunk holds others.
   void RemoveAt(std::size_t index);
 
   // Slots [head_, chunks_.size()) hold the chunks in order; those before
