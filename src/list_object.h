@@ -22,10 +22,10 @@
 //
 // at(i) walks the chunk counts from the nearer end of the list and then the
 // entries from the nearer end of the chunk. Pops and trims drop whole chunks
-// without reading their elements. Removing from the middle (LREM, a LSET or
-// LINSERT that does not fit) merges a chunk left less than half full into a
-// neighbour when both fit in one, so many nearly empty chunks do not build
-// up. The chunk bound is fixed; EncodingLimits::list_max_listpack_size is
+// without reading their elements; LINSERT into a full chunk splits it.
+// Removing from the middle (LREM, or an LSET whose element no longer fits
+// its chunk) merges a chunk left less than half full into a neighbour when
+// both fit in one, so many nearly empty chunks do not build up. The chunk bound is fixed; EncodingLimits::list_max_listpack_size is
 // not used.
 //
 // Views from at() and for_each_from() point into a chunk: valid until the
