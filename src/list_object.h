@@ -25,8 +25,8 @@
 // without reading their elements; LINSERT into a full chunk splits it.
 // Removing from the middle (LREM, or an LSET whose element no longer fits
 // its chunk) merges a chunk left less than half full into a neighbour when
-// both fit in one, so many nearly empty chunks do not build up. The chunk bound is fixed; EncodingLimits::list_max_listpack_size is
-// not used.
+// both fit in one, so many nearly empty chunks do not build up. The chunk
+// bound is fixed; EncodingLimits::list_max_listpack_size is not used.
 //
 // Views from at() and for_each_from() point into a chunk: valid until the
 // next change to the list. An element passed to a mutator must not point
