@@ -47,8 +47,10 @@ struct EncodingLimits {
   std::size_t zset_max_listpack_entries = 128;
   /// Bytes of a member of a "listpack" sorted set (zset-max-listpack-value).
   std::size_t zset_max_listpack_value = 64;
-  // Lists are chunked deques ("quicklist") at every size, as in Redis 7.0.
-  // Positive: elements per chunk; -1..-5: 4, 8, 16, 32, 64 KiB per chunk.
+  // Redis's chunk size of a "quicklist" (positive: elements per chunk;
+  // -1..-5: 4, 8, 16, 32, 64 KiB per chunk). Accepted and kept; lists are
+  // chunked deques at every size, as in Redis 7.0, with chunks of 8 KiB
+  // (the default, -2) whatever it says.
   int64_t list_max_listpack_size = -2;
 };
 

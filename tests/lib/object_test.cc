@@ -13,6 +13,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "decimal.h"
+#include "list_object.h"
 
 namespace kvstore {
 namespace {
@@ -608,6 +612,116 @@ TEST(ObjectTest, ListTrimEdges) {
     ASSERT_TRUE(Apply(o.get(), OpCode::kListTrim, {c.start, c.stop}));
     EXPECT_EQ(ListElements(*L(o)), c.expected) << c.start << ".." << c.stop;
   }
+}
+
+const ListObject& LO(const std::unique_ptr<Object>& o) {
+  return static_cast<const ListObject&>(*o);
+}
+
+// Pushes "element:<i>" for i in [first, first + n), in ops of 1000.
+void PushNumbered(Object* o, bool front, int first, int n) {
+  for (int done = 0; done < n;) {
+    Strings args = {front ? "L" : "R"};
+    for (; done < n && args.size() <= 1000; ++done) {
+      args.push_back("element:" + std::to_string(first + done));
+    }
+    ASSERT_TRUE(Apply(o, OpCode::kListPush, args));
+  }
+}
+
+// The packed layout's point: short elements cost little more than their
+// bytes (a std::string per element alone would be 32), pushed at either end.
+// Redis 7.0's quicklist takes about 17 bytes per such element.
+TEST(ObjectTest, ListOfShortElementsIsPacked) {
+  constexpr int kN = 100000;
+  for (bool front : {false, true}) {
+    SCOPED_TRACE(front ? "LPUSH" : "RPUSH");
+    auto o = NewObject(Type::kList);
+    PushNumbered(o.get(), front, 0, kN);
+    ASSERT_EQ(o->size(), std::size_t{kN});
+    EXPECT_EQ(L(o)->at(0), front ? "element:99999" : "element:0");
+    EXPECT_EQ(L(o)->at(kN / 2), front ? "element:49999" : "element:50000");
+    std::size_t element_bytes = 0;
+    for (int i = 0; i < kN; ++i) element_bytes += ("element:" + std::to_string(i)).size();
+    const std::size_t bytes = ObjectBytes(*o);
+    EXPECT_GE(bytes, element_bytes);
+    EXPECT_LT(static_cast<double>(bytes) / kN, 17.0) << bytes;
+    // About 8 KiB per chunk.
+    EXPECT_LE(LO(o).chunk_count(), bytes / 8000 + 1);
+    EXPECT_GE(LO(o).chunk_count(), bytes / ListObject::kChunkBlock);
+    // Trimming to 1000 elements frees the rest.
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListTrim, {"50000", "50999"}));
+    EXPECT_EQ(L(o)->at(0), front ? "element:49999" : "element:50000");
+    EXPECT_LT(ObjectBytes(*o), std::size_t{1000 * 17 + 2 * ListObject::kChunkBlock});
+    // And popping (from the other end) all but one leaves one small chunk.
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListPop, {front ? "R" : "L", "999"}));
+    ASSERT_EQ(o->size(), 1u);
+    EXPECT_EQ(LO(o).chunk_count(), 1u);
+    EXPECT_LT(LO(o).HeapBytes(), 512u);
+  }
+}
+
+// An element longer than a chunk is alone in its own; short ones around it
+// go to their own chunks, and it can be replaced by a short one and back.
+TEST(ObjectTest, ListLongElementHasAChunkOfItsOwn) {
+  auto o = NewObject(Type::kList);
+  const std::string big(20000, 'b');
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"R", "a1", "a2", big, "c1", "c2"}));
+  EXPECT_EQ(LO(o).chunk_count(), 3u);
+  EXPECT_EQ(L(o)->at(2), big);
+  EXPECT_GE(LO(o).HeapBytes(), big.size());
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, {"L", big}));
+  EXPECT_EQ(LO(o).chunk_count(), 4u);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListSet, {"3", "short"}));
+  EXPECT_LT(LO(o).HeapBytes(), big.size() + 1024);  // the long one's block went back
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListSet, {"1", big + big}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{big, big + big, "a2", "short", "c1", "c2"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListInsert, {"2", big}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{big, big + big, big, "a2", "short", "c1", "c2"}));
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListRem, {"0", big}));
+  EXPECT_EQ(ListElements(*L(o)), (Strings{big + big, "a2", "short", "c1", "c2"}));
+}
+
+// Removing most elements from the middle does not leave a trail of nearly
+// empty chunks: they merge.
+TEST(ObjectTest, ListRemMergesSparseChunks) {
+  auto o = NewObject(Type::kList);
+  Strings args = {"R"};
+  Strings kept;
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 10 == 0) {
+      kept.push_back("k" + std::to_string(i));
+      args.push_back(kept.back());
+    } else {
+      args.push_back("dropped-element");
+    }
+  }
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListPush, args));
+  const std::size_t chunks_before = LO(o).chunk_count();
+  EXPECT_GE(chunks_before, 30u);
+  ASSERT_TRUE(Apply(o.get(), OpCode::kListRem, {"0", "dropped-element"}));
+  EXPECT_EQ(ListElements(*L(o)), kept);
+  // 2000 kept entries of about 8 bytes: 16 KB, 2 to 4 chunks.
+  EXPECT_LE(LO(o).chunk_count(), 5u) << chunks_before;
+  EXPECT_LT(LO(o).HeapBytes(), std::size_t{6 * ListObject::kChunkBlock});
+}
+
+// LINSERT in the middle of full chunks splits them; the order holds.
+TEST(ObjectTest, ListInsertSplitsFullChunks) {
+  auto o = NewObject(Type::kList);
+  PushNumbered(o.get(), false, 0, 5000);
+  const std::size_t chunks_before = LO(o).chunk_count();
+  std::vector<std::string> ref;
+  for (int i = 0; i < 5000; ++i) ref.push_back("element:" + std::to_string(i));
+  for (int k = 0; k < 200; ++k) {
+    const std::size_t at = 1 + (k * 997) % (ref.size() - 1);
+    const std::string e = "inserted-" + std::to_string(k);
+    ASSERT_TRUE(Apply(o.get(), OpCode::kListInsert, {std::to_string(at), e}));
+    ref.insert(ref.begin() + static_cast<std::ptrdiff_t>(at), e);
+  }
+  EXPECT_EQ(ListElements(*L(o)), ref);
+  EXPECT_GT(LO(o).chunk_count(), chunks_before);
+  for (std::size_t i = 0; i < ref.size(); i += 37) ASSERT_EQ(L(o)->at(i), ref[i]) << i;
 }
 
 // --- every type --------------------------------------------------------------
@@ -1254,23 +1368,54 @@ TEST(ObjectRandomTest, ZSetMatchesReference) {
   EXPECT_GT(converted_steps, kRandomOps / 10);
 }
 
-TEST(ObjectRandomTest, ListMatchesReference) {
-  std::mt19937_64 rng(4);
+// The list against a vector: random pushes (batches at either end), pops,
+// LSET, inserts, LREM, LTRIM and clones, with elements from make_element and
+// batches and pop counts up to max_batch. After each step the whole list,
+// at() and a reverse walk from a random index must match, and no chunk may
+// be empty.
+// Whether list holds exactly ref's elements, in order (walked, not copied).
+::testing::AssertionResult SameElements(const ListValue& list, const std::deque<std::string>& ref) {
+  if (list.size() != ref.size()) {
+    return ::testing::AssertionFailure() << "size " << list.size() << " != " << ref.size();
+  }
+  std::size_t i = 0;
+  bool same = true;
+  if (!ref.empty()) {
+    list.for_each_from(0, false, [&](std::string_view e) {
+      same = i < ref.size() && e == ref[i];
+      ++i;
+      return same;
+    });
+  }
+  if (!same) return ::testing::AssertionFailure() << "element " << i - 1 << " differs";
+  if (i != ref.size()) return ::testing::AssertionFailure() << i << " elements walked";
+  return ::testing::AssertionSuccess();
+}
+
+void ListAgainstReference(uint64_t seed, int steps, std::size_t max_batch,
+                          const std::function<std::string(std::mt19937_64&)>& make_element,
+                          std::size_t soft_max_size) {
+  std::mt19937_64 rng(seed);
   auto o = NewObject(Type::kList);
-  std::vector<std::string> ref;
-  auto elem = [&] { return std::string(1, static_cast<char>('a' + rng() % 4)); };
-  for (int step = 0; step < kRandomOps; ++step) {
-    const int op = static_cast<int>(rng() % 7);
+  std::unique_ptr<Object> clone;           // a clone with the list as it was then
+  std::deque<std::string> ref, clone_ref;  // pushes at the head are cheap
+  auto upto = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n)(rng); };
+  for (int step = 0; step < steps; ++step) {
+    SCOPED_TRACE(step);
+    int op = static_cast<int>(rng() % 8);
+    // Past the soft maximum, shrink: a pop or a trim.
+    if (ref.size() > soft_max_size) op = rng() % 2 == 0 ? 1 : 5;
     Strings args;
     OpCode code = OpCode::kListPush;
     const std::size_t n = ref.size();
     switch (op) {
-      case 0: {
+      case 0:
+      case 7: {
         code = OpCode::kListPush;
         const bool front = rng() % 2 == 0;
         args.push_back(front ? "L" : "R");
-        for (int i = std::uniform_int_distribution<int>(1, 4)(rng); i > 0; --i) {
-          args.push_back(elem());
+        for (std::size_t i = 1 + upto(max_batch - 1); i > 0; --i) {
+          args.push_back(make_element(rng));
           if (front) {
             ref.insert(ref.begin(), args.back());
           } else {
@@ -1282,12 +1427,13 @@ TEST(ObjectRandomTest, ListMatchesReference) {
       case 1: {
         code = OpCode::kListPop;
         const bool front = rng() % 2 == 0;
-        const std::size_t count = std::min<std::size_t>(rng() % 4, n);
+        const std::size_t count = upto(std::min(max_batch, n + 1));  // now and then more than n
         args = {front ? "L" : "R", std::to_string(count)};
+        const std::size_t popped = std::min(count, n);
         if (front) {
-          ref.erase(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(count));
+          ref.erase(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(popped));
         } else {
-          ref.resize(n - count);
+          ref.resize(n - popped);
         }
         break;
       }
@@ -1295,22 +1441,22 @@ TEST(ObjectRandomTest, ListMatchesReference) {
         if (n == 0) continue;
         code = OpCode::kListSet;
         const std::size_t i = rng() % n;
-        args = {std::to_string(i), elem()};
+        args = {std::to_string(i), make_element(rng)};
         ref[i] = args[1];
         break;
       }
       case 3: {
         code = OpCode::kListInsert;
         const std::size_t i = rng() % (n + 1);
-        args = {std::to_string(i), elem()};
+        args = {std::to_string(i), make_element(rng)};
         ref.insert(ref.begin() + static_cast<std::ptrdiff_t>(i), args[1]);
         break;
       }
       case 4: {
         code = OpCode::kListRem;
-        const int64_t count = static_cast<int64_t>(rng() % 5) - 2;
-        args = {std::to_string(count), elem()};
-        std::vector<std::string> kept;
+        const int64_t count = static_cast<int64_t>(rng() % 7) - 3;
+        args = {std::to_string(count), make_element(rng)};
+        std::deque<std::string> kept;
         if (count >= 0) {
           int64_t left = count;
           for (const auto& e : ref) {
@@ -1327,45 +1473,108 @@ TEST(ObjectRandomTest, ListMatchesReference) {
               --left;
               continue;
             }
-            kept.insert(kept.begin(), *it);
+            kept.push_front(*it);
           }
         }
         ref = kept;
         break;
       }
       case 5: {
-        if (rng() % 4 != 0) continue;  // trims shrink fast: fewer of them
+        if (rng() % 3 != 0 && n <= soft_max_size) continue;  // trims shrink fast: fewer of them
         code = OpCode::kListTrim;
-        const std::size_t start = rng() % (n + 2);
-        const std::size_t stop = rng() % (n + 2);
+        // Mostly a few elements off either end; now and then anything.
+        std::size_t start = upto(max_batch), stop = n - std::min(n, upto(max_batch));
+        if (rng() % 4 == 0) {
+          start = rng() % (n + 2);
+          stop = rng() % (n + 2);
+        }
         args = {std::to_string(start), std::to_string(stop)};
         if (start > stop || start >= n) {
           ref.clear();
         } else {
-          ref = std::vector<std::string>(
-              ref.begin() + static_cast<std::ptrdiff_t>(start),
-              ref.begin() + static_cast<std::ptrdiff_t>(std::min(stop, n - 1)) + 1);
+          ref.erase(ref.begin() + static_cast<std::ptrdiff_t>(std::min(stop, n - 1)) + 1,
+                    ref.end());
+          ref.erase(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(start));
         }
         break;
       }
       default: {
-        o = o->Clone();
+        // A clone must be equal and independent: the last one kept its
+        // elements while the original changed.
+        if (clone != nullptr) {
+          ASSERT_TRUE(SameElements(*L(clone), clone_ref));
+        }
+        clone = o->Clone();
+        clone_ref = ref;
+        if (rng() % 2 == 0) o.swap(clone);  // go on with the clone
         continue;
       }
     }
     ASSERT_TRUE(Apply(o.get(), code, args)) << static_cast<int>(code);
     ASSERT_EQ(o->encoding(), "quicklist");
-    ASSERT_EQ(ListElements(*L(o)), ref) << step;
+    ASSERT_EQ(o->size(), ref.size());
+    ASSERT_TRUE(SameElements(*L(o), ref));
+    const auto& list = static_cast<const ListObject&>(*o);
+    ASSERT_LE(list.chunk_count(), ref.size());  // no empty chunk
     if (!ref.empty()) {
+      ASSERT_GE(list.chunk_count(), 1u);
+      for (int k = 0; k < 3; ++k) {
+        const std::size_t i = k == 0 ? 0 : k == 1 ? ref.size() - 1 : rng() % ref.size();
+        ASSERT_EQ(L(o)->at(i), ref[i]) << i;
+      }
+      // From a random index to the head, and a few towards the tail.
       const std::size_t i = rng() % ref.size();
-      ASSERT_EQ(L(o)->at(i), ref[i]);
-      Strings back;
+      std::size_t at = i + 1, walked = 0;
+      bool same = true;
       L(o)->for_each_from(i, true, [&](std::string_view e) {
-        back.emplace_back(e);
-        return true;
+        same = at > 0 && e == ref[--at];
+        ++walked;
+        return same;
       });
-      ASSERT_EQ(back, Strings(ref.rend() - static_cast<std::ptrdiff_t>(i) - 1, ref.rend()));
+      ASSERT_TRUE(same && walked == i + 1) << i << ": reverse walk differs at " << at;
+      at = i;
+      L(o)->for_each_from(i, false, [&](std::string_view e) {
+        same = at < ref.size() && e == ref[at++];
+        return same && at < i + 5;
+      });
+      ASSERT_TRUE(same && at == std::min(ref.size(), i + 5)) << i << ": forward walk differs";
     }
+  }
+  if (clone != nullptr) {
+    ASSERT_TRUE(SameElements(*L(clone), clone_ref));
+  }
+}
+
+// Short lists of one-letter elements: every op at small sizes, in one chunk.
+TEST(ObjectRandomTest, ListMatchesReference) {
+  ListAgainstReference(
+      4, kRandomOps, 4,
+      [](std::mt19937_64& rng) { return std::string(1, static_cast<char>('a' + rng() % 4)); }, 64);
+}
+
+// Lists of thousands of elements over many chunks, with elements of every
+// length: short ones, some of hundreds and thousands of bytes, and some
+// about as long as a chunk or longer (alone in their chunk); each length
+// comes in few contents so LREM and LSET find matches across chunks.
+std::string ChunkTestElement(std::mt19937_64& rng) {
+  static const std::size_t kLong[] = {
+      300, 2500, 6000,
+      // A chunk holds 8176 bytes of entries; an entry of n bytes (n > 127)
+      // takes n + 4: 8172 fills a chunk exactly, 8173 does not fit one.
+      8171, 8172, 8173, 8174, 20000};
+  const uint64_t kind = rng() % 100;
+  if (kind < 80) return "element:" + std::to_string(rng() % 50);
+  // Around the length where the entry's lengths take a second byte.
+  if (kind < 90) return std::string(126 + rng() % 4, static_cast<char>('p' + rng() % 2));
+  if (kind < 95) return rng() % 2 == 0 ? "" : "z";
+  const std::size_t len = kLong[rng() % std::size(kLong)];
+  return std::string(len, static_cast<char>('A' + rng() % 2));
+}
+
+TEST(ObjectRandomTest, ListAcrossChunksMatchesReference) {
+  for (uint64_t seed : {11, 12, 13}) {
+    SCOPED_TRACE(seed);
+    ListAgainstReference(seed, 1500, 500, ChunkTestElement, 4000);
   }
 }
 
