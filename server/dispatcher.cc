@@ -296,7 +296,8 @@ void Dispatcher::ProcessInput(Connection& c) {
   }
   RunSetBatch(c, reply);
   if (reply.over_cap()) c.output_over_limit = true;
-  if (c.info.close_after_reply || c.output_over_limit) pos = c.in_len;  // QUIT or a protocol error: drop what follows
+  // QUIT, a protocol error or the output limit: drop what follows.
+  if (c.info.close_after_reply || c.output_over_limit) pos = c.in_len;
   c.ConsumeInput(pos);
 }
 

@@ -98,7 +98,6 @@ TEST(OutputBufferLimits, ParseAndReport) {
   EXPECT_EQ(p.soft_seconds, 1);
 }
 
-
 // Redis's rule, shared by subscribers and normal clients: the hard limit at
 // once, the soft one only after its seconds, and a client back under the
 // soft limit starts afresh.

@@ -47,7 +47,6 @@ TEST(ReplyWriter, IntegerExtremes) {
   EXPECT_EQ(out, ":-9223372036854775808\r\n:9223372036854775807\r\n");
 }
 
-
 // client-output-buffer-limit's hard limit inside one reply: the buffer stops
 // at the cap, later replies (and the rest of this one) go nowhere, and
 // Resume() after the command does not bring the buffer back.

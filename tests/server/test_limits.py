@@ -188,6 +188,8 @@ class LimitsTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertIn("blocked_clients:1\r\n", info)
         grown = mb(rss_kb(self.srv.proc.pid) - before)
+        print("\n%d pipelined BLPOPs (%.0f MB): RSS grew by %.1f MB"
+              % (n, len(pipeline) / (1 << 20), grown), file=sys.stderr)
         # The input itself is n * 32 bytes (3.2 MB for 100,000).
         self.assertLess(grown, 3 * len(pipeline) / (1 << 20) + 16,
                         "RSS grew by %.0f MB" % grown)
@@ -198,8 +200,10 @@ class LimitsTest(unittest.TestCase):
             self.assertGreaterEqual(self.call("RPUSH", "q", "v%d" % i), 1)
         self.assertGreaterEqual(self.call("RPUSH", "q", *["v%d" % i for i in range(singles, n)]),
                                 n - singles - 1)
+        start = time.time()
         for i in range(n):
             self.assertEqual(waiter.reply(), [b"q", b"v%d" % i])
+        print("served in order in %.1f s" % (time.time() - start), file=sys.stderr)
         self.assertEqual(waiter.call("PING"), b"+PONG")  # the connection survives
         self.assertEqual(self.call("LLEN", "q"), 0)
         waiter.close()
