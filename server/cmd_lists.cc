@@ -334,7 +334,8 @@ void LrangeCommand(CommandContext& ctx) {
     std::size_t left = last - first + 1;
     list->for_each_from(first, false, [&](std::string_view e) {
       ctx.reply.Bulk(e);
-      return --left > 0;
+      // Past client-output-buffer-limit the client is closed: stop walking.
+      return --left > 0 && !ctx.reply.over_cap();
     });
   });
 }

@@ -547,8 +547,13 @@ std::vector<Scored> ComputeSetOp(std::vector<Source> sources, SetOp op, Aggregat
           return true;
         });
       }
+      // Each member's string moves to the result: the union never holds
+      // two copies of it (erasing leaves the other iterators valid).
       out.reserve(totals.size());
-      for (auto& [member, score] : totals) out.push_back({member, score});
+      for (auto it = totals.begin(); it != totals.end();) {
+        auto node = totals.extract(it++);
+        out.push_back({std::move(node.key()), node.mapped()});
+      }
       break;
     }
     case SetOp::kDiff: {

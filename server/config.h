@@ -32,7 +32,7 @@ struct Config {
   std::string metrics_bind = "127.0.0.1";
   std::string config_file;
   uint64_t proto_max_bulk_len = 512ull << 20;
-  uint64_t max_multibulk_len = 1024 * 1024;
+  uint64_t max_multibulk_len = 2147483647;  // INT_MAX, as Redis 7
   uint64_t client_query_buffer_limit = 1ull << 30;
   uint64_t multi_max_queued_bytes = 64ull << 20;  // per client, between MULTI and EXEC
   int64_t timeout = 0;             // idle seconds before a client is closed; 0: never

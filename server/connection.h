@@ -58,6 +58,11 @@ struct Connection {
   bool writing = false;        // waiting for EPOLLOUT (input paused)
   bool flush_pending = false;  // in the loop's list of replies to send at the batch's end
   SetBatch sets;               // pipelined plain SETs not yet run
+  // client-output-buffer-limit, normal class (event_loop.h): whether a
+  // reply was cut at the hard limit (the connection is to be closed), and
+  // the soft limit's clock.
+  bool output_over_limit = false;
+  OutputBufferCheck output_check;
 };
 
 }  // namespace kvstore::server

@@ -250,10 +250,16 @@ void Dispatcher::RunSetBatch(Connection& c, ReplyWriter& reply) {
 void Dispatcher::ProcessInput(Connection& c) {
   ReplyWriter reply(&c.out, c.info.protocol.load(std::memory_order_relaxed), &stats_.errors);
   c.parser.set_max_bulk_len(server_.proto_max_bulk_len.load(std::memory_order_relaxed));
+  // A normal client's output stops at the hard client-output-buffer-limit,
+  // even within one long reply; the loop then closes the connection.
+  if (!c.info.pubsub.subscribed()) {
+    reply.set_cap(server_.pubsub.limits().Get(OutputBufferLimits::kNormal).hard);
+  }
   std::size_t pos = 0;
   // A blocked client's later commands wait until its wait ends (the loop
-  // resumes its input then).
-  while (!c.info.close_after_reply && pos < c.in_len && !c.info.blocking.waiter) {
+  // resumes its input then); a client past its output limit runs no more.
+  while (!c.info.close_after_reply && pos < c.in_len && !c.info.blocking.waiter &&
+         !reply.over_cap()) {
     if (c.need > c.in_len) break;  // a known-incomplete command
     std::size_t consumed = 0;
     const ParseStatus st =
@@ -289,7 +295,9 @@ void Dispatcher::ProcessInput(Connection& c) {
     Execute(c.info, args, reply);
   }
   RunSetBatch(c, reply);
-  if (c.info.close_after_reply) pos = c.in_len;  // QUIT or a protocol error: drop what follows
+  if (reply.over_cap()) c.output_over_limit = true;
+  // QUIT, a protocol error or the output limit: drop what follows.
+  if (c.info.close_after_reply || c.output_over_limit) pos = c.in_len;
   c.ConsumeInput(pos);
 }
 

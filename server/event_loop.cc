@@ -310,19 +310,40 @@ bool EventLoop::ReadAndProcess(Connection* c) {
     CloseConnection(c);
     return false;
   }
-  MarkPending(c);
-  return true;
+  return MarkPending(c);
 }
 
 // Replies wait until every ready connection of this epoll batch has run its
 // commands (FlushPending).
-void EventLoop::MarkPending(Connection* c) {
+bool EventLoop::MarkPending(Connection* c) {
+  if (!CheckOutputLimit(c)) return false;
   if (c->flush_pending || !c->has_output()) {
-    if (!c->has_output() && c->info.close_after_reply) CloseConnection(c);
-    return;
+    if (!c->has_output() && c->info.close_after_reply) {
+      CloseConnection(c);
+      return false;
+    }
+    return true;
   }
   c->flush_pending = true;
   pending_.push_back(c);
+  return true;
+}
+
+// As Redis, which closes such a client (asynchronously) as it adds the reply
+// that puts it over: its unsent output is dropped and its memory freed.
+bool EventLoop::CheckOutputLimit(Connection* c) {
+  if (!c->output_over_limit) {
+    if (c->info.pubsub.subscribed()) return true;
+    const OutputBufferLimits::Limit limit =
+        state_->pubsub.limits().Get(OutputBufferLimits::kNormal);
+    if (!c->output_check.Over(limit, c->out.size() - c->out_off, now_ms_)) return true;
+  }
+  spdlog::warn(
+      "closing client id={} addr={}: output buffer of {} bytes past client-output-buffer-limit "
+      "(normal)",
+      c->info.id, c->info.addr, c->out.size() - c->out_off);
+  CloseConnection(c);
+  return false;
 }
 
 // Redis serves other clients while a script runs long (they get BUSY, and
@@ -500,6 +521,7 @@ bool EventLoop::Flush(Connection* c) {
     return false;
   }
   if (st == Connection::SendStatus::kBlocked) {
+    if (!CheckOutputLimit(c)) return false;  // the soft limit's seconds run out while it drains
     if (!c->writing) SetWriting(c, true);
     return true;
   }
@@ -514,7 +536,7 @@ bool EventLoop::Flush(Connection* c) {
     if (c->in_len > 0) {
       dispatcher_.ProcessInput(*c);
       if (c->info.blocking.waiter) blocked_.insert(c);
-      MarkPending(c);
+      return MarkPending(c);
     }
   }
   return true;

@@ -69,7 +69,13 @@ class EventLoop {
   void Dispatch(const epoll_event& ev);
   void HandleEvent(Connection* c, uint32_t events);
   bool ReadAndProcess(Connection* c);
-  void MarkPending(Connection* c);
+  // Queues c's replies for the batch's end, or closes c (past its output
+  // limit, or done after QUIT). Returns false if c was closed.
+  bool MarkPending(Connection* c);
+  // client-output-buffer-limit, normal class, for a client that is not a
+  // subscriber (whose messages their publishers check, pubsub.h): checked
+  // after its commands and after each send. Returns false if c was closed.
+  bool CheckOutputLimit(Connection* c);
   // Sends the replies held for the batch's end, after its durability wait.
   // running: the client whose script is running (ServeWhileBusy), if any.
   void FlushPending(const ClientInfo* running = nullptr);

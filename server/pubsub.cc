@@ -91,6 +91,20 @@ class Framed {
 
 // ---- OutputBufferLimits ----
 
+bool OutputBufferCheck::Over(const OutputBufferLimits::Limit& limit, uint64_t used,
+                             int64_t now_ms) {
+  if (limit.hard > 0 && used >= limit.hard) return true;
+  if (limit.soft == 0 || used < limit.soft) {
+    soft_since_ms_ = 0;
+    return false;
+  }
+  if (soft_since_ms_ == 0) {
+    soft_since_ms_ = now_ms;
+    return false;
+  }
+  return now_ms - soft_since_ms_ > limit.soft_seconds * 1000;
+}
+
 OutputBufferLimits::OutputBufferLimits() {
   constexpr Limit kDefaults[kClassCount] = {
       {0, 0, 0}, {256ull << 20, 64ull << 20, 60}, {32ull << 20, 8ull << 20, 60}};
@@ -209,18 +223,9 @@ void PubSubClient::Deliver(std::string_view framed, const OutputBufferLimits::Li
 // REQUIRES: mu_ held.
 void PubSubClient::Append(std::string_view framed, const OutputBufferLimits::Limit& limit,
                           int64_t now_ms) {
-  // As Redis's checkClientOutputBufferLimits, with the message counted in.
+  // The message counts in, as in Redis, which checks as it adds a reply.
   const uint64_t used = mailbox_.size() + framed.size() + unsent_.load(std::memory_order_relaxed);
-  bool over = limit.hard > 0 && used >= limit.hard;
-  if (limit.soft > 0 && used >= limit.soft) {
-    if (soft_since_ms_ == 0) {
-      soft_since_ms_ = now_ms;
-    } else if (now_ms - soft_since_ms_ > limit.soft_seconds * 1000) {
-      over = true;
-    }
-  } else {
-    soft_since_ms_ = 0;
-  }
+  const bool over = check_.Over(limit, used, now_ms);
   if (over) {
     over_limit_ = true;
     std::string().swap(mailbox_);

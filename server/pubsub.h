@@ -52,8 +52,9 @@ inline constexpr int kPubSubKinds = 3;
 
 // client-output-buffer-limit: per client class, a hard limit in bytes and a
 // soft limit in bytes with the seconds a client may stay above it (0: no
-// limit). Only the pubsub class is enforced (see pubsub.h's header); the
-// others are kept and reported.
+// limit). The pubsub class is enforced by publishers (see this header's
+// top), the normal class by each connection's I/O loop (event_loop.h); the
+// replica class is kept and reported (there are no replicas).
 class OutputBufferLimits {
  public:
   /// Client classes, in CONFIG GET's order.
@@ -83,6 +84,20 @@ class OutputBufferLimits {
   std::atomic<uint64_t> hard_[kClassCount];
   std::atomic<uint64_t> soft_[kClassCount];
   std::atomic<int64_t> seconds_[kClassCount];
+};
+
+// Redis's checkClientOutputBufferLimits for one client, the one copy of
+// that rule: whether `used` unsent bytes put the client past `limit`, that
+// is at or past the hard limit, or at or past the soft limit for longer
+// than its seconds. Remembers since when the client has been past the soft
+// limit; a client back under it starts afresh.
+class OutputBufferCheck {
+ public:
+  /// Whether the client must be closed. `now_ms` is the caller's clock.
+  bool Over(const OutputBufferLimits::Limit& limit, uint64_t used, int64_t now_ms);
+
+ private:
+  int64_t soft_since_ms_ = 0;  // 0: not past the soft limit
 };
 
 class PubSubClient;
@@ -163,7 +178,7 @@ class PubSubClient {
   std::string mailbox_;        // GUARDED_BY(mu_)
   bool queued_ = false;        // GUARDED_BY(mu_): in queue_'s list
   bool over_limit_ = false;    // GUARDED_BY(mu_): to be closed; messages dropped
-  int64_t soft_since_ms_ = 0;  // GUARDED_BY(mu_): when it went past the soft limit
+  OutputBufferCheck check_;    // GUARDED_BY(mu_)
 };
 
 // The server's subscriptions: who listens to which channel and pattern.

@@ -25,10 +25,22 @@ void ReplyWriter::NumberLine(char type, T n) {
 
 void ReplyWriter::Header(char type, uint64_t n) { NumberLine(type, n); }
 
+void ReplyWriter::Grew() {
+  // What goes nowhere is never read: a bounded scratch area is enough.
+  constexpr std::size_t kKeepDiscarded = 64 * 1024;
+  if (out_ == &discarded_) {
+    if (discarded_.size() > kKeepDiscarded) discarded_.clear();
+  } else if (out_->size() > cap_) {
+    over_cap_ = true;
+    Discard();
+  }
+}
+
 void ReplyWriter::Simple(std::string_view text) {
   out_->push_back('+');
   out_->append(text);
   out_->append("\r\n", 2);
+  Grew();
 }
 
 void ReplyWriter::Error(std::string_view text) {
@@ -41,14 +53,19 @@ void ReplyWriter::Error(std::string_view text) {
     if ((*out_)[i] == '\r' || (*out_)[i] == '\n') (*out_)[i] = ' ';
   }
   out_->append("\r\n", 2);
+  Grew();
 }
 
-void ReplyWriter::Integer(int64_t v) { NumberLine(':', v); }
+void ReplyWriter::Integer(int64_t v) {
+  NumberLine(':', v);
+  Grew();
+}
 
 void ReplyWriter::Bulk(std::string_view data) {
   Header('$', data.size());
   out_->append(data);
   out_->append("\r\n", 2);
+  Grew();
 }
 
 void ReplyWriter::Null() {
@@ -57,6 +74,7 @@ void ReplyWriter::Null() {
   } else {
     out_->append("$-1\r\n", 5);
   }
+  Grew();
 }
 
 void ReplyWriter::NullArray() {
@@ -91,6 +109,7 @@ void ReplyWriter::Double(double v) {
     out_->push_back(',');
     out_->append(buf, static_cast<std::size_t>(n));
     out_->append("\r\n", 2);
+    Grew();
   } else {
     Bulk(std::string_view(buf, static_cast<std::size_t>(n)));
   }
@@ -106,6 +125,7 @@ void ReplyWriter::Verbatim(std::string_view text, std::string_view format) {
   out_->push_back(':');
   out_->append(text);
   out_->append("\r\n", 2);
+  Grew();
 }
 
 void ReplyWriter::SetHeader(std::size_t n) { Header(protocol_ >= 3 ? '~' : '*', n); }
@@ -118,6 +138,7 @@ void ReplyWriter::BigNumber(std::string_view digits) {
   out_->push_back('(');
   out_->append(digits);
   out_->append("\r\n", 2);
+  Grew();
 }
 
 }  // namespace kvstore::server

@@ -50,7 +50,10 @@ class ReplyWriter {
   void Double(double v);
   // Appends replies another writer framed (EXEC's array of its commands'
   // replies). Their errors are counted by that writer, not this one.
-  void Raw(std::string_view framed) { out_->append(framed); }
+  void Raw(std::string_view framed) {
+    out_->append(framed);
+    Grew();
+  }
   // RESP3 "=<len>\r\n<format>:<text>" (format: three characters, "txt" or
   // "mkd"); RESP2 a bulk string of text.
   void Verbatim(std::string_view text, std::string_view format = "txt");
@@ -58,6 +61,14 @@ class ReplyWriter {
   void SetHeader(std::size_t n);
   // RESP3 "(<digits>"; RESP2 a bulk string of the same text.
   void BigNumber(std::string_view digits);
+
+  // Caps the buffer at `bytes` (the normal class's hard
+  // client-output-buffer-limit; 0: no cap), as Redis stops adding replies to
+  // a client it will close: once the buffer holds more, this and later
+  // replies go nowhere, however long they are, and over_cap() is true. The
+  // caller then closes the connection without sending anything more.
+  void set_cap(uint64_t bytes) { cap_ = bytes == 0 ? UINT64_MAX : bytes; }
+  bool over_cap() const { return over_cap_; }
 
   // Until Resume(), replies go nowhere: a command answered early (WRONGTYPE
   // from a keyspace read, keyspace.h) writes the rest of its reply into the
@@ -69,7 +80,7 @@ class ReplyWriter {
   }
   bool discarding() const { return out_ == &discarded_; }
   void Resume() {
-    if (out_ != &discarded_) return;
+    if (out_ != &discarded_ || over_cap_) return;
     out_ = saved_;
     discarded_.clear();
   }
@@ -78,6 +89,9 @@ class ReplyWriter {
   template <class T>
   void NumberLine(char type, T n);
   void Header(char type, uint64_t n);
+  // After each reply that may be long: applies the cap, and keeps what goes
+  // nowhere from piling up.
+  void Grew();
 
   std::string* out_;
   std::string* saved_ = nullptr;  // out_ while discarding
@@ -85,6 +99,8 @@ class ReplyWriter {
   int protocol_;
   ErrorTally* tally_;
   uint64_t errors_ = 0;
+  uint64_t cap_ = UINT64_MAX;
+  bool over_cap_ = false;
 };
 
 }  // namespace kvstore::server

@@ -26,7 +26,7 @@ struct ParserLimits {
   // Largest bulk string ($<len>) accepted: Redis's proto-max-bulk-len.
   uint64_t max_bulk_len = 512ull << 20;
   // Largest argument count (*<n>) accepted.
-  uint64_t max_multibulk_len = 1024 * 1024;
+  uint64_t max_multibulk_len = 2147483647;  // INT_MAX, as Redis 7
   // Longest inline command, and longest "*<n>" / "$<len>" header line that
   // may sit in the buffer without its "\r": Redis's PROTO_INLINE_MAX_SIZE.
   uint64_t max_inline_len = 64 * 1024;

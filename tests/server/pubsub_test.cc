@@ -98,5 +98,27 @@ TEST(OutputBufferLimits, ParseAndReport) {
   EXPECT_EQ(p.soft_seconds, 1);
 }
 
+// Redis's rule, shared by subscribers and normal clients: the hard limit at
+// once, the soft one only after its seconds, and a client back under the
+// soft limit starts afresh.
+TEST(OutputBufferCheck, HardAndSoftLimits) {
+  const OutputBufferLimits::Limit limit{1000, 500, 2};
+  OutputBufferCheck check;
+  EXPECT_FALSE(check.Over(limit, 999, 1000));
+  EXPECT_TRUE(check.Over(limit, 1000, 1000));
+  OutputBufferCheck soft;
+  EXPECT_FALSE(soft.Over(limit, 600, 10000));  // the clock starts
+  EXPECT_FALSE(soft.Over(limit, 600, 12000));  // 2 s: not longer than the seconds
+  EXPECT_TRUE(soft.Over(limit, 600, 12001));
+  OutputBufferCheck back;
+  EXPECT_FALSE(back.Over(limit, 600, 10000));
+  EXPECT_FALSE(back.Over(limit, 100, 11000));  // under again: the clock stops
+  EXPECT_FALSE(back.Over(limit, 600, 12500));  // and starts afresh
+  EXPECT_FALSE(back.Over(limit, 600, 14000));
+  EXPECT_TRUE(back.Over(limit, 600, 14501));
+  OutputBufferCheck none;
+  EXPECT_FALSE(none.Over(OutputBufferLimits::Limit{0, 0, 0}, uint64_t{1} << 40, 0));
+}
+
 }  // namespace
 }  // namespace kvstore::server

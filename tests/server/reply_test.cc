@@ -47,5 +47,31 @@ TEST(ReplyWriter, IntegerExtremes) {
   EXPECT_EQ(out, ":-9223372036854775808\r\n:9223372036854775807\r\n");
 }
 
+// client-output-buffer-limit's hard limit inside one reply: the buffer stops
+// at the cap, later replies (and the rest of this one) go nowhere, and
+// Resume() after the command does not bring the buffer back.
+TEST(ReplyWriter, CapStopsTheBufferGrowing) {
+  std::string out;
+  ReplyWriter w(&out);
+  w.set_cap(1000);
+  w.ArrayHeader(100000);
+  const std::string element(100, 'e');
+  for (int i = 0; i < 100000; ++i) w.Bulk(element);
+  EXPECT_TRUE(w.over_cap());
+  EXPECT_GT(out.size(), 1000u);
+  EXPECT_LT(out.size(), 1000u + element.size() + 16);  // one element past the cap at most
+  const std::size_t cut = out.size();
+  w.Resume();
+  w.Ok();
+  EXPECT_EQ(out.size(), cut);
+
+  std::string uncapped;
+  ReplyWriter u(&uncapped);
+  u.set_cap(0);  // 0: no cap
+  for (int i = 0; i < 100; ++i) u.Bulk(element);
+  EXPECT_FALSE(u.over_cap());
+  EXPECT_EQ(uncapped.size(), 100 * (element.size() + 8));  // "$100\r\n" ... "\r\n"
+}
+
 }  // namespace
 }  // namespace kvstore::server

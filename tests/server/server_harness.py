@@ -122,14 +122,14 @@ class RedisCase(unittest.TestCase):
 
 def cmd(*args):
     """Encodes one command as a RESP multibulk."""
-    out = b"*%d\r\n" % len(args)
+    parts = [b"*%d\r\n" % len(args)]  # joined once: linear for millions of arguments
     for a in args:
         if isinstance(a, str):
             a = a.encode()
         elif isinstance(a, int):
             a = str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(parts)
 
 
 def client(srv, **kw):
@@ -348,6 +348,21 @@ def assert_units_whole_after_kill9(test, write_unit, keys_of):
                 test.assertIn(present, (0, len(keys)), "unit %d is partial" % t)
 
     kill9_and_restart(load, check)
+
+
+def proc_status_kb(pid, field):
+    """A memory figure of process pid from /proc/<pid>/status, in KiB:
+    "VmRSS" (resident now) or "VmHWM" (the most it has been resident)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_kb(pid):
+    """Process pid's resident memory now, in KiB."""
+    return proc_status_kb(pid, "VmRSS")
 
 
 def recv_until_closed(s, timeout=5):

@@ -20,7 +20,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import redis  # noqa: E402  (Debian: python3-redis)
 
-from server_harness import Server, cmd  # noqa: E402
+from server_harness import Server, cmd, rss_kb  # noqa: E402
 
 MODE_ERROR = ("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
               "RESET are allowed in this context")
@@ -83,14 +83,6 @@ class Conn:
 
     def close(self):
         self.s.close()
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class PubSubTest(unittest.TestCase):

@@ -375,7 +375,7 @@ class Commands(RedisCase):
         good.set("alive", 1)
         cases = [
             (b"*1\r\n$999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-            (b"*99999999\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+            (b"*3000000000\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),  # > INT_MAX
             (b"*abc\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
             (b"*1\r\n+x\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
             (b'GET "unbalanced\r\n', b"-ERR Protocol error: unbalanced quotes in request\r\n"),
