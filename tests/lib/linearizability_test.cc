@@ -48,8 +48,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
+#include "support/temp_dir.h"
 
 namespace kvstore {
 namespace {
@@ -170,8 +170,9 @@ bool CheckRegister(const std::vector<RegOp>& history, const std::optional<std::s
     // Dead end: remember it, undo the last step, try its next sibling.
     seen.insert(memo_key(state));
     if (stack.empty()) {
-      if (why) *why = "no linearization; the longest linearizable prefix has " +
-                      std::to_string(best) + " of " + std::to_string(n) + " operations";
+      if (why)
+        *why = "no linearization; the longest linearizable prefix has " + std::to_string(best) +
+               " of " + std::to_string(n) + " operations";
       if (states_explored) *states_explored = explored;
       return false;
     }
@@ -221,11 +222,11 @@ TEST(LinearizabilityCheckerTest, AcceptsLinearizableHistories) {
   EXPECT_TRUE(CheckRegister({Set("a", 1, 4), Get(std::nullopt, 2, 3)}, std::nullopt));
   // The long write is linearized after the short one, which needs backtracking
   // if "a" is tried first: set a [1,10], set b [2,3], get b [4,5], get a [6,7].
-  EXPECT_TRUE(CheckRegister(
-      {Set("a", 1, 10), Set("b", 2, 3), Get("b", 4, 5), Get("a", 6, 7)}, std::nullopt));
-  // Concurrent removes: exactly one sees the value.
-  EXPECT_TRUE(CheckRegister({Set("a", 1, 2), Remove("a", 3, 6), Remove(std::nullopt, 4, 5)},
+  EXPECT_TRUE(CheckRegister({Set("a", 1, 10), Set("b", 2, 3), Get("b", 4, 5), Get("a", 6, 7)},
                             std::nullopt));
+  // Concurrent removes: exactly one sees the value.
+  EXPECT_TRUE(
+      CheckRegister({Set("a", 1, 2), Remove("a", 3, 6), Remove(std::nullopt, 4, 5)}, std::nullopt));
 }
 
 TEST(LinearizabilityCheckerTest, RejectsNonLinearizableHistories) {
@@ -238,13 +239,12 @@ TEST(LinearizabilityCheckerTest, RejectsNonLinearizableHistories) {
   // A value that was never written.
   EXPECT_FALSE(CheckRegister({Set("a", 1, 2), Get("z", 3, 4)}, std::nullopt));
   // Two concurrent removes cannot both return the value.
-  EXPECT_FALSE(CheckRegister({Set("a", 1, 2), Remove("a", 3, 6), Remove("a", 4, 5)},
-                             std::nullopt));
+  EXPECT_FALSE(CheckRegister({Set("a", 1, 2), Remove("a", 3, 6), Remove("a", 4, 5)}, std::nullopt));
   // A read may not go back: after a is seen (and set b returned long before),
   // b cannot be read again.
-  EXPECT_FALSE(CheckRegister({Set("a", 1, 10), Set("b", 2, 3), Get("b", 4, 5), Get("a", 6, 7),
-                              Get("b", 8, 9)},
-                             std::nullopt));
+  EXPECT_FALSE(CheckRegister(
+      {Set("a", 1, 10), Set("b", 2, 3), Get("b", 4, 5), Get("a", 6, 7), Get("b", 8, 9)},
+      std::nullopt));
   // A read from the future: the value is read before its write was invoked.
   EXPECT_FALSE(CheckRegister({Get("a", 1, 2), Set("a", 3, 4)}, std::nullopt));
   // A removed value reappears.
@@ -315,14 +315,44 @@ TEST(LinearizabilityCheckerTest, HandlesLongConcurrentHistoriesQuickly) {
 
 // ------------------------------------------------------------- the store
 
+// Counters a randomized register test reports.
+struct RegisterRunTotals {
+  uint64_t ops = 0;
+  uint64_t overlapping = 0;  // calls invoked before the previous call on their register returned
+  uint64_t explored = 0;     // the checker's search states
+};
+
+// Groups the threads' logged calls by register, checks each register's
+// history (a test failure names the round and the register) and adds to
+// totals.
+void CheckRegisterLogs(const std::vector<std::vector<std::pair<int, RegOp>>>& per_thread,
+                       int registers, int round, RegisterRunTotals* totals) {
+  std::vector<std::vector<RegOp>> per_reg(static_cast<std::size_t>(registers));
+  for (const auto& log : per_thread) {
+    for (const auto& [r, op] : log) per_reg[static_cast<std::size_t>(r)].push_back(op);
+  }
+  for (int r = 0; r < registers; ++r) {
+    auto& ops = per_reg[static_cast<std::size_t>(r)];
+    std::string why;
+    uint64_t explored = 0;
+    EXPECT_TRUE(CheckRegister(ops, std::nullopt, &why, &explored))
+        << "round " << round << ", register " << r << " (" << ops.size() << " ops): " << why;
+    totals->ops += ops.size();
+    totals->explored += explored;
+    std::sort(ops.begin(), ops.end(), [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
+    for (std::size_t i = 0; i + 1 < ops.size(); ++i) {
+      if (ops[i + 1].inv < ops[i].resp) ++totals->overlapping;
+    }
+  }
+}
+
 TEST(LinearizabilityTest, EachKeyIsALinearizableRegister) {
   constexpr int kThreads = 4;
   constexpr int kKeys = 8;
   constexpr int kOpsPerThread = 400;  // ~200 ops per key
   constexpr int kRounds = 10;
   constexpr int kBurst = 20;  // threads re-synchronise every kBurst ops, so they overlap
-  uint64_t total_ops = 0, explored_total = 0;
-  uint64_t overlapping = 0;  // ops overlapping the next op on the same key
+  RegisterRunTotals totals;
   for (int round = 0; round < kRounds; ++round) {
     TempDir dir;
     Options o;
@@ -379,30 +409,15 @@ TEST(LinearizabilityTest, EachKeyIsALinearizableRegister) {
       });
     }
     for (auto& th : threads) th.join();
-    std::vector<std::vector<RegOp>> per_key(kKeys);
-    for (auto& log : per_thread) {
-      for (auto& [k, op] : log) per_key[k].push_back(std::move(op));
-    }
-    for (int k = 0; k < kKeys; ++k) {
-      std::string why;
-      uint64_t explored = 0;
-      EXPECT_TRUE(CheckRegister(per_key[k], std::nullopt, &why, &explored))
-          << "round " << round << ", key" << k << " (" << per_key[k].size() << " ops): " << why;
-      total_ops += per_key[k].size();
-      auto ops = per_key[k];
-      std::sort(ops.begin(), ops.end(), [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
-      for (std::size_t i = 0; i + 1 < ops.size(); ++i) {
-        if (ops[i + 1].inv < ops[i].resp) ++overlapping;
-      }
-      explored_total += explored;
-    }
+    CheckRegisterLogs(per_thread, kKeys, round, &totals);
   }
-  std::printf("linearizability: %llu operations on %d keys in %d rounds checked (%llu overlap "
-              "the next call on the same key), %llu search states\n",
-              static_cast<unsigned long long>(total_ops), kKeys, kRounds,
-              static_cast<unsigned long long>(overlapping),
-              static_cast<unsigned long long>(explored_total));
-  EXPECT_GT(overlapping, 0u) << "the threads never ran concurrently";
+  std::printf(
+      "linearizability: %llu operations on %d keys in %d rounds checked (%llu overlap "
+      "the next call on the same key), %llu search states\n",
+      static_cast<unsigned long long>(totals.ops), kKeys, kRounds,
+      static_cast<unsigned long long>(totals.overlapping),
+      static_cast<unsigned long long>(totals.explored));
+  EXPECT_GT(totals.overlapping, 0u) << "the threads never ran concurrently";
 }
 
 // Hash fields and sorted-set members through KvStore's copy-out helpers:
@@ -420,7 +435,7 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
   constexpr int kOpsPerThread = 400;
   constexpr int kRounds = 6;
   constexpr int kBurst = 20;
-  uint64_t total_ops = 0, overlapping = 0, explored_total = 0;
+  RegisterRunTotals totals;
   for (int round = 0; round < kRounds; ++round) {
     TempDir dir;
     Options o;
@@ -490,25 +505,7 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
       });
     }
     for (auto& th : threads) th.join();
-    std::vector<std::vector<RegOp>> per_reg(kRegisters);
-    for (auto& log : per_thread) {
-      for (auto& [r, op] : log) per_reg[r].push_back(std::move(op));
-    }
-    for (int r = 0; r < kRegisters; ++r) {
-      std::string why;
-      uint64_t explored = 0;
-      EXPECT_TRUE(CheckRegister(per_reg[r], std::nullopt, &why, &explored))
-          << "round " << round << ", register " << r << " (" << per_reg[r].size()
-          << " ops): " << why;
-      total_ops += per_reg[r].size();
-      explored_total += explored;
-      auto ops = per_reg[r];
-      std::sort(ops.begin(), ops.end(),
-                [](const RegOp& a, const RegOp& b) { return a.inv < b.inv; });
-      for (std::size_t i = 0; i + 1 < ops.size(); ++i) {
-        if (ops[i + 1].inv < ops[i].resp) ++overlapping;
-      }
-    }
+    CheckRegisterLogs(per_thread, kRegisters, round, &totals);
     // Quiescent: the objects hold exactly the registers' fields.
     for (int k = 0; k < kKeysPerType; ++k) {
       auto all = store.hgetall("h" + std::to_string(k));
@@ -523,10 +520,10 @@ TEST(LinearizabilityTest, HashFieldsAndZSetMembersAreLinearizableRegisters) {
       "linearizability (typed): %llu HSET/HGET/HDEL/ZADD/ZSCORE/ZREM calls on %d "
       "registers in %d rounds checked (%llu overlap the next call on the same "
       "register), %llu search states\n",
-      static_cast<unsigned long long>(total_ops), kRegisters, kRounds,
-      static_cast<unsigned long long>(overlapping),
-      static_cast<unsigned long long>(explored_total));
-  EXPECT_GT(overlapping, 0u) << "the threads never ran concurrently";
+      static_cast<unsigned long long>(totals.ops), kRegisters, kRounds,
+      static_cast<unsigned long long>(totals.overlapping),
+      static_cast<unsigned long long>(totals.explored));
+  EXPECT_GT(totals.overlapping, 0u) << "the threads never ran concurrently";
 }
 
 // --------------------------------------------------------- mixed stress
@@ -562,7 +559,8 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
 
   std::vector<std::string> keys;
   for (int t = 0; t < kWriters; ++t) {
-    for (int i = 0; i < kOwned; ++i) keys.push_back("o" + std::to_string(t) + "." + std::to_string(i));
+    for (int i = 0; i < kOwned; ++i)
+      keys.push_back("o" + std::to_string(t) + "." + std::to_string(i));
   }
   for (int i = 0; i < kShared; ++i) keys.push_back("s" + std::to_string(i));
 
@@ -590,7 +588,8 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
       fail(std::string(where) + ": key " + key + " holds '" + v + "' before it was written");
     }
     if (key[0] == 'o' && key[1] - '0' != p->writer) {
-      fail(std::string(where) + ": owned key " + key + " written by writer " + std::to_string(p->writer));
+      fail(std::string(where) + ": owned key " + key + " written by writer " +
+           std::to_string(p->writer));
     }
   };
 
@@ -602,8 +601,9 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
       // that saves, loads and clears always overlap the writes.
       for (uint64_t n = 1; n <= kOpsPerWriter || !saver_done.load(); ++n) {
         const bool owned = rng() % 2 == 0;
-        const std::string key = owned ? "o" + std::to_string(t) + "." + std::to_string(rng() % kOwned)
-                                      : "s" + std::to_string(rng() % kShared);
+        const std::string key = owned
+                                    ? "o" + std::to_string(t) + "." + std::to_string(rng() % kOwned)
+                                    : "s" + std::to_string(rng() % kShared);
         const uint64_t r = rng() % 10;
         if (r < 6) {
           const std::string v = key + "|" + std::to_string(t) + "|" + std::to_string(n);
@@ -616,7 +616,9 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
             auto got = store.get(key);
             const uint64_t e1 = clear_epoch.load();
             if (e0 == e1 && e0 % 2 == 0) {
-              if (got != v) fail("owned key " + key + ": wrote '" + v + "', read '" + got.value_or("<absent>") + "'");
+              if (got != v)
+                fail("owned key " + key + ": wrote '" + v + "', read '" + got.value_or("<absent>") +
+                     "'");
             } else if (got && *got != v) {
               fail("owned key " + key + ": wrote '" + v + "', read '" + *got + "' around a clear");
             }
@@ -628,7 +630,8 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
           } else if (*removed) {
             check_value(key, **removed, "remove");
           }
-          if (owned && store.get(key)) fail("owned key " + key + " present right after its removal");
+          if (owned && store.get(key))
+            fail("owned key " + key + " present right after its removal");
         } else {
           if (auto got = store.get(key)) check_value(key, *got, "get");
         }
@@ -680,7 +683,8 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
     while (writers_left.load() > 0) {
       const std::string& k = keys[rng() % keys.size()];
       if (auto v = store.get(k)) check_value(k, *v, "reader");
-      if (store.size() > keys.size()) fail("size() " + std::to_string(store.size()) + " exceeds the key space");
+      if (store.size() > keys.size())
+        fail("size() " + std::to_string(store.size()) + " exceeds the key space");
     }
   });
   for (auto& th : threads) th.join();
@@ -695,8 +699,8 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
   }
   EXPECT_EQ(store.size(), live.size());
   ASSERT_TRUE(store.close().has_value());
-  auto reopened = std::filesystem::exists(snap) ? KvStore::load_from_file(snap, wal, o)
-                                                : KvStore::open(wal, o);
+  auto reopened =
+      std::filesystem::exists(snap) ? KvStore::load_from_file(snap, wal, o) : KvStore::open(wal, o);
   ASSERT_TRUE(reopened.has_value()) << reopened.error().message();
   std::map<std::string, std::string> recovered;
   for (const auto& k : keys) {
@@ -704,8 +708,9 @@ TEST(ConcurrencyStressTest, MixedOperationsKeepInvariants) {
   }
   EXPECT_EQ(recovered, live);
   EXPECT_EQ(reopened->size(), live.size());
-  std::printf("stress: %d writers x >= %d ops, %d saves, %d loads, %d clears, %zu keys at the end\n",
-              kWriters, kOpsPerWriter, saves, loads, clears, live.size());
+  std::printf(
+      "stress: %d writers x >= %d ops, %d saves, %d loads, %d clears, %zu keys at the end\n",
+      kWriters, kOpsPerWriter, saves, loads, clears, live.size());
 }
 
 }  // namespace
