@@ -122,7 +122,7 @@ class LimitsTest(unittest.TestCase):
         try:
             self.zunionstore_of_large_sets(srv, 300000 * SCALE)
         finally:
-            srv.stop()
+            srv.stop(timeout=20 * SCALE)  # shutting down writes the sets out
             shutil.rmtree(srv.tmp, ignore_errors=True)
 
     def zunionstore_of_large_sets(self, srv, n):
