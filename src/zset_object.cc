@@ -1,15 +1,18 @@
 // Copyright (c) the kvstore developers.
 //
-// The sorted-set layouts: "listpack" (a sorted vector) and "skiplist" (a
-// B-tree plus a member -> score table).
+// The sorted-set layouts: "listpack" (a sorted vector) and "skiplist" (one
+// block per member, indexed by a B-tree in order and a table by member).
 
 #include "zset_object.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <utility>
 
+#include "coding.h"
 #include "object.h"
+#include "packed_string.h"
 
 namespace kvstore {
 
@@ -17,48 +20,126 @@ namespace {
 
 using Probe = ZSetObject::Probe;
 using Entry = ZSetObject::Entry;
+using TreeEntry = ZSetObject::TreeEntry;
+
+// A member block: the score's 8 bytes, then the member as a packed string.
+constexpr std::size_t kScoreBytes = sizeof(double);
+
+double BlockScore(const char* block) {
+  double score;
+  std::memcpy(&score, block, kScoreBytes);
+  return score;
+}
+void SetBlockScore(char* block, double score) { std::memcpy(block, &score, kScoreBytes); }
+std::string_view BlockMember(const char* block) { return packed::Get(block + kScoreBytes); }
+std::size_t BlockSize(const char* block) {
+  return kScoreBytes + packed::Size(block + kScoreBytes, 1);
+}
+
+// A new block for (score, member); free it with packed::Free.
+char* MakeBlock(double score, std::string_view member) {
+  char* block = static_cast<char*>(AllocateBlockBytes(kScoreBytes + packed::EncodedSize(member)));
+  SetBlockScore(block, score);
+  packed::Put(block + kScoreBytes, member);
+  return block;
+}
+
+char* CopyBlock(const char* block) {
+  const std::size_t n = BlockSize(block);
+  char* copy = static_cast<char*>(AllocateBlockBytes(n));
+  std::memcpy(copy, block, n);
+  return copy;
+}
+
+std::string_view MemberOf(const Entry& e) { return e.member; }
+std::string_view MemberOf(const TreeEntry& e) { return BlockMember(e.block); }
 
 // Scores are never NaN here, so < on doubles is a total order (-0 == +0).
-bool EntryBeforeProbe(const Entry& e, const Probe& p) {
+template <typename E>
+bool EntryBeforeProbe(const E& e, const Probe& p) {
   switch (p.kind) {
     case Probe::kExact:
-      return e.score < p.score || (e.score == p.score && std::string_view(e.member) < p.member);
+      return e.score < p.score || (e.score == p.score && MemberOf(e) < p.member);
     case Probe::kScoreBefore:
       return e.score < p.score;
     case Probe::kScoreAfter:
       return e.score <= p.score;
     case Probe::kLexBefore:
-      return std::string_view(e.member) < p.member;
+      return MemberOf(e) < p.member;
     case Probe::kLexAfter:
-      return std::string_view(e.member) <= p.member;
+      return MemberOf(e) <= p.member;
   }
   return false;
 }
 
-}  // namespace
-
-bool ZSetObject::Less::operator()(const Entry& a, const Entry& b) const {
+template <typename E>
+bool EntryBefore(const E& a, const E& b) {
   if (a.score != b.score) return a.score < b.score;
-  return a.member < b.member;
+  return MemberOf(a) < MemberOf(b);
 }
 
-bool ZSetObject::Less::operator()(const Entry& e, const Probe& p) const {
-  return EntryBeforeProbe(e, p);
-}
-
-bool ZSetObject::Less::operator()(const Probe& p, const Entry& e) const {
+template <typename E>
+bool ProbeBeforeEntry(const Probe& p, const E& e) {
   if (p.kind == Probe::kExact) {
-    return p.score < e.score || (p.score == e.score && p.member < std::string_view(e.member));
+    return p.score < e.score || (p.score == e.score && p.member < MemberOf(e));
   }
   // A boundary probe never equals an entry.
   return !EntryBeforeProbe(e, p);
 }
 
+}  // namespace
+
+bool ZSetObject::Less::operator()(const Entry& a, const Entry& b) const {
+  return EntryBefore(a, b);
+}
+bool ZSetObject::Less::operator()(const Entry& e, const Probe& p) const {
+  return EntryBeforeProbe(e, p);
+}
+bool ZSetObject::Less::operator()(const Probe& p, const Entry& e) const {
+  return ProbeBeforeEntry(p, e);
+}
+bool ZSetObject::Less::operator()(const TreeEntry& a, const TreeEntry& b) const {
+  return EntryBefore(a, b);
+}
+bool ZSetObject::Less::operator()(const TreeEntry& e, const Probe& p) const {
+  return EntryBeforeProbe(e, p);
+}
+bool ZSetObject::Less::operator()(const Probe& p, const TreeEntry& e) const {
+  return ProbeBeforeEntry(p, e);
+}
+
+std::size_t ZSetObject::BlockHash::operator()(const char* block) const {
+  return Hash64(BlockMember(block));
+}
+std::size_t ZSetObject::BlockHash::operator()(std::string_view member) const {
+  return Hash64(member);
+}
+bool ZSetObject::BlockEq::operator()(const char* a, const char* b) const {
+  return BlockMember(a) == BlockMember(b);
+}
+bool ZSetObject::BlockEq::operator()(const char* block, std::string_view member) const {
+  return BlockMember(block) == member;
+}
+bool ZSetObject::BlockEq::operator()(std::string_view member, const char* block) const {
+  return BlockMember(block) == member;
+}
+
 ZSetObject::ZSetObject(const ZSetObject& other) : ZSetValue(other), entries_(other.entries_) {
-  if (other.tree_) {
-    tree_ = std::make_unique<Tree>(*other.tree_);
-    scores_ = std::make_unique<StringMap<double>>(*other.scores_);
+  if (!other.tree_) return;
+  tree_ = std::make_unique<Tree>();
+  index_ = std::make_unique<Index>();
+  index_->reserve(other.index_->size());
+  // In order, so every entry appends at the end.
+  for (const TreeEntry& e : *other.tree_) {
+    char* block = CopyBlock(e.block);
+    index_->insert(block);
+    tree_->insert(tree_->end(), TreeEntry{e.score, block});
   }
+}
+
+ZSetObject::~ZSetObject() {
+  if (!index_) return;
+  for (char* block : *index_) packed::Free(block);
 }
 
 std::size_t ZSetObject::size() const { return tree_ ? tree_->size() : entries_.size(); }
@@ -69,9 +150,9 @@ std::unique_ptr<Object> ZSetObject::Clone() const { return std::make_unique<ZSet
 
 std::optional<double> ZSetObject::score(std::string_view member) const {
   if (tree_) {
-    auto it = scores_->find(member);
-    if (it == scores_->end()) return std::nullopt;
-    return it->second;
+    auto it = index_->find(member);
+    if (it == index_->end()) return std::nullopt;
+    return BlockScore(*it);
   }
   for (const Entry& e : entries_) {
     if (e.member == member) return e.score;
@@ -81,9 +162,9 @@ std::optional<double> ZSetObject::score(std::string_view member) const {
 
 std::optional<std::size_t> ZSetObject::rank(std::string_view member) const {
   if (tree_) {
-    auto s = scores_->find(member);
-    if (s == scores_->end()) return std::nullopt;
-    auto it = tree_->find(Probe{Probe::kExact, s->second, member});
+    auto s = index_->find(member);
+    if (s == index_->end()) return std::nullopt;
+    auto it = tree_->find(Probe{Probe::kExact, BlockScore(*s), member});
     return static_cast<std::size_t>(std::distance(tree_->begin(), it));
   }
   for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -122,13 +203,13 @@ void ZSetObject::for_each_from_rank(
   }
   if (reverse) {
     for (;;) {
-      if (!fn(it->member, it->score)) return;
+      if (!fn(BlockMember(it->block), it->score)) return;
       if (it == tree_->begin()) return;
       --it;
     }
   }
   for (; it != tree_->end(); ++it) {
-    if (!fn(it->member, it->score)) return;
+    if (!fn(BlockMember(it->block), it->score)) return;
   }
 }
 
@@ -152,12 +233,12 @@ void ZSetObject::Walk(const Probe& probe, bool reverse,
   if (reverse) {
     while (pos != tree_->begin()) {
       --pos;
-      if (!fn(pos->member, pos->score)) return;
+      if (!fn(BlockMember(pos->block), pos->score)) return;
     }
     return;
   }
   for (; pos != tree_->end(); ++pos) {
-    if (!fn(pos->member, pos->score)) return;
+    if (!fn(BlockMember(pos->block), pos->score)) return;
   }
 }
 
@@ -203,29 +284,32 @@ bool ZSetObject::Add(double score, std::string_view member, const EncodingLimits
       return true;
     }
   }
-  auto [s, inserted] = scores_->try_emplace(member, score);
-  if (!inserted) {
-    if (s->second == score) return false;
-    auto node = tree_->extract(tree_->find(Probe{Probe::kExact, s->second, member}));
+  auto s = index_->find(member);
+  if (s != index_->end()) {
+    char* block = *s;
+    const double old = BlockScore(block);
+    if (old == score) return false;
+    auto node = tree_->extract(tree_->find(Probe{Probe::kExact, old, member}));
     node.value().score = score;
+    SetBlockScore(block, score);
     tree_->insert(std::move(node));
-    s->second = score;
     return false;
   }
-  Entry entry{score, std::string(member)};
+  const TreeEntry entry{score, MakeBlock(score, member)};
+  index_->insert(entry.block);
   // Members arriving in order (a snapshot's load, ZADD of rising scores) go
   // after the last entry: with that hint the B-tree appends without a
   // descent from the root.
   if (!tree_->empty() && Less()(*tree_->rbegin(), entry)) {
-    tree_->insert(tree_->end(), std::move(entry));
+    tree_->insert(tree_->end(), entry);
   } else {
-    tree_->insert(std::move(entry));
+    tree_->insert(entry);
   }
   return true;
 }
 
 void ZSetObject::Reserve(std::size_t more) {
-  if (scores_) scores_->reserve(scores_->size() + more);
+  if (index_) index_->reserve(index_->size() + more);
 }
 
 bool ZSetObject::Rem(std::string_view member) {
@@ -238,25 +322,27 @@ bool ZSetObject::Rem(std::string_view member) {
     }
     return false;
   }
-  auto s = scores_->find(member);
-  if (s == scores_->end()) return false;
-  tree_->erase(tree_->find(Probe{Probe::kExact, s->second, member}));
-  scores_->erase(s);
+  auto s = index_->find(member);
+  if (s == index_->end()) return false;
+  char* block = *s;
+  tree_->erase(tree_->find(Probe{Probe::kExact, BlockScore(block), member}));
+  index_->erase(s);
+  packed::Free(block);
   return true;
 }
 
 void ZSetObject::ConvertToTree() {
-  auto tree = std::make_unique<Tree>();
-  auto scores = std::make_unique<StringMap<double>>();
-  scores->reserve(entries_.size());
-  for (Entry& e : entries_) {
-    scores->emplace(e.member, e.score);
-    tree->insert(tree->end(), std::move(e));
+  tree_ = std::make_unique<Tree>();
+  index_ = std::make_unique<Index>();
+  index_->reserve(entries_.size());
+  // Already in order: every entry appends at the end.
+  for (const Entry& e : entries_) {
+    char* block = MakeBlock(e.score, e.member);
+    index_->insert(block);
+    tree_->insert(tree_->end(), TreeEntry{e.score, block});
   }
   entries_.clear();
   entries_.shrink_to_fit();
-  tree_ = std::move(tree);
-  scores_ = std::move(scores);
 }
 
 std::size_t ZSetObject::HeapBytes() const {
@@ -265,10 +351,10 @@ std::size_t ZSetObject::HeapBytes() const {
     for (const Entry& e : entries_) bytes += StringHeapBytes(e.member);
     return bytes;
   }
-  using Slot = std::pair<const std::string, double>;
-  std::size_t bytes = sizeof(Tree) + tree_->size() * sizeof(Entry) * 3 / 2 + sizeof(*scores_) +
-                      scores_->capacity() * (sizeof(Slot) + 1);
-  for (const Entry& e : *tree_) bytes += 2 * StringHeapBytes(e.member);
+  // A Swiss table: one slot and one control byte per bucket.
+  std::size_t bytes = sizeof(Tree) + tree_->size() * sizeof(TreeEntry) * 3 / 2 + sizeof(Index) +
+                      index_->capacity() * (sizeof(char*) + 1);
+  for (const char* block : *index_) bytes += BlockAllocatedBytes(BlockSize(block));
   return bytes;
 }
 

@@ -4,11 +4,22 @@
 // in (score, member bytes) order:
 //   "listpack"  a sorted vector of (score, member): binary search by score or
 //               member bytes, linear search by member alone.
-//   "skiplist"  an absl::btree_set of (score, member) for the order plus a
-//               StringMap (string_map.h) from member to score. Not a real
-//               skiplist (the name is what Redis reports): a B-tree keeps no
-//               subtree counts, so rank() and for_each_from_rank()'s start
-//               walk the tree, O(n) where Redis's spans give O(log n).
+//   "skiplist"  one heap block per member (block_alloc.h) holding its score's
+//               8 bytes and then the member as a packed string
+//               (packed_string.h), owned by two indexes of pointers to it:
+//               an absl::btree_set of 16-byte (score, block) entries in
+//               (score, member bytes) order, and an absl::flat_hash_set of
+//               blocks hashed and compared by the member's bytes, so that a
+//               member's score is one probe of the table and one read of the
+//               block. The member is stored once: a member costs its bytes
+//               plus 9 rounded to the allocator's class, a B-tree entry at
+//               the nodes' fill, and an 8-byte slot (and a control byte) at
+//               the table's load. A score change takes the entry out of the
+//               tree, rewrites the score in the entry and the block, and puts
+//               it back. Not a real skiplist (the name is what Redis
+//               reports): a B-tree keeps no subtree counts, so rank() and
+//               for_each_from_rank()'s start walk the tree, O(n) where
+//               Redis's spans give O(log n).
 // A sorted set converts from the first to the second when it gets more than
 // zset_max_listpack_entries members or a member longer than
 // zset_max_listpack_value bytes, and never converts back (as Redis 7.0).
@@ -17,6 +28,7 @@
 #define KVSTORE_SRC_ZSET_OBJECT_H_
 
 #include <absl/container/btree_set.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
 #include <functional>
@@ -26,8 +38,8 @@
 #include <string_view>
 #include <vector>
 
+#include "block_alloc.h"
 #include "kvstore/types.h"
-#include "string_map.h"
 
 namespace kvstore {
 
@@ -36,6 +48,7 @@ class ZSetObject final : public ZSetValue {
   ZSetObject() = default;
   ZSetObject(const ZSetObject& other);
   ZSetObject& operator=(const ZSetObject&) = delete;
+  ~ZSetObject() override;
 
   std::size_t size() const override;
   std::string_view encoding() const override;
@@ -67,16 +80,23 @@ class ZSetObject final : public ZSetValue {
   // by rehashing as they arrive; nothing in "listpack".
   void Reserve(std::size_t more);
 
-  // Approximate heap bytes: the vector, or the B-tree's nodes (estimated at
-  // 1.5x the entries' size, absl nodes being between half and fully filled)
-  // and the hash table's slots, plus the members' heap buffers (twice for
-  // "skiplist", which stores each member in both).
+  // Approximate heap bytes: the vector and the members' heap buffers; or
+  // the B-tree's nodes (estimated at 1.5x the entries' size, absl nodes
+  // being between half and fully filled), the table's slots and control
+  // bytes, and each member block's size rounded up as the allocator does
+  // (BlockAllocatedBytes).
   std::size_t HeapBytes() const;
 
-  // One member with its score, in (score, member bytes) order.
+  // One member with its score, in (score, member bytes) order ("listpack").
   struct Entry {
     double score;
     std::string member;
+  };
+  // One member of the "skiplist" layout: its score, and its block (the score
+  // again, then the member as a packed string), which the object owns.
+  struct TreeEntry {
+    double score;
+    char* block;
   };
   // A search position: an exact entry, or the boundary before / after every
   // entry with a score (or a member, for lex ranges).
@@ -92,10 +112,27 @@ class ZSetObject final : public ZSetValue {
     bool operator()(const Entry& a, const Entry& b) const;
     bool operator()(const Entry& e, const Probe& p) const;
     bool operator()(const Probe& p, const Entry& e) const;
+    bool operator()(const TreeEntry& a, const TreeEntry& b) const;
+    bool operator()(const TreeEntry& e, const Probe& p) const;
+    bool operator()(const Probe& p, const TreeEntry& e) const;
   };
 
  private:
-  using Tree = absl::btree_set<Entry, Less>;
+  using Tree = absl::btree_set<TreeEntry, Less, BlockAllocator<TreeEntry>>;
+  // Hashes a member block by its member, or a member itself.
+  struct BlockHash {
+    using is_transparent = void;
+    std::size_t operator()(const char* block) const;
+    std::size_t operator()(std::string_view member) const;
+  };
+  // Compares member blocks and members by member bytes.
+  struct BlockEq {
+    using is_transparent = void;
+    bool operator()(const char* a, const char* b) const;
+    bool operator()(const char* block, std::string_view member) const;
+    bool operator()(std::string_view member, const char* block) const;
+  };
+  using Index = absl::flat_hash_set<char*, BlockHash, BlockEq, BlockAllocator<char*>>;
 
   void ConvertToTree();
   // Visits entries from the first one not below probe (ascending), or from
@@ -104,8 +141,10 @@ class ZSetObject final : public ZSetValue {
             const std::function<bool(std::string_view member, double score)>& fn) const;
 
   std::vector<Entry> entries_;  // "listpack"
-  std::unique_ptr<Tree> tree_;  // "skiplist" when set, with scores_
-  std::unique_ptr<StringMap<double>> scores_;
+  // "skiplist" when set, with index_; they hold the same blocks, which the
+  // object owns.
+  std::unique_ptr<Tree> tree_;
+  std::unique_ptr<Index> index_;
 };
 
 }  // namespace kvstore

@@ -1241,6 +1241,221 @@ TEST(ObjectRandomTest, SetTableLayoutAtSize) {
   ASSERT_NO_FATAL_FAILURE(CheckSetTable(*S(o), {"again", "7"}));
 }
 
+// The sorted-set table layout's model: member -> score, and the same in
+// (score, member) order.
+using ZModel = std::map<std::string, double>;
+
+std::vector<std::pair<double, std::string>> ZSorted(const ZModel& ref) {
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [m, s] : ref) sorted.emplace_back(s, m);
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+// Up to `limit` (member, score) entries a walk visits before it is stopped.
+using ZWalk = std::function<void(const std::function<bool(std::string_view, double)>&)>;
+std::vector<std::pair<std::string, double>> ZTake(const ZWalk& walk, std::size_t limit) {
+  std::vector<std::pair<std::string, double>> out;
+  walk([&](std::string_view m, double s) {
+    out.emplace_back(m, s);
+    return out.size() < limit;
+  });
+  return out;
+}
+
+// What a walk over sorted (ascending) from position `first` visits: up
+// (reverse false) or down, at most limit entries; first may be sorted.size()
+// (or -1 going down) for nothing.
+std::vector<std::pair<std::string, double>> ZExpected(
+    const std::vector<std::pair<double, std::string>>& sorted, std::ptrdiff_t first, bool reverse,
+    std::size_t limit) {
+  std::vector<std::pair<std::string, double>> out;
+  for (std::ptrdiff_t i = first;
+       i >= 0 && i < static_cast<std::ptrdiff_t>(sorted.size()) && out.size() < limit;
+       i += reverse ? -1 : 1) {
+    out.emplace_back(sorted[i].second, sorted[i].first);
+  }
+  return out;
+}
+
+void CheckZSetTable(const ZSetValue& z, const ZModel& ref, bool same_score, std::mt19937_64& rng) {
+  ASSERT_EQ(z.encoding(), "skiplist");
+  ASSERT_EQ(z.size(), ref.size());
+  const auto sorted = ZSorted(ref);
+  const auto n = static_cast<std::ptrdiff_t>(sorted.size());
+  const std::size_t all = sorted.size() + 1;
+  ASSERT_EQ(ZFrom(z, 0, false), ZExpected(sorted, 0, false, all));
+  ASSERT_EQ(ZFrom(z, 0, true), ZExpected(sorted, n - 1, true, all));
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    ASSERT_EQ(z.score(sorted[i].second), sorted[i].first) << sorted[i].second;
+  }
+  for (int k = 0; k < 20 && n > 0; ++k) {
+    const std::ptrdiff_t i = static_cast<std::ptrdiff_t>(rng() % sorted.size());
+    ASSERT_EQ(z.rank(sorted[i].second), static_cast<std::size_t>(i)) << sorted[i].second;
+  }
+  ASSERT_EQ(z.score("absent-member"), std::nullopt);
+  ASSERT_EQ(z.rank("absent-member"), std::nullopt);
+  for (int k = 0; k < 10; ++k) {
+    const bool reverse = rng() % 2 == 0;
+    const std::size_t limit = 1 + rng() % 40;
+    // Ranks: any start, including past the end.
+    const std::size_t start = rng() % (sorted.size() + 2);
+    const std::ptrdiff_t first =
+        reverse ? n - 1 - static_cast<std::ptrdiff_t>(start) : static_cast<std::ptrdiff_t>(start);
+    ASSERT_EQ(ZTake([&](const auto& fn) { z.for_each_from_rank(start, reverse, fn); }, limit),
+              ZExpected(sorted, start >= sorted.size() ? -2 : first, reverse, limit))
+        << start << reverse;
+    // Scores: a present score (exact boundaries) or a random one.
+    const double min = (n > 0 && rng() % 2 == 0) ? sorted[rng() % sorted.size()].first
+                                                 : std::uniform_real_distribution<>(-3, 3)(rng);
+    const bool exclusive = rng() % 2 == 0;
+    // Ascending from the first entry above min (at or above, inclusive);
+    // descending from the last below min (at or below, inclusive).
+    std::ptrdiff_t from = 0;
+    if (reverse) {
+      from = n - 1;
+      while (from >= 0 && (exclusive ? sorted[from].first >= min : sorted[from].first > min)) {
+        --from;
+      }
+    } else {
+      while (from < n && (exclusive ? sorted[from].first <= min : sorted[from].first < min)) {
+        ++from;
+      }
+    }
+    ASSERT_EQ(
+        ZTake([&](const auto& fn) { z.for_each_from_score(min, exclusive, reverse, fn); }, limit),
+        ZExpected(sorted, from, reverse, limit))
+        << min << exclusive << reverse;
+    if (!same_score) continue;
+    // Lex (every score equal): a present member or a random prefix.
+    const std::string lex = (n > 0 && rng() % 2 == 0) ? sorted[rng() % sorted.size()].second
+                                                      : "m" + std::to_string(rng() % 800);
+    if (reverse) {
+      from = n - 1;
+      while (from >= 0 && (exclusive ? sorted[from].second >= lex : sorted[from].second > lex)) {
+        --from;
+      }
+    } else {
+      from = 0;
+      while (from < n && (exclusive ? sorted[from].second <= lex : sorted[from].second < lex)) {
+        ++from;
+      }
+    }
+    ASSERT_EQ(
+        ZTake([&](const auto& fn) { z.for_each_from_lex(lex, exclusive, reverse, fn); }, limit),
+        ZExpected(sorted, from, reverse, limit))
+        << lex << exclusive << reverse;
+  }
+}
+
+// The "skiplist" layout against a model: thousands of ZADDs (new members,
+// score changes, equal scores ordered by member), ZREMs, walks from ranks,
+// scores and members both ways, and clones changed after the copy. Once with
+// every score equal (lex walks), once with scores from a few values (ties)
+// and random ones.
+TEST(ObjectRandomTest, ZSetTableLayoutAtSize) {
+  for (const bool same_score : {true, false}) {
+    std::mt19937_64 rng(same_score ? 7 : 8);
+    std::map<int, std::string> names;  // member number -> its text (fixed)
+    auto name = [&](int n) -> const std::string& {
+      auto it = names.find(n);
+      if (it == names.end()) it = names.emplace(n, TableString(rng, "m", n)).first;
+      return it->second;
+    };
+    static const double kTies[] = {-kInf, -2.5, -1, 0, 1, 1.5, 1e9, kInf};
+    auto score = [&]() -> double {
+      if (same_score) return 0;
+      if (rng() % 2 == 0) return kTies[rng() % 8];
+      return std::uniform_real_distribution<>(-3, 3)(rng);
+    };
+    auto o = NewObject(Type::kZSet);
+    ZModel ref;
+    std::unique_ptr<Object> clone;
+    ZModel clone_ref;
+    for (int step = 0; step < 6000; ++step) {
+      if (rng() % 10 < 7) {
+        std::vector<std::pair<double, std::string>> pairs;
+        for (int i = 1 + static_cast<int>(rng() % 3); i > 0; --i) {
+          pairs.emplace_back(score(), name(static_cast<int>(rng() % 700)));
+        }
+        ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs(pairs)));
+        for (const auto& [s, m] : pairs) ref[m] = s;
+      } else {
+        // Mostly a present member (the first, the last or any), else any.
+        std::string victim = name(static_cast<int>(rng() % 700));
+        if (!ref.empty() && rng() % 2 == 0) {
+          const auto sorted = ZSorted(ref);
+          victim = sorted[rng() % 3 == 0 ? 0 : rng() % sorted.size()].second;
+        }
+        ASSERT_TRUE(Apply(o.get(), OpCode::kZSetRem, {victim}));
+        ref.erase(victim);
+      }
+      if (ref.size() > 128) {
+        ASSERT_EQ(o->encoding(), "skiplist");
+      }
+      if (o->encoding() == "skiplist" && step % 400 == 399) {
+        ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(o), ref, same_score, rng));
+        if (clone) {
+          // The original changed since the copy was made; the copy did not.
+          ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(clone), clone_ref, same_score, rng));
+        }
+        clone = o->Clone();
+        clone_ref = ref;
+        // Change the clone: new members, new scores, removals.
+        for (int i = 0; i < 60; ++i) {
+          const std::string& c = name(static_cast<int>(rng() % 800));
+          if (i % 3 == 2) {
+            ASSERT_TRUE(Apply(clone.get(), OpCode::kZSetRem, {c}));
+            clone_ref.erase(c);
+          } else {
+            const double s = score();
+            ASSERT_TRUE(Apply(clone.get(), OpCode::kZSetAdd, ZArgs({{s, c}})));
+            clone_ref[c] = s;
+          }
+        }
+        ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(o), ref, same_score, rng));
+        ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(clone), clone_ref, same_score, rng));
+      }
+    }
+    ASSERT_EQ(o->encoding(), "skiplist");
+    // Empty it from the front, then refill.
+    while (!ref.empty()) {
+      const std::string first = ZSorted(ref).front().second;
+      ASSERT_TRUE(Apply(o.get(), OpCode::kZSetRem, {first}));
+      ref.erase(first);
+      if (ref.size() % 97 == 0) {
+        ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(o), ref, same_score, rng));
+      }
+    }
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{0, "again"}, {0, "7"}})));
+    ASSERT_NO_FATAL_FAILURE(CheckZSetTable(*Z(o), {{"again", 0}, {"7", 0}}, true, rng));
+  }
+}
+
+// 100k "member:123456" members with random scores: the "skiplist" layout
+// keeps each member once, in a block with its score. It costs well under
+// what a B-tree of (score, std::string) plus a map of std::string to score
+// (about 140 bytes a member) did, whichever allocator serves.
+TEST(ObjectTest, ZSetTableLayoutIsPackedPerElement) {
+  constexpr int kElements = 100000;
+  std::mt19937_64 rng(9);
+  auto z = NewObject(Type::kZSet);
+  for (int i = 0; i < kElements; i += 1000) {
+    std::vector<std::pair<double, std::string>> pairs;
+    for (int j = i; j < i + 1000; ++j) {
+      pairs.emplace_back(std::uniform_real_distribution<>(0, 1)(rng),
+                         "member:" + std::to_string(100000 + j));
+    }
+    ASSERT_TRUE(Apply(z.get(), OpCode::kZSetAdd, ZArgs(pairs)));
+  }
+  ASSERT_EQ(z->size(), static_cast<std::size_t>(kElements));
+  ASSERT_EQ(z->encoding(), "skiplist");
+  const double per = static_cast<double>(ObjectBytes(*z)) / kElements;
+  // Each member's 14 packed bytes and its score's 8, and a 16-byte entry.
+  EXPECT_GE(per, 38.0);
+  EXPECT_LT(per, 80.0);
+}
+
 // 100k short fields or members ("field:123456" and so on): the packed layouts
 // cost well under what a map of std::string pairs (a 64-byte slot per bucket,
 // about 85 bytes a field) or a vector of std::string plus a map of string to
