@@ -80,7 +80,7 @@ void ReplyRandomFields(CommandContext& ctx, const HashValue& h, int64_t count, b
   if (count < 0) {  // streamed: -count may be far larger than the hash
     const auto n = static_cast<std::size_t>(-count);
     header(n);
-    for (std::size_t j = 0; j < n; ++j) field(RandomIndex(pairs.size()));
+    for (std::size_t j = 0; j < n && !ctx.reply.over_cap(); ++j) field(RandomIndex(pairs.size()));
     return;
   }
   const std::vector<std::size_t> picks =

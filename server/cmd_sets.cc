@@ -264,7 +264,9 @@ void SrandmemberCommand(CommandContext& ctx) {
     if (s == nullptr || count == 0) return ctx.reply.ArrayHeader(0);
     if (count < 0) {
       ctx.reply.ArrayHeader(static_cast<std::size_t>(-count));
-      for (int64_t j = 0; j < -count; ++j) ctx.reply.Bulk(s->at(RandomIndex(s->size())));
+      for (int64_t j = 0; j < -count && !ctx.reply.over_cap(); ++j) {
+        ctx.reply.Bulk(s->at(RandomIndex(s->size())));
+      }
       return;
     }
     const std::size_t n = std::min(static_cast<std::size_t>(count), s->size());

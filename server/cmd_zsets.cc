@@ -875,11 +875,20 @@ void ZrandmemberCommand(CommandContext& ctx) {
     });
     std::vector<ScoredView> out;
     if (count < 0) {
-      // May repeat members: each pick is independent.
+      // May repeat members: each pick is independent, written as it is
+      // drawn (-count may be far larger than the set), and the drawing stops
+      // once the client's output limit has cut the reply off.
       std::uniform_int_distribution<std::size_t> pick(0, all.size() - 1);
       const auto n = static_cast<uint64_t>(-count);
-      out.reserve(static_cast<std::size_t>(std::min<uint64_t>(n, 1 << 20)));
-      for (uint64_t k = 0; k < n; ++k) out.push_back(all[pick(Rng())]);
+      const bool pairs = withscores && ctx.reply.protocol() >= 3;
+      ctx.reply.ArrayHeader(withscores && !pairs ? n * 2 : n);
+      for (uint64_t k = 0; k < n && !ctx.reply.over_cap(); ++k) {
+        const ScoredView& e = all[pick(Rng())];
+        if (pairs) ctx.reply.ArrayHeader(2);
+        ctx.reply.Bulk(e.member);
+        if (withscores) ctx.reply.Double(e.score);
+      }
+      return;
     } else if (static_cast<uint64_t>(count) >= all.size()) {
       out = std::move(all);
     } else {

@@ -114,6 +114,37 @@ class LimitsTest(unittest.TestCase):
         finally:
             self.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
 
+    def test_random_picks_with_repeats_stop_at_the_limit(self):
+        # HRANDFIELD / SRANDMEMBER / ZRANDMEMBER with a negative count draw
+        # -count picks with repeats: far more than the value holds. Past the
+        # limit the drawing stops, so the client is closed at once and the
+        # server neither builds the picks first nor spends minutes drawing
+        # into a discarded reply.
+        self.call("HSET", "h", "f1", "v1", "f2", "v2")
+        self.call("SADD", "s", "m1", "m2", "x")
+        self.call("ZADD", "z", "1", "m1", "2", "m2")
+        self.assertEqual(self.call("CONFIG", "SET", "client-output-buffer-limit",
+                                   "normal 1mb 512kb 10"), b"+OK")
+        try:
+            for command in (("HRANDFIELD", "h", "-300000000", "WITHVALUES"),
+                            ("SRANDMEMBER", "s", "-300000000"),
+                            ("ZRANDMEMBER", "z", "-300000000", "WITHSCORES")):
+                before = rss_kb(self.srv.proc.pid)
+                start = time.time()
+                c = self.srv.connect(timeout=30)
+                c.sendall(cmd(*command))
+                got = recv_until_closed(c, timeout=30)
+                c.close()
+                took = time.time() - start
+                grown = mb(rss_kb(self.srv.proc.pid) - before)
+                self.assertEqual(got, b"", command[0])
+                self.assertLess(took, 10, "%s took %.1f s" % (command[0], took))
+                self.assertLess(grown, 64, "%s: RSS grew by %.0f MB" % (command[0], grown))
+                self.assertEqual(self.call("PING"), b"+PONG")
+        finally:
+            self.call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0")
+        self.assertEqual(self.call("ZCARD", "z"), 2)
+
     # ---- 2. ZUNIONSTORE of large sorted sets ----
 
     def test_zunionstore_of_large_sets(self):
