@@ -72,6 +72,17 @@ Result<void> CheckHeader(std::string_view data, const std::string& path, ScanRes
 
 }  // namespace
 
+bool ChecksumHolds(std::string_view data, uint64_t off) {
+  if (off + kRecordHeaderSize > data.size()) return false;
+  const char* p = data.data() + off;
+  const uint32_t len = GetFixed32(p);
+  if (len < kBodyPrefixSize || len > kMaxBodySize || data.size() - off - kRecordHeaderSize < len) {
+    return false;
+  }
+  const char* body = p + kRecordHeaderSize;
+  return RecordChecksum(XXH3_64bits(body + 8, len - 8), GetFixed64(body)) == GetFixed32(p + 4);
+}
+
 bool DecodeRecord(std::string_view data, uint64_t off, uint64_t expected_seq, RecordView* rec,
                   uint64_t* next, std::string* why) {
   if (data.size() - off < kRecordHeaderSize) {
@@ -201,7 +212,11 @@ Result<ScanResult> ScanLog(std::string_view data, const std::string& path,
   r.valid_end = off;
   if (off >= r.data_end) {
     r.end = End::kClean;
-  } else if (why.rfind("sequence gap", 0) == 0 || AnyValidRecordAfter(data, off, r.data_end)) {
+  } else if (why.rfind("sequence gap", 0) == 0 || ChecksumHolds(data, off) ||
+             AnyValidRecordAfter(data, off, r.data_end)) {
+    // A record whose checksum holds was written whole: content this build
+    // refuses (a newer format's record, or a bug) is not a torn tail, and
+    // dropping it would lose an acknowledged write.
     r.end = End::kCorrupt;
     r.problem = why;
   } else {

@@ -54,6 +54,11 @@ Result<ScanResult> ScanLog(std::string_view data, const std::string& path,
 // a cheap upper bound used to size tables before replay.
 uint64_t CountFramedRecords(std::string_view data);
 
+// True if data[off] frames a whole record whose checksum holds (whatever
+// its content): such a record was written completely, so a fault in its
+// content is not an interrupted append.
+bool ChecksumHolds(std::string_view data, uint64_t off);
+
 // Decodes one record at data[off]; returns false if it is not a valid record
 // with sequence number expected_seq (0 accepts any; real expectations are >= 1
 // because sequence numbers stay below kMaxSequence). On success sets *next to

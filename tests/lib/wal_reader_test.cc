@@ -273,6 +273,50 @@ TEST_F(WalDamageTest, TruncationAtEveryByteOffsetOpensWithLongestValidPrefix) {
       << "a torn tail is not corruption: nothing is kept aside";
 }
 
+// A last record whose checksum holds was written whole, so content this
+// build refuses (here a record type from the future) is corruption: strict
+// recovery refuses to open rather than drop it as if it were a torn append,
+// and point-in-time recovery keeps its bytes aside.
+TEST(WalScanTest, RefusedContentUnderAValidChecksumIsCorruptionNotATornTail) {
+  TempDir dir;
+  const std::string path = dir.File("wal");
+  {
+    auto s = KvStore::open(path, Opts());
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->set("a", "1"));
+    ASSERT_TRUE(s->set("b", "2"));
+    EXPECT_TRUE(s->close());
+  }
+  std::string data = ReadFileBytes(path);
+  uint64_t last = 0;
+  auto scan = wal::ScanLog(data, path, [&](const wal::RecordView& rec) { last = rec.offset; });
+  ASSERT_TRUE(scan);
+  ASSERT_EQ(scan->records, 2u);
+  ASSERT_EQ(scan->end, wal::End::kClean);
+  char* body = data.data() + last + wal::kRecordHeaderSize;
+  const uint32_t len = GetFixed32(data.data() + last);
+  body[8] = 99;  // no such record type
+  const uint32_t crc = wal::RecordChecksum(XXH3_64bits(body + 8, len - 8), GetFixed64(body));
+  PutFixed32(data.data() + last + 4, crc);
+  ASSERT_TRUE(wal::ChecksumHolds(data, last));
+  WriteFileBytes(path, data);
+
+  scan = wal::ScanLog(data, path, [](const wal::RecordView&) {});
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->end, wal::End::kCorrupt) << scan->problem;
+  EXPECT_EQ(scan->records, 1u);
+
+  auto strict = KvStore::open(path, Opts(RecoveryMode::kStrict));
+  ASSERT_FALSE(strict);
+  EXPECT_EQ(strict.error().code(), ErrorCode::kCorruption);
+
+  auto pit = KvStore::open(path, Opts(RecoveryMode::kPointInTime));
+  ASSERT_TRUE(pit) << pit.error().message();
+  EXPECT_EQ(pit->get("a"), std::optional<std::string>("1"));
+  EXPECT_FALSE(pit->get("b").has_value());
+  EXPECT_TRUE(pit->close());
+}
+
 TEST(WalScanTest, TruncationAtEveryByteOffsetOfLargeRecordsIsATornTail) {
   // The same rule through the reader alone, on an image with large records
   // (cheap enough to check every offset).

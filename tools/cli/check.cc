@@ -123,18 +123,8 @@ std::string TypedOpFault(std::string_view op) {
 // a bug; cutting it off would lose an acknowledged write. nullopt when the
 // framing or checksum fails (or the record is fine).
 std::optional<std::string> ContentFault(std::string_view data, uint64_t off) {
-  if (off + wal::kRecordHeaderSize > data.size()) return std::nullopt;
-  const char* p = data.data() + off;
-  const uint32_t len = GetFixed32(p);
-  if (len < wal::kBodyPrefixSize || len > wal::kMaxBodySize ||
-      data.size() - off - wal::kRecordHeaderSize < len) {
-    return std::nullopt;
-  }
-  const char* body = p + wal::kRecordHeaderSize;
-  const uint64_t seq = GetFixed64(body);
-  if (wal::RecordChecksum(XXH3_64bits(body + 8, len - 8), seq) != GetFixed32(p + 4)) {
-    return std::nullopt;
-  }
+  if (!wal::ChecksumHolds(data, off)) return std::nullopt;
+  const uint64_t seq = GetFixed64(data.data() + off + wal::kRecordHeaderSize);
   wal::RecordView rec;
   uint64_t next;
   std::string why;
