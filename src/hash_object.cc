@@ -21,22 +21,6 @@ std::string_view Value(const char* block) { return packed::Get(packed::Skip(bloc
 
 }  // namespace
 
-std::size_t HashObject::BlockHash::operator()(const char* block) const {
-  return Hash64(Field(block));
-}
-std::size_t HashObject::BlockHash::operator()(std::string_view field) const {
-  return Hash64(field);
-}
-bool HashObject::BlockEq::operator()(const char* a, const char* b) const {
-  return Field(a) == Field(b);
-}
-bool HashObject::BlockEq::operator()(const char* block, std::string_view field) const {
-  return Field(block) == field;
-}
-bool HashObject::BlockEq::operator()(std::string_view field, const char* block) const {
-  return Field(block) == field;
-}
-
 HashObject::~HashObject() {
   if (!table_) return;
   for (char* block : *table_) packed::Free(block);

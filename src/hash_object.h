@@ -18,8 +18,6 @@
 #ifndef KVSTORE_SRC_HASH_OBJECT_H_
 #define KVSTORE_SRC_HASH_OBJECT_H_
 
-#include <absl/container/flat_hash_set.h>
-
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -29,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "block_alloc.h"
+#include "block_set.h"
 #include "kvstore/types.h"
 
 namespace kvstore {
@@ -69,20 +67,8 @@ class HashObject final : public HashValue {
   std::size_t HeapBytes() const;
 
  private:
-  // Hashes a pair block by its field, or a field itself.
-  struct BlockHash {
-    using is_transparent = void;
-    std::size_t operator()(const char* block) const;
-    std::size_t operator()(std::string_view field) const;
-  };
-  // Compares pair blocks and fields by field bytes.
-  struct BlockEq {
-    using is_transparent = void;
-    bool operator()(const char* a, const char* b) const;
-    bool operator()(const char* block, std::string_view field) const;
-    bool operator()(std::string_view field, const char* block) const;
-  };
-  using Table = absl::flat_hash_set<char*, BlockHash, BlockEq, BlockAllocator<char*>>;
+  // Pair blocks looked up by their field (the block's first string).
+  using Table = BlockSet<0>;
 
   // Moves every pair into the table layout.
   void ConvertToTable();

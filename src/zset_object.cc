@@ -108,22 +108,6 @@ bool ZSetObject::Less::operator()(const Probe& p, const TreeEntry& e) const {
   return ProbeBeforeEntry(p, e);
 }
 
-std::size_t ZSetObject::BlockHash::operator()(const char* block) const {
-  return Hash64(BlockMember(block));
-}
-std::size_t ZSetObject::BlockHash::operator()(std::string_view member) const {
-  return Hash64(member);
-}
-bool ZSetObject::BlockEq::operator()(const char* a, const char* b) const {
-  return BlockMember(a) == BlockMember(b);
-}
-bool ZSetObject::BlockEq::operator()(const char* block, std::string_view member) const {
-  return BlockMember(block) == member;
-}
-bool ZSetObject::BlockEq::operator()(std::string_view member, const char* block) const {
-  return BlockMember(block) == member;
-}
-
 ZSetObject::ZSetObject(const ZSetObject& other) : ZSetValue(other), entries_(other.entries_) {
   if (!other.tree_) return;
   tree_ = std::make_unique<Tree>();

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "block_alloc.h"
+#include "block_set.h"
 #include "kvstore/types.h"
 
 namespace kvstore {
@@ -119,20 +120,8 @@ class ZSetObject final : public ZSetValue {
 
  private:
   using Tree = absl::btree_set<TreeEntry, Less, BlockAllocator<TreeEntry>>;
-  // Hashes a member block by its member, or a member itself.
-  struct BlockHash {
-    using is_transparent = void;
-    std::size_t operator()(const char* block) const;
-    std::size_t operator()(std::string_view member) const;
-  };
-  // Compares member blocks and members by member bytes.
-  struct BlockEq {
-    using is_transparent = void;
-    bool operator()(const char* a, const char* b) const;
-    bool operator()(const char* block, std::string_view member) const;
-    bool operator()(std::string_view member, const char* block) const;
-  };
-  using Index = absl::flat_hash_set<char*, BlockHash, BlockEq, BlockAllocator<char*>>;
+  // Member blocks looked up by their member (after the 8-byte score).
+  using Index = BlockSet<sizeof(double)>;
 
   void ConvertToTree();
   // Visits entries from the first one not below probe (ascending), or from
