@@ -97,6 +97,10 @@ bench_csv_row() {  # file benchmark workload competitor threads metric value uni
 }
 
 # The ratio a / b with two decimals (0 when b is 0).
+# Nanoseconds a process's threads have run on a CPU (all live threads).
+bench_cpu_ns() {  # pid
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
+}
 bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # The scripts that compare kvstore-server with redis-server one server at a

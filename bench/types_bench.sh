@@ -24,6 +24,10 @@
 #
 # Throughput: redis-benchmark, 50 clients, pipeline 1 and 16, both servers
 # running at once and taking turns per run (order alternating by round).
+# Beside each run's requests per second, the CPU time the server spent in it
+# (all its threads, /proc/PID/task/*/schedstat) per request: it depends far
+# less on what else runs on the machine. For lrange_* the CPU time includes
+# the LPUSH that redis-benchmark runs first to fill the list.
 # Memory: for each type, a fresh server of each kind is filled with one key
 # of --elements elements (bench/types_memory.py: HSET/RPUSH/SADD/ZADD in
 # batches of 1000); reported are the RSS growth per element, the time of
@@ -46,13 +50,17 @@ bench_pair_setup types-bench
 command_line="bench/types_bench.sh --requests $requests --elements $elements --rounds $rounds --sync $sync"
 echo "== redis-server $(redis-server --version | awk '{print $3}'), kvstore-server $threads threads, --sync $sync, $requests requests, 50 clients, $rounds rounds"
 
+# Requests per second of one redis-benchmark run, from the row of the test
+# itself: lrange_* first runs an LPUSH to fill the list and reports it on a
+# row of its own, which must not be taken for the LRANGE figure.
 rps() {  # port test pipeline
   redis-benchmark -p "$1" -t "$2" -n "$requests" -c 50 -P "$3" -r 100000 --csv 2>/dev/null |
-    awk -F'","' 'NR > 1 { gsub(/"/, "", $2); print $2; exit }'
+    awk -F'","' -v t="$2" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2)
+      if (index($1, toupper(t)) == 1) { print $2; exit } }'
 }
 
 # --- throughput: both servers up, taking turns -------------------------------
-declare -A results
+declare -A results cpus
 mkdir -p "$BENCH_WORK/r" "$BENCH_WORK/k"
 bench_start_redis "$redis_port" "$BENCH_WORK/r" "$sync"
 redis_pid=$BENCH_PID
@@ -66,9 +74,14 @@ for pipeline in 1 16; do
       if (( r % 2 == 0 )); then order="redis kv"; else order="kv redis"; fi
       for who in $order; do
         port=$redis_port; [[ $who == kv ]] && port=$kv_port
+        pid=$redis_pid; [[ $who == kv ]] && pid=$kv_pid
+        c0=$(bench_cpu_ns "$pid")
         v=$(rps "$port" "$t" "$pipeline")
-        echo "run: P$pipeline $t $who round $r: $v req/s"
+        cpu=$(awk -v a="$c0" -v b="$(bench_cpu_ns "$pid")" -v n="$requests" \
+          'BEGIN { printf "%.3f", (b - a) / n / 1000 }')
+        echo "run: P$pipeline $t $who round $r: $v req/s, server CPU $cpu us/request"
         results["$pipeline/$t/$who"]+="$v "
+        cpus["$pipeline/$t/$who"]+="$cpu "
       done
     done
   done
@@ -77,17 +90,26 @@ bench_stop_server "$redis_port" "$redis_pid"
 bench_stop_server "$kv_port" "$kv_pid"
 
 echo
-printf "%-3s %-11s %14s %14s %8s\n" P test "redis req/s" "kvstore req/s" ratio
+printf "%-3s %-11s %14s %14s %8s %12s %12s %8s\n" P test "redis req/s" "kvstore req/s" ratio \
+  "redis cpu/req" "kv cpu/req" "cpu ratio"
+median_of() { echo "$1" | tr ' ' '\n' | grep . | bench_median; }
 for pipeline in 1 16; do
   for t in "${test_list[@]}"; do
-    r=$(echo "${results[$pipeline/$t/redis]}" | tr ' ' '\n' | grep . | bench_median)
-    k=$(echo "${results[$pipeline/$t/kv]}" | tr ' ' '\n' | grep . | bench_median)
+    r=$(median_of "${results[$pipeline/$t/redis]}")
+    k=$(median_of "${results[$pipeline/$t/kv]}")
     ratio=$(bench_ratio "$k" "$r")
-    printf "%-3s %-11s %14.0f %14.0f %7sx\n" "$pipeline" "$t" "$r" "$k" "$ratio"
+    rc=$(median_of "${cpus[$pipeline/$t/redis]}")
+    kc=$(median_of "${cpus[$pipeline/$t/kv]}")
+    cratio=$(bench_ratio "$kc" "$rc")
+    printf "%-3s %-11s %14.0f %14.0f %7sx %10s us %10s us %7sx\n" "$pipeline" "$t" "$r" "$k" \
+      "$ratio" "$rc" "$kc" "$cratio"
     if [[ -n $csv ]]; then
       bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" redis 1 median_rps "$r" req/s "$command_line"
       bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" kvstore "$threads" median_rps "$k" req/s "$command_line"
       bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" kvstore "$threads" ratio_vs_redis "$ratio" x "$command_line"
+      bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" redis 1 server_cpu_per_request "$rc" us "$command_line"
+      bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" kvstore "$threads" server_cpu_per_request "$kc" us "$command_line"
+      bench_csv_row "$csv" types "${t}_c50_p${pipeline}_sync_$sync" kvstore "$threads" cpu_ratio_vs_redis "$cratio" x "$command_line"
     fi
   done
 done
