@@ -77,9 +77,14 @@ export BENCH_DATE
 # The value of field name in a key=value line.
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
+# Wall-clock figures (the table), then the same timings as CPU time of the
+# process (a second table: the machine's other jobs do not inflate them).
 metrics=(set_ns get_ns bytes_per_key save_ns_per_key load_ns_per_key replay_ns_per_record)
-units=(ns/op ns/op B/key ns/key ns/key ns/record)
-heads=("set ns/op" "get ns/op" "bytes/key" "save ns/key" "load ns/key" "replay ns/rec")
+cpu_metrics=(set_cpu_ns get_cpu_ns save_cpu_ns_per_key load_cpu_ns_per_key open_cpu_ns_per_record)
+units=(ns/op ns/op B/key ns/key ns/key ns/record ns/op ns/op ns/key ns/key ns/record)
+heads=("set ns/op" "get ns/op" "bytes/key" "save ns/key" "load ns/key" "replay ns/rec"
+  "set cpu ns/op" "get cpu ns/op" "save cpu ns/key" "load cpu ns/key" "replay cpu ns/rec")
+metrics+=("${cpu_metrics[@]}")
 declare -A values  # "metric n" -> newline-separated per-round figures
 for ((r = 1; r <= rounds; r++)); do
   for n in "${size_list[@]}"; do
@@ -108,39 +113,46 @@ for n in "${size_list[@]}"; do
   done
 done
 
-echo
-echo "== medians of $rounds round(s); (x) = ratio to the figure at $base keys; load average at end: $load_avg"
-printf '%-10s' "keys"
-for h in "${heads[@]}"; do printf ' | %-16s' "$h"; done
-echo
-for n in "${size_list[@]}"; do
-  printf '%-10s' "$n"
-  for m in "${metrics[@]}"; do
-    printf ' | %-16s' "$(printf '%.1f (%s)' "${med["$m $n"]}" "$(bench_ratio "${med["$m $n"]}" "${med["$m $base"]}")")"
-  done
+# Prints the table of the metrics with indices from..to, and for each the
+# promise: from the base size up, within 1.5x of the base's figure (the
+# per-operation figures; for save, load and replay the time per key, i.e.
+# linear growth of their totals), and the spread over every size, smaller ones
+# included (largest / smallest figure).
+table() {  # title from to
+  local i m n v x hi spread_lo spread_hi verdict
   echo
-done
-
-# The promises: from the base size up, every figure within 1.5x of the
-# base's (the per-operation figures; for save, load and replay the time per
-# key, i.e. linear growth of their totals). Also the spread over every size,
-# smaller ones included: largest / smallest figure.
-echo
-echo "== promise: within 1.5x of the figure at $base keys at every size >= $base?"
-for i in "${!metrics[@]}"; do
-  m=${metrics[$i]}
-  hi=0 spread_lo="" spread_hi=0
+  echo "== $1: medians of $rounds round(s); (x) = ratio to the figure at $base keys"
+  printf '%-10s' "keys"
+  for ((i = $2; i <= $3; i++)); do printf ' | %-17s' "${heads[$i]}"; done
+  echo
   for n in "${size_list[@]}"; do
-    v=${med["$m $n"]}
-    x=$(bench_ratio "$v" "${med["$m $base"]}")
-    if ((n >= base)); then hi=$(awk -v a="$hi" -v b="$x" 'BEGIN { print (b > a ? b : a) }'); fi
-    spread_lo=$(awk -v a="${spread_lo:-$v}" -v b="$v" 'BEGIN { print (b < a ? b : a) }')
-    spread_hi=$(awk -v a="$spread_hi" -v b="$v" 'BEGIN { print (b > a ? b : a) }')
+    printf '%-10s' "$n"
+    for ((i = $2; i <= $3; i++)); do
+      m=${metrics[$i]}
+      printf ' | %-17s' "$(printf '%.1f (%s)' "${med["$m $n"]}" "$(bench_ratio "${med["$m $n"]}" "${med["$m $base"]}")")"
+    done
+    echo
   done
-  verdict=$(awk -v hi="$hi" 'BEGIN { print (hi <= 1.5 ? "yes" : "NO") }')
-  printf '%-14s %-3s (largest ratio %s; over all sizes, largest / smallest figure %s)\n' \
-    "${heads[$i]}" "$verdict" "$hi" "$(bench_ratio "$spread_hi" "$spread_lo")"
-done
+  echo "-- promise: within 1.5x of the figure at $base keys at every size >= $base?"
+  for ((i = $2; i <= $3; i++)); do
+    m=${metrics[$i]}
+    hi=0 spread_lo="" spread_hi=0
+    for n in "${size_list[@]}"; do
+      v=${med["$m $n"]}
+      x=$(bench_ratio "$v" "${med["$m $base"]}")
+      if ((n >= base)); then hi=$(awk -v a="$hi" -v b="$x" 'BEGIN { print (b > a ? b : a) }'); fi
+      spread_lo=$(awk -v a="${spread_lo:-$v}" -v b="$v" 'BEGIN { print (b < a ? b : a) }')
+      spread_hi=$(awk -v a="$spread_hi" -v b="$v" 'BEGIN { print (b > a ? b : a) }')
+    done
+    verdict=$(awk -v hi="$hi" 'BEGIN { print (hi <= 1.5 ? "yes" : "NO") }')
+    printf '%-17s %-3s (largest ratio %s; over all sizes, largest / smallest figure %s)\n' \
+      "${heads[$i]}" "$verdict" "$hi" "$(bench_ratio "$spread_hi" "$spread_lo")"
+  done
+}
+echo
+echo "== load average at end: $load_avg"
+table "wall clock" 0 5
+table "CPU time of the process" 6 10
 
 if [[ -n $csv ]]; then
   for n in "${size_list[@]}"; do
