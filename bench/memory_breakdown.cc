@@ -7,10 +7,13 @@
 //
 //   memory_breakdown store  --keys N   the whole store (KvStore::open, WAL and
 //                                      all), as memory_per_key measures it,
-//                                      plus mimalloc's committed bytes and
-//                                      the anonymous memory in huge pages
-//   memory_breakdown map    --keys N   the sharded map alone (no WAL, no write
-//                                      path), with its tables' capacities
+//                                      plus the anonymous memory in huge
+//                                      pages
+//   memory_breakdown map    --keys N [--reserve]
+//                                      the sharded map alone (no WAL, no write
+//                                      path), with its tables' capacities;
+//                                      --reserve sizes the tables first,
+//                                      --small-pages as below
 //   memory_breakdown blocks --keys N --size S [--small-pages]
 //                                      N mimalloc blocks of S bytes and
 //                                      nothing else: the allocator's share
@@ -53,22 +56,20 @@ uint64_t SmapsRollup(const std::string& field) {
 }
 
 struct Probe {
-  double rss, anon, file, huge, commit;
+  double rss, anon, file, huge;
   static Probe Now() {
-    size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
-    mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
     return {static_cast<double>(ReadRssBytes("VmRSS:")),
             static_cast<double>(ReadRssBytes("RssAnon:")),
             static_cast<double>(ReadRssBytes("RssFile:")),
-            static_cast<double>(SmapsRollup("AnonHugePages:")), static_cast<double>(commit)};
+            static_cast<double>(SmapsRollup("AnonHugePages:"))};
   }
   // Growth from `before` per key, as one line's fields.
   std::string PerKey(const Probe& before, std::size_t n) const {
     const double k = static_cast<double>(n);
     char buf[256];
-    std::snprintf(buf, sizeof(buf), "rss=%.1f anon=%.1f file=%.1f anon_huge=%.1f mi_commit=%.1f",
+    std::snprintf(buf, sizeof(buf), "rss=%.1f anon=%.1f file=%.1f anon_huge=%.1f",
                   (rss - before.rss) / k, (anon - before.anon) / k, (file - before.file) / k,
-                  (huge - before.huge) / k, (commit - before.commit) / k);
+                  (huge - before.huge) / k);
     return buf;
   }
 };
@@ -97,9 +98,14 @@ int Store(std::size_t n) {
   return 0;
 }
 
-int Map(std::size_t n) {
+int Map(std::size_t n, bool reserve, bool small_pages) {
   const kvbench::ValuePool values;
   auto map = std::make_unique<kvstore::ShardMap>();  // configures mimalloc as the store does
+  // The map allocated nothing from mimalloc yet: this still takes effect.
+  if (small_pages) mi_option_disable(mi_option_large_os_pages);
+  // Sizing the tables up front (as loading a snapshot does) leaves no freed
+  // smaller tables behind: the difference is what growth by doubling costs.
+  if (reserve) map->Reserve(n);
   const Probe before = Probe::Now();
   char key[kvbench::kKeySize];
   for (std::size_t i = 0; i < n; ++i) {
@@ -108,6 +114,9 @@ int Map(std::size_t n) {
                      values.Get(i));
   }
   const Probe after = Probe::Now();
+  // What mimalloc gives back when asked to (freed smaller tables among it).
+  mi_collect(true);
+  const Probe collected = Probe::Now();
   // Nothing else runs: reading the tables without their locks is safe here.
   std::size_t cap_sum = 0, cap_min = SIZE_MAX, cap_max = 0, size_min = SIZE_MAX, size_max = 0;
   double entry_bytes = 0, rounded_bytes = 0;
@@ -130,22 +139,26 @@ int Map(std::size_t n) {
   const double ctrl_bytes =
       static_cast<double>(cap_sum) + 16.0 * static_cast<double>(kvstore::ShardMap::kShards);
   std::printf(
-      "mode=map keys=%zu %s entry=%.1f entry_rounded=%.1f table_slots=%.1f table_ctrl=%.1f "
-      "load=%.3f capacity_min=%zu capacity_max=%zu shard_keys_min=%zu shard_keys_max=%zu\n",
-      n, after.PerKey(before, n).c_str(), entry_bytes / k, rounded_bytes / k, slot_bytes / k,
-      ctrl_bytes / k, k / static_cast<double>(cap_sum), cap_min, cap_max, size_min, size_max);
+      "mode=map keys=%zu reserve=%d large_os_pages=%d %s entry=%.1f entry_rounded=%.1f "
+      "table_slots=%.1f "
+      "table_ctrl=%.1f "
+      "load=%.3f collected_rss=%.1f capacity_min=%zu capacity_max=%zu shard_keys_min=%zu "
+      "shard_keys_max=%zu\n",
+      n, reserve ? 1 : 0, small_pages ? 0 : 1, after.PerKey(before, n).c_str(), entry_bytes / k,
+      rounded_bytes / k, slot_bytes / k, ctrl_bytes / k, k / static_cast<double>(cap_sum),
+      (collected.rss - before.rss) / k, cap_min, cap_max, size_min, size_max);
   return 0;
 }
 
 int Blocks(std::size_t n, std::size_t size, bool small_pages) {
   if (!small_pages) mi_option_enable(mi_option_large_os_pages);  // as the store does
-  std::vector<void*> blocks;
-  blocks.reserve(n);  // before the first probe: only the blocks are measured
+  // Touched before the first probe: only the blocks are measured.
+  std::vector<void*> blocks(n, nullptr);
   const Probe before = Probe::Now();
   for (std::size_t i = 0; i < n; ++i) {
     void* p = mi_malloc(size);
     std::memset(p, 1, size);
-    blocks.push_back(p);
+    blocks[i] = p;
   }
   const Probe after = Probe::Now();
   std::printf("mode=blocks keys=%zu size=%zu good_size=%zu large_os_pages=%d %s\n", n, size,
@@ -158,18 +171,21 @@ int Blocks(std::size_t n, std::size_t size, bool small_pages) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s store|map|blocks --keys N [--size S] [--small-pages]\n",
+    std::fprintf(stderr,
+                 "usage: %s store|map|blocks --keys N [--reserve] [--size S] [--small-pages]\n",
                  argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
   std::size_t keys = 1000000, size = 118;
-  bool small_pages = false;
+  bool small_pages = false, reserve = false;
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
       keys = std::strtoull(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
       size = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--reserve") == 0) {
+      reserve = true;
     } else if (std::strcmp(argv[i], "--small-pages") == 0) {
       small_pages = true;
     } else {
@@ -178,7 +194,7 @@ int main(int argc, char** argv) {
     }
   }
   if (mode == "store") return Store(keys);
-  if (mode == "map") return Map(keys);
+  if (mode == "map") return Map(keys, reserve, small_pages);
   if (mode == "blocks") return Blocks(keys, size, small_pages);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
