@@ -5,13 +5,16 @@
 // an earlier phase allocated inflates a figure:
 //
 //   scaling fill   --keys N --dir DATA_DIR --snapshot FILE [--get-seconds 2]
+//                  [--get-keys K]
 //   scaling load   --keys N --snapshot FILE --wal FILE
 //   scaling replay --keys N --dir DATA_DIR
 //
 // fill opens DATA_DIR (open_dir, SyncMode::kEverySecond, automatic checkpoints
 // off so that the WAL keeps all N records for replay), sets N fresh keys
 // (16-byte keys, 100-byte values) and times them, takes the RSS growth per
-// key, runs random gets of present keys for --get-seconds on one thread, then
+// key, runs random gets of present keys for --get-seconds on one thread (of
+// the first K keys only with --get-keys: a working set smaller than the
+// store, to tell the cost of a big store from that of a big working set), then
 // writes the store to FILE with save_to_file (which leaves DATA_DIR as it is).
 // load times load_from_file(FILE, a fresh WAL); replay times open_dir of
 // DATA_DIR, which replays the N records of its WAL (no snapshot exists).
@@ -50,14 +53,16 @@ struct Args {
   std::string snapshot;
   std::string wal;
   double get_seconds = 2;
+  std::size_t get_keys = 0;  // 0: all N
 };
 
 [[noreturn]] void Usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s fill --keys N --dir DATA_DIR --snapshot FILE [--get-seconds S]\n"
-               "       %s load --keys N --snapshot FILE --wal FILE\n"
-               "       %s replay --keys N --dir DATA_DIR\n",
-               argv0, argv0, argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s fill --keys N --dir DATA_DIR --snapshot FILE [--get-seconds S] [--get-keys K]\n"
+      "       %s load --keys N --snapshot FILE --wal FILE\n"
+      "       %s replay --keys N --dir DATA_DIR\n",
+      argv0, argv0, argv0);
   std::exit(2);
 }
 
@@ -79,6 +84,8 @@ Args Parse(int argc, char** argv) {
       a.wal = v;
     } else if (f == "--get-seconds") {
       a.get_seconds = std::strtod(v, nullptr);
+    } else if (f == "--get-keys") {
+      a.get_keys = std::strtoull(v, nullptr, 10);
     } else {
       Usage(argv[0]);
     }
@@ -141,7 +148,9 @@ int Fill(const Args& a) {
   const uint64_t anon1 = kvbench::ReadRssBytes("RssAnon:");
   CheckSize(store, a.keys);
 
-  // Random gets of present keys, in batches between clock readings.
+  // Random gets of present keys (of the first --get-keys ones if given), in
+  // batches between clock readings.
+  const std::size_t get_range = a.get_keys > 0 && a.get_keys < a.keys ? a.get_keys : a.keys;
   kvbench::Rng rng(7);
   uint64_t gets = 0, misses = 0;
   start = Clock::now();
@@ -149,7 +158,7 @@ int Fill(const Args& a) {
   double get_seconds = 0;
   do {
     for (int j = 0; j < 1024; ++j) {
-      if (!store.get(keys[rng.Uniform(a.keys)])) ++misses;
+      if (!store.get(keys[rng.Uniform(get_range)])) ++misses;
     }
     gets += 1024;
     get_seconds = SecondsSince(start);
