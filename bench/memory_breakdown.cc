@@ -17,11 +17,24 @@
 //   memory_breakdown blocks --keys N --size S [--small-pages]
 //                                      N mimalloc blocks of S bytes and
 //                                      nothing else: the allocator's share
+//   memory_breakdown proto  --keys N [--tables mimalloc|mmap]
+//                                    [--entries mimalloc|slab120|slab120-slots4]
+//                                    [--direct-kib 64]
+//                                      the map's tables and entries rebuilt
+//                                      outside the store, with the table
+//                                      arrays from mimalloc (as now) or from
+//                                      mmap/munmap, and the entries from
+//                                      mimalloc (as now) or 120-byte slab
+//                                      slots (slab120-slots4: and tables of
+//                                      4-byte slot numbers, arrays by mmap);
+//                                      --direct-kib: the smallest array mmap
+//                                      serves. The recommendations, measured
 //
 // The map mode reaches into src/ (ShardMap) to read the table capacities,
 // which the public API does not expose; it changes nothing there.
 
 #include <mimalloc.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -167,23 +180,199 @@ int Blocks(std::size_t n, std::size_t size, bool small_pages) {
   return 0;
 }
 
+// --- proto: the recommendations of docs/DESIGN.md, "Memory per key", tried
+// outside the store. 96 Swiss tables of entry pointers, shard chosen as
+// ShardMap does, entries in the store's layout; the table arrays and the
+// entries come from the allocators named on the command line.
+
+// Table arrays of at least g_direct_bytes (--direct-kib, default 64 KiB)
+// straight from the kernel (huge pages asked
+// for from 4 MiB), so a table freed by a doubling goes back at once; smaller
+// ones from mimalloc as now.
+std::size_t g_direct_bytes = std::size_t{64} << 10;
+
+template <typename T>
+struct MmapLargeAllocator {
+  using value_type = T;
+  MmapLargeAllocator() = default;
+  template <typename U>
+  MmapLargeAllocator(const MmapLargeAllocator<U>&) {}  // NOLINT: allocators convert implicitly
+  static std::size_t Rounded(std::size_t bytes) { return (bytes + 4095) & ~std::size_t{4095}; }
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < g_direct_bytes) return static_cast<T*>(mi_malloc(bytes));
+    void* p =
+        ::mmap(nullptr, Rounded(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    if (bytes >= (std::size_t{4} << 20)) ::madvise(p, Rounded(bytes), MADV_HUGEPAGE);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < g_direct_bytes) {
+      mi_free(p);
+    } else {
+      ::munmap(p, Rounded(bytes));
+    }
+  }
+  template <typename U>
+  bool operator==(const MmapLargeAllocator<U>&) const {
+    return true;
+  }
+  template <typename U>
+  bool operator!=(const MmapLargeAllocator<U>&) const {
+    return false;
+  }
+};
+
+// Entries in 2 MiB slabs of fixed 120-byte slots (118 rounded up to 8),
+// bump-allocated: what a slab per 8-byte size class would cost per entry.
+class Slab120 {
+ public:
+  static constexpr std::size_t kSlot = 120;
+  static constexpr std::size_t kSlab = std::size_t{2} << 20;
+  char* Allocate() {
+    if (next_ + kSlot > end_) {
+      void* p = ::mmap(nullptr, kSlab, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      ::madvise(p, kSlab, MADV_HUGEPAGE);
+      next_ = static_cast<char*>(p);
+      end_ = next_ + kSlab;
+    }
+    char* e = next_;
+    next_ += kSlot;
+    return e;
+  }
+
+ private:
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+};
+
+template <typename Alloc>
+using ProtoSet = absl::flat_hash_set<char*, kvstore::EntryHash, kvstore::EntryEq, Alloc>;
+
+template <typename Alloc>
+int ProtoRun(std::size_t n, bool slab, const char* tables_name) {
+  mi_option_enable(mi_option_large_os_pages);  // as the store does
+  const kvbench::ValuePool values;
+  constexpr std::size_t kShards = kvstore::ShardMap::kShards;
+  auto sets = std::make_unique<ProtoSet<Alloc>[]>(kShards);
+  Slab120 slabs;
+  const Probe before = Probe::Now();
+  char key[kvbench::kKeySize];
+  for (std::size_t i = 0; i < n; ++i) {
+    kvbench::FormatKey(i, 0, key);
+    const std::string_view k(key, kvbench::kKeySize), v = values.Get(i);
+    const std::size_t bytes = 2 + k.size() + v.size();  // one-byte varints for these sizes
+    char* e = slab ? slabs.Allocate() : static_cast<char*>(mi_malloc(bytes));
+    char* p = kvstore::PutVarint32(kvstore::PutVarint32(e, static_cast<uint32_t>(k.size())),
+                                   static_cast<uint32_t>(v.size()));
+    std::memcpy(p, k.data(), k.size());
+    std::memcpy(p + k.size(), v.data(), v.size());
+    const uint64_t h = kvstore::Hash64(k);
+    sets[static_cast<std::size_t>(((h >> 32) * kShards) >> 32)].insert(e);
+  }
+  const Probe after = Probe::Now();
+  std::size_t total = 0;
+  for (std::size_t s = 0; s < kShards; ++s) total += sets[s].size();
+  if (total != n) {
+    std::fprintf(stderr, "proto: %zu entries, expected %zu\n", total, n);
+    return 1;
+  }
+  std::printf("mode=proto keys=%zu tables=%s entries=%s direct_kib=%zu %s\n", n, tables_name,
+              slab ? "slab120" : "mimalloc", g_direct_bytes >> 10, after.PerKey(before, n).c_str());
+  return 0;  // the process exits: nothing is freed
+}
+
+// 4-byte slot numbers instead of pointers: entries in one region of 120-byte
+// slots (reserved up front, pages touched as they fill), and tables of
+// uint32_t slot numbers that hash and compare through the region.
+char* g_region = nullptr;
+const char* SlotEntry(uint32_t slot) { return g_region + std::size_t{slot} * Slab120::kSlot; }
+struct SlotHash {
+  using is_transparent = void;
+  std::size_t operator()(uint32_t slot) const {
+    return kvstore::Hash64(kvstore::Entry::Key(SlotEntry(slot)));
+  }
+};
+struct SlotEq {
+  bool operator()(uint32_t a, uint32_t b) const {
+    return kvstore::Entry::Key(SlotEntry(a)) == kvstore::Entry::Key(SlotEntry(b));
+  }
+};
+
+int ProtoSlots(std::size_t n) {
+  mi_option_enable(mi_option_large_os_pages);  // as the store does
+  const kvbench::ValuePool values;
+  constexpr std::size_t kShards = kvstore::ShardMap::kShards;
+  using Set = absl::flat_hash_set<uint32_t, SlotHash, SlotEq, MmapLargeAllocator<uint32_t>>;
+  auto sets = std::make_unique<Set[]>(kShards);
+  const std::size_t region =
+      (n * Slab120::kSlot + Slab120::kSlab - 1) / Slab120::kSlab * Slab120::kSlab;
+  void* p = ::mmap(nullptr, region, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return 1;
+  ::madvise(p, region, MADV_HUGEPAGE);
+  g_region = static_cast<char*>(p);
+  const Probe before = Probe::Now();
+  char key[kvbench::kKeySize];
+  for (std::size_t i = 0; i < n; ++i) {
+    kvbench::FormatKey(i, 0, key);
+    const std::string_view k(key, kvbench::kKeySize), v = values.Get(i);
+    char* e = g_region + i * Slab120::kSlot;
+    char* q = kvstore::PutVarint32(kvstore::PutVarint32(e, static_cast<uint32_t>(k.size())),
+                                   static_cast<uint32_t>(v.size()));
+    std::memcpy(q, k.data(), k.size());
+    std::memcpy(q + k.size(), v.data(), v.size());
+    const uint64_t h = kvstore::Hash64(k);
+    sets[static_cast<std::size_t>(((h >> 32) * kShards) >> 32)].insert(static_cast<uint32_t>(i));
+  }
+  const Probe after = Probe::Now();
+  std::size_t total = 0;
+  for (std::size_t s = 0; s < kShards; ++s) total += sets[s].size();
+  if (total != n) return 1;
+  std::printf("mode=proto keys=%zu tables=mmap slots=4 entries=slab120 direct_kib=%zu %s\n", n,
+              g_direct_bytes >> 10, after.PerKey(before, n).c_str());
+  return 0;
+}
+
+int Proto(std::size_t n, const std::string& tables, const std::string& entries) {
+  if (entries == "slab120-slots4") return ProtoSlots(n);
+  const bool slab = entries == "slab120";
+  if (!slab && entries != "mimalloc") return 2;
+  if (tables == "mimalloc") return ProtoRun<mi_stl_allocator<char*>>(n, slab, "mimalloc");
+  if (tables == "mmap") return ProtoRun<MmapLargeAllocator<char*>>(n, slab, "mmap");
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: %s store|map|blocks --keys N [--reserve] [--size S] [--small-pages]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s store|map|blocks|proto --keys N [--reserve] [--size S] [--small-pages]\n"
+        "       [--tables mimalloc|mmap] [--entries mimalloc|slab120|slab120-slots4]\n"
+        "       [--direct-kib K]\n",
+        argv[0]);
     return 2;
   }
   const std::string mode = argv[1];
   std::size_t keys = 1000000, size = 118;
   bool small_pages = false, reserve = false;
+  std::string tables = "mimalloc", entries = "mimalloc";
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
       keys = std::strtoull(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
       size = std::strtoull(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--tables") == 0 && i + 1 < argc) {
+      tables = argv[++i];
+    } else if (std::strcmp(argv[i], "--entries") == 0 && i + 1 < argc) {
+      entries = argv[++i];
+    } else if (std::strcmp(argv[i], "--direct-kib") == 0 && i + 1 < argc) {
+      g_direct_bytes = std::strtoull(argv[++i], nullptr, 10) << 10;
     } else if (std::strcmp(argv[i], "--reserve") == 0) {
       reserve = true;
     } else if (std::strcmp(argv[i], "--small-pages") == 0) {
@@ -196,6 +385,7 @@ int main(int argc, char** argv) {
   if (mode == "store") return Store(keys);
   if (mode == "map") return Map(keys, reserve, small_pages);
   if (mode == "blocks") return Blocks(keys, size, small_pages);
+  if (mode == "proto") return Proto(keys, tables, entries);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
 }
