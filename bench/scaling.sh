@@ -2,9 +2,11 @@
 # How cost grows with the number of keys (docs/BENCHMARKS.md, "How cost grows
 # with the number of keys"): per N, set and get ns/op, RSS bytes per key, and
 # save, load and replay time per key, each from a process of its own (the
-# scaling tool, bench/scaling.cc: fill, then load, then replay). Prints one
-# table with each figure's ratio to the figure at the base size, and appends
-# the medians to a CSV in the format of docs/results/benchmarks.csv.
+# scaling tool, bench/scaling.cc: fill, then load, then replay). Prints two
+# tables, wall clock and CPU time of the process, each figure with its ratio
+# to the figure at the base size and a verdict per column on the promise
+# (within 1.5x), and appends the medians to a CSV in the format of
+# docs/results/benchmarks.csv.
 #
 #   bench/scaling.sh [--sizes 10000,100000,1000000,10000000] [--rounds 1]
 #                    [--base 100000] [--get-seconds 2] [--csv FILE]
