@@ -28,10 +28,11 @@
 //                                      slots (slab120-slots4: and tables of
 //                                      4-byte slot numbers, arrays by mmap);
 //                                      --direct-kib: the smallest array mmap
-//                                      serves. The recommendations, measured
+//                                      serves. The recommendations, measured.
 //
-// The map mode reaches into src/ (ShardMap) to read the table capacities,
-// which the public API does not expose; it changes nothing there.
+// The map and proto modes reach into src/ (ShardMap, its entry layout and
+// hash), which the public API does not expose, to read the table capacities
+// and to rebuild the tables; they change nothing there.
 
 #include <mimalloc.h>
 #include <sys/mman.h>
@@ -41,6 +42,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -186,9 +189,8 @@ int Blocks(std::size_t n, std::size_t size, bool small_pages) {
 // entries come from the allocators named on the command line.
 
 // Table arrays of at least g_direct_bytes (--direct-kib, default 64 KiB)
-// straight from the kernel (huge pages asked
-// for from 4 MiB), so a table freed by a doubling goes back at once; smaller
-// ones from mimalloc as now.
+// straight from the kernel (huge pages asked for from 4 MiB), so that a table
+// freed by a doubling goes back at once; smaller ones from mimalloc as now.
 std::size_t g_direct_bytes = std::size_t{64} << 10;
 
 template <typename T>
