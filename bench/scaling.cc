@@ -19,7 +19,7 @@
 // load times load_from_file(FILE, a fresh WAL); replay times open_dir of
 // DATA_DIR, which replays the N records of its WAL (no snapshot exists).
 // Each prints one line of key=value fields, times both as wall time and as
-// the process's CPU time (which the machine's other jobs do not inflate); the
+// the process's CPU time (which does not count waiting for a core); the
 // process fails if the store does not hold N keys afterwards.
 
 #include <time.h>

@@ -80,7 +80,7 @@ export BENCH_DATE
 field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
 
 # Wall-clock figures (the table), then the same timings as CPU time of the
-# process (a second table: the machine's other jobs do not inflate them).
+# process (a second table: it does not count waiting for a core).
 metrics=(set_ns get_ns bytes_per_key save_ns_per_key load_ns_per_key replay_ns_per_record)
 cpu_metrics=(set_cpu_ns get_cpu_ns save_cpu_ns_per_key load_cpu_ns_per_key open_cpu_ns_per_record)
 units=(ns/op ns/op B/key ns/key ns/key ns/record ns/op ns/op ns/key ns/key ns/record)
