@@ -88,12 +88,14 @@ bench_banner() {
 # (date,machine,version,benchmark,workload,competitor,threads,metric,value,
 # unit,command). The machine label is $BENCH_MACHINE (default vm-2c-epyc,
 # the machine of docs/BENCHMARKS.md), the version $BENCH_VERSION (default
-# main). The command is quoted if it holds a comma or a quote.
+# main), the date $BENCH_DATE if set (so that every row of one run carries the
+# same date, which is how scripts/plots finds a run), else now. The command is
+# quoted if it holds a comma or a quote.
 bench_csv_row() {  # file benchmark workload competitor threads metric value unit command
   local file=$1 cmd=$9
   if [[ $cmd == *[,\"]* ]]; then cmd="\"${cmd//\"/\"\"}\""; fi
   [[ -s $file ]] || echo "date,machine,version,benchmark,workload,competitor,threads,metric,value,unit,command" >"$file"
-  echo "$(date -u +%Y-%m-%dT%H:%MZ),${BENCH_MACHINE:-vm-2c-epyc},${BENCH_VERSION:-main},$2,$3,$4,$5,$6,$7,$8,$cmd" >>"$file"
+  echo "${BENCH_DATE:-$(date -u +%Y-%m-%dT%H:%MZ)},${BENCH_MACHINE:-vm-2c-epyc},${BENCH_VERSION:-main},$2,$3,$4,$5,$6,$7,$8,$cmd" >>"$file"
 }
 
 # The ratio a / b with two decimals (0 when b is 0).
