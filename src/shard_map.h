@@ -64,6 +64,7 @@
 #include "coding.h"
 #include "kvstore/types.h"
 #include "mutex.h"
+#include "table_alloc.h"
 
 namespace kvstore {
 
@@ -168,8 +169,9 @@ struct EntryEq {
   bool operator()(const HashedKey& a, const char* b) const { return a.key == Entry::Key(b); }
 };
 
-// The tables come from the same allocator as the entries (block_alloc.h).
-using EntryAllocator = BlockAllocator<char*>;
+// Small tables come from the entries' allocator, large ones from mmap
+// (table_alloc.h), so that a doubling returns the old array at once.
+using EntryAllocator = TableAllocator<char*>;
 using EntrySet = absl::flat_hash_set<char*, EntryHash, EntryEq, EntryAllocator>;
 // A shard's expiring entries by deadline.
 using ExpiryIndex = absl::btree_set<std::pair<int64_t, char*>>;
