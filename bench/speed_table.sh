@@ -272,6 +272,10 @@ while IFS='|' read -r id label unit cmp check target goal threads wl csv_unit; d
     fi
   fi
 done <<<"$rows"
+if [[ -n $csv ]]; then
+  bench_csv_row "$csv" speed_table machine - - load_average_1min_start "${load_start%% *}" load "$command"
+  bench_csv_row "$csv" speed_table machine - - load_average_1min_end "${load_end%% *}" load "$command"
+fi
 echo
 echo "median of $rounds round(s); load average $load_start at start, $load_end at end; $missed target(s) not met."
 ((missed == 0))
