@@ -65,7 +65,7 @@ done
 [[ -n $csv && $csv != /* ]] && csv="$PWD/$csv"
 
 source "$root/bench/bench_lib.sh"
-bench_install_packages redis-server redis-tools
+bench_install_packages redis-server redis-tools libleveldb-dev  # kvstore_compare links LevelDB
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKVSTORE_BUILD_BENCH=ON >/dev/null
 ninja -C "$build" -j2 kvstore_compare memory_per_key speed_probe >/dev/null
 bin="$build/bench"
