@@ -46,7 +46,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kRecord = 130;
-constexpr off_t kPrealloc = off_t{256} << 20;  // more than any case appends
+constexpr off_t kPrealloc = off_t{64} << 20;   // more than any case appends
 
 struct Config {
   std::string dir = "/var/tmp";

@@ -10,7 +10,9 @@
 // kernel's page cache without a system call. It therefore survives a kill -9
 // as soon as the copy ends; Sync() (fdatasync) makes it survive power loss.
 // Preallocation also means a full disk is reported by Append (ENOSPC from
-// fallocate) rather than by a SIGBUS on a later store to the mapping.
+// fallocate) rather than by a SIGBUS on a later store to the mapping. Each
+// preallocated step is then overwritten with zeros (WriteZeros), so that the
+// syncs of kAlways write only the records' pages and no file metadata.
 //
 // Only the preallocated part of the file is mapped; when appends reach its end
 // the next step is preallocated and the mapping grown with mremap (it may
