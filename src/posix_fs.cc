@@ -255,7 +255,8 @@ class PosixLogFile final : public LogFile {
     int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(mapped_),
                                 static_cast<off_t>(target - mapped_));
     if (err != 0) return OsError("fallocate", path_, err);
-    KV_RETURN_IF_ERROR(WriteZeros(std::max(mapped_, size_.load(std::memory_order_relaxed)), target));
+    KV_RETURN_IF_ERROR(
+        WriteZeros(std::max(mapped_, size_.load(std::memory_order_relaxed)), target));
     if (base_ == nullptr) {
       void* p = ::mmap(nullptr, target, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
       if (p == MAP_FAILED) return OsError("mmap", path_, errno);

@@ -262,8 +262,9 @@ Result<void> Wal::WaitDurable(uint64_t seq, bool writer) {
         Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
         synced_seq_ = std::max(synced_seq_, target);
         synced_seq_atomic_.store(synced_seq_, std::memory_order_release);
+        const uint64_t synced = synced_seq_;
         const auto released = std::count_if(waiting_.begin(), waiting_.end(),
-                                             [&](uint64_t s) { return s <= synced_seq_; });
+                                            [synced](uint64_t s) { return s <= synced; });
         returning_.store(static_cast<int>(released), std::memory_order_relaxed);
       }
     }

@@ -537,8 +537,8 @@ TEST(ConcurrencyTest, GroupCommitBatchHoldsTheWritersThePreviousSyncReleased) {
   for (auto& t : threads) t.join();
   const Stats st = s.stats();
   ASSERT_EQ(st.wal_records, static_cast<uint64_t>(kWriters) * kOps);
-  const double per_sync =
-      static_cast<double>(st.wal_records) / static_cast<double>(std::max<uint64_t>(st.wal_syncs, 1));
+  const double per_sync = static_cast<double>(st.wal_records) /
+                          static_cast<double>(std::max<uint64_t>(st.wal_syncs, 1));
   EXPECT_GE(per_sync, 0.75 * kWriters) << st.wal_syncs << " syncs";
   EXPECT_TRUE(s.close());
 }
