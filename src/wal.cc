@@ -189,7 +189,7 @@ Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
 
 Result<void> Wal::Commit(uint64_t seq) {
   if (mode() != SyncMode::kAlways) return {};
-  return SyncUpTo(seq);
+  return WaitDurable(seq, true);
 }
 
 Result<void> Wal::SyncAll() { return SyncUpTo(last_seq()); }
@@ -197,8 +197,21 @@ Result<void> Wal::SyncAll() { return SyncUpTo(last_seq()); }
 // Group commit: the first waiter becomes the leader and syncs everything
 // appended so far, outside every lock; writers arriving meanwhile wait and the
 // next leader syncs all of them at once.
-Result<void> Wal::SyncUpTo(uint64_t seq) {
+Result<void> Wal::SyncUpTo(uint64_t seq) { return WaitDurable(seq, false); }
+
+Result<void> Wal::WaitDurable(uint64_t seq, bool writer) {
   MutexLock lock(&sync_mu_);
+  if (writer) waiting_.push_back(seq);
+  auto leave = [&](Result<void> r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    if (writer) {
+      auto it = std::find(waiting_.begin(), waiting_.end(), seq);
+      if (it != waiting_.end()) {
+        *it = waiting_.back();
+        waiting_.pop_back();
+      }
+    }
+    return r;
+  };
   while (synced_seq_ < seq) {
     if (syncing_) {
       sync_cv_.Wait(&sync_mu_);
@@ -249,21 +262,29 @@ Result<void> Wal::SyncUpTo(uint64_t seq) {
         Observe(&sync_records_, static_cast<double>(target - std::min(target, synced_seq_)));
         synced_seq_ = std::max(synced_seq_, target);
         synced_seq_atomic_.store(synced_seq_, std::memory_order_release);
+        const uint64_t synced = synced_seq_;
+        const auto released = std::count_if(waiting_.begin(), waiting_.end(),
+                                            [synced](uint64_t s) { return s <= synced; });
+        returning_.store(static_cast<int>(released), std::memory_order_relaxed);
       }
     }
     sync_cv_.SignalAll();
-    if (!r) return r;
+    if (!r) return leave(std::move(r));
   }
-  return {};
+  return leave({});
 }
 
 // Writers woken by the previous sync are usually about to append their next
-// record; syncing before they do halves the batch. Wait for them briefly (a
-// bounded time, so a stalled writer cannot hold the group back).
+// record; syncing before they do halves the batch (the leader would take only
+// the writers that appended during the previous sync). Wait for the writers
+// between WriterEnter and WriterLeave and for those the last sync released
+// that have not entered a write yet, briefly (a bounded time, so a stalled or
+// departed writer cannot hold the group back).
 void Wal::AwaitInFlightWriters() const {
   if (mode() != SyncMode::kAlways) return;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(500);
-  while (in_flight_.load(std::memory_order_acquire) > 0 &&
+  while ((in_flight_.load(std::memory_order_acquire) > 0 ||
+          returning_.load(std::memory_order_relaxed) > 0) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }

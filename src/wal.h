@@ -64,6 +64,10 @@ class Wal {
   bool WriterEnter() {
     if (mode() != SyncMode::kAlways) return false;
     in_flight_.fetch_add(1, std::memory_order_relaxed);
+    // A writer released by the last sync is back (see returning_).
+    int r = returning_.load(std::memory_order_relaxed);
+    while (r > 0 && !returning_.compare_exchange_weak(r, r - 1, std::memory_order_relaxed)) {
+    }
     return true;
   }
   void WriterLeave(bool counted) {
@@ -110,6 +114,8 @@ class Wal {
  private:
   Wal(std::shared_ptr<FileSystem> fs, std::string path, SyncMode mode);
   void AwaitInFlightWriters() const;
+  // SyncUpTo; a writer (Commit) is counted in waiting_ while it waits.
+  Result<void> WaitDurable(uint64_t seq, bool writer) ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
   static Result<void> CopyRange(const LogFile& from, uint64_t begin, uint64_t end, LogFile* to);
   // The kEverySecond task: syncs if anything was appended since the last sync.
   void BackgroundSync() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
@@ -143,6 +149,14 @@ class Wal {
   Histogram sync_seconds_ ABSL_GUARDED_BY(sync_mu_);
   Histogram sync_records_ ABSL_GUARDED_BY(sync_mu_);
   std::atomic<int> in_flight_{0};  // writers between WriterEnter and WriterLeave
+  // The sequence numbers writers (Commit) wait for, one entry per thread.
+  std::vector<uint64_t> waiting_ ABSL_GUARDED_BY(sync_mu_);
+  // Writers the last sync released that have not entered a write since: a
+  // thread in a loop of durable writes is about to append again, so the next
+  // leader waits for it (bounded) rather than sync without it. Set by each
+  // sync, counted down by WriterEnter; a writer that never returns costs one
+  // bounded wait, since the next sync sets it afresh.
+  std::atomic<int> returning_{0};
 
   Background::Handle sync_task_ ABSL_GUARDED_BY(mode_mu_);  // kEverySecond only
 };

@@ -341,6 +341,41 @@ TEST(WalScanTest, TruncationAtEveryByteOffsetOfLargeRecordsIsATornTail) {
   }
 }
 
+// The log of a live store (as a crash leaves it) ends in its preallocated
+// step of zeros: that tail is a clean end. A valid record found after zeros
+// is not a tail but a lost stretch of the log: corruption.
+TEST(WalScanTest, PreallocatedZeroTailIsACleanEndAndARecordAfterZerosIsCorruption) {
+  TempDir dir;
+  const std::string path = dir.File("live.wal");
+  Options o = Opts();
+  o.sync = SyncMode::kAlways;
+  auto s = KvStore::open(path, o);
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(s->set("key" + std::to_string(i), std::string(100, 'v')));
+  }
+  const std::string live = ReadFileBytes(path);  // the store is still open
+  std::vector<uint64_t> offsets;
+  auto scan =
+      wal::ScanLog(live, path, [&](const wal::RecordView& r) { offsets.push_back(r.offset); });
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->end, wal::End::kClean) << scan->problem;
+  ASSERT_EQ(scan->records, 50u);
+  ASSERT_GT(live.size(), scan->valid_end + 4096) << "no preallocated tail to test";
+  EXPECT_EQ(live.find_first_not_of('\0', scan->valid_end), std::string::npos);
+
+  // The log cut after 40 records, then a whole record copied past some zeros.
+  const std::string last_record = live.substr(offsets.back(), scan->valid_end - offsets.back());
+  std::string damaged = live.substr(0, offsets[40]) + std::string(live.size() - offsets[40], '\0');
+  damaged.replace(scan->valid_end + 4096, last_record.size(), last_record);
+  auto bad = wal::ScanLog(damaged, path, [](const wal::RecordView&) {});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->end, wal::End::kCorrupt);
+  EXPECT_EQ(bad->records, 40u);
+  EXPECT_EQ(bad->valid_end, offsets[40]);
+  EXPECT_TRUE(s->close());
+}
+
 // ---- damage before the tail ----
 
 TEST_F(WalDamageTest, FlippedBitInEachRecordBeforeTheTailIsCorruptionNamingFileAndOffset) {
