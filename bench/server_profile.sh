@@ -100,7 +100,8 @@ for p in "${pipeline_list[@]}"; do
           perf_pid=$!
           sleep 0.3
           measure "$port" "$pid" "$t" "$p" >/dev/null
-          kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
+          kill -INT "$perf_pid" 2>/dev/null || true
+          wait "$perf_pid" 2>/dev/null || true
           perf report -i "$BENCH_WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
             grep -v '^#' | grep '%' | grep -v '^ *|' | grep -v -- '--' | head -40 >"$perf_dir/${t}_p$p.txt"
         fi
