@@ -1,10 +1,11 @@
 // Copyright (c) the kvstore developers.
 //
-// Snapshots of one big sorted set: save and load of N members, for N from
-// 100k to 1M. Items per second that stay flat as N grows show that both are
-// linear in the set's size (the target: a million-member sorted set saves
-// and loads in linear time). Part of kvstore_bench:
-//   kvstore_bench --benchmark_filter=BM_ZSetSnapshot
+// One big sorted set: snapshot save and load of N members, for N from 100k
+// to 3M (items per second that stay flat as N grows show that both are
+// linear in the set's size), and ZRANK / a ZRANGE from a rank in the middle
+// (time per call that stays flat as N grows shows O(log n)). Part of
+// kvstore_bench:
+//   kvstore_bench --benchmark_filter='BM_ZSet(Snapshot|Rank)'
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -77,8 +78,45 @@ void BM_ZSetSnapshotLoad(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// ZRANK of a random member (the object call, under the store's view).
+void BM_ZSetRank(benchmark::State& state) {
+  TempDir dir;
+  auto s = BuildZSet(dir.File("z.wal"), state.range(0));
+  Rng rng(7);
+  std::size_t sum = 0;
+  for (auto _ : state) {
+    const std::string member = "member:" + std::to_string(rng.Next() % state.range(0));
+    s.view("z", [&](const kvstore::Object& o) {
+      sum += *static_cast<const kvstore::ZSetValue&>(o).rank(member);
+    });
+  }
+  benchmark::DoNotOptimize(sum);
+}
+
+// ZRANGE of 10 members from a random rank (the object call).
+void BM_ZSetRangeFromRank(benchmark::State& state) {
+  TempDir dir;
+  auto s = BuildZSet(dir.File("z.wal"), state.range(0));
+  Rng rng(7);
+  std::size_t seen = 0;
+  for (auto _ : state) {
+    const std::size_t start = rng.Next() % static_cast<std::size_t>(state.range(0));
+    s.view("z", [&](const kvstore::Object& o) {
+      int left = 10;
+      static_cast<const kvstore::ZSetValue&>(o).for_each_from_rank(
+          start, false, [&](std::string_view, double) {
+            ++seen;
+            return --left > 0;
+          });
+    });
+  }
+  benchmark::DoNotOptimize(seen);
+}
+
 BENCHMARK(BM_ZSetSnapshotSave)->Arg(100000)->Arg(1000000)->Arg(3000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ZSetSnapshotLoad)->Arg(100000)->Arg(1000000)->Arg(3000000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ZSetRank)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ZSetRangeFromRank)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace kvbench
