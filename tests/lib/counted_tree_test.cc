@@ -193,8 +193,9 @@ TEST(CountedTreeTest, RankAndAtAreLogarithmic) {
   EXPECT_GT(steps, static_cast<std::size_t>(kN) / 256);
 }
 
-// Entries arriving in order fill chunks completely; random inserts leave
-// them between half and fully filled, as a B-tree's nodes.
+// Entries arriving in order fill chunks completely; random inserts, which
+// move entries to a neighbour before splitting, leave them about 80 % full
+// (splits alone would leave about 70 %, as a B-tree's nodes).
 TEST(CountedTreeTest, ChunkFill) {
   constexpr std::size_t kN = 200000;
   CountedTree<Item, ItemLess> appended;
@@ -212,7 +213,7 @@ TEST(CountedTreeTest, ChunkFill) {
   const double per_entry =
       static_cast<double>(random.allocated_bytes()) / static_cast<double>(random.size());
   EXPECT_GT(per_entry, 16.0);
-  EXPECT_LT(per_entry, 16.0 / 0.6);
+  EXPECT_LT(per_entry, 16.0 / 0.75);
 }
 
 }  // namespace
