@@ -14,14 +14,13 @@
 //               table and one read of the block. The member is stored once:
 //               a member costs its bytes plus 9 rounded to the allocator's
 //               class, an entry at the tree's chunk fill (full for members
-//               arriving in order, half to full otherwise, as a B-tree's
-//               nodes), and an 8-byte slot (and a control byte) at the
-//               table's load. The tree counts entries per chunk, so rank()
-//               and for_each_from_rank()'s start are O(log n), as Redis's
-//               skiplist spans. A score change takes the entry out of the
-//               tree, rewrites the score in the entry and the block, and
-//               puts it back. Not a real skiplist (the name is what Redis
-//               reports).
+//               arriving in order, about 80 % otherwise), and an 8-byte
+//               slot (and a control byte) at the table's load. The tree
+//               counts entries per chunk, so rank() and
+//               for_each_from_rank()'s start are O(log n), as Redis's
+//               skiplist spans. A score change erases the entry, rewrites
+//               the score in the block, and inserts the entry again. Not a
+//               real skiplist (the name is what Redis reports).
 // A sorted set converts from the first to the second when it gets more than
 // zset_max_listpack_entries members or a member longer than
 // zset_max_listpack_value bytes, and never converts back (as Redis 7.0).
