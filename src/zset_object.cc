@@ -1,13 +1,13 @@
 // Copyright (c) the kvstore developers.
 //
 // The sorted-set layouts: "listpack" (a sorted vector) and "skiplist" (one
-// block per member, indexed by a B-tree in order and a table by member).
+// block per member, indexed by a counted tree in order and a table by
+// member).
 
 #include "zset_object.h"
 
 #include <algorithm>
 #include <cstring>
-#include <iterator>
 #include <utility>
 
 #include "coding.h"
@@ -148,8 +148,7 @@ std::optional<std::size_t> ZSetObject::rank(std::string_view member) const {
   if (tree_) {
     auto s = index_->find(member);
     if (s == index_->end()) return std::nullopt;
-    auto it = tree_->find(Probe{Probe::kExact, BlockScore(*s), member});
-    return static_cast<std::size_t>(std::distance(tree_->begin(), it));
+    return tree_->rank(tree_->find(Probe{Probe::kExact, BlockScore(*s), member}));
   }
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     if (entries_[i].member == member) return i;
@@ -176,15 +175,7 @@ void ZSetObject::for_each_from_rank(
     }
     return;
   }
-  // Walk to pos from the nearer end.
-  Tree::const_iterator it;
-  if (pos <= n / 2) {
-    it = tree_->begin();
-    std::advance(it, static_cast<std::ptrdiff_t>(pos));
-  } else {
-    it = tree_->end();
-    std::advance(it, -static_cast<std::ptrdiff_t>(n - pos));
-  }
+  Tree::const_iterator it = tree_->at(pos);
   if (reverse) {
     for (;;) {
       if (!fn(BlockMember(it->block), it->score)) return;
@@ -273,22 +264,17 @@ bool ZSetObject::Add(double score, std::string_view member, const EncodingLimits
     char* block = *s;
     const double old = BlockScore(block);
     if (old == score) return false;
-    auto node = tree_->extract(tree_->find(Probe{Probe::kExact, old, member}));
-    node.value().score = score;
+    tree_->erase(tree_->find(Probe{Probe::kExact, old, member}));
     SetBlockScore(block, score);
-    tree_->insert(std::move(node));
+    tree_->insert(TreeEntry{score, block});
     return false;
   }
   const TreeEntry entry{score, MakeBlock(score, member)};
   index_->insert(entry.block);
   // Members arriving in order (a snapshot's load, ZADD of rising scores) go
-  // after the last entry: with that hint the B-tree appends without a
-  // descent from the root.
-  if (!tree_->empty() && Less()(*tree_->rbegin(), entry)) {
-    tree_->insert(tree_->end(), entry);
-  } else {
-    tree_->insert(entry);
-  }
+  // after the last entry: with the end() hint the tree appends without a
+  // search, filling its chunks.
+  tree_->insert(tree_->end(), entry);
   return true;
 }
 
@@ -336,7 +322,7 @@ std::size_t ZSetObject::HeapBytes() const {
     return bytes;
   }
   // A Swiss table: one slot and one control byte per bucket.
-  std::size_t bytes = sizeof(Tree) + tree_->size() * sizeof(TreeEntry) * 3 / 2 + sizeof(Index) +
+  std::size_t bytes = sizeof(Tree) + tree_->allocated_bytes() + sizeof(Index) +
                       index_->capacity() * (sizeof(char*) + 1);
   for (const char* block : *index_) bytes += BlockAllocatedBytes(BlockSize(block));
   return bytes;

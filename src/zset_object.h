@@ -7,19 +7,20 @@
 //   "skiplist"  one heap block per member (block_alloc.h) holding its score's
 //               8 bytes and then the member as a packed string
 //               (packed_string.h), owned by two indexes of pointers to it:
-//               an absl::btree_set of 16-byte (score, block) entries in
-//               (score, member bytes) order, and an absl::flat_hash_set of
-//               blocks hashed and compared by the member's bytes, so that a
-//               member's score is one probe of the table and one read of the
-//               block. The member is stored once: a member costs its bytes
-//               plus 9 rounded to the allocator's class, a B-tree entry at
-//               the nodes' fill, and an 8-byte slot (and a control byte) at
-//               the table's load. A score change takes the entry out of the
-//               tree, rewrites the score in the entry and the block, and puts
-//               it back. Not a real skiplist (the name is what Redis
-//               reports): a B-tree keeps no subtree counts, so rank() and
-//               for_each_from_rank()'s start walk the tree, O(n) where
-//               Redis's spans give O(log n).
+//               a CountedTree (counted_tree.h) of 16-byte (score, block)
+//               entries in (score, member bytes) order, and an
+//               absl::flat_hash_set of blocks hashed and compared by the
+//               member's bytes, so that a member's score is one probe of the
+//               table and one read of the block. The member is stored once:
+//               a member costs its bytes plus 9 rounded to the allocator's
+//               class, an entry at the tree's chunk fill (full for members
+//               arriving in order, about 80 % otherwise), and an 8-byte
+//               slot (and a control byte) at the table's load. The tree
+//               counts entries per chunk, so rank() and
+//               for_each_from_rank()'s start are O(log n), as Redis's
+//               skiplist spans. A score change erases the entry, rewrites
+//               the score in the block, and inserts the entry again. Not a
+//               real skiplist (the name is what Redis reports).
 // A sorted set converts from the first to the second when it gets more than
 // zset_max_listpack_entries members or a member longer than
 // zset_max_listpack_value bytes, and never converts back (as Redis 7.0).
@@ -27,7 +28,6 @@
 #ifndef KVSTORE_SRC_ZSET_OBJECT_H_
 #define KVSTORE_SRC_ZSET_OBJECT_H_
 
-#include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_set.h>
 
 #include <cstddef>
@@ -40,6 +40,7 @@
 
 #include "block_alloc.h"
 #include "block_set.h"
+#include "counted_tree.h"
 #include "kvstore/types.h"
 
 namespace kvstore {
@@ -55,8 +56,7 @@ class ZSetObject final : public ZSetValue {
   std::string_view encoding() const override;
   std::unique_ptr<Object> Clone() const override;
   std::optional<double> score(std::string_view member) const override;
-  // O(n) in both layouts: "listpack" scans for the member; "skiplist" finds
-  // it in O(log n), then counts the entries before it (see above).
+  // "listpack": O(n), a scan for the member; "skiplist": O(log n).
   std::optional<std::size_t> rank(std::string_view member) const override;
   void for_each_from_rank(
       std::size_t start, bool reverse,
@@ -82,8 +82,7 @@ class ZSetObject final : public ZSetValue {
   void Reserve(std::size_t more);
 
   // Approximate heap bytes: the vector and the members' heap buffers; or
-  // the B-tree's nodes (estimated at 1.5x the entries' size, absl nodes
-  // being between half and fully filled), the table's slots and control
+  // the tree's chunks at their capacity, the table's slots and control
   // bytes, and each member block's size rounded up as the allocator does
   // (BlockAllocatedBytes).
   std::size_t HeapBytes() const;
@@ -107,7 +106,7 @@ class ZSetObject final : public ZSetValue {
     double score;
     std::string_view member;
   };
-  // Orders entries, and entries against probes (transparent for the B-tree).
+  // Orders entries, and entries against probes (transparent for the tree).
   struct Less {
     using is_transparent = void;
     bool operator()(const Entry& a, const Entry& b) const;
@@ -119,7 +118,7 @@ class ZSetObject final : public ZSetValue {
   };
 
  private:
-  using Tree = absl::btree_set<TreeEntry, Less, BlockAllocator<TreeEntry>>;
+  using Tree = CountedTree<TreeEntry, Less, BlockAllocator<TreeEntry>>;
   // Member blocks looked up by their member (after the 8-byte score).
   using Index = BlockSet<sizeof(double)>;
 

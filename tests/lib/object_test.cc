@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "counted_tree.h"
 #include "decimal.h"
 #include "list_object.h"
 
@@ -1535,6 +1536,70 @@ void CheckZSetAgainst(const ZSetValue& z, const std::map<std::string, double>& r
     if (reverse) std::reverse(expected.begin(), expected.end());
     ASSERT_EQ(ZByLex(z, lex_min, exclusive, reverse), expected) << lex_min;
   }
+}
+
+// A big "skiplist" set (200k members, in random order, then a third of them
+// moved or removed): rank() of sampled members and walks from sampled ranks
+// both ways against a sorted model, and both touch O(log n) of the ordered
+// index's chunks (its test hook), where counting the entries before a member
+// would cross about a thousand chunk boundaries.
+TEST(ObjectRandomTest, ZSetRankAndRankWalksAreLogarithmicAtSize) {
+  constexpr int kN = 200000;
+  std::mt19937_64 rng(11);
+  auto o = NewObject(Type::kZSet);
+  ZModel ref;
+  auto random_score = [&] { return static_cast<double>(rng() % 1000000) / 8; };
+  for (int done = 0; done < kN; done += 5000) {
+    std::vector<std::pair<double, std::string>> pairs;
+    for (int i = done; i < done + 5000; ++i)
+      pairs.emplace_back(random_score(), "m" + std::to_string(i));
+    ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs(pairs)));
+    for (const auto& [score, m] : pairs) ref[m] = score;
+  }
+  for (int i = 0; i < kN / 3; ++i) {
+    const std::string m = "m" + std::to_string(rng() % kN);
+    if (rng() % 2 == 0) {
+      const double score = random_score();
+      ASSERT_TRUE(Apply(o.get(), OpCode::kZSetAdd, ZArgs({{score, m}})));
+      ref[m] = score;
+    } else {
+      ASSERT_TRUE(Apply(o.get(), OpCode::kZSetRem, {m}));
+      ref.erase(m);
+    }
+  }
+  ASSERT_EQ(o->encoding(), "skiplist");
+  ASSERT_EQ(o->size(), ref.size());
+  const auto sorted = ZSorted(ref);  // (score, member), ascending
+  const ZSetValue& z = *Z(o);
+  const std::size_t n = sorted.size();
+  const std::size_t bound = 2 * static_cast<std::size_t>(std::log2(n)) + 4;
+  std::size_t& steps = CountedTreeStepsForTest();
+  for (int i = 0; i < 300; ++i) {
+    const std::size_t r = rng() % n;
+    steps = 0;
+    ASSERT_EQ(z.rank(sorted[r].second), r);
+    EXPECT_LE(steps, bound);
+    for (const bool reverse : {false, true}) {
+      // Five members from rank r (counted from the top when reverse).
+      std::vector<std::pair<std::string, double>> got;
+      steps = 0;
+      z.for_each_from_rank(r, reverse, [&](std::string_view m, double score) {
+        got.emplace_back(m, score);
+        return got.size() < 5;
+      });
+      EXPECT_LE(steps, bound);
+      ASSERT_EQ(got.size(), std::min<std::size_t>(5, n - r));
+      for (std::size_t j = 0; j < got.size(); ++j) {
+        const auto& want = sorted[reverse ? n - 1 - r - j : r + j];
+        ASSERT_EQ(got[j].first, want.second);
+        ASSERT_EQ(got[j].second, want.first);
+      }
+    }
+  }
+  EXPECT_EQ(z.rank("m-absent"), std::nullopt);
+  EXPECT_TRUE(ZFrom(z, n, false).empty());
+  EXPECT_TRUE(ZFrom(z, n, true).empty());
+  EXPECT_EQ(ZFrom(z, n - 1, true).size(), 1u);
 }
 
 TEST(ObjectRandomTest, ZSetMatchesReference) {
