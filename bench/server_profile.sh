@@ -103,7 +103,7 @@ for p in "${pipeline_list[@]}"; do
           kill -INT "$perf_pid" 2>/dev/null || true
           wait "$perf_pid" 2>/dev/null || true
           perf report -i "$BENCH_WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-            grep -v '^#' | grep '%' | grep -v '^ *|' | grep -v -- '--' | head -40 >"$perf_dir/${t}_p$p.txt"
+            grep -v '^#' | grep '%' | grep -v '^ *|' | grep -v -- '--' | head -40 >"$perf_dir/${t}_p$p.txt" || true
         fi
         read -r v c s < <(measure "$port" "$pid" "$t" "$p")
         echo "run: P$p $t $who round $r: $v req/s, $c us CPU/request, $s switches/request"
