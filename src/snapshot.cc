@@ -172,19 +172,24 @@ class ShardCopy {
 namespace {
 
 // Encodes a captured shard's entries as members of "map", exactly as the
-// snapshot's PrettyWriter would at that depth: "\n    key: value" for the
-// first, ",\n    ..." for the others (the separator before a shard's first
-// member is the writing thread's). Hands the text on in chunks of about
-// kFlushBytes; adds the entries' deadlines to *expires.
+// snapshot's PrettyWriter would at that depth after an earlier member:
+// ",\n    key: value" for each (the writing thread drops the first comma of
+// the file). Hands the text on in chunks of about kFlushBytes, always ending
+// with one more (possibly empty) chunk, so that the file gets one append per
+// shard beyond the full chunks, as a save on one thread has always made.
+// Adds the entries' deadlines to *expires.
 void EncodeShard(const ShardCopy& copy, std::string* scratch, KeyDeadlines* expires,
                  const EmitChunk& emit) {
   rapidjson::StringBuffer sb;
   JsonWriter w(sb);
   w.SetIndent(' ', 2);
-  // Puts the writer inside the "map" object; the text so far is dropped.
+  // Puts the writer after a member of the "map" object; the text so far is
+  // dropped.
   w.StartObject();
   w.Key("map");
   w.StartObject();
+  w.Key("");
+  w.String("");
   sb.Clear();
   bool stopped = false;
   copy.ForEach([&](std::string_view key, std::string_view value, int64_t deadline) {
@@ -197,7 +202,7 @@ void EncodeShard(const ShardCopy& copy, std::string* scratch, KeyDeadlines* expi
       sb.Clear();
     }
   });
-  if (!stopped && sb.GetSize() > 0) emit(std::string(sb.GetString(), sb.GetSize()));
+  if (!stopped) emit(std::string(sb.GetString(), sb.GetSize()));
 }
 
 }  // namespace
@@ -313,7 +318,6 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
   // The map's members come from the shards' encoders (EncodeShard), so this
   // writer only opens the object; it is closed by hand below.
   w.RawValue("{", 1, rapidjson::kObjectType);
-  KV_RETURN_IF_ERROR(Flush(sb, file));
   std::string scratch;
   // Deadlines of the keys written, per shard, for "expires"; keys already
   // expired are left out altogether.
@@ -334,17 +338,20 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
     EncodeShard(copy, &scratches[worker], &expires[i], emit);
     return {};
   };
-  // Members are separated by commas: one goes before the first member of a
-  // shard when an earlier shard had members.
+  // Every member's text starts with its separating comma: the first
+  // member's is dropped. The header goes out with the first shard's text.
   bool any = false;
   std::size_t last_unit = ShardMap::kShards;
   const ConsumeChunk consume = [&](std::size_t unit, std::string_view chunk) -> Result<void> {
     if (unit != last_unit) {
       last_unit = unit;
-      if (any) KV_RETURN_IF_ERROR(file->Append(","));
-      any = true;
+      if (!chunk.empty() && !any) chunk.remove_prefix(1);
+      any = any || !chunk.empty();
     }
-    return file->Append(chunk);
+    if (sb.GetSize() == 0) return file->Append(chunk);
+    // The header, then this chunk: one append.
+    std::memcpy(sb.Push(chunk.size()), chunk.data(), chunk.size());
+    return Flush(sb, file);
   };
   KV_RETURN_IF_ERROR(RunOrdered(ShardMap::kShards, workers, kMaxBufferedBytes, produce, consume));
   copies.clear();
