@@ -145,8 +145,9 @@ void ExpectSameAsSequential(const std::string& wal, bool dir) {
 // Copies a file (a store is reopened from a fresh copy each time, since an
 // open may rewrite its log).
 void Copy(const std::string& from, const std::string& to) {
-  std::filesystem::copy(from, to, std::filesystem::copy_options::overwrite_existing |
-                                      std::filesystem::copy_options::recursive);
+  std::filesystem::copy(
+      from, to,
+      std::filesystem::copy_options::overwrite_existing | std::filesystem::copy_options::recursive);
 }
 
 TEST(ParallelReplayTest, SingleFileLogReplaysToTheSequentialState) {
