@@ -4,12 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
 #include <vector>
 
 #include "durable_file.h"
 #include "error.h"
-#include "replay_applier.h"
 #include "snapshot.h"
 
 namespace kvstore {
@@ -122,18 +120,15 @@ Result<void> DataDirLayout::ReplaySegments(const datadir::Listing& listing, Shar
     auto view = fs_->OpenView(path);
     if (!view) return std::move(view).error();
     const std::string_view data = (*view)->data();
-    const uint64_t framed = wal::CountFramedRecords(data);
-    map->Reserve(map->Size() + framed);
-    ReplayApplier applier(map, ReplayApplier::AppliersFor(framed));
+    map->Reserve(map->Size() + wal::CountFramedRecords(data));
     auto scan = wal::ScanLog(data, path, [&](const wal::RecordView& rec) {
       if (rec.seq <= seq) {
         ++stats->records_skipped;
       } else {
-        applier.Apply(rec);
+        ApplyRecord(map, rec);
         ++stats->records_replayed;
       }
     });
-    applier.Finish();  // before the segment's image goes
     if (!scan) return std::move(scan).error();
     if (!scan->has_header || scan->base_seq != seq) {
       return Corruption("WAL segment '" + path + "' does not continue sequence " +
@@ -165,18 +160,10 @@ Result<void> DataDirLayout::ReplaySegments(const datadir::Listing& listing, Shar
     }
   }
   RecoveryStats tail;
-  std::optional<ReplayApplier> applier;
   auto wal = Wal::Open(
       fs_, last, options_, seq, /*have_snapshot=*/true,
-      [&](uint64_t records) {
-        map->Reserve(map->Size() + records);
-        applier.emplace(map, ReplayApplier::AppliersFor(records));
-      },
-      [&](const wal::RecordView& rec) { applier->Apply(rec); },
-      [&] {
-        if (applier) applier->Finish();
-      },
-      &tail);
+      [map](uint64_t records) { map->Reserve(map->Size() + records); },
+      [map](const wal::RecordView& rec) { ApplyRecord(map, rec); }, &tail);
   if (!wal) return std::move(wal).error();
   wal_ = std::move(*wal);
   stats->records_replayed += tail.records_replayed;

@@ -270,8 +270,6 @@ class ShardMap {
   const Shard& ShardFor(const HashedKey& k) const { return shards_[Index(k.hash)]; }
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
-  // The index of k's shard (0 to kShards - 1).
-  static std::size_t ShardOf(const HashedKey& k) { return Index(k.hash); }
 
   // The value of key, or nullopt (also for an expired key or one holding an
   // object; *type, when given, tells them apart). With count, bumps the

@@ -2,11 +2,8 @@
 
 #include "single_file_layout.h"
 
-#include <optional>
-
 #include "durable_file.h"
 #include "error.h"
-#include "replay_applier.h"
 #include "snapshot.h"
 
 namespace kvstore {
@@ -46,18 +43,10 @@ Result<RecoverInfo> SingleFileLayout::Recover(ShardMap* map, RecoveryStats* stat
     stats->snapshot_keys = loaded->keys;
     stats->snapshot_sequence = loaded->sequence;
   }
-  std::optional<ReplayApplier> applier;
   auto wal = Wal::Open(
       fs_, wal_path_, options_, stats->snapshot_sequence, snapshot_path_.has_value(),
-      [&](uint64_t records) {
-        map->Reserve(map->Size() + records);
-        applier.emplace(map, ReplayApplier::AppliersFor(records));
-      },
-      [&](const wal::RecordView& rec) { applier->Apply(rec); },
-      [&] {
-        if (applier) applier->Finish();
-      },
-      stats);
+      [map](uint64_t records) { map->Reserve(map->Size() + records); },
+      [map](const wal::RecordView& rec) { ApplyRecord(map, rec); }, stats);
   if (!wal) return std::move(wal).error();
   wal_ = std::move(*wal);
   info.base_seq = stats->snapshot_sequence;

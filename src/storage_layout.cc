@@ -13,22 +13,26 @@
 
 namespace kvstore {
 
-void ApplyReplayOp(ShardMap* map, uint64_t seq, wal::RecordType type, const HashedKey& k,
-                   std::string_view value, int64_t deadline) {
-  if (!map->ReplayApplies(k.key, seq)) return;
+namespace {
+void ApplyOp(ShardMap* map, uint64_t seq, wal::RecordType type, std::string_view key,
+             std::string_view value, int64_t deadline) {
+  if (type != wal::RecordType::kClear && !map->ReplayApplies(key, seq)) return;
   switch (type) {
     case wal::RecordType::kSet:
-      map->PutUnshared(k, value);
+      map->PutUnshared(ShardMap::HashKey(key), value);
       break;
     case wal::RecordType::kSetExpiring:
-      map->PutUnshared(k, value, deadline);
+      map->PutUnshared(ShardMap::HashKey(key), value, deadline);
       break;
     case wal::RecordType::kRemove:
-      map->EraseUnshared(k);
+      map->EraseUnshared(ShardMap::HashKey(key));
       break;
     case wal::RecordType::kExpire:
       // Logged only for a key present then, so replay finds it present too.
-      map->SetDeadlineUnshared(k, deadline);
+      map->SetDeadlineUnshared(ShardMap::HashKey(key), deadline);
+      break;
+    case wal::RecordType::kClear:
+      map->ReplayClear(seq);
       break;
     case wal::RecordType::kTyped: {
       // The reader checked the op's form. Logged only after it applied to
@@ -36,23 +40,14 @@ void ApplyReplayOp(ShardMap* map, uint64_t seq, wal::RecordType type, const Hash
       OpCode code;
       std::vector<std::string_view> args;
       std::string why;
-      if (DecodeOp(value, &code, &args)) (void)map->ApplyOpUnshared(k, code, args, &why);
+      if (DecodeOp(value, &code, &args)) {
+        (void)map->ApplyOpUnshared(ShardMap::HashKey(key), code, args, &why);
+      }
       break;
     }
-    case wal::RecordType::kClear:
     case wal::RecordType::kBatch:
-      break;  // not single-key ops: ApplyRecord's
+      break;  // not an op
   }
-}
-
-namespace {
-void ApplyOp(ShardMap* map, uint64_t seq, wal::RecordType type, std::string_view key,
-             std::string_view value, int64_t deadline) {
-  if (type == wal::RecordType::kClear) {
-    map->ReplayClear(seq);
-    return;
-  }
-  ApplyReplayOp(map, seq, type, ShardMap::HashKey(key), value, deadline);
 }
 }  // namespace
 

@@ -93,11 +93,6 @@ class StorageLayout {
 
 // Applies a replayed WAL record to a map that is not shared yet.
 void ApplyRecord(ShardMap* map, const wal::RecordView& rec);
-// Applies one single-key op of record seq (any type but kClear and kBatch)
-// to k, unless the snapshot's replay floor for k already covers seq. Touches
-// only k's shard, so ops of different shards may apply on different threads.
-void ApplyReplayOp(ShardMap* map, uint64_t seq, wal::RecordType type, const HashedKey& k,
-                   std::string_view value, int64_t deadline);
 
 // The snapshot step both layouts share: takes the WAL's cut (sequence V),
 // writes map (every record <= V, possibly later ones) to path durably and

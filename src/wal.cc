@@ -63,8 +63,7 @@ Wal::~Wal() { (void)Close(); }
 Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std::string& path,
                                        const Options& options, uint64_t snapshot_seq,
                                        bool have_snapshot, const ReserveFn& reserve,
-                                       const ApplyFn& apply, const ScannedFn& scanned,
-                                       RecoveryStats* stats) {
+                                       const ApplyFn& apply, RecoveryStats* stats) {
   std::unique_ptr<Wal> w(new Wal(fs, path, options.sync));
   KV_RETURN_IF_ERROR(RemoveLeftover(*fs, path + ".new"));  // from a crash mid-checkpoint
   auto exists = fs->FileExists(path);
@@ -86,7 +85,6 @@ Result<std::unique_ptr<Wal>> Wal::Open(std::shared_ptr<FileSystem> fs, const std
       ++stats->records_replayed;
     }
   });
-  scanned();
   if (!scan) return std::move(scan).error();
   if (scan->end == wal::End::kCorrupt) {
     if (options.recovery == RecoveryMode::kStrict)

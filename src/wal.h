@@ -41,18 +41,14 @@ class Wal {
  public:
   using ApplyFn = std::function<void(const wal::RecordView&)>;
   using ReserveFn = std::function<void(uint64_t records)>;
-  using ScannedFn = std::function<void()>;
 
   // Opens path and replays the records after snapshot_seq through apply.
   // Before replay, reserve is told an upper bound of the records to come.
-  // scanned runs once the scan ends, whatever its outcome, while the log's
-  // image is still mapped: apply may keep a record's views until then.
   // With have_snapshot, a log that starts after snapshot_seq is kCorruption.
   static Result<std::unique_ptr<Wal>> Open(std::shared_ptr<FileSystem> fs, const std::string& path,
                                            const Options& options, uint64_t snapshot_seq,
                                            bool have_snapshot, const ReserveFn& reserve,
-                                           const ApplyFn& apply, const ScannedFn& scanned,
-                                           RecoveryStats* stats);
+                                           const ApplyFn& apply, RecoveryStats* stats);
   ~Wal();
 
   // Assigns the next sequence number to rec (built by wal::EncodeRecord) and
