@@ -19,8 +19,10 @@
 // overwrites) into a store that starts empty, in each SyncMode, so it includes
 // the log's preallocation and mapping growth. BM_Replay is the open of a
 // store whose WAL holds N set records (no snapshot): read, parse and apply.
+// BM_Save is save_to_file of the prefilled kvstore store (N keys) to a JSON
+// snapshot; BM_Load is load_from_file of that snapshot.
 //
-//   kvstore_bench --benchmark_filter='Append|Replay'
+//   kvstore_bench --benchmark_filter='Append|Replay|Save|Load'
 
 #include <benchmark/benchmark.h>
 
@@ -168,6 +170,36 @@ void BM_Replay(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(TheWorld().keys.size()));
 }
 
+// The snapshot BM_Save writes and BM_Load reads.
+std::string SnapshotFile() { return TheWorld().dir.File("bench-snapshot.json"); }
+
+void BM_Save(benchmark::State& state) {
+  auto* kv = static_cast<KvEngine*>(&Prefilled(Kind::kKvStore));
+  for (auto _ : state) {
+    auto r = kv->store().save_to_file(SnapshotFile());
+    if (!r) state.SkipWithError(r.error().ToString().c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(TheWorld().keys.size()));
+}
+
+void BM_Load(benchmark::State& state) {
+  static const bool saved = [] {
+    auto* kv = static_cast<KvEngine*>(&Prefilled(Kind::kKvStore));
+    return kv->store().save_to_file(SnapshotFile()).has_value();
+  }();
+  if (!saved) state.SkipWithError("save_to_file failed");
+  const std::string wal = TheWorld().dir.File("bench-load.wal");
+  for (auto _ : state) {
+    std::filesystem::remove(wal);
+    auto store = kvstore::KvStore::load_from_file(SnapshotFile(), wal);
+    state.PauseTiming();
+    if (!store || store->size() != TheWorld().keys.size()) state.SkipWithError("load lost keys");
+    if (store) (void)store->close();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(TheWorld().keys.size()));
+}
+
 void Configure(benchmark::internal::Benchmark* b) {
   b->Threads(1)->Threads(2)->UseRealTime();
 }
@@ -185,6 +217,8 @@ BENCHMARK_CAPTURE(BM_Append, never, kvstore::SyncMode::kNever)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Append, every_second, kvstore::SyncMode::kEverySecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Append, always, kvstore::SyncMode::kAlways)->UseRealTime();
 BENCHMARK(BM_Replay)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Save)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Load)->Unit(benchmark::kMillisecond)->UseRealTime();
 #ifdef KVBENCH_HAVE_LEVELDB
 BENCHMARK_CAPTURE(BM_Get, leveldb, Kind::kLevelDb)->Apply(Configure);
 BENCHMARK_CAPTURE(BM_Set, leveldb, Kind::kLevelDb)->Apply(Configure);

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "object.h"
+#include "ordered_chunks.h"
 #include "wal_format.h"
 
 #include <absl/strings/escaping.h>
@@ -86,8 +88,17 @@ namespace {
 // it goes on, so that the text held in memory stays about this small.
 constexpr std::size_t kFlushBytes = 1 << 20;
 
+// Below this many keys a save encodes on the calling thread alone.
+constexpr std::size_t kParallelMinKeys = 20000;
+// Encoding threads at most (a save also has the thread that writes).
+constexpr std::size_t kMaxEncodeWorkers = 4;
+// Encoded text that may wait for the writing thread, beyond the chunk each
+// encoder is making and the shard being written.
+constexpr std::size_t kMaxBufferedBytes = 4 * kFlushBytes;
+
 Mutex hook_mu;
 std::function<void(std::size_t)>* shard_hook ABSL_GUARDED_BY(hook_mu) = nullptr;
+std::size_t workers_for_testing ABSL_GUARDED_BY(hook_mu) = 0;
 
 // One shard's live entries, copied under the shard's shared lock so that the
 // much slower JSON encoding (UTF-8 checks, escaping, base64) runs without it.
@@ -157,6 +168,49 @@ class ShardCopy {
 };
 
 }  // namespace
+
+namespace {
+
+// Encodes a captured shard's entries as members of "map", exactly as the
+// snapshot's PrettyWriter would at that depth after an earlier member:
+// ",\n    key: value" for each (the writing thread drops the first comma of
+// the file). Hands the text on in chunks of about kFlushBytes, always ending
+// with one more (possibly empty) chunk, so that the file gets one append per
+// shard beyond the full chunks, as a save on one thread has always made.
+// Adds the entries' deadlines to *expires.
+void EncodeShard(const ShardCopy& copy, std::string* scratch, KeyDeadlines* expires,
+                 const EmitChunk& emit) {
+  rapidjson::StringBuffer sb;
+  JsonWriter w(sb);
+  w.SetIndent(' ', 2);
+  // Puts the writer after a member of the "map" object; the text so far is
+  // dropped.
+  w.StartObject();
+  w.Key("map");
+  w.StartObject();
+  w.Key("");
+  w.String("");
+  sb.Clear();
+  bool stopped = false;
+  copy.ForEach([&](std::string_view key, std::string_view value, int64_t deadline) {
+    if (stopped) return;
+    if (deadline != 0) expires->emplace_back(key, deadline);
+    WriteText(w, key, true, scratch);
+    WriteText(w, value, false, scratch);
+    if (sb.GetSize() >= kFlushBytes) {
+      stopped = !emit(std::string(sb.GetString(), sb.GetSize()));
+      sb.Clear();
+    }
+  });
+  if (!stopped) emit(std::string(sb.GetString(), sb.GetSize()));
+}
+
+}  // namespace
+
+void SetEncodeWorkersForTesting(std::size_t workers) {
+  MutexLock l(&hook_mu);
+  workers_for_testing = workers;
+}
 
 void SetShardHookForTesting(std::function<void(std::size_t)> hook) {
   MutexLock l(&hook_mu);
@@ -228,6 +282,19 @@ void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t
   w.EndObject();
 }
 
+namespace {
+// How many threads encode the map's shards.
+std::size_t EncodeWorkers(const ShardMap& map) {
+  {
+    MutexLock l(&hook_mu);
+    if (workers_for_testing != 0) return workers_for_testing;
+  }
+  if (map.Size() < kParallelMinKeys) return 1;
+  const std::size_t cores = std::thread::hardware_concurrency();
+  return std::clamp<std::size_t>(cores, 1, kMaxEncodeWorkers);
+}
+}  // namespace
+
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
                    const std::function<uint64_t()>& last_seq) {
   std::function<void(std::size_t)> hook;
@@ -248,47 +315,74 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
   w.Key("keys");  // a sizing hint for readers: the count when the save began
   w.Uint64(map.Size());
   w.Key("map");
-  w.StartObject();
+  // The map's members come from the shards' encoders (EncodeShard), so this
+  // writer only opens the object; it is closed by hand below.
+  w.RawValue("{", 1, rapidjson::kObjectType);
   std::string scratch;
-  // Deadlines of the keys written, for "expires"; keys already expired are
-  // left out altogether.
-  KeyDeadlines expires;
+  // Deadlines of the keys written, per shard, for "expires"; keys already
+  // expired are left out altogether.
+  std::vector<KeyDeadlines> expires(ShardMap::kShards);
   const int64_t now = map.clock().NowMs();
-  ShardCopy copy;
-  for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
+  const std::size_t workers = EncodeWorkers(map);
+  std::vector<ShardCopy> copies(workers);
+  std::vector<std::string> scratches(workers);
+  Mutex hook_call_mu;  // the hook runs on one thread at a time
+  const ProduceUnit produce = [&](std::size_t worker, std::size_t i,
+                                  const EmitChunk& emit) -> Result<void> {
+    ShardCopy& copy = copies[worker];
     copy.Capture(map.shard(i), now);  // the only part under the shard's lock
-    if (hook) hook(i);
-    Result<void> flushed;
-    copy.ForEach([&](std::string_view key, std::string_view value, int64_t deadline) {
-      if (!flushed) return;
-      if (deadline != 0) expires.emplace_back(key, deadline);
-      WriteText(w, key, true, &scratch);
-      WriteText(w, value, false, &scratch);
-      if (sb.GetSize() >= kFlushBytes) flushed = Flush(sb, file);
-    });
-    KV_RETURN_IF_ERROR(flushed);
-    KV_RETURN_IF_ERROR(Flush(sb, file));
-  }
-  w.EndObject();
-  // The objects: a second pass, each shard's cloned under its lock.
+    if (hook) {
+      MutexLock l(&hook_call_mu);
+      hook(i);
+    }
+    EncodeShard(copy, &scratches[worker], &expires[i], emit);
+    return {};
+  };
+  // Every member's text starts with its separating comma: the first
+  // member's is dropped. The header goes out with the first shard's text.
   bool any = false;
+  std::size_t last_unit = ShardMap::kShards;
+  const ConsumeChunk consume = [&](std::size_t unit, std::string_view chunk) -> Result<void> {
+    if (unit != last_unit) {
+      last_unit = unit;
+      if (!chunk.empty() && !any) chunk.remove_prefix(1);
+      any = any || !chunk.empty();
+    }
+    if (sb.GetSize() == 0) return file->Append(chunk);
+    // The header, then this chunk: one append.
+    std::memcpy(sb.Push(chunk.size()), chunk.data(), chunk.size());
+    return Flush(sb, file);
+  };
+  KV_RETURN_IF_ERROR(RunOrdered(ShardMap::kShards, workers, kMaxBufferedBytes, produce, consume));
+  copies.clear();
+  // As PrettyWriter closes an object at depth 1.
+  for (char c : std::string_view(any ? "\n  }" : "}")) sb.Put(c);
+  // The objects: a second pass, each shard's cloned under its lock.
+  bool any_object = false;
+  ShardCopy copy;
   std::vector<ShardCopy::Captured> objects;
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     if (map.shard(i).count.load(std::memory_order_relaxed) == 0) continue;
     const uint64_t captured = copy.CaptureObjects(map.shard(i), now, last_seq, &objects);
     for (const auto& c : objects) {
-      if (!any) {
+      if (!any_object) {
         w.Key("objects");
         w.StartObject();
-        any = true;
+        any_object = true;
       }
       WriteObject(w, c.key, *c.obj, c.deadline, captured, &scratch);
       if (sb.GetSize() >= kFlushBytes) KV_RETURN_IF_ERROR(Flush(sb, file));
     }
   }
   objects.clear();
-  if (any) w.EndObject();
-  WriteExpires(w, expires, &scratch);
+  if (any_object) w.EndObject();
+  KeyDeadlines all_expires;
+  for (auto& e : expires) {
+    all_expires.insert(all_expires.end(), std::make_move_iterator(e.begin()),
+                       std::make_move_iterator(e.end()));
+    KeyDeadlines().swap(e);
+  }
+  WriteExpires(w, all_expires, &scratch);
   w.EndObject();
   sb.Put('\n');
   return Flush(sb, file);

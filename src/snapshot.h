@@ -62,18 +62,26 @@ void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t
 
 // Serialises the map shard by shard to file. Each shard's live entries are
 // copied under its shared lock (a memcpy per entry), then encoded and written
-// without it, so a shard's writers wait only for the copy. Extra memory: one
-// shard's copy (its entry bytes plus 8 per entry) and at most about 1 MiB of
-// JSON text.
+// without it, so a shard's writers wait only for the copy. A map of 20000
+// keys or more is encoded by up to min(cores, 4) threads, each taking the
+// next shard, while the calling thread writes the shards' text in shard
+// order: the file is the same, byte for byte, as one thread makes. Extra
+// memory: one shard's copy (its entry bytes plus 8 per entry) per encoding
+// thread and at most about 1 MiB of JSON text per thread plus 4 MiB queued.
+// An encoder's or the file's error fails the save; no thread outlives it.
 //
 // Strings go first, then a second pass captures the objects (each shard's
 // under its lock, cloned, with last_seq() read there as the object's "seq").
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
                    const std::function<uint64_t()>& last_seq);
 
-// For tests: hook(i) runs on the saving thread after shard i is copied and
-// its lock released, before the copy is encoded. An empty hook removes it.
+// For tests: hook(i) runs on the thread encoding shard i after the shard is
+// copied and its lock released, before the copy is encoded; calls are one at
+// a time. An empty hook removes it.
 void SetShardHookForTesting(std::function<void(std::size_t)> hook);
+// For tests: the number of encoding threads Write uses whatever the map's
+// size (1: the calling thread alone); 0 restores the automatic choice.
+void SetEncodeWorkersForTesting(std::size_t workers);
 
 struct LoadInfo {
   uint64_t sequence = 0;  // 0 when the snapshot does not say (flat form)
