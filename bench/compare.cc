@@ -13,7 +13,9 @@
 // kAlways for the group-commit workload), LevelDB (sync=false, or sync=true
 // for the group-commit workload) and, for the group-commit workload, this
 // disk's raw rate of appending a 100-byte record and fdatasync-ing it, in the
-// same directory. --only runs some workload groups (comma-separated: get,
+// same directory. The gets also run against a "ceiling": one prefilled
+// absl::flat_hash_map read with no lock at all, which no thread-safe map can
+// beat. --only runs some workload groups (comma-separated: get,
 // fill, mixed, always, replay, saveload, memory; default all). Replay and
 // save/load here run inside this process right after the fill, with the other
 // stores still in memory; bench/speed_table.sh measures them in fresh
@@ -210,6 +212,11 @@ std::string Num(double v) {
   return buf;
 }
 
+// The name of the gets workload at `threads` threads.
+std::string GetsWorkload(int threads) {
+  return threads == 1 ? "get, 1 thread" : "get, " + std::to_string(threads) + " threads";
+}
+
 // ---- the run ----
 
 // One competitor of the read/write workloads.
@@ -316,10 +323,21 @@ class Runner {
       const double rate = Fill(*engines[i], keys_, values_, 2);
       if (cfg_.Want("fill")) Add("fill, 2 threads", order[i].name, rate);
     }
-    for (int threads : {1, 2}) {
-      if (!cfg_.Want("get")) break;
-      const std::string w = threads == 1 ? "get, 1 thread" : "get, 2 threads";
-      for (std::size_t i = 0; i < order.size(); ++i) Add(w, order[i].name, Gets(*engines[i], keys_, threads, ops_));
+    if (cfg_.Want("get")) {
+      // The ceiling reads only: filled on one thread before the readers start.
+      std::vector<std::string> names;
+      for (const Competitor& c : order) names.push_back(c.name);
+      names.push_back("ceiling");
+      auto ceiling = std::make_unique<CeilingEngine>();
+      for (std::size_t i = 0; i < keys_.size(); ++i) ceiling->Set(keys_[i], values_.Get(i));
+      engines.push_back(std::move(ceiling));
+      for (int threads : {1, 2, 4}) {
+        const std::string w = GetsWorkload(threads);
+        for (std::size_t i = 0; i < engines.size(); ++i) {
+          Add(w, names[i], Gets(*engines[i], keys_, threads, ops_));
+        }
+      }
+      engines.pop_back();  // not for writes
     }
     for (std::size_t i = 0; cfg_.Want("mixed") && i < order.size(); ++i) {
       Add("mixed 90/10, 2 threads", order[i].name, Mixed(*engines[i], keys_, values_, 2, ops_));
@@ -439,8 +457,16 @@ std::vector<Row> Rows(const Config& cfg) {
     rows.push_back({w, "kvstore", "seed", c, t});
     rows.push_back({w, "leveldb sync=false", "seed", Check::kNone, 0});
   };
+  auto ceiling = [&](const std::string& w) {
+    rows.push_back({w, "ceiling", "seed", Check::kNone, 0});
+    rows.push_back({w, "kvstore", "ceiling", Check::kNone, 0});
+  };
   trio("get, 1 thread", Check::kNone, 0);
+  ceiling("get, 1 thread");
   trio("get, 2 threads", Check::kRatioAtLeast, 2.5);
+  ceiling("get, 2 threads");
+  trio("get, 4 threads", Check::kNone, 0);
+  ceiling("get, 4 threads");
   trio("fill, 1 thread", Check::kRatioAtLeast, 1.3);
   trio("fill, 2 threads", Check::kRatioAtLeast, 2.0);
   trio("mixed 90/10, 2 threads", Check::kRatioAtLeast, 5.0);
