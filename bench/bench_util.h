@@ -128,9 +128,9 @@ inline double RunThreads(int threads, const std::function<void(int)>& fn) {
   return SecondsSince(start);
 }
 
-// Resident set size of this process, from VmRSS in /proc/self/status.
-inline uint64_t ReadRssBytes(const char* field = "VmRSS:") {
-  std::ifstream in("/proc/self/status");
+// A "Name: value kB" field of a /proc file of this process, in bytes.
+inline uint64_t ReadProcKb(const char* file, const std::string& field) {
+  std::ifstream in(file);
   std::string name;
   while (in >> name) {
     if (name == field) {
@@ -141,6 +141,11 @@ inline uint64_t ReadRssBytes(const char* field = "VmRSS:") {
     in.ignore(1 << 20, '\n');
   }
   return 0;
+}
+
+// Resident set size of this process, from VmRSS in /proc/self/status.
+inline uint64_t ReadRssBytes(const char* field = "VmRSS:") {
+  return ReadProcKb("/proc/self/status", field);
 }
 
 }  // namespace kvbench

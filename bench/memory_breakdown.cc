@@ -60,17 +60,7 @@ using kvbench::ReadRssBytes;
 // A field of /proc/self/smaps_rollup in bytes (AnonHugePages: anonymous
 // memory backed by transparent huge pages).
 uint64_t SmapsRollup(const std::string& field) {
-  std::ifstream in("/proc/self/smaps_rollup");
-  std::string name;
-  while (in >> name) {
-    if (name == field) {
-      uint64_t kb = 0;
-      in >> kb;
-      return kb * 1024;
-    }
-    in.ignore(1 << 20, '\n');
-  }
-  return 0;
+  return kvbench::ReadProcKb("/proc/self/smaps_rollup", field);
 }
 
 // CPU seconds of the process so far (not counting waits for a core).

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/forwarding_fs.h"
 #include "support/temp_dir.h"
 #include "kvstore/kvstore.h"
 
@@ -462,54 +463,28 @@ TEST(ConcurrencyTest, GroupCommitAcknowledgesEveryWriteDurably) {
 
 // The POSIX filesystem with a log whose Sync() takes `sync_delay` longer: a
 // slow disk, so that every writer is back long before a sync ends.
-class SlowSyncFs final : public FileSystem {
+class SlowSyncFs final : public ForwardingFs {
  public:
   explicit SlowSyncFs(std::chrono::microseconds sync_delay) : delay_(sync_delay) {}
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  Result<std::unique_ptr<LogFile>> OpenLogFile(const std::string& path,
-                                               uint64_t valid_size) override {
-    auto f = base_->OpenLogFile(path, valid_size);
-    if (!f) return std::move(f).error();
-    return std::unique_ptr<LogFile>(new Log(std::move(*f), delay_));
-  }
-  Result<void> ReadFile(const std::string& path, std::string* contents) override {
-    return base_->ReadFile(path, contents);
-  }
-  Result<bool> FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Result<void> RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Result<void> RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Result<void> SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<void> MakeDir(const std::string& dir) override { return base_->MakeDir(dir); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
+
+ protected:
+  std::unique_ptr<LogFile> WrapLog(std::unique_ptr<LogFile> log) override {
+    class SlowLog final : public ForwardingLogFile {
+     public:
+      SlowLog(std::unique_ptr<LogFile> f, std::chrono::microseconds delay)
+          : ForwardingLogFile(std::move(f)), delay_(delay) {}
+      Result<void> Sync() override {
+        std::this_thread::sleep_for(delay_);
+        return ForwardingLogFile::Sync();
+      }
+
+     private:
+      std::chrono::microseconds delay_;
+    };
+    return std::make_unique<SlowLog>(std::move(log), delay_);
   }
 
  private:
-  class Log final : public LogFile {
-   public:
-    Log(std::unique_ptr<LogFile> f, std::chrono::microseconds delay)
-        : f_(std::move(f)), delay_(delay) {}
-    Result<void> Append(std::string_view record) override { return f_->Append(record); }
-    Result<void> Sync() override {
-      std::this_thread::sleep_for(delay_);
-      return f_->Sync();
-    }
-    uint64_t Size() const override { return f_->Size(); }
-    Result<void> ReadAt(uint64_t offset, std::size_t n, char* out) const override {
-      return f_->ReadAt(offset, n, out);
-    }
-    Result<void> Close() override { return f_->Close(); }
-
-   private:
-    std::unique_ptr<LogFile> f_;
-    std::chrono::microseconds delay_;
-  };
-
-  std::shared_ptr<FileSystem> base_ = FileSystem::Default();
   std::chrono::microseconds delay_;
 };
 

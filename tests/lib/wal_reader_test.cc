@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "support/forwarding_fs.h"
 #include "support/temp_dir.h"
 #include "coding.h"
 #include "kvstore/kvstore.h"
@@ -41,47 +42,19 @@ Options Opts(RecoveryMode mode = RecoveryMode::kStrict) {
 // The POSIX filesystem with every fsync/fdatasync skipped: the files and
 // their bytes are real, only durability against power loss (irrelevant here)
 // is given up, so that a test can open a WAL a thousand times quickly.
-class NoSyncLogFile final : public LogFile {
+class NoSyncFs final : public ForwardingFs {
  public:
-  explicit NoSyncLogFile(std::unique_ptr<LogFile> f) : f_(std::move(f)) {}
-  Result<void> Append(std::string_view record) override { return f_->Append(record); }
-  Result<void> Sync() override { return {}; }
-  uint64_t Size() const override { return f_->Size(); }
-  Result<void> ReadAt(uint64_t offset, std::size_t n, char* out) const override {
-    return f_->ReadAt(offset, n, out);
-  }
-  Result<void> Close() override { return f_->Close(); }
-
- private:
-  std::unique_ptr<LogFile> f_;
-};
-
-class NoSyncFs final : public FileSystem {
- public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  Result<std::unique_ptr<LogFile>> OpenLogFile(const std::string& path, uint64_t valid_size) override {
-    auto f = base_->OpenLogFile(path, valid_size);
-    if (!f) return std::move(f).error();
-    return std::unique_ptr<LogFile>(new NoSyncLogFile(std::move(*f)));
-  }
-  Result<void> ReadFile(const std::string& path, std::string* contents) override {
-    return base_->ReadFile(path, contents);
-  }
-  Result<bool> FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Result<void> RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Result<void> RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
   Result<void> SyncDir(const std::string&) override { return {}; }
-  Result<void> MakeDir(const std::string& dir) override { return base_->MakeDir(dir); }
-  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
 
- private:
-  std::shared_ptr<FileSystem> base_ = FileSystem::Default();
+ protected:
+  std::unique_ptr<LogFile> WrapLog(std::unique_ptr<LogFile> log) override {
+    class NoSyncLogFile final : public ForwardingLogFile {
+     public:
+      using ForwardingLogFile::ForwardingLogFile;
+      Result<void> Sync() override { return {}; }
+    };
+    return std::make_unique<NoSyncLogFile>(std::move(log));
+  }
 };
 
 struct Op {
