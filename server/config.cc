@@ -141,7 +141,7 @@ int ParseConfig(int argc, char** argv, Config* c) {
       ->check(CLI::IsMember({"always", "everysec", "no"}))
       ->capture_default_str();
   app.add_option("--requirepass", c->requirepass, "password clients must AUTH with");
-  app.add_option("--threads", c->threads, "I/O threads (0: number of cores)")
+  app.add_option("--threads", c->threads, "I/O threads (0: one per core but one, at least 1)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   app.add_option("--maxclients", c->maxclients, "maximum simultaneous clients")
@@ -231,9 +231,10 @@ int ParseConfig(int argc, char** argv, Config* c) {
     }
   }
   if (c->bind.empty()) c->bind.push_back("127.0.0.1");
-  if (c->threads == 0)
-    c->threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c->threads == 0) c->threads = DefaultIoThreads(std::thread::hardware_concurrency());
   return -1;
 }
+
+int DefaultIoThreads(unsigned cores) { return static_cast<int>(cores > 2 ? cores - 1 : 1); }
 
 }  // namespace kvstore::server

@@ -26,7 +26,7 @@ struct Config {
   std::string dir = "./data";
   std::string sync = "everysec";  // always | everysec | no
   std::string requirepass;
-  int threads = 0;  // 0: number of cores
+  int threads = 0;  // 0: DefaultIoThreads(cores)
   uint64_t maxclients = 10000;
   int metrics_port = 0;  // 0: no metrics endpoint
   std::string metrics_bind = "127.0.0.1";
@@ -50,6 +50,14 @@ struct Config {
 // should start, otherwise the process exit code (0 after --help, 2 after a
 // usage error, with the message already printed).
 int ParseConfig(int argc, char** argv, Config* out);
+
+// The I/O threads of --threads 0: one per core but one, at least one. The
+// spare core runs what is not an I/O thread (WAL syncs, checkpoints, expiry)
+// and, on a small machine, the clients that share it: on 2 cores with the
+// load generator beside the server, one I/O thread served every command of
+// bench/server_profile.sh faster than two, and at pipeline 1 each request
+// cost up to 1 us more CPU with two (docs/BENCHMARKS.md).
+int DefaultIoThreads(unsigned cores);
 
 // appendfsync's words: always | everysec | no (any case).
 bool ParseSyncMode(std::string_view name, SyncMode* mode);

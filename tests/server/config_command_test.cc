@@ -17,9 +17,17 @@ using ConfigCommandTest = CommandFixture;
 TEST_F(ConfigCommandTest, DefaultsAreWhatAFreshServerReports) {
   for (const auto& p : ConfigParams()) {
     if (std::string_view(p.name) == "dir") continue;  // the fixture's own directory
-    if (std::string_view(p.name) == "io-threads") continue;  // 0 means "one per core"
+    if (std::string_view(p.name) == "io-threads") continue;  // 0: DefaultIoThreads
     EXPECT_EQ(ConfigGet(p.name), p.default_value) << p.name;
   }
+}
+
+TEST(DefaultIoThreadsTest, OnePerCoreButOneAtLeastOne) {
+  EXPECT_EQ(DefaultIoThreads(0), 1);  // hardware_concurrency() unknown
+  EXPECT_EQ(DefaultIoThreads(1), 1);
+  EXPECT_EQ(DefaultIoThreads(2), 1);
+  EXPECT_EQ(DefaultIoThreads(3), 2);
+  EXPECT_EQ(DefaultIoThreads(8), 7);
 }
 
 TEST_F(ConfigCommandTest, GetMatchesGlobsAndAliases) {
