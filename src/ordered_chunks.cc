@@ -20,7 +20,7 @@ namespace {
 class Pipeline {
  public:
   Pipeline(std::size_t units, std::size_t max_buffered)
-      : max_buffered_(max_buffered), units_(units) {}
+      : max_buffered_(max_buffered), unit_count_(units), units_(units) {}
 
   // A worker's loop: claims units in order until none is left or the run fails.
   void Work(std::size_t worker, const ProduceUnit& produce) {
@@ -28,7 +28,7 @@ class Pipeline {
       std::size_t unit;
       {
         MutexLock l(&mu_);
-        if (failed_ || next_ >= units_.size()) return;
+        if (failed_ || next_ >= unit_count_) return;
         unit = next_++;
       }
       const EmitChunk emit = [&](std::string&& chunk) { return Push(unit, std::move(chunk)); };
@@ -42,7 +42,7 @@ class Pipeline {
 
   // The consumer: every unit's chunks in order, until the end or a failure.
   void Consume(const ConsumeChunk& consume) {
-    for (std::size_t u = 0; u < units_.size(); ++u) {
+    for (std::size_t u = 0; u < unit_count_; ++u) {
       for (;;) {
         std::string chunk;
         {
@@ -109,6 +109,7 @@ class Pipeline {
   }
 
   const std::size_t max_buffered_;
+  const std::size_t unit_count_;  // units_.size(), which never changes
   Mutex mu_;
   CondVar changed_;  // any change of the state below
   std::vector<Unit> units_ ABSL_GUARDED_BY(mu_);
