@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Shared by the server benchmark scripts (bench/redis_compare.sh,
 # bench/scaleout_bench.sh, bench/expire_reclaim_bench.sh, bench/script_bench.sh,
-# bench/multi_exec_bench.sh): packages, servers, ports, medians, CSV rows.
+# bench/multi_exec_bench.sh, bench/types_bench.sh, bench/server_profile.sh and
+# others): packages, servers, ports, redis-benchmark runs, medians, CSV rows.
 # Source it, do not run it.
 
 # Installs the Debian packages given that are missing.
@@ -99,6 +100,16 @@ bench_csv_row() {  # file benchmark workload competitor threads metric value uni
 }
 
 # The ratio a / b with two decimals (0 when b is 0).
+# Requests per second of one redis-benchmark run (50 clients, -r 100000),
+# from the row of the test itself: lrange_* first runs an LPUSH to fill the
+# list and reports it on a row of its own, which must not be taken for the
+# LRANGE figure.
+bench_rps() {  # port test pipeline requests
+  redis-benchmark -p "$1" -t "$2" -n "$4" -c 50 -P "$3" -r 100000 --csv 2>/dev/null |
+    awk -F'","' -v t="$2" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2)
+      if (index($1, toupper(t)) == 1) { print $2; exit } }'
+}
+
 # Nanoseconds a process's threads have run on a CPU (all live threads).
 bench_cpu_ns() {  # pid
   cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'

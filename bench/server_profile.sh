@@ -58,9 +58,7 @@ measure() {  # port pid test pipeline
   local c0 s0 v
   c0=$(bench_cpu_ns "$2")
   s0=$(ctx_switches "$2")
-  v=$(redis-benchmark -p "$1" -t "$3" -n "$requests" -c 50 -P "$4" -r 100000 --csv 2>/dev/null |
-    awk -F'","' -v t="$3" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2)
-      if (index($1, toupper(t)) == 1) { print $2; exit } }')
+  v=$(bench_rps "$1" "$3" "$4" "$requests")
   awk -v v="$v" -v c0="$c0" -v c1="$(bench_cpu_ns "$2")" -v s0="$s0" -v s1="$(ctx_switches "$2")" \
     -v n="$requests" 'BEGIN { printf "%s %.3f %.3f\n", v, (c1 - c0) / n / 1000, (s1 - s0) / n }'
 }

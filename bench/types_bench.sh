@@ -50,14 +50,6 @@ bench_pair_setup types-bench
 command_line="bench/types_bench.sh --requests $requests --elements $elements --rounds $rounds --sync $sync"
 echo "== redis-server $(redis-server --version | awk '{print $3}'), kvstore-server $threads threads, --sync $sync, $requests requests, 50 clients, $rounds rounds"
 
-# Requests per second of one redis-benchmark run, from the row of the test
-# itself: lrange_* first runs an LPUSH to fill the list and reports it on a
-# row of its own, which must not be taken for the LRANGE figure.
-rps() {  # port test pipeline
-  redis-benchmark -p "$1" -t "$2" -n "$requests" -c 50 -P "$3" -r 100000 --csv 2>/dev/null |
-    awk -F'","' -v t="$2" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2)
-      if (index($1, toupper(t)) == 1) { print $2; exit } }'
-}
 
 # --- throughput: both servers up, taking turns -------------------------------
 declare -A results cpus
@@ -76,7 +68,7 @@ for pipeline in 1 16; do
         port=$redis_port; [[ $who == kv ]] && port=$kv_port
         pid=$redis_pid; [[ $who == kv ]] && pid=$kv_pid
         c0=$(bench_cpu_ns "$pid")
-        v=$(rps "$port" "$t" "$pipeline")
+        v=$(bench_rps "$port" "$t" "$pipeline" "$requests")
         cpu=$(awk -v a="$c0" -v b="$(bench_cpu_ns "$pid")" -v n="$requests" \
           'BEGIN { printf "%.3f", (b - a) / n / 1000 }')
         echo "run: P$pipeline $t $who round $r: $v req/s, server CPU $cpu us/request"
