@@ -24,6 +24,16 @@ bench_release_server() {  # root
   echo "$1/build-bench/server/kvstore-server"
 }
 
+# The I/O threads kvstore-server runs with --threads T: T, or for 0 the
+# server's default (one per core but one, at least one), so that reports
+# and CSV rows name the number that ran.
+bench_io_threads() {  # threads
+  local cores
+  if [[ $1 != 0 ]]; then echo "$1"; return; fi
+  cores=$(nproc)
+  echo $((cores > 2 ? cores - 1 : 1))
+}
+
 # Waits until something answers PING on the port (10 s at most).
 bench_wait_ready() {  # port
   for _ in $(seq 1 100); do
@@ -143,9 +153,11 @@ bench_pair_flag() {  # flag value
 
 # After the flags: checks them, installs what is missing, builds
 # kvstore-server unless --server gave one, checks that the ports are free
-# (sets redis_port, kv_port), makes the work directory and prints the banner.
+# (sets redis_port, kv_port; threads 0 becomes the server's default), makes
+# the work directory and prints the banner.
 bench_pair_setup() {  # name
   bench_check_sync "$sync"
+  threads=$(bench_io_threads "$threads")
   bench_install_packages redis-server redis-tools python3
   if [[ -z $server_bin ]]; then
     server_bin=$(bench_release_server "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)")

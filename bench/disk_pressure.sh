@@ -30,7 +30,7 @@
 #                  acknowledged writes (default 2: Redis and kvstore-server
 #                  sync once a second, and Redis may postpone a sync by one
 #                  more second while the previous one is still running)
-#   --threads      kvstore-server I/O threads (default 2)
+#   --threads      kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --server       kvstore-server binary (default: a Release build in build-bench)
 #   --ports        the two loopback ports, redis then kvstore (default 16799,16899)
 #   --csv          append the figures and ratios to FILE in the format of
@@ -65,7 +65,7 @@ pressure_mb=2048
 writers=4
 grace=2
 sync=everysec  # bench_pair_setup checks it; the modes come from --modes
-threads=2
+threads=0
 server_bin=""
 ports="16799,16899"
 csv=""

@@ -12,7 +12,7 @@
 #   --rounds   rounds per server; medians are reported (default 3)
 #   --sync     kvstore-server --sync: no (default; Redis without AOF or RDB)
 #              or everysec (Redis with appendonly yes, appendfsync everysec)
-#   --threads  kvstore-server I/O threads (default 2)
+#   --threads  kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --clients  client connections during the round (default 50)
 #   --lead     seconds from the start of the load to the deadline (default
 #              10, 30 with --sync everysec); the load must end 1.5 s before it
@@ -37,7 +37,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 keys=1000000
 rounds=3
 sync=no
-threads=2
+threads=0
 clients=50
 lead=""
 poll_ms=10

@@ -15,7 +15,7 @@
 #   --sync      kvstore-server --sync: everysec (default; Redis with
 #               appendonly yes, appendfsync everysec) or no (Redis without
 #               AOF or RDB)
-#   --threads   kvstore-server I/O threads (default 2)
+#   --threads   kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --server    kvstore-server binary (default: a Release build in build-bench)
 #   --ports     the two loopback ports, redis then kvstore (default 16779,16879)
 #   --csv       append the medians and the ratio to FILE in the format of
@@ -38,7 +38,7 @@ pipeline=16
 seconds=5
 rounds=3
 sync=everysec
-threads=2
+threads=0
 server_bin=""
 ports="16779,16879"
 csv=""

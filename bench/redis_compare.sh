@@ -10,7 +10,7 @@
 #
 #   --requests  requests per redis-benchmark run (default 200000)
 #   --rounds    runs per cell; the median is reported (default 3)
-#   --threads   kvstore-server I/O threads (default 2)
+#   --threads   kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --keys      random keyspace size, redis-benchmark -r (default 100000)
 #
 # The two servers take turns within each round (order alternating), so drift
@@ -23,7 +23,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 requests=200000
 rounds=3
-threads=2
+threads=0
 keys=100000
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -39,6 +39,7 @@ done
 # Packages (Debian): the servers and the client, plus the build of kvstore-server.
 source "$root/bench/bench_lib.sh"
 bench_install_packages redis-server redis-tools
+threads=$(bench_io_threads "$threads")
 # Redis is a Release build: measure kvstore-server as one too.
 server_bin=$(bench_release_server "$root")
 

@@ -19,7 +19,7 @@
 #   --sync      kvstore-server --sync: everysec (default; Redis with
 #               appendonly yes, appendfsync everysec) or no (Redis without
 #               AOF or RDB)
-#   --threads   kvstore-server I/O threads (default 2)
+#   --threads   kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --server    kvstore-server binary (default: a Release build in build-bench)
 #   --ports     the two loopback ports, redis then kvstore (default 16789,16889)
 #   --csv       append the medians and the ratios to FILE in the format of
@@ -37,7 +37,7 @@ requests=100000
 keys=100000
 rounds=3
 sync=everysec
-threads=2
+threads=0
 server_bin=""
 ports="16789,16889"
 csv=""

@@ -16,7 +16,7 @@
 #   --sync      kvstore-server --sync: everysec (default; Redis with
 #               appendonly yes, appendfsync everysec) or no (Redis without
 #               AOF or RDB)
-#   --threads   kvstore-server I/O threads (default 2)
+#   --threads   kvstore-server I/O threads (default 0: the server's own, one per core but one)
 #   --server    kvstore-server binary (default: a Release build in build-bench)
 #   --ports     the two loopback ports, redis then kvstore (default 16979,17079)
 #   --csv       append the medians and ratios to FILE in the format of
@@ -37,7 +37,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/bench/bench_lib.sh"
 requests=100000 elements=1000000 tests=hset,lpush,rpush,lpop,rpop,sadd,spop,zadd,zpopmin,lrange_100
-rounds=3 sync=everysec threads=2 server_bin="" ports=16979,17079 csv=""
+rounds=3 sync=everysec threads=0 server_bin="" ports=16979,17079 csv=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --requests) requests=$2; shift 2 ;;

@@ -183,11 +183,13 @@ int ParseConfig(int argc, char** argv, Config* c) {
   static const std::pair<const char*, const char*> kRuntimeParams[] = {
       {"save", "snapshot rules: \"<seconds> <changes> ...\" (\"\": none)"},
       {"hz", "background task frequency reported by INFO (1-500)"},
+      {"busy-poll-us",
+       "microseconds a busy I/O thread polls for requests before it sleeps (0: never)"},
       {"maxmemory", "memory limit reported by INFO (not enforced)"},
       {"maxmemory-policy", "eviction policy reported by INFO (nothing is evicted)"},
       {"slowlog-log-slower-than", "SLOWLOG threshold in microseconds (-1: off)"},
       {"slowlog-max-len", "SLOWLOG entries kept"},
-      {"notify-keyspace-events", "accepted and reported; no notifications are sent"},
+      {"notify-keyspace-events", "keyspace notifications to publish (e.g. Ex, g, A)"},
       {"client-output-buffer-limit",
        "\"<class> <hard> <soft> <seconds> ...\": subscribers past the pubsub class's limit are "
        "disconnected"},

@@ -8,6 +8,8 @@
 //                     every connection from its next read on
 //   slowlog-*         the SLOWLOG's threshold and length
 //   multi-max-queued-bytes   the per-client limit on queued MULTI commands
+//   busy-poll-us      how long a busy I/O thread polls before it sleeps
+//                     (event_loop.cc), from its next wait on
 //   busy-reply-threshold (lua-time-limit)   when a long script makes other
 //                     clients get BUSY and may be killed
 //   lua-max-memory    the interpreter's memory a running script may reach
@@ -198,6 +200,10 @@ const ConfigParam kParams[] = {
     {"busy-reply-threshold", "lua-time-limit", ParamType::kInteger, "5000", 0, kInt64Max,
      GetNumber<int64_t, &ServerState::busy_reply_threshold>,
      SetNumber<int64_t, &ServerState::busy_reply_threshold>},
+    // kvstore's own: Redis has no such setting (its one I/O thread sleeps).
+    {"busy-poll-us", nullptr, ParamType::kInteger, "20", 0, 10000,
+     GetNumber<int64_t, &ServerState::busy_poll_us>,
+     SetNumber<int64_t, &ServerState::busy_poll_us>},
     // kvstore's own: Redis 7.0 bounds script memory only through maxmemory.
     {"lua-max-memory", nullptr, ParamType::kMemory, "268435456", 0, kInt64Max,
      [](ServerState& s) { return std::to_string(s.lua.memory_limit()); },

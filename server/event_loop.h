@@ -90,6 +90,8 @@ class EventLoop {
   void ExpireWaits();
   // Ends c's wait with `reply` written, and resumes its pipelined input.
   void EndWait(Connection* c);
+  // The next events into `events` (epoll_wait's result; see event_loop.cc).
+  int WaitForEvents(epoll_event* events, int max);
   // How long epoll may sleep: up to the nearest blocked client's deadline.
   int PollTimeoutMs() const;
   bool Flush(Connection* c);
@@ -127,6 +129,10 @@ class EventLoop {
   // gets the element it was given. Keyed by the wait.
   std::unordered_map<const Waiter*, std::unique_ptr<Connection>> orphans_;
   int64_t now_ms_ = 0;
+  // Whether the last wait found events within kBusyGap (WaitForEvents).
+  bool busy_ = false;
+  // Whether a core is left when every I/O thread polls (WaitForEvents).
+  const bool may_poll_;
 };
 
 }  // namespace kvstore::server

@@ -42,6 +42,12 @@ constexpr std::size_t kMaxCommands = 320;
 // and EXEC.
 constexpr uint64_t kDefaultMultiMaxQueuedBytes = 64u << 20;
 
+// busy-poll-us' default (microseconds). On this project's 2-vCPU VM a
+// sleeping I/O thread costs its waker a virtual CPU's wake-up on every
+// request at pipeline 1; 20 us of polling took most of that away
+// (docs/BENCHMARKS.md, "Busy polling").
+constexpr int64_t kDefaultBusyPollUs = 20;
+
 // Per-I/O-thread counters, each on its own cache lines.
 struct alignas(64) ThreadStats {
   std::array<OwnedCounter, kMaxCommands> calls;
@@ -137,6 +143,9 @@ struct ServerState {
   // KILL / FUNCTION KILL may stop it (busy-reply-threshold, lua-time-limit).
   std::atomic<int64_t> busy_reply_threshold{5000};
   std::atomic<int64_t> hz{10};
+  // busy-poll-us: how long an I/O thread that is busy polls for its next
+  // events before it sleeps (EventLoop::WaitForEvents); 0: never.
+  std::atomic<int64_t> busy_poll_us{kDefaultBusyPollUs};
   std::atomic<uint64_t> proto_max_bulk_len{512ull << 20};
   std::atomic<uint64_t> client_query_buffer_limit{1ull << 30};
   std::atomic<uint64_t> maxmemory{0};

@@ -556,6 +556,59 @@ class Lifecycle(unittest.TestCase):
         flags = Server("--sync", "sometimes", wait=False)
         self.assertEqual(flags.proc.wait(20), 2)
 
+    @staticmethod
+    def _voluntary_switches(pid):
+        total = 0
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches"):
+                        total += int(line.split()[1])
+        return total
+
+    @staticmethod
+    def _cpu_seconds(pid):
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    @unittest.skipIf((os.cpu_count() or 1) < 2, "an I/O thread polls only with a core to spare")
+    def test_busy_poll_keeps_a_busy_thread_awake_and_an_idle_one_asleep(self):
+        requests = 400
+        switches = {}
+        for poll_us in ("0", "10000"):
+            with Server("--threads", "1", "--busy-poll-us", poll_us) as srv:
+                r = redis.Redis(port=srv.port)
+                self.assertEqual(r.config_get("busy-poll-us"), {"busy-poll-us": poll_us})
+                r.ping()
+                before = self._voluntary_switches(srv.proc.pid)
+                for i in range(requests):  # one at a time: pipeline 1
+                    r.set("k%d" % i, "v")
+                switches[poll_us] = self._voluntary_switches(srv.proc.pid) - before
+                if poll_us != "0":
+                    # Quiet clients: one last poll of 10 ms, then it sleeps.
+                    time.sleep(0.1)
+                    cpu = self._cpu_seconds(srv.proc.pid)
+                    time.sleep(1.5)
+                    self.assertLess(self._cpu_seconds(srv.proc.pid) - cpu, 0.3)
+                r.close()
+        # Sleeping between requests, the thread is woken by each of them; a
+        # polling one finds the next request before it would sleep.
+        self.assertGreater(switches["0"], requests * 0.8, switches)
+        self.assertLess(switches["10000"], requests * 0.2, switches)
+
+    def test_busy_poll_bounds(self):
+        with Server("--threads", "1") as srv:
+            r = redis.Redis(port=srv.port)
+            self.assertEqual(r.config_get("busy-poll-us"), {"busy-poll-us": "20"})
+            self.assertTrue(r.config_set("busy-poll-us", "0"))
+            with self.assertRaisesRegex(redis.ResponseError, "argument must be between 0 and 10000"):
+                r.config_set("busy-poll-us", "10001")
+            self.assertEqual(r.config_get("busy-poll-us"), {"busy-poll-us": "0"})
+            r.close()
+        bad = Server("--busy-poll-us", "-1", wait=False)
+        self.assertEqual(bad.proc.wait(20), 2)
+
     def test_config_file(self):
         import tempfile
         with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
