@@ -592,10 +592,12 @@ class Lifecycle(unittest.TestCase):
                     time.sleep(1.5)
                     self.assertLess(self._cpu_seconds(srv.proc.pid) - cpu, 0.3)
                 r.close()
-        # Sleeping between requests, the thread is woken by each of them; a
-        # polling one finds the next request before it would sleep.
-        self.assertGreater(switches["0"], requests * 0.8, switches)
+        # Sleeping between requests, the thread is woken by most of them (all
+        # of them, but for a slow build whose loop is still busy when the next
+        # request comes); a polling one finds the next request before it
+        # would sleep.
         self.assertLess(switches["10000"], requests * 0.2, switches)
+        self.assertGreater(switches["0"], 3 * switches["10000"] + 20, switches)
 
     def test_busy_poll_bounds(self):
         with Server("--threads", "1") as srv:
