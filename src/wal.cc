@@ -180,6 +180,13 @@ Result<uint64_t> Wal::Append(std::string* rec, uint64_t payload_hash) {
     return Error(ErrorCode::kInvalidArgument, "WAL '" + path_ + "': sequence numbers exhausted");
   }
   wal::FinishRecord(seq, payload_hash, rec);
+  // The file learns the mode before the append that may preallocate.
+  if (const bool always = mode() == SyncMode::kAlways;
+      file_.get() != hinted_file_ || always != hinted_always_) {
+    file_->SetSyncEachAppend(always);
+    hinted_file_ = file_.get();
+    hinted_always_ = always;
+  }
   KV_RETURN_IF_ERROR(file_->Append(*rec));
   last_seq_.store(seq, std::memory_order_release);
   ++counters_.records;

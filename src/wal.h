@@ -139,6 +139,9 @@ class Wal {
   std::optional<Error> sticky_ ABSL_GUARDED_BY(mu_);  // writes refused after this
   std::atomic<uint64_t> last_seq_{0};                 // written under mu_
   WalCounters counters_ ABSL_GUARDED_BY(mu_);         // except the sync fields
+  // What the current file was last told by SetSyncEachAppend (Append).
+  const LogFile* hinted_file_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool hinted_always_ ABSL_GUARDED_BY(mu_) = false;
 
   mutable Mutex sync_mu_;
   CondVar sync_cv_;  // used with sync_mu_

@@ -56,6 +56,11 @@ class LogFile {
   virtual Result<void> ReadAt(uint64_t offset, std::size_t n, char* out) const = 0;
   // Trims preallocated space and releases the file. Does not sync. Idempotent.
   virtual Result<void> Close() = 0;
+  // A hint from the store: whether a sync will follow (nearly) every append
+  // from now on (SyncMode::kAlways). The POSIX file then prepares the space
+  // it preallocates page by page, so that each sync writes back only the
+  // pages the appends touched. Ignoring it is correct.
+  virtual void SetSyncEachAppend(bool on) { (void)on; }
 };
 
 // Read-only contents of a whole file. data() is followed in memory by at least

@@ -28,6 +28,7 @@ class ForwardingLogFile : public LogFile {
     return f_->ReadAt(offset, n, out);
   }
   Result<void> Close() override { return f_->Close(); }
+  void SetSyncEachAppend(bool on) override { f_->SetSyncEachAppend(on); }
 
  private:
   std::unique_ptr<LogFile> f_;
