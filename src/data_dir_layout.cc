@@ -202,7 +202,8 @@ Result<SnapshotOutcome> DataDirLayout::Checkpoint(const ShardMap& map) {
   }
   segment_ = next;
   const uint64_t bytes_at_cut = wal_->counters().bytes;
-  auto out = WriteSnapshotAt(*fs_, map, *wal_, Path(datadir::SnapshotName(cut->seq)), cut->seq);
+  auto out = WriteSnapshotAt(*fs_, map, *wal_, Path(datadir::SnapshotName(cut->seq)), cut->seq,
+                             snapshot::Encoders::kCheckpoint);
   if (!out) return out;
   datadir::Manifest m;
   m.snapshot = datadir::SnapshotName(cut->seq);

@@ -284,19 +284,20 @@ void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t
 
 namespace {
 // How many threads encode the map's shards.
-std::size_t EncodeWorkers(const ShardMap& map) {
+std::size_t EncodeWorkers(const ShardMap& map, Encoders encoders) {
   {
     MutexLock l(&hook_mu);
     if (workers_for_testing != 0) return workers_for_testing;
   }
   if (map.Size() < kParallelMinKeys) return 1;
   const std::size_t cores = std::thread::hardware_concurrency();
-  return std::clamp<std::size_t>(cores, 1, kMaxEncodeWorkers);
+  const std::size_t usable = encoders == Encoders::kCheckpoint ? cores / 2 : cores;
+  return std::clamp<std::size_t>(usable, 1, kMaxEncodeWorkers);
 }
 }  // namespace
 
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
-                   const std::function<uint64_t()>& last_seq) {
+                   const std::function<uint64_t()>& last_seq, Encoders encoders) {
   std::function<void(std::size_t)> hook;
   {
     MutexLock l(&hook_mu);
@@ -323,7 +324,7 @@ Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
   // expired are left out altogether.
   std::vector<KeyDeadlines> expires(ShardMap::kShards);
   const int64_t now = map.clock().NowMs();
-  const std::size_t workers = EncodeWorkers(map);
+  const std::size_t workers = EncodeWorkers(map, encoders);
   std::vector<ShardCopy> copies(workers);
   std::vector<std::string> scratches(workers);
   Mutex hook_call_mu;  // the hook runs on one thread at a time

@@ -60,20 +60,33 @@ void WriteExpires(JsonWriter& w, const KeyDeadlines& expires, std::string* scrat
 void WriteObject(JsonWriter& w, std::string_view key, const Object& obj, int64_t deadline,
                  uint64_t seq, std::string* scratch);
 
+// How many threads a snapshot encodes with (for a map of 20000 keys or more;
+// a smaller one is encoded by the calling thread alone).
+enum class Encoders {
+  // A save: up to min(cores, 4), to finish soonest.
+  kSave,
+  // A checkpoint, which runs beside the store's writers: up to half the cores
+  // (at least one, and one encodes on the calling thread). Measured with one
+  // writer on 2 cores (bench/checkpoint_latency.cc, 1M keys): a second
+  // encoder shortened the checkpoint from 0.43 to 0.34 s but cost the writer
+  // 18-21 % of its sets and grew the peak extra memory from 13 to 35-37 MB.
+  kCheckpoint,
+};
+
 // Serialises the map shard by shard to file. Each shard's live entries are
 // copied under its shared lock (a memcpy per entry), then encoded and written
-// without it, so a shard's writers wait only for the copy. A map of 20000
-// keys or more is encoded by up to min(cores, 4) threads, each taking the
-// next shard, while the calling thread writes the shards' text in shard
-// order: the file is the same, byte for byte, as one thread makes. Extra
-// memory: one shard's copy (its entry bytes plus 8 per entry) per encoding
-// thread and at most about 1 MiB of JSON text per thread plus 4 MiB queued.
-// An encoder's or the file's error fails the save; no thread outlives it.
+// without it, so a shard's writers wait only for the copy. With more than one
+// encoder (Encoders), threads each take the next shard while the calling
+// thread writes the shards' text in shard order: the file is the same, byte
+// for byte, as one thread makes. Extra memory: one shard's copy (its entry
+// bytes plus 8 per entry) per encoding thread and at most about 1 MiB of JSON
+// text per thread plus 4 MiB queued. An encoder's or the file's error fails
+// the save; no thread outlives it.
 //
 // Strings go first, then a second pass captures the objects (each shard's
 // under its lock, cloned, with last_seq() read there as the object's "seq").
 Result<void> Write(const ShardMap& map, uint64_t seq, WritableFile* file,
-                   const std::function<uint64_t()>& last_seq);
+                   const std::function<uint64_t()>& last_seq, Encoders encoders = Encoders::kSave);
 
 // For tests: hook(i) runs on the thread encoding shard i after the shard is
 // copied and its lock released, before the copy is encoded; calls are one at

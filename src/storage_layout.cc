@@ -81,7 +81,8 @@ class CountingFile final : public WritableFile {
 }  // namespace
 
 Result<SnapshotOutcome> WriteSnapshotAt(FileSystem& fs, const ShardMap& map, Wal& wal,
-                                        const std::string& path, uint64_t seq) {
+                                        const std::string& path, uint64_t seq,
+                                        snapshot::Encoders encoders) {
   uint64_t bytes = 0;
   // Shards are captured after the cut, so the snapshot may hold records newer
   // than seq that are not yet durable (kEverySecond, kNever): make the WAL
@@ -90,7 +91,7 @@ Result<SnapshotOutcome> WriteSnapshotAt(FileSystem& fs, const ShardMap& map, Wal
       fs, path,
       [&](WritableFile* f) {
         CountingFile counted(f);
-        auto r = snapshot::Write(map, seq, &counted, [&wal] { return wal.last_seq(); });
+        auto r = snapshot::Write(map, seq, &counted, [&wal] { return wal.last_seq(); }, encoders);
         bytes = counted.bytes;
         return r;
       },

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "backup_cut.h"
+#include "snapshot.h"
 #include "kvstore/kvstore.h"
 #include "shard_map.h"
 #include "wal.h"
@@ -104,9 +105,11 @@ struct SavedSnapshot {
 };
 Result<SavedSnapshot> SaveSnapshot(FileSystem& fs, const ShardMap& map, Wal& wal,
                                    const std::string& path);
-// As SaveSnapshot, at an already taken cut.
+// As SaveSnapshot, at an already taken cut; a checkpoint passes
+// snapshot::Encoders::kCheckpoint.
 Result<SnapshotOutcome> WriteSnapshotAt(FileSystem& fs, const ShardMap& map, Wal& wal,
-                                        const std::string& path, uint64_t seq);
+                                        const std::string& path, uint64_t seq,
+                                        snapshot::Encoders encoders = snapshot::Encoders::kSave);
 
 // The open summary: snapshot, records replayed and skipped, keys, time, and
 // a warning or error for what recovery dropped.

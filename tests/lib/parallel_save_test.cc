@@ -10,11 +10,16 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kvstore/kvstore.h"
@@ -139,6 +144,36 @@ TEST(ParallelSaveTest, FileIsTheOneThreadsBytesAndLoadsToTheSameContent) {
     EXPECT_EQ(loaded->size(), keys.size());
     EXPECT_TRUE(Dump(*loaded, keys) == want) << workers << " threads: content differs";
   }
+}
+
+// A save encodes on up to min(cores, 4) threads; a checkpoint, which runs
+// beside the writers, on half the cores (at least one: the calling thread).
+TEST(ParallelSaveTest, CheckpointsEncodeOnHalfTheCoresAndSavesOnAll) {
+  TempDir dir;
+  Options o;
+  o.sync = SyncMode::kNever;
+  o.checkpoint.wal_bytes = 0;  // checkpoints only when asked
+  o.checkpoint.after_changes.clear();
+  o.checkpoint.on_close = false;
+  auto s = KvStore::open_dir(dir.File("data"), o).value();
+  for (int i = 0; i < 24000; ++i) ASSERT_TRUE(s.set("k" + std::to_string(i), "v"));
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  snapshot::SetShardHookForTesting([&](std::size_t) {
+    std::lock_guard l(mu);
+    threads.insert(std::this_thread::get_id());
+    // Slow enough that every encoder gets shards before the others finish.
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  });
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  ASSERT_TRUE(s.checkpoint());
+  const std::size_t checkpoint_threads = threads.size();
+  threads.clear();
+  ASSERT_TRUE(s.save_to_file(dir.File("save.json")));
+  const std::size_t save_threads = threads.size();
+  snapshot::SetShardHookForTesting({});
+  EXPECT_EQ(checkpoint_threads, std::clamp<std::size_t>(cores / 2, 1, 4)) << cores << " cores";
+  EXPECT_EQ(save_threads, std::clamp<std::size_t>(cores, 1, 4)) << cores << " cores";
 }
 
 TEST(ParallelSaveTest, EmptyAndTinyMapsKeepTheirForm) {
