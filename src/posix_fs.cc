@@ -28,6 +28,14 @@
 // eightfold 1145, but doubling 1349 (the cause was not pinned down; the
 // measurement decides); hence fourfold.
 //
+// A step of 1 MiB or more is prepared (preallocated and zeroed) by a
+// helper thread while the step before it fills, so that the appends, which
+// hold the WAL's lock, do not wait for it: zeroing a 16 MiB step took 24-33
+// ms on vm-2c-xeon, and every writer of the store waited that long once per
+// 16 MiB of log (docs/DESIGN.md, "Zeroing a step"). When the appends outrun the
+// helper, the append that needs the step waits for it; when the helper fails
+// (a full disk), that append prepares the step itself and reports the error.
+//
 // Why a mapping at all: measured on the development VM (2 vCPU, ext4), a
 // 136-byte append costs 0.5-3 us as a copy into the mapping but 12-38 us as
 // two pwrite calls (body, then the first 8 bytes, which must land last). Why
@@ -51,6 +59,8 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "error.h"
 #include "kvstore/filesystem.h"
@@ -176,6 +186,7 @@ class PosixLogFile final : public LogFile {
 
   ~PosixLogFile() override {
     (void)Close();
+    FinishPreparation();  // also when Close() found the file closed already
     if (base_ != nullptr) ::munmap(base_, mapped_);
   }
 
@@ -220,6 +231,7 @@ class PosixLogFile final : public LogFile {
   // The mapping outlives Close(): a checkpoint may still be copying records
   // out of it through a shared reference while the store closes.
   Result<void> Close() override {
+    FinishPreparation();  // before the truncation drops what it prepared
     if (!fd_.valid()) return {};
     Result<void> r;
     if (::ftruncate(fd_.get(), static_cast<off_t>(Size())) != 0)
@@ -242,6 +254,9 @@ class PosixLogFile final : public LogFile {
   static constexpr auto kQuickFill = std::chrono::seconds(1);
   static constexpr auto kSlowFill = std::chrono::seconds(60);
   static constexpr uint64_t kReleaseStep = uint64_t{1} << 20;
+  // Steps this large or larger are prepared by a helper thread (see the file
+  // comment); smaller ones, a slow log's, by the append that needs them.
+  static constexpr uint64_t kBackgroundStep = uint64_t{1} << 20;
 
   PosixLogFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
 
@@ -256,13 +271,15 @@ class PosixLogFile final : public LogFile {
         step_ = std::max(step_ / 2, kMinStep);
       }
     }
-    // Whole steps of kMinStep, a multiple of the page size.
-    const uint64_t target = (std::max(need, mapped_ + step_) + kMinStep - 1) / kMinStep * kMinStep;
-    int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(mapped_),
-                                static_cast<off_t>(target - mapped_));
-    if (err != 0) return OsError("fallocate", path_, err);
-    KV_RETURN_IF_ERROR(
-        WriteZeros(std::max(mapped_, size_.load(std::memory_order_relaxed)), target));
+    FinishPreparation();
+    if (prepared_ < need) {
+      // Whole steps of kMinStep, a multiple of the page size.
+      const uint64_t target =
+          (std::max(need, mapped_ + step_) + kMinStep - 1) / kMinStep * kMinStep;
+      KV_RETURN_IF_ERROR(Prepare(std::max(mapped_, prepared_), target));
+      prepared_ = target;
+    }
+    const uint64_t target = prepared_;
     if (base_ == nullptr) {
       void* p = ::mmap(nullptr, target, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
       if (p == MAP_FAILED) return OsError("mmap", path_, errno);
@@ -275,7 +292,37 @@ class PosixLogFile final : public LogFile {
     }
     mapped_ = target;
     last_grow_ = now;
+    if (step_ >= kBackgroundStep) StartPreparation(mapped_, mapped_ + step_);
     return {};
+  }
+
+  // Preallocates [from, to) and zeroes it (from the log's end on, when that
+  // is later: the records before it stay).
+  Result<void> Prepare(uint64_t from, uint64_t to) const {
+    int err = ::posix_fallocate(fd_.get(), static_cast<off_t>(from), static_cast<off_t>(to - from));
+    if (err != 0) return OsError("fallocate", path_, err);
+    return WriteZeros(std::max(from, size_.load(std::memory_order_relaxed)), to);
+  }
+
+  // Prepares [from, to) on a helper thread; FinishPreparation collects it.
+  // Without a thread (the system refuses one) the step is prepared when needed.
+  void StartPreparation(uint64_t from, uint64_t to) {
+    prep_ok_.store(false, std::memory_order_relaxed);
+    prep_end_ = to;
+    try {
+      prep_ = std::thread([this, from, to] {
+        prep_ok_.store(static_cast<bool>(Prepare(from, to)), std::memory_order_relaxed);
+      });
+    } catch (const std::system_error&) {
+    }
+  }
+
+  // Waits for the helper, if one runs, and takes what it prepared. A failed
+  // preparation is dropped: Grow prepares the step itself and reports why.
+  void FinishPreparation() {
+    if (!prep_.joinable()) return;
+    prep_.join();  // orders the helper's writes before what follows
+    if (prep_ok_.load(std::memory_order_relaxed)) prepared_ = std::max(prepared_, prep_end_);
   }
 
   // Writes zeros over [begin, end), which fallocate reserved as unwritten
@@ -296,7 +343,7 @@ class PosixLogFile final : public LogFile {
   // clients, against 168 MB with 4 KiB writes (docs/DESIGN.md). A sync a
   // second writes that much anyway, and page-sized writes would cost a fill
   // 4,096 system calls per 16 MiB under the append lock: 1 MiB otherwise.
-  Result<void> WriteZeros(uint64_t begin, uint64_t end) {
+  Result<void> WriteZeros(uint64_t begin, uint64_t end) const {
     static const std::string kZeros(std::size_t{1} << 20, '\0');
     const std::size_t chunk =
         sync_each_append_.load(std::memory_order_relaxed) ? 4096 : kZeros.size();
@@ -337,6 +384,13 @@ class PosixLogFile final : public LogFile {
   uint64_t released_ = 0;
   uint64_t step_ = kMinStep;
   std::chrono::steady_clock::time_point last_grow_;
+  // [0, prepared_) is allocated and zeroed past the records; >= mapped_.
+  uint64_t prepared_ = 0;
+  // The helper preparing [mapped_, prep_end_) while joinable, and whether it
+  // succeeded (read after the join).
+  std::thread prep_;
+  uint64_t prep_end_ = 0;
+  std::atomic<bool> prep_ok_{false};
 };
 
 // Large buffers are touched once, page by page; on virtual machines each 4 KiB

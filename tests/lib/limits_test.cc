@@ -13,12 +13,11 @@
 // stderr and through its exit status, which the parent checks.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -34,6 +33,7 @@
 
 #include "kvstore/filesystem.h"
 #include "kvstore/kvstore.h"
+#include "support/run_in_child.h"
 #include "support/temp_dir.h"
 
 namespace kvstore::testing {
@@ -50,37 +50,6 @@ Options Quiet() {
   o.checkpoint.on_close = false;
   o.log_level = LogLevel::kOff;
   return o;
-}
-
-// In a child: prints why and exits with status 1 unless ok.
-#define CHILD_CHECK(ok, what)                                                   \
-  do {                                                                          \
-    if (!(ok)) {                                                                \
-      std::fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__,            \
-                   std::string(what).c_str());                                  \
-      std::fflush(stderr);                                                      \
-      ::_exit(1);                                                               \
-    }                                                                           \
-  } while (0)
-
-// Runs body in a forked child and expects it to exit with status 0.
-void RunInChild(const std::function<void()>& body) {
-#if defined(__SANITIZE_THREAD__)
-  // The child opens stores, which start the background pool's threads.
-  GTEST_SKIP() << "TSan does not support starting threads in the child of a multi-threaded fork";
-#endif
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0) << "fork failed";
-  if (pid == 0) {
-    body();
-    std::fflush(nullptr);
-    ::_exit(0);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "child died of signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "child failed (see its message above)";
 }
 
 std::string Value(std::size_t i, std::size_t size) {
@@ -110,14 +79,16 @@ class RaisedFileLimit {
     ::getrlimit(RLIMIT_NOFILE, &old_);
     struct rlimit raised = old_;
     raised.rlim_cur = raised.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) now_ = raised.rlim_cur;
-    else now_ = old_.rlim_cur;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      now_ = raised.rlim_cur;
+    else
+      now_ = old_.rlim_cur;
   }
   ~RaisedFileLimit() { ::setrlimit(RLIMIT_NOFILE, &old_); }
   rlim_t soft() const { return now_; }
 
  private:
-  struct rlimit old_{};
+  struct rlimit old_ {};
   rlim_t now_ = 0;
 };
 
@@ -129,7 +100,9 @@ class RaisedFileLimit {
   constexpr std::size_t kValueSize = 4096;
   constexpr std::size_t kCount = 50 * 1000 * 1000 / kValueSize;
   const std::string snapshot = where + ".snapshot.json";
-  auto open = [&]() { return data_dir ? KvStore::open_dir(where, Quiet()) : KvStore::open(where, Quiet()); };
+  auto open = [&]() {
+    return data_dir ? KvStore::open_dir(where, Quiet()) : KvStore::open(where, Quiet());
+  };
   {
     auto store = open();
     CHILD_CHECK(store.has_value(), "open: " + store.error().ToString());
@@ -150,7 +123,8 @@ class RaisedFileLimit {
                                            " keys, want " + std::to_string(kCount));
   for (std::size_t i = 0; i < kCount; ++i) {
     auto v = store->get("key" + std::to_string(i));
-    CHILD_CHECK(v.has_value() && *v == Value(i, kValueSize), "wrong value for key" + std::to_string(i));
+    CHILD_CHECK(v.has_value() && *v == Value(i, kValueSize),
+                "wrong value for key" + std::to_string(i));
   }
 }
 
@@ -209,8 +183,8 @@ TEST(LimitsTest, ThousandDataDirectoryStoresOpenAtOnce) {
   RaisedFileLimit limit;
   // Each open store holds two descriptors (its LOCK and its WAL segment).
   if (limit.soft() < 3 * kStores) {
-    GTEST_SKIP() << "the hard RLIMIT_NOFILE (" << limit.soft() << ") is below the "
-                 << 3 * kStores << " descriptors this test needs";
+    GTEST_SKIP() << "the hard RLIMIT_NOFILE (" << limit.soft() << ") is below the " << 3 * kStores
+                 << " descriptors this test needs";
   }
   ScratchDir dir;
   std::vector<KvStore> stores;
@@ -314,9 +288,11 @@ TEST(LimitsTest, OpenDataDirectoryWithFewKeysHoldsAtMostOneMiB) {
   {
     auto s = KvStore::open_dir(path, Quiet());
     ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    for (int i = 0; i < 28; ++i) ASSERT_TRUE(s->set("key" + std::to_string(i), "value").has_value());
+    for (int i = 0; i < 28; ++i)
+      ASSERT_TRUE(s->set("key" + std::to_string(i), "value").has_value());
     ASSERT_TRUE(s->checkpoint().has_value());  // a snapshot and a fresh segment too
-    for (int i = 0; i < 28; ++i) ASSERT_TRUE(s->set("more" + std::to_string(i), "value").has_value());
+    for (int i = 0; i < 28; ++i)
+      ASSERT_TRUE(s->set("more" + std::to_string(i), "value").has_value());
     EXPECT_LE(DiskUsage(path), kMiB);
   }
   // Reopened (replay of the segment), still small.
@@ -331,9 +307,11 @@ TEST(LimitsTest, OpenWalFileWithFewKeysHoldsAtMostOneMiB) {
   {
     auto s = KvStore::open(dir.File("store.wal"), Quiet());
     ASSERT_TRUE(s.has_value()) << s.error().ToString();
-    for (int i = 0; i < 28; ++i) ASSERT_TRUE(s->set("key" + std::to_string(i), "value").has_value());
+    for (int i = 0; i < 28; ++i)
+      ASSERT_TRUE(s->set("key" + std::to_string(i), "value").has_value());
     ASSERT_TRUE(s->save_to_file(dir.File("snapshot.json")).has_value());
-    for (int i = 0; i < 28; ++i) ASSERT_TRUE(s->set("more" + std::to_string(i), "value").has_value());
+    for (int i = 0; i < 28; ++i)
+      ASSERT_TRUE(s->set("more" + std::to_string(i), "value").has_value());
     EXPECT_LE(DiskUsage(dir.path()), kMiB);
   }
   auto s = KvStore::load_from_file(dir.File("snapshot.json"), dir.File("store.wal"), Quiet());
@@ -409,7 +387,8 @@ TEST(LimitsTest, ReadersSeeAppendedBytesWhileTheMappingGrowsAndMoves) {
       if (size < kRecord) continue;
       seed = seed * 6364136223846793005u + 1442695040888963407u;
       const uint64_t first = (seed >> 20) % (size / kRecord);
-      const std::size_t n = std::min<uint64_t>(buf.size() / kRecord, size / kRecord - first) * kRecord;
+      const std::size_t n =
+          std::min<uint64_t>(buf.size() / kRecord, size / kRecord - first) * kRecord;
       auto r = log->ReadAt(first * kRecord, n, buf.data());
       if (!r) {
         reader_error = r.error().ToString();
