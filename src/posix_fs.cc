@@ -185,8 +185,7 @@ class PosixLogFile final : public LogFile {
   }
 
   ~PosixLogFile() override {
-    (void)Close();
-    FinishPreparation();  // also when Close() found the file closed already
+    (void)Close();  // also joins the step helper
     if (base_ != nullptr) ::munmap(base_, mapped_);
   }
 
@@ -231,7 +230,7 @@ class PosixLogFile final : public LogFile {
   // The mapping outlives Close(): a checkpoint may still be copying records
   // out of it through a shared reference while the store closes.
   Result<void> Close() override {
-    FinishPreparation();  // before the truncation drops what it prepared
+    FinishPreparation();  // first: before the truncation, and on a closed file too
     if (!fd_.valid()) return {};
     Result<void> r;
     if (::ftruncate(fd_.get(), static_cast<off_t>(Size())) != 0)

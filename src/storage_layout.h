@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "backup_cut.h"
-#include "snapshot.h"
 #include "kvstore/kvstore.h"
 #include "shard_map.h"
+#include "snapshot.h"
 #include "wal.h"
 
 namespace kvstore {
