@@ -1,9 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
-// Mutexes that clang's thread-safety analysis (-Wthread-safety) understands:
-// thin wrappers around std::mutex and std::shared_mutex carrying absl's
-// annotation macros (libstdc++'s own mutexes carry none). They inline to the
-// std calls, so a shard's reader lock costs what std::shared_lock costs.
+// A mutex that clang's thread-safety analysis (-Wthread-safety) understands:
+// a thin wrapper around std::mutex carrying absl's annotation macros
+// (libstdc++'s own mutexes carry none). The shards' reader/writer lock is in
+// shared_mutex.h.
 //
 //   Mutex mu_;
 //   int n_ ABSL_GUARDED_BY(mu_);
@@ -30,9 +30,17 @@
 #include <thread>
 #include <condition_variable>
 #include <mutex>
-#include <shared_mutex>
 
 namespace kvstore {
+
+// Tells the CPU the caller is spinning (x86 pause, arm yield).
+inline void CpuPause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 class ABSL_LOCKABLE Mutex {
  public:
@@ -59,19 +67,11 @@ class ABSL_LOCKABLE Mutex {
   [[gnu::noinline]] void LockSlow() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     static const bool spin = std::thread::hardware_concurrency() > 1;
     for (int i = 0; spin && i < kLockSpins; ++i) {
-      Pause();
+      CpuPause();
       if (mu_.try_lock()) return;
     }
     mu_.lock();
   }
-  static void Pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   std::mutex mu_;
 };
 
@@ -113,49 +113,6 @@ class CondVar {
 
  private:
   std::condition_variable cv_;
-};
-
-// A reader/writer lock (std::shared_mutex: readers share it, so readers of
-// one shard do not serialise).
-class ABSL_LOCKABLE SharedMutex {
- public:
-  SharedMutex() = default;
-  SharedMutex(const SharedMutex&) = delete;
-  SharedMutex& operator=(const SharedMutex&) = delete;
-
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
-  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.lock_shared(); }
-  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock_shared(); }
-
- private:
-  std::shared_mutex mu_;
-};
-
-// Holds a SharedMutex exclusively for its scope.
-class ABSL_SCOPED_LOCKABLE WriterLock {
- public:
-  explicit WriterLock(SharedMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
-  ~WriterLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
-  WriterLock(const WriterLock&) = delete;
-  WriterLock& operator=(const WriterLock&) = delete;
-
- private:
-  SharedMutex* const mu_;
-};
-
-// Holds a SharedMutex shared for its scope.
-class ABSL_SCOPED_LOCKABLE ReaderLock {
- public:
-  explicit ReaderLock(SharedMutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
-    mu_->ReaderLock();
-  }
-  ~ReaderLock() ABSL_UNLOCK_FUNCTION() { mu_->ReaderUnlock(); }
-  ReaderLock(const ReaderLock&) = delete;
-  ReaderLock& operator=(const ReaderLock&) = delete;
-
- private:
-  SharedMutex* const mu_;
 };
 
 }  // namespace kvstore

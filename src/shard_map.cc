@@ -191,14 +191,27 @@ ShardMap::~ShardMap() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 std::optional<std::string> ShardMap::Get(std::string_view key, bool count, Type* type) const {
+  const std::size_t slot = reader_slots::This();
   const HashedKey k = HashKey(key);
   const Shard& s = ShardFor(k);
-  ReaderLock lock(&s.mu);
+  FastReaderLock lock(&s.mu, slot);
+  // The probe's control bytes and first slots, fetched together rather than
+  // one after the other.
+  s.set.prefetch(k);
   const char* e = s.FindLive(k, clock_);
-  if (count) (e ? s.hits : s.misses).fetch_add(1, std::memory_order_relaxed);
+  if (count) CountGet(slot, e != nullptr);
   if (type != nullptr) *type = e == nullptr ? Type::kNone : Entry::TypeOf(e);
   if (e == nullptr || Entry::IsObject(e)) return std::nullopt;
   return std::string(Entry::Value(e));
+}
+
+ShardMap::GetCounts ShardMap::Gets() const {
+  GetCounts n;
+  for (const GetCounters& c : get_counters_) {
+    n.hits += c.hits.load(std::memory_order_relaxed);
+    n.misses += c.misses.load(std::memory_order_relaxed);
+  }
+  return n;
 }
 
 Type ShardMap::TypeOf(std::string_view key) const {

@@ -34,9 +34,12 @@
 // random_key. Writes are applied by the commit path (write_path.cc) and by
 // replay (storage_layout.cc), under the shard locks they take.
 //
-// Locking: Shard::mu is a SharedMutex (mutex.h), std::shared_mutex with
-// thread-safety annotations, so the analysis checks every access to a
-// shard's table. Code that runs before the map is shared (snapshot loading,
+// Locking: Shard::mu is a SharedMutex (shared_mutex.h): a reader/writer
+// lock that Get enters as a fast reader, writing only its thread's reader
+// slot, while scans, views and writers use it as a std::shared_mutex. It
+// carries thread-safety annotations, so the analysis checks every access to
+// a shard's table. Get also counts hits and misses per thread (one cache
+// line per reader slot), so a get writes no memory another thread uses. Code that runs before the map is shared (snapshot loading,
 // replay, Reserve) needs no lock and says so with
 // ABSL_NO_THREAD_SAFETY_ANALYSIS.
 
@@ -63,7 +66,7 @@
 #include "block_alloc.h"
 #include "coding.h"
 #include "kvstore/types.h"
-#include "mutex.h"
+#include "shared_mutex.h"
 #include "table_alloc.h"
 
 namespace kvstore {
@@ -192,21 +195,15 @@ struct alignas(64) Shard {
   EntrySet set ABSL_GUARDED_BY(mu);
   std::atomic<std::size_t> count{0};     // == set.size(), readable without mu
   std::atomic<uint64_t> entry_bytes{0};  // sum of Entry::Size; written under mu
-  // Operation counters for stats() (Options::count_operations). Writers
-  // update theirs under the exclusive lock (a plain load+store); readers,
-  // which share the lock, use one relaxed fetch_add on a line the lock
-  // already made theirs.
-  mutable std::atomic<uint64_t> hits{0};
-  mutable std::atomic<uint64_t> misses{0};
+  // Write counters for stats() (Options::count_operations), updated under
+  // the exclusive lock (a plain load+store). Gets count per thread instead
+  // (ShardMap::GetCounts).
   std::atomic<uint64_t> sets{0};
   std::atomic<uint64_t> removes{0};
   void Bump(std::atomic<uint64_t>& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
 
-  // After the counters: a get of a key without a deadline touches mu, set
-  // and one counter, and these must not push the counter onto a third cache
-  // line (that cost single-thread gets about 15 %).
   ExpiryIndex expiring ABSL_GUARDED_BY(mu);
   std::atomic<std::size_t> expiring_count{0};  // == expiring.size(), readable without mu
 
@@ -352,6 +349,13 @@ class ShardMap {
   void Reserve(uint64_t keys);
   // Gives back table space that a Reserve over-estimated. REQUIRES: not shared.
   void ShrinkToFit();
+  // Gets that found their key and gets that did not, since the map was
+  // made (counted when Get's count is true).
+  struct GetCounts {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  GetCounts Gets() const;
   // Visible keys: every entry but the expired ones not yet reclaimed.
   std::size_t Size() const;
   // Approximate bytes: entry blocks plus table slots (takes each shard's lock
@@ -367,7 +371,24 @@ class ShardMap {
   static std::size_t Index(uint64_t hash) {
     return static_cast<std::size_t>(((hash >> 32) * kShards) >> 32);
   }
+  // Get's hit and miss counters, one line per reader slot (written by the
+  // slot's thread alone: a plain load and store) and a last one for threads
+  // without a slot (fetch_add).
+  struct alignas(64) GetCounters {
+    std::atomic<uint64_t> hits{0};
+    std::atomic<uint64_t> misses{0};
+  };
+  void CountGet(std::size_t slot, bool hit) const {
+    std::atomic<uint64_t>& c = hit ? get_counters_[slot].hits : get_counters_[slot].misses;
+    if (slot < reader_slots::kReaderSlots) {
+      c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    } else {
+      c.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
   Clock clock_;
+  mutable GetCounters get_counters_[reader_slots::kReaderSlots + 1];
   mutable std::mutex limits_mu_;
   EncodingLimits limits_;
   absl::flat_hash_map<std::string, uint64_t> replay_floors_;  // recovery only

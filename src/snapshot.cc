@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "mutex.h"
 #include "object.h"
 #include "ordered_chunks.h"
 #include "wal_format.h"

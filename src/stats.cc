@@ -1,8 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
-// KvStore::stats(): sums the per-shard operation counters and gathers the
-// commit path's, the WAL's and the Checkpointer's figures into one Stats. No
-// store-wide lock: each part is read under its own (briefly).
+// KvStore::stats(): sums the per-shard write counters and the per-thread get
+// counters and gathers the commit path's, the WAL's and the Checkpointer's
+// figures into one Stats. No store-wide lock: each part is read under its
+// own (briefly).
 
 #include "store.h"
 
@@ -14,12 +15,13 @@ Stats KvStore::Impl::GetStats() const {
   s.memory_bytes = map_.MemoryBytes();
   for (std::size_t i = 0; i < ShardMap::kShards; ++i) {
     const Shard& sh = map_.shard(i);
-    s.get_hits += sh.hits.load(std::memory_order_relaxed);
-    s.get_misses += sh.misses.load(std::memory_order_relaxed);
     s.sets += sh.sets.load(std::memory_order_relaxed);
     s.removes += sh.removes.load(std::memory_order_relaxed);
   }
-  s.gets = s.get_hits + s.get_misses;
+  const ShardMap::GetCounts gets = map_.Gets();
+  s.get_hits = gets.hits;
+  s.get_misses = gets.misses;
+  s.gets = gets.hits + gets.misses;
   s.clears = writes_->clears();
   s.updates = writes_->updates();
   s.scans = scans_.load(std::memory_order_relaxed);
