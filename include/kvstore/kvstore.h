@@ -125,8 +125,9 @@ struct Options {
   // corruption, I/O errors; nothing per operation.
   std::optional<LogLevel> log_level;
 
-  // Count operations, hits and misses for stats() (per-shard counters). The
-  // cost is measured in docs/BENCHMARKS.md; switch off to shave it.
+  // Count operations, hits and misses for stats() (gets per reading thread,
+  // writes per shard). The cost is measured in docs/BENCHMARKS.md; switch
+  // off to shave it.
   bool count_operations = true;
 
   // The time that expiry deadlines are compared with, in Unix milliseconds.
