@@ -7,20 +7,29 @@
 // writes the shard's lock line; when two cores read the same shards, that
 // line moves between their caches on most gets. Here a thread that reads
 // owns a reader slot instead: a cache line of its own in a process-wide
-// table of kReaderSlots (reader_slots below). A fast reader writes the
-// lock's address into its slot, then checks that no writer holds the lock;
-// a writer takes the underlying std::shared_mutex, marks the lock held, then
-// waits until no slot names the lock. Both sides publish with a sequentially
-// consistent store and then load the other's word (the Dekker pattern), so
-// either the reader sees the writer's mark, leaves its slot and waits on the
-// shared lock, or the writer sees the reader and waits for it to leave.
+// table of kReaderSlots (reader_slots below). While the lock is *biased*
+// towards readers, a fast reader writes the lock's address into its slot,
+// then checks that the bias still holds. A writer takes the underlying
+// std::shared_mutex, clears the bias (it revokes it), then waits until no
+// slot names the lock. Both sides publish with a sequentially consistent
+// store and then load the other's word (the Dekker pattern), so either the
+// reader sees the bias gone, leaves its slot and waits on the shared lock,
+// or the writer sees the reader and waits for it to leave.
 //
-// What it costs: a writer loads every slot ever claimed (at most
-// kReaderSlots lines, usually as many as the threads that have read), and
-// waits out fast readers of its lock, spinning, then yielding. Fast readers
-// must therefore be short and must not block: ShardMap::Get, which copies
-// one value out, is the one that uses them. Longer readers (scans, object
-// views, snapshots) take the shared lock as before, and a thread beyond the
+// A revocation costs the writer a look at every slot ever claimed (at most
+// kReaderSlots lines, usually as many as the threads that have read) and a
+// wait for the fast readers inside, which is long when one of them was
+// preempted there (more runnable threads than CPUs). So after a revocation
+// readers use the shared lock for kInhibitFactor times as long as the
+// revocation took, and the writers of that time skip the scan; the first
+// reader after it restores the bias. This is the policy of BRAVO (Dice and
+// Kogan, "BRAVO: Biased Locking for Reader-Writer Locks", USENIX ATC 2019).
+// Read-mostly shards stay fast; a shard written often, or whose readers
+// get preempted, behaves as a plain std::shared_mutex.
+//
+// Fast readers must be short and must not block: ShardMap::Get, which
+// copies one value out, is the one that uses them. Longer readers (scans,
+// object views, snapshots) take the shared lock, and a thread beyond the
 // kReaderSlots'th reads through the shared lock too.
 //
 // Thread-safety annotations as mutex.h's: FastReaderLock holds the lock
@@ -33,6 +42,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <shared_mutex>
 
 namespace kvstore {
@@ -75,13 +85,11 @@ class ABSL_LOCKABLE SharedMutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     mu_.lock();
-    writer_.store(true, std::memory_order_seq_cst);
-    WaitForFastReaders();
+    // Readers change bias_ only under mu_ (shared), so holding it
+    // exclusively, a plain load reads the latest value.
+    if (bias_.load(std::memory_order_relaxed)) Revoke();
   }
-  void Unlock() ABSL_UNLOCK_FUNCTION() {
-    writer_.store(false, std::memory_order_release);
-    mu_.unlock();
-  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.lock_shared(); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock_shared(); }
 
@@ -89,18 +97,22 @@ class ABSL_LOCKABLE SharedMutex {
   // returns true, or, when a writer holds the lock or slot is kNoSlot, takes
   // the shared lock and returns false. Pass the result to FastReaderUnlock.
   bool FastReaderLock(std::size_t slot) ABSL_SHARED_LOCK_FUNCTION() {
-    if (slot < reader_slots::kReaderSlots) {
+    if (slot < reader_slots::kReaderSlots && bias_.load(std::memory_order_relaxed)) {
       std::atomic<const void*>& reading = reader_slots::slots[slot].reading;
       reading.store(this, std::memory_order_seq_cst);
-      if (!writer_.load(std::memory_order_seq_cst)) return true;
+      if (bias_.load(std::memory_order_seq_cst)) return true;
       reading.store(nullptr, std::memory_order_release);
     }
     mu_.lock_shared();
+    if (!bias_.load(std::memory_order_relaxed)) MaybeRestoreBias();
     return false;
   }
   void FastReaderUnlock(std::size_t slot, bool fast) ABSL_UNLOCK_FUNCTION() {
     if (fast) {
-      reader_slots::slots[slot].reading.store(nullptr, std::memory_order_release);
+      // Sequentially consistent against Revoke's sleep: either the writer
+      // sees the slot cleared, or this sees it waiting and wakes it.
+      reader_slots::slots[slot].reading.store(nullptr, std::memory_order_seq_cst);
+      if (writer_sleeps_.load(std::memory_order_seq_cst) != 0) WakeWriter();
     } else {
       mu_.unlock_shared();
     }
@@ -115,11 +127,27 @@ class ABSL_LOCKABLE SharedMutex {
   }
 
  private:
-  // Waits until no reader slot names this lock. REQUIRES: writer_ set.
-  void WaitForFastReaders();
+  // Clears bias_, waits until no reader slot names this lock, and keeps
+  // the fast way closed for kInhibitFactor times as long as that took.
+  // REQUIRES: mu_ held exclusively.
+  void Revoke();
+  // Wakes the writer sleeping in Revoke (a fast reader it waited for has
+  // left).
+  void WakeWriter();
+  // Reopens the fast way once the time set by Revoke has passed.
+  // REQUIRES: mu_ held shared.
+  void MaybeRestoreBias();
+
+  // How many times the cost of a revocation fast reads stay off after it.
+  static constexpr int64_t kInhibitFactor = 9;
 
   std::shared_mutex mu_;
-  std::atomic<bool> writer_{false};  // a writer holds mu_ (or is taking it)
+  // Readers may enter fast. Cleared by a writer (under mu_ exclusively),
+  // set again by a reader (under mu_ shared).
+  std::atomic<bool> bias_{true};
+  std::atomic<int64_t> inhibit_until_ns_{0};  // steady clock
+  // 1 while the writer sleeps in Revoke for a fast reader (a futex word).
+  std::atomic<uint32_t> writer_sleeps_{0};
 };
 
 // Holds a SharedMutex exclusively for its scope.

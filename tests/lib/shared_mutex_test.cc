@@ -1,9 +1,9 @@
 // Copyright (c) the kvstore developers.
 //
 // SharedMutex (src/shared_mutex.h): fast readers and writers exclude each
-// other, a fast reader leaves the shared lock untouched, threads beyond the
-// reader slots still read correctly, and ShardMap's per-thread get counters
-// add up exactly.
+// other, a fast reader leaves the shared lock untouched, a slow revocation
+// closes the fast way for a while, threads beyond the reader slots still
+// read correctly, and ShardMap's per-thread get counters add up exactly.
 
 #include "shared_mutex.h"
 
@@ -38,7 +38,7 @@ void Work(int n) {
 }
 
 TEST(SharedMutexTest, FastReadersNeverSeeAWriteHalfDone) {
-  constexpr int kWrites = 100000;
+  constexpr int kWrites = 50000;
   Pair p;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> torn{0}, fast{0}, reads{0};
@@ -66,10 +66,15 @@ TEST(SharedMutexTest, FastReadersNeverSeeAWriteHalfDone) {
   }
   std::thread writer([&] {
     for (int i = 0; i < kWrites; ++i) {
-      WriterLock lock(&p.mu);
-      ++p.a;
-      Work(20);
-      ++p.b;
+      {
+        WriterLock lock(&p.mu);
+        ++p.a;
+        Work(20);
+        ++p.b;
+      }
+      // A pause between writes, so that readers restore the bias after
+      // each revocation and most reads meet the writer on the fast way.
+      Work(3000);
     }
     stop = true;
   });
@@ -77,7 +82,7 @@ TEST(SharedMutexTest, FastReadersNeverSeeAWriteHalfDone) {
   for (auto& t : readers) t.join();
   EXPECT_EQ(torn.load(), 0u);
   EXPECT_GT(reads.load(), 0u);
-  EXPECT_GT(fast.load(), 0u) << "no read took the fast path";
+  EXPECT_GT(fast.load(), reads.load() / 2) << "most reads should take the fast way";
   WriterLock lock(&p.mu);
   EXPECT_EQ(p.a, uint64_t{kWrites});
   EXPECT_EQ(p.b, uint64_t{kWrites});
@@ -124,6 +129,32 @@ TEST(SharedMutexTest, AWriterWaitsForAFastReaderToLeave) {
   reader.join();
   writer.join();
   EXPECT_TRUE(written.load());
+}
+
+TEST(SharedMutexTest, ASlowRevocationSendsReadersToTheSharedLockForAWhile) {
+  // A writer that waited about 50 ms for a fast reader keeps the fast way
+  // closed for about nine times as long; then the first reader reopens it.
+  SharedMutex mu;
+  std::atomic<bool> inside{false};
+  std::thread reader([&] {
+    FastReaderLock lock(&mu, reader_slots::This());
+    EXPECT_TRUE(lock.fast());
+    inside = true;
+    std::this_thread::sleep_for(milliseconds(50));
+  });
+  while (!inside) std::this_thread::sleep_for(milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  { WriterLock lock(&mu); }
+  reader.join();
+  ASSERT_GE(std::chrono::steady_clock::now() - start, milliseconds(40));
+  {
+    FastReaderLock lock(&mu, reader_slots::This());
+    EXPECT_FALSE(lock.fast()) << "the fast way reopened at once after a slow revocation";
+  }
+  std::this_thread::sleep_for(milliseconds(1000));  // past 9 x 50 ms, with margin
+  { FastReaderLock lock(&mu, reader_slots::This()); }  // reopens it
+  FastReaderLock lock(&mu, reader_slots::This());
+  EXPECT_TRUE(lock.fast()) << "the fast way did not reopen";
 }
 
 TEST(SharedMutexTest, AReaderArrivingDuringAWriteWaitsForIt) {
