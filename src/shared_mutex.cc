@@ -120,7 +120,9 @@ void SharedMutex::WakeWriter() {
 
 void SharedMutex::MaybeRestoreBias() {
   if (NowNs() >= inhibit_until_ns_.load(std::memory_order_relaxed)) {
-    bias_.store(true, std::memory_order_relaxed);
+    // Release: the last writer's changes happened before this reader's
+    // shared lock, and a fast reader that sees the bias must see them too.
+    bias_.store(true, std::memory_order_release);
   }
 }
 
