@@ -94,14 +94,15 @@ class ABSL_LOCKABLE SharedMutex {
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock_shared(); }
 
   // Enters as a fast reader through `slot` (reader_slots::This()) and
-  // returns true, or, when a writer holds the lock or slot is kNoSlot, takes
-  // the shared lock and returns false. Pass the result to FastReaderUnlock.
+  // returns true, or, when the lock is not biased (a writer holds it, or a
+  // recent revocation closed the fast way) or slot is kNoSlot, takes the
+  // shared lock and returns false. Pass the result to FastReaderUnlock.
   bool FastReaderLock(std::size_t slot) ABSL_SHARED_LOCK_FUNCTION() {
     if (slot < reader_slots::kReaderSlots && bias_.load(std::memory_order_relaxed)) {
       std::atomic<const void*>& reading = reader_slots::slots[slot].reading;
       reading.store(this, std::memory_order_seq_cst);
       if (bias_.load(std::memory_order_seq_cst)) return true;
-      reading.store(nullptr, std::memory_order_release);
+      LeaveSlot(slot);  // a revoking writer may be waiting for it
     }
     mu_.lock_shared();
     if (!bias_.load(std::memory_order_relaxed)) MaybeRestoreBias();
@@ -109,10 +110,7 @@ class ABSL_LOCKABLE SharedMutex {
   }
   void FastReaderUnlock(std::size_t slot, bool fast) ABSL_UNLOCK_FUNCTION() {
     if (fast) {
-      // Sequentially consistent against Revoke's sleep: either the writer
-      // sees the slot cleared, or this sees it waiting and wakes it.
-      reader_slots::slots[slot].reading.store(nullptr, std::memory_order_seq_cst);
-      if (writer_sleeps_.load(std::memory_order_seq_cst) != 0) WakeWriter();
+      LeaveSlot(slot);
     } else {
       mu_.unlock_shared();
     }
@@ -127,6 +125,13 @@ class ABSL_LOCKABLE SharedMutex {
   }
 
  private:
+  // Clears the reader's slot. Sequentially consistent against Revoke's
+  // sleep: either the writer sees the slot cleared, or this sees it waiting
+  // and wakes it.
+  void LeaveSlot(std::size_t slot) {
+    reader_slots::slots[slot].reading.store(nullptr, std::memory_order_seq_cst);
+    if (writer_sleeps_.load(std::memory_order_seq_cst) != 0) WakeWriter();
+  }
   // Clears bias_, waits until no reader slot names this lock, and keeps
   // the fast way closed for kInhibitFactor times as long as that took.
   // REQUIRES: mu_ held exclusively.
