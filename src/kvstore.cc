@@ -102,6 +102,11 @@ std::optional<std::string> KvStore::get(std::string_view key) const {
   return impl_->map().Get(key, impl_->count_ops());
 }
 
+bool KvStore::get(std::string_view key, std::string* value) const {
+  if (!impl_) return false;
+  return impl_->map().Get(key, value, impl_->count_ops());
+}
+
 Result<void> KvStore::set(std::string key, std::string value, const WriteOptions& write) {
   if (!impl_) return Moved();
   return impl_->writes().Set(key, value, write);

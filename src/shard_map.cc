@@ -190,7 +190,7 @@ ShardMap::~ShardMap() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (auto& s : shards_) s.Clear();
 }
 
-std::optional<std::string> ShardMap::Get(std::string_view key, bool count, Type* type) const {
+bool ShardMap::Get(std::string_view key, std::string* value, bool count, Type* type) const {
   const std::size_t slot = reader_slots::This();
   const HashedKey k = HashKey(key);
   const Shard& s = ShardFor(k);
@@ -201,8 +201,9 @@ std::optional<std::string> ShardMap::Get(std::string_view key, bool count, Type*
   const char* e = s.FindLive(k, clock_);
   if (count) CountGet(slot, e != nullptr);
   if (type != nullptr) *type = e == nullptr ? Type::kNone : Entry::TypeOf(e);
-  if (e == nullptr || Entry::IsObject(e)) return std::nullopt;
-  return std::string(Entry::Value(e));
+  if (e == nullptr || Entry::IsObject(e)) return false;
+  value->assign(Entry::Value(e));
+  return true;
 }
 
 ShardMap::GetCounts ShardMap::Gets() const {

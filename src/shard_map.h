@@ -270,11 +270,19 @@ class ShardMap {
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
-  // The value of key, or nullopt (also for an expired key or one holding an
-  // object; *type, when given, tells them apart). With count, bumps the
-  // shard's hit or miss counter (Options::count_operations).
+  // Copies key's value into *value (reusing its capacity) and returns true,
+  // or returns false and leaves *value alone (also for an expired key or
+  // one holding an object; *type, when given, tells them apart). With count,
+  // bumps the calling thread's hit or miss counter (Options::count_operations).
+  bool Get(std::string_view key, std::string* value, bool count = false,
+           Type* type = nullptr) const;
+  // The same, returning a new string: one allocation per hit.
   std::optional<std::string> Get(std::string_view key, bool count = false,
-                                 Type* type = nullptr) const;
+                                 Type* type = nullptr) const {
+    std::string value;
+    if (!Get(key, &value, count, type)) return std::nullopt;
+    return value;
+  }
   // The type of key's value (kNone: absent or expired).
   Type TypeOf(std::string_view key) const;
   // KvStore::view: fn(object) under the key's shard read lock if key holds

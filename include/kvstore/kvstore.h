@@ -363,6 +363,12 @@ class KvStore {
 
   // Returns a copy of the value for key, or nullopt if absent.
   std::optional<std::string> get(std::string_view key) const;
+  // Copies the value for key into *value and returns true, or returns false
+  // and leaves *value as it was if key is absent. The copy reuses *value's
+  // capacity: a loop that reads through one string allocates only when a
+  // value outgrows it, where get(key) allocates a new string per hit. The
+  // faster read for hot paths (docs/BENCHMARKS.md, "Gets").
+  bool get(std::string_view key, std::string* value) const;
 
   // Sets key to value, replacing any previous value. On success the write is
   // logged with the durability of Options::sync. Errors: kInvalidArgument if

@@ -73,6 +73,38 @@ TEST_F(KvStoreTest, SetThenGetReturnsValue) {
   EXPECT_FALSE(s.empty());
 }
 
+TEST_F(KvStoreTest, GetIntoAStringCopiesTheValueAndReusesTheString) {
+  Options o = NoSync();
+  o.count_operations = true;
+  auto opened = KvStore::open(wal_, o);
+  ASSERT_TRUE(opened.has_value());
+  KvStore s = std::move(opened).value();
+  ASSERT_TRUE(s.set("key", std::string(100, 'v')));
+  ASSERT_TRUE(s.set("short", "x"));
+  ASSERT_TRUE(s.set_expiring("gone", "old", 1));  // expired long ago
+  ASSERT_TRUE(s.hset("hash", {{"f", "v"}}));
+
+  std::string value;
+  value.reserve(1000);
+  const char* const buffer = value.data();
+  ASSERT_TRUE(s.get("key", &value));
+  EXPECT_EQ(value, std::string(100, 'v'));
+  ASSERT_TRUE(s.get("short", &value));
+  EXPECT_EQ(value, "x") << "the whole string is replaced, not a prefix";
+  EXPECT_EQ(value.data(), buffer) << "a value that fits must reuse the string's buffer";
+
+  value = "untouched";
+  EXPECT_FALSE(s.get("absent", &value));
+  EXPECT_FALSE(s.get("gone", &value)) << "an expired key is absent";
+  EXPECT_FALSE(s.get("hash", &value)) << "a key holding a hash is not a string";
+  EXPECT_EQ(value, "untouched") << "a miss leaves the string as it was";
+
+  const Stats st = s.stats();
+  EXPECT_EQ(st.gets, 5u);
+  EXPECT_EQ(st.get_hits, 3u) << "the hash's key was found, as get(key) counts it";
+  EXPECT_EQ(st.get_misses, 2u);
+}
+
 TEST_F(KvStoreTest, SetOverwritesExistingValue) {
   KvStore s = Open();
   ASSERT_TRUE(s.set("k", "first"));
