@@ -15,7 +15,11 @@
 // disk's raw rate of appending a 100-byte record and fdatasync-ing it, in the
 // same directory. The gets also run against a "ceiling": one prefilled
 // absl::flat_hash_map read with no lock at all, which no thread-safe map can
-// beat. --only runs some workload groups (comma-separated: get,
+// beat. Each reading thread copies values into one string it reuses
+// (kvstore's get(key, &value)); the seed's get returns a new string per
+// call, as the seed's does. The "new string per get" row reads each value
+// into a fresh string for everyone (kvstore's get(key) costs that).
+// --only runs some workload groups (comma-separated: get,
 // fill, mixed, always, replay, saveload, memory; default all). Replay and
 // save/load here run inside this process right after the fill, with the other
 // stores still in memory; bench/speed_table.sh measures them in fresh
@@ -101,13 +105,26 @@ double Fill(Engine& e, const KeySet& keys, const ValuePool& values, int threads)
   return static_cast<double>(n) / secs;
 }
 
-// Uniformly random gets of present keys; ops_per_thread on each thread.
-double Gets(Engine& e, const KeySet& keys, int threads, std::size_t ops_per_thread) {
+// Uniformly random gets of present keys; ops_per_thread on each thread. Each
+// thread reads into one string it reuses, as a read loop would; with
+// new_string, into a fresh string per get, so that every engine allocates
+// per hit as a get returning its value does.
+double Gets(Engine& e, const KeySet& keys, int threads, std::size_t ops_per_thread,
+            bool new_string = false) {
   std::atomic<std::size_t> misses{0};
   const double secs = RunThreads(threads, [&](int t) {
     Rng rng(1000 + t);
     std::size_t miss = 0;
-    for (std::size_t i = 0; i < ops_per_thread; ++i) miss += !e.Get(keys[rng.Uniform(keys.size())]);
+    std::string value;
+    for (std::size_t i = 0; i < ops_per_thread; ++i) {
+      const std::string_view key = keys[rng.Uniform(keys.size())];
+      if (new_string) {
+        std::string fresh;
+        miss += !e.Get(key, &fresh);
+      } else {
+        miss += !e.Get(key, &value);
+      }
+    }
     misses += miss;
   });
   if (misses != 0) throw std::runtime_error("gets: " + std::to_string(misses.load()) + " keys missing");
@@ -121,12 +138,13 @@ double Mixed(Engine& e, const KeySet& keys, const ValuePool& values, int threads
   const double secs = RunThreads(threads, [&](int t) {
     Rng rng(2000 + t);
     std::size_t miss = 0;
+    std::string value;
     for (std::size_t i = 0; i < ops_per_thread; ++i) {
       const std::size_t k = rng.Uniform(keys.size());
       if (rng.Uniform(10) == 0) {
         e.Set(keys[k], values.Get(rng.Next()));
       } else {
-        miss += !e.Get(keys[k]);
+        miss += !e.Get(keys[k], &value);
       }
     }
     misses += miss;
@@ -213,6 +231,9 @@ std::string Num(double v) {
 }
 
 // The name of the gets workload at `threads` threads.
+// The 2-thread gets again, each into a fresh string.
+const char kGetsNewString[] = "get, new string per get, 2 threads";
+
 std::string GetsWorkload(int threads) {
   return threads == 1 ? "get, 1 thread" : "get, " + std::to_string(threads) + " threads";
 }
@@ -336,6 +357,9 @@ class Runner {
         for (std::size_t i = 0; i < engines.size(); ++i) {
           Add(w, names[i], Gets(*engines[i], keys_, threads, ops_));
         }
+      }
+      for (std::size_t i = 0; i < engines.size(); ++i) {
+        Add(kGetsNewString, names[i], Gets(*engines[i], keys_, 2, ops_, /*new_string=*/true));
       }
       engines.pop_back();  // not for writes
     }
@@ -467,6 +491,8 @@ std::vector<Row> Rows(const Config& cfg) {
   ceiling("get, 2 threads");
   trio("get, 4 threads", Check::kNone, 0);
   ceiling("get, 4 threads");
+  trio(kGetsNewString, Check::kNone, 0);
+  ceiling(kGetsNewString);
   trio("fill, 1 thread", Check::kRatioAtLeast, 1.3);
   trio("fill, 2 threads", Check::kRatioAtLeast, 2.0);
   trio("mixed 90/10, 2 threads", Check::kRatioAtLeast, 5.0);

@@ -28,8 +28,12 @@ namespace kvbench {
 class Engine {
  public:
   virtual ~Engine() = default;
-  // Looks key up and copies its value out, as a caller would. True if found.
-  virtual bool Get(std::string_view key) = 0;
+  // Looks key up and copies its value into *value through the engine's own
+  // read: into the caller's string where the API takes one (kvstore's
+  // get(key, &value), LevelDB's Get, the ceiling), or by moving in the new
+  // string the API returns (the seed's get, as in the seed: an owned copy
+  // per call). True if found.
+  virtual bool Get(std::string_view key, std::string* value) = 0;
   // Sets key to value; throws on failure.
   virtual void Set(std::string_view key, std::string_view value) = 0;
 };
@@ -37,7 +41,12 @@ class Engine {
 class SeedEngine final : public Engine {
  public:
   explicit SeedEngine(const std::string& wal_path) : store_(wal_path) {}
-  bool Get(std::string_view key) override { return store_.Get(key).has_value(); }
+  bool Get(std::string_view key, std::string* value) override {
+    std::optional<std::string> v = store_.Get(key);
+    if (!v) return false;
+    *value = std::move(*v);
+    return true;
+  }
   void Set(std::string_view key, std::string_view value) override {
     store_.Set(std::string(key), std::string(value));
   }
@@ -51,7 +60,7 @@ class KvEngine final : public Engine {
  public:
   KvEngine(const std::string& wal_path, kvstore::SyncMode mode, bool count_operations = true)
       : store_(Open(wal_path, mode, count_operations)) {}
-  bool Get(std::string_view key) override { return store_.get(key).has_value(); }
+  bool Get(std::string_view key, std::string* value) override { return store_.get(key, value); }
   void Set(std::string_view key, std::string_view value) override {
     store_.set(std::string(key), std::string(value)).value();
   }
@@ -75,11 +84,11 @@ class KvEngine final : public Engine {
 // for filling it before it is shared, and takes no lock either.
 class CeilingEngine final : public Engine {
  public:
-  bool Get(std::string_view key) override { return Lookup(key).has_value(); }
-  std::optional<std::string> Lookup(std::string_view key) const {
+  bool Get(std::string_view key, std::string* value) override {
     auto it = map_.find(absl::string_view(key.data(), key.size()));
-    if (it == map_.end()) return std::nullopt;
-    return it->second;
+    if (it == map_.end()) return false;
+    value->assign(it->second);
+    return true;
   }
   void Set(std::string_view key, std::string_view value) override {
     map_.insert_or_assign(std::string(key), std::string(value));
@@ -103,9 +112,8 @@ class LevelDbEngine final : public Engine {
     db_.reset(db);
     write_.sync = sync;
   }
-  bool Get(std::string_view key) override {
-    thread_local std::string value;
-    leveldb::Status s = db_->Get(leveldb::ReadOptions(), Slice(key), &value);
+  bool Get(std::string_view key, std::string* value) override {
+    leveldb::Status s = db_->Get(leveldb::ReadOptions(), Slice(key), value);
     if (s.ok()) return true;
     if (s.IsNotFound()) return false;
     throw std::runtime_error("leveldb get: " + s.ToString());

@@ -97,8 +97,9 @@ void BM_Get(benchmark::State& state, Kind kind) {
   Engine& e = Prefilled(kind);
   const KeySet& keys = TheWorld().keys;
   Rng rng(100 + state.thread_index());
+  std::string value;
   for (auto _ : state) {
-    bool found = e.Get(keys[rng.Uniform(keys.size())]);
+    bool found = e.Get(keys[rng.Uniform(keys.size())], &value);
     benchmark::DoNotOptimize(found);
   }
   state.SetItemsProcessed(state.iterations());
@@ -118,12 +119,13 @@ void BM_Mixed(benchmark::State& state, Kind kind) {
   const KeySet& keys = TheWorld().keys;
   const ValuePool& values = TheWorld().values;
   Rng rng(300 + state.thread_index());
+  std::string value;
   for (auto _ : state) {
     const std::size_t k = rng.Uniform(keys.size());
     if (rng.Uniform(10) == 0) {
       e.Set(keys[k], values.Get(rng.Next()));
     } else {
-      bool found = e.Get(keys[k]);
+      bool found = e.Get(keys[k], &value);
       benchmark::DoNotOptimize(found);
     }
   }
