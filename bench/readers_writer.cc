@@ -48,8 +48,9 @@ void Run(const Config& cfg, int readers) {
     threads.emplace_back([&, t] {
       Rng rng(100 + t);
       uint64_t n = 0;
+      std::string value;
       while (!stop.load(std::memory_order_relaxed)) {
-        (void)store.Get(keys[rng.Uniform(cfg.keys)]);
+        (void)store.Get(keys[rng.Uniform(cfg.keys)], &value);
         ++n;
       }
       gets += n;
