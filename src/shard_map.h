@@ -171,7 +171,7 @@ struct EntryEq {
   // A probe's candidate: its second cache line is fetched now, beside the
   // first that the key comparison waits for, not after it. A 100-byte value
   // ends there, and the copy out would otherwise wait for a second miss
-  // once the lengths were read (gets +20-28 %, docs/DESIGN.md). For a block
+  // once the lengths were read (docs/DESIGN.md, "Reading a value"). For a block
   // of one line the fetch is of a neighbour's line and is not waited for.
   bool operator()(const char* a, const HashedKey& b) const {
     __builtin_prefetch(Entry::Body(a) + 64);
