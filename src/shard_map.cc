@@ -202,7 +202,7 @@ bool ShardMap::Get(std::string_view key, std::string* value, bool count, Type* t
   if (count) CountGet(slot, e != nullptr);
   if (type != nullptr) *type = e == nullptr ? Type::kNone : Entry::TypeOf(e);
   if (e == nullptr || Entry::IsObject(e)) return false;
-  value->assign(Entry::Value(e));
+  if (value != nullptr) value->assign(Entry::Value(e));
   return true;
 }
 

@@ -278,8 +278,9 @@ class ShardMap {
   Shard& shard(std::size_t i) { return shards_[i]; }
   const Shard& shard(std::size_t i) const { return shards_[i]; }
 
-  // Copies key's value into *value (reusing its capacity) and returns true,
-  // or returns false and leaves *value alone (also for an expired key or
+  // Copies key's value into *value (reusing its capacity; value may be null
+  // to ask only whether key holds a string) and returns true, or returns
+  // false and leaves *value alone (also for an expired key or
   // one holding an object; *type, when given, tells them apart). With count,
   // bumps the calling thread's hit or miss counter (Options::count_operations).
   bool Get(std::string_view key, std::string* value, bool count = false,

@@ -367,7 +367,8 @@ class KvStore {
   // and leaves *value as it was if key is absent. The copy reuses *value's
   // capacity: a loop that reads through one string allocates only when a
   // value outgrows it, where get(key) allocates a new string per hit. The
-  // faster read for hot paths (docs/DESIGN.md, "Reading a value").
+  // faster read for hot paths (docs/DESIGN.md, "Reading a value"). A null
+  // value asks only whether key holds a string value: nothing is copied.
   bool get(std::string_view key, std::string* value) const;
 
   // Sets key to value, replacing any previous value. On success the write is

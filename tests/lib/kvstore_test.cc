@@ -99,10 +99,13 @@ TEST_F(KvStoreTest, GetIntoAStringCopiesTheValueAndReusesTheString) {
   EXPECT_FALSE(s.get("hash", &value)) << "a key holding a hash is not a string";
   EXPECT_EQ(value, "untouched") << "a miss leaves the string as it was";
 
+  EXPECT_TRUE(s.get("key", nullptr)) << "a null string asks only whether the key is there";
+  EXPECT_FALSE(s.get("absent", nullptr));
+
   const Stats st = s.stats();
-  EXPECT_EQ(st.gets, 5u);
-  EXPECT_EQ(st.get_hits, 3u) << "the hash's key was found, as get(key) counts it";
-  EXPECT_EQ(st.get_misses, 2u);
+  EXPECT_EQ(st.gets, 7u);
+  EXPECT_EQ(st.get_hits, 4u) << "the hash's key was found, as get(key) counts it";
+  EXPECT_EQ(st.get_misses, 3u);
 }
 
 TEST_F(KvStoreTest, SetOverwritesExistingValue) {
